@@ -1,0 +1,104 @@
+namespace Flywheel.Core;
+
+/// <summary>A candidate the product could show: an id plus features.</summary>
+public sealed record ActionCandidate
+{
+    /// <summary>Creates a candidate.</summary>
+    public ActionCandidate(string id, Features? features = null)
+    {
+        Id = id;
+        Features = features ?? new Features();
+    }
+
+    /// <summary>The action's id, unique within a decision.</summary>
+    public string Id { get; init; }
+
+    /// <summary>The action's namespaced features.</summary>
+    public Features Features { get; init; }
+}
+
+/// <summary>A request for a decision (DESIGN §5).</summary>
+public sealed record DecideRequest
+{
+    /// <summary>Client-chosen id; a retry with the same id returns the stored answer. Generated when absent.</summary>
+    public string? DecisionId { get; init; }
+
+    /// <summary>The user the decision is for, if known.</summary>
+    public string? UserId { get; init; }
+
+    /// <summary>The context features.</summary>
+    public Features Context { get; init; } = new();
+
+    /// <summary>The candidate actions.</summary>
+    public IReadOnlyList<ActionCandidate> Actions { get; init; } = [];
+
+    /// <summary>What the product would have shown without Flywheel (used by apprentice mode and evaluation).</summary>
+    public string? BaselineActionId { get; init; }
+}
+
+/// <summary>One action of a served ranking with the probability that the engine would have put it first.</summary>
+public sealed record RankedAction(string ActionId, double Probability);
+
+/// <summary>The engine's answer to a decide request.</summary>
+public sealed record Decision
+{
+    /// <summary>The decision's id.</summary>
+    public required string DecisionId { get; init; }
+
+    /// <summary>The loop.</summary>
+    public required string Loop { get; init; }
+
+    /// <summary>The version of the model that scored the actions.</summary>
+    public required int ModelVersion { get; init; }
+
+    /// <summary>The action to show.</summary>
+    public required string ChosenActionId { get; init; }
+
+    /// <summary>True when the chosen action was not the model's best (an exploration step).</summary>
+    public required bool Explored { get; init; }
+
+    /// <summary>Every action, chosen first, with its probability of being chosen.</summary>
+    public required IReadOnlyList<RankedAction> Ranking { get; init; }
+}
+
+/// <summary>A signal as the product sends it (DESIGN §5).</summary>
+public sealed record SignalInput
+{
+    /// <summary>Client-chosen id, for idempotent retries. Generated when absent.</summary>
+    public string? SignalId { get; init; }
+
+    /// <summary>The decision the signal follows; absent for user-level signals such as <c>return_visit</c>.</summary>
+    public string? DecisionId { get; init; }
+
+    /// <summary>The user, required when there is no decision id.</summary>
+    public string? UserId { get; init; }
+
+    /// <summary>The signal type, declared in the loop config.</summary>
+    public required string Type { get; init; }
+
+    /// <summary>The value, multiplied by the type's weight. <value>Default 1.</value></summary>
+    public double? Value { get; init; }
+
+    /// <summary>When it happened, as reported by the product. Defaults to the arrival time.</summary>
+    public DateTimeOffset? At { get; init; }
+}
+
+/// <summary>The outcome of recording a batch of signals.</summary>
+/// <param name="Accepted">Signals newly stored (orphaned and late ones included).</param>
+/// <param name="Duplicates">Signals whose id was already stored; they change nothing.</param>
+/// <param name="Orphaned">Accepted signals whose decision id is unknown to the loop.</param>
+/// <param name="Late">Accepted signals that arrived after their decision's reward window closed.</param>
+public sealed record SignalBatchResult(int Accepted, int Duplicates, int Orphaned, int Late);
+
+/// <summary>One decision with everything that followed it: the audit view.</summary>
+public sealed record DecisionAudit
+{
+    /// <summary>The decision as stored.</summary>
+    public required DecisionRecord Decision { get; init; }
+
+    /// <summary>Its signals in arrival order.</summary>
+    public required IReadOnlyList<SignalRecord> Signals { get; init; }
+
+    /// <summary>Its reward, once the window has closed.</summary>
+    public RewardRecord? Reward { get; init; }
+}

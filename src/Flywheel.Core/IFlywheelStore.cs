@@ -1,0 +1,78 @@
+namespace Flywheel.Core;
+
+/// <summary>Events and derived records written together in one durable transaction.</summary>
+public sealed class StoreBatch
+{
+    /// <summary>New decisions.</summary>
+    public List<DecisionRecord> Decisions { get; } = [];
+
+    /// <summary>New signals.</summary>
+    public List<SignalRecord> Signals { get; } = [];
+
+    /// <summary>Rewards of windows that closed.</summary>
+    public List<RewardRecord> Rewards { get; } = [];
+
+    /// <summary>True when there is nothing to write.</summary>
+    public bool IsEmpty => Decisions.Count == 0 && Signals.Count == 0 && Rewards.Count == 0;
+
+    /// <summary>Empties the batch for reuse.</summary>
+    public void Clear()
+    {
+        Decisions.Clear();
+        Signals.Clear();
+        Rewards.Clear();
+    }
+}
+
+/// <summary>
+/// Where Flywheel keeps its event log (decisions, signals), the derived rewards, loop configs and learner snapshots.
+/// The engine owns ordering and group commit; a store only has to make each <see cref="CommitAsync"/> one atomic,
+/// durable transaction. Implementations must be safe for one writer and concurrent readers.
+/// </summary>
+public interface IFlywheelStore : IAsyncDisposable
+{
+    /// <summary>Creates or migrates the schema.</summary>
+    ValueTask InitializeAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Creates or replaces a loop config.</summary>
+    ValueTask SaveLoopAsync(LoopConfig config, CancellationToken cancellationToken = default);
+
+    /// <summary>All loop configs, ordered by id.</summary>
+    ValueTask<IReadOnlyList<LoopConfig>> LoadLoopsAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>Writes the batch in one transaction; returns once it is durable.</summary>
+    ValueTask CommitAsync(StoreBatch batch, CancellationToken cancellationToken = default);
+
+    /// <summary>One decision, or null.</summary>
+    ValueTask<DecisionRecord?> GetDecisionAsync(string loop, string decisionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Which of <paramref name="decisionIds"/> exist in the loop.</summary>
+    ValueTask<IReadOnlySet<string>> FindDecisionsAsync(string loop, IReadOnlyCollection<string> decisionIds, CancellationToken cancellationToken = default);
+
+    /// <summary>Which of <paramref name="signalIds"/> exist in the loop.</summary>
+    ValueTask<IReadOnlySet<string>> FindSignalsAsync(string loop, IReadOnlyCollection<string> signalIds, CancellationToken cancellationToken = default);
+
+    /// <summary>A decision's signals in arrival order.</summary>
+    ValueTask<IReadOnlyList<SignalRecord>> GetSignalsAsync(string loop, string decisionId, CancellationToken cancellationToken = default);
+
+    /// <summary>A decision's reward, or null while its window is open.</summary>
+    ValueTask<RewardRecord?> GetRewardAsync(string loop, string decisionId, CancellationToken cancellationToken = default);
+
+    /// <summary>Decisions without a reward, oldest first, with their non-late signals in arrival order.</summary>
+    IAsyncEnumerable<(DecisionRecord Decision, IReadOnlyList<SignalRecord> Signals)> ReadOpenDecisionsAsync(string loop, CancellationToken cancellationToken = default);
+
+    /// <summary>Rewards with a sequence above <paramref name="afterSequence"/>, in sequence order, with their decisions.</summary>
+    IAsyncEnumerable<(DecisionRecord Decision, RewardRecord Reward)> ReadRewardsAsync(string loop, long afterSequence, CancellationToken cancellationToken = default);
+
+    /// <summary>The highest reward sequence of the loop (0 when none).</summary>
+    ValueTask<long> GetLastRewardSequenceAsync(string loop, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores the loop's latest learner snapshot, replacing the previous one.</summary>
+    ValueTask SaveSnapshotAsync(ModelSnapshotRecord snapshot, CancellationToken cancellationToken = default);
+
+    /// <summary>The loop's latest learner snapshot, or null.</summary>
+    ValueTask<ModelSnapshotRecord?> LoadSnapshotAsync(string loop, CancellationToken cancellationToken = default);
+
+    /// <summary>Counts of the loop's log.</summary>
+    ValueTask<LoopCounts> CountAsync(string loop, CancellationToken cancellationToken = default);
+}

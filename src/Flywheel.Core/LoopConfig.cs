@@ -1,0 +1,320 @@
+using System.Text.RegularExpressions;
+
+namespace Flywheel.Core;
+
+/// <summary>What a loop decides (DESIGN §4).</summary>
+public enum LoopKind
+{
+    /// <summary>Pick one of N actions.</summary>
+    Choose,
+    /// <summary>Order K of N slots (not supported yet).</summary>
+    Rank,
+    /// <summary>Learner ability vs item difficulty (not supported yet).</summary>
+    Ability,
+}
+
+/// <summary>How a loop serves and learns.</summary>
+public enum LoopMode
+{
+    /// <summary>Serve the champion and learn continuously.</summary>
+    Online,
+    /// <summary>Serve the product's baseline and learn from it (not supported yet).</summary>
+    Apprentice,
+    /// <summary>Serve, never learn: the straight line to compare against.</summary>
+    Frozen,
+}
+
+/// <summary>Whether a signal comes free with use or was asked for.</summary>
+public enum SignalKind
+{
+    /// <summary>Behaviour: watched to the end, skipped, dwelled, returned.</summary>
+    Implicit,
+    /// <summary>Asked for: thumbs, stars, a correction.</summary>
+    Explicit,
+}
+
+/// <summary>How a decision's weighted signals combine into one reward.</summary>
+public enum RewardAggregate
+{
+    /// <summary>The sum of weight × value.</summary>
+    Sum,
+    /// <summary>The largest weight × value.</summary>
+    Max,
+    /// <summary>The weight × value of the last signal to arrive.</summary>
+    Last,
+}
+
+/// <summary>Exploration algorithms (ALGORITHMS §2).</summary>
+public enum ExplorationAlgorithm
+{
+    /// <summary>ε-greedy: ε spread uniformly, the rest on the best actions.</summary>
+    EpsilonGreedy,
+    /// <summary>Softmax over predicted rewards (not supported yet).</summary>
+    Softmax,
+    /// <summary>SquareCB (not supported yet).</summary>
+    SquareCb,
+    /// <summary>Online bagging (not supported yet).</summary>
+    Bag,
+    /// <summary>Always the best action.</summary>
+    None,
+}
+
+/// <summary>How a bandit example becomes a regression update (ALGORITHMS §0).</summary>
+public enum Reduction
+{
+    /// <summary>One unweighted update on the chosen action (the default).</summary>
+    Dm,
+    /// <summary>One update on the chosen action, importance weight 1/(p·K) (VW's default).</summary>
+    Mtr,
+    /// <summary>Inverse propensity scoring (not supported yet).</summary>
+    Ips,
+    /// <summary>Doubly robust (not supported yet).</summary>
+    Dr,
+}
+
+/// <summary>When a turn's candidate replaces the champion.</summary>
+public enum PromotionPolicy
+{
+    /// <summary>The candidate's lower confidence bound beats the champion's estimate.</summary>
+    LowerBoundBeatsChampion,
+    /// <summary>The candidate's estimate beats the champion's.</summary>
+    EstimateBeatsChampion,
+    /// <summary>Only by hand.</summary>
+    Manual,
+}
+
+/// <summary>One declared signal type of a loop.</summary>
+public sealed record SignalTypeConfig
+{
+    /// <summary>Implicit or explicit.</summary>
+    public SignalKind Kind { get; init; } = SignalKind.Implicit;
+
+    /// <summary>Multiplies the signal's value in the reward.</summary>
+    public double Weight { get; init; } = 1.0;
+
+    /// <summary>When true, this signal closes the decision's reward window at once.</summary>
+    public bool ClosesWindow { get; init; }
+}
+
+/// <summary>How signals become a reward.</summary>
+public sealed record RewardConfig
+{
+    /// <summary>How long after a decision its signals count. <value>Default 600.</value></summary>
+    public double WindowSeconds { get; init; } = 600;
+
+    /// <summary>The reward of a decision with no signal in its window. <value>Default 0.</value></summary>
+    public double Default { get; init; }
+
+    /// <summary>How weighted signals combine. <value>Default sum.</value></summary>
+    public RewardAggregate Aggregate { get; init; } = RewardAggregate.Sum;
+
+    /// <summary>Lower clamp. <value>Default −1.</value></summary>
+    public double Min { get; init; } = -1.0;
+
+    /// <summary>Upper clamp. <value>Default 1.</value></summary>
+    public double Max { get; init; } = 1.0;
+}
+
+/// <summary>Exploration settings.</summary>
+public sealed record ExplorationConfig
+{
+    /// <summary>The algorithm. <value>Default epsilon-greedy.</value></summary>
+    public ExplorationAlgorithm Algorithm { get; init; } = ExplorationAlgorithm.EpsilonGreedy;
+
+    /// <summary>ε for epsilon-greedy; the minimum-probability floor for the others. <value>Default 0.05.</value></summary>
+    public double Epsilon { get; init; } = 0.05;
+
+    /// <summary>Softmax inverse temperature. <value>Default 1.</value></summary>
+    public double Lambda { get; init; } = 1.0;
+
+    /// <summary>SquareCB gamma scale. <value>Default 10.</value></summary>
+    public double Gamma { get; init; } = 10.0;
+
+    /// <summary>Number of bags. <value>Default 5.</value></summary>
+    public int Bags { get; init; } = 5;
+}
+
+/// <summary>Learner settings.</summary>
+public sealed record LearnerConfig
+{
+    /// <summary>Bits of the hashed weight table. <value>Default 18.</value></summary>
+    public int Bits { get; init; } = 18;
+
+    /// <summary>Feature crosses (DESIGN §4). <value>Default <c>["context*action"]</c>.</value></summary>
+    public IReadOnlyList<string> Interactions { get; init; } = ["context*action"];
+
+    /// <summary>Learning rate. <value>Default 0.5.</value></summary>
+    public double LearningRate { get; init; } = 0.5;
+
+    /// <summary>Learning-rate decay exponent. <value>Default 0.5.</value></summary>
+    public double PowerT { get; init; } = 0.5;
+
+    /// <summary>L2 regularisation. <value>Default 0.</value></summary>
+    public double L2 { get; init; }
+
+    /// <summary>Bandit-to-regression reduction. <value>Default dm.</value></summary>
+    public Reduction Reduction { get; init; } = Reduction.Dm;
+}
+
+/// <summary>Turn schedule and promotion policy.</summary>
+public sealed record TurnsConfig
+{
+    /// <summary>Seconds between scheduled turns. <value>Default 3600.</value></summary>
+    public double EverySeconds { get; init; } = 3600;
+
+    /// <summary>Fewest new decisions for a turn. <value>Default 1,000.</value></summary>
+    public int MinDecisions { get; init; } = 1000;
+
+    /// <summary>When a candidate is promoted. <value>Default lower-bound-beats-champion.</value></summary>
+    public PromotionPolicy PromoteWhen { get; init; } = PromotionPolicy.LowerBoundBeatsChampion;
+
+    /// <summary>Confidence level of the intervals. <value>Default 0.95.</value></summary>
+    public double Confidence { get; init; } = 0.95;
+}
+
+/// <summary>
+/// One loop's configuration (DESIGN §4): the same JSON over HTTP, in files and in C#. Read it with
+/// <see cref="LoopConfigJson.Parse(string, string?)"/>, write it with <see cref="LoopConfigJson.Serialize(LoopConfig, bool)"/>,
+/// and check a config built in C# with <see cref="Validate"/>.
+/// </summary>
+public sealed partial record LoopConfig
+{
+    /// <summary>The loop id: <c>^[a-z0-9][a-z0-9_-]{0,63}$</c>.</summary>
+    public required string Id { get; init; }
+
+    /// <summary>What the loop decides. <value>Default choose.</value></summary>
+    public LoopKind Kind { get; init; } = LoopKind.Choose;
+
+    /// <summary>The signal types the loop accepts, with their kind and weight.</summary>
+    public IReadOnlyDictionary<string, SignalTypeConfig> Signals { get; init; } = new Dictionary<string, SignalTypeConfig>();
+
+    /// <summary>How signals become rewards.</summary>
+    public RewardConfig Reward { get; init; } = new();
+
+    /// <summary>How the loop explores.</summary>
+    public ExplorationConfig Exploration { get; init; } = new();
+
+    /// <summary>The learner's settings.</summary>
+    public LearnerConfig Learner { get; init; } = new();
+
+    /// <summary>The turn schedule.</summary>
+    public TurnsConfig Turns { get; init; } = new();
+
+    /// <summary>Serve and learn, or serve only. <value>Default online.</value></summary>
+    public LoopMode Mode { get; init; } = LoopMode.Online;
+
+    /// <summary>Matches a valid loop id or signal type name.</summary>
+    [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$")]
+    public static partial Regex IdPattern();
+
+    /// <summary>Matches a namespace name in an interaction term.</summary>
+    [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")]
+    internal static partial Regex NamespacePattern();
+
+    /// <summary>Throws a <see cref="FlywheelValidationException"/> naming the first invalid field.</summary>
+    public void Validate()
+    {
+        if (Id is null || !IdPattern().IsMatch(Id))
+        {
+            throw new FlywheelValidationException("id", $"must match ^[a-z0-9][a-z0-9_-]{{0,63}}$; got '{Id}'");
+        }
+        if (Kind != LoopKind.Choose)
+        {
+            throw new FlywheelValidationException("kind", $"'{LoopConfigJson.Name(Kind)}' is not supported yet; use 'choose'") { Kind = ValidationKind.NotSupported };
+        }
+        if (Signals is null || Signals.Count == 0)
+        {
+            throw new FlywheelValidationException("signals", "must declare at least one signal type");
+        }
+        foreach (var (name, s) in Signals)
+        {
+            if (!IdPattern().IsMatch(name))
+            {
+                throw new FlywheelValidationException($"signals.{name}", "a signal type name must match ^[a-z0-9][a-z0-9_-]{0,63}$");
+            }
+            CheckFinite($"signals.{name}.weight", s.Weight);
+        }
+        CheckRange("reward.windowSeconds", Reward.WindowSeconds, 0, 30 * 86400, exclusiveMin: true);
+        CheckFinite("reward.min", Reward.Min);
+        CheckFinite("reward.max", Reward.Max);
+        CheckFinite("reward.default", Reward.Default);
+        if (Reward.Min >= Reward.Max)
+        {
+            throw new FlywheelValidationException("reward.min", $"must be less than reward.max ({Reward.Max}); got {Reward.Min}");
+        }
+        if (Reward.Default < Reward.Min || Reward.Default > Reward.Max)
+        {
+            throw new FlywheelValidationException("reward.default", $"must lie within [reward.min, reward.max] = [{Reward.Min}, {Reward.Max}]; got {Reward.Default}");
+        }
+        CheckRange("exploration.epsilon", Exploration.Epsilon, 0, 1);
+        CheckRange("exploration.lambda", Exploration.Lambda, 0, 1e6);
+        CheckRange("exploration.gamma", Exploration.Gamma, 0, 1e9);
+        CheckRange("exploration.bags", Exploration.Bags, 1, 64);
+        if (Exploration.Algorithm is not (ExplorationAlgorithm.EpsilonGreedy or ExplorationAlgorithm.None))
+        {
+            throw new FlywheelValidationException("exploration.algorithm", $"'{LoopConfigJson.Name(Exploration.Algorithm)}' is not supported yet; use 'epsilon-greedy' or 'none'") { Kind = ValidationKind.NotSupported };
+        }
+        CheckRange("learner.bits", Learner.Bits, 16, 24);
+        CheckRange("learner.learningRate", Learner.LearningRate, 0, 100, exclusiveMin: true);
+        CheckRange("learner.powerT", Learner.PowerT, 0, 1);
+        CheckRange("learner.l2", Learner.L2, 0, 1);
+        if (Learner.Interactions is null)
+        {
+            throw new FlywheelValidationException("learner.interactions", "must be a list of terms such as \"context*action\"");
+        }
+        for (var i = 0; i < Learner.Interactions.Count; i++)
+        {
+            ValidateInteraction($"learner.interactions[{i}]", Learner.Interactions[i]);
+        }
+        if (Learner.Reduction is not (Reduction.Dm or Reduction.Mtr))
+        {
+            throw new FlywheelValidationException("learner.reduction", $"'{LoopConfigJson.Name(Learner.Reduction)}' is not supported yet; use 'dm' or 'mtr'") { Kind = ValidationKind.NotSupported };
+        }
+        CheckRange("turns.everySeconds", Turns.EverySeconds, 1, 365 * 86400);
+        CheckRange("turns.minDecisions", Turns.MinDecisions, 1, int.MaxValue);
+        CheckRange("turns.confidence", Turns.Confidence, 0.5, 1, exclusiveMin: true, exclusiveMax: true);
+        if (Mode == LoopMode.Apprentice)
+        {
+            throw new FlywheelValidationException("mode", "'apprentice' is not supported yet; use 'online' or 'frozen'") { Kind = ValidationKind.NotSupported };
+        }
+    }
+
+    private static void ValidateInteraction(string field, string? term)
+    {
+        if (string.IsNullOrWhiteSpace(term))
+        {
+            throw new FlywheelValidationException(field, "must not be empty");
+        }
+        var parts = term.Split('*');
+        if (parts.Length < 2 || parts.Length > 3)
+        {
+            throw new FlywheelValidationException(field, $"must cross 2 or 3 terms joined by '*', such as \"context*action\"; got '{term}'");
+        }
+        foreach (var p in parts)
+        {
+            if (!NamespacePattern().IsMatch(p))
+            {
+                throw new FlywheelValidationException(field, $"'{p}' is neither 'context', 'action' nor a namespace name");
+            }
+        }
+    }
+
+    private static void CheckFinite(string field, double value)
+    {
+        if (!double.IsFinite(value))
+        {
+            throw new FlywheelValidationException(field, "must be a finite number");
+        }
+    }
+
+    private static void CheckRange(string field, double value, double min, double max, bool exclusiveMin = false, bool exclusiveMax = false)
+    {
+        CheckFinite(field, value);
+        if (value < min || value > max || (exclusiveMin && value == min) || (exclusiveMax && value == max))
+        {
+            var lo = exclusiveMin ? $"greater than {min}" : $"at least {min}";
+            var hi = exclusiveMax ? $"less than {max}" : $"at most {max}";
+            throw new FlywheelValidationException(field, $"must be {lo} and {hi}; got {value}");
+        }
+    }
+}

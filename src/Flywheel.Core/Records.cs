@@ -1,0 +1,142 @@
+namespace Flywheel.Core;
+
+/// <summary>A decision as stored in the event log.</summary>
+public sealed record DecisionRecord
+{
+    /// <summary>The loop.</summary>
+    public required string Loop { get; init; }
+
+    /// <summary>The decision's id, unique within the loop.</summary>
+    public required string DecisionId { get; init; }
+
+    /// <summary>When the engine made it.</summary>
+    public required DateTimeOffset At { get; init; }
+
+    /// <summary>The user, if known.</summary>
+    public string? UserId { get; init; }
+
+    /// <summary>The context features.</summary>
+    public required Features Context { get; init; }
+
+    /// <summary>The candidate actions.</summary>
+    public required IReadOnlyList<ActionCandidate> Actions { get; init; }
+
+    /// <summary>The product's baseline action, if given.</summary>
+    public string? BaselineActionId { get; init; }
+
+    /// <summary>The action served.</summary>
+    public required string ChosenActionId { get; init; }
+
+    /// <summary>Whether the chosen action was an exploration step.</summary>
+    public required bool Explored { get; init; }
+
+    /// <summary>The served ranking with probabilities.</summary>
+    public required IReadOnlyList<RankedAction> Ranking { get; init; }
+
+    /// <summary>The model version that scored it.</summary>
+    public required int ModelVersion { get; init; }
+
+    /// <summary>The probability with which the chosen action was served.</summary>
+    public double ChosenProbability => Ranking.First(r => r.ActionId == ChosenActionId).Probability;
+
+    /// <summary>The answer returned to the product.</summary>
+    public Decision ToDecision() => new()
+    {
+        DecisionId = DecisionId,
+        Loop = Loop,
+        ModelVersion = ModelVersion,
+        ChosenActionId = ChosenActionId,
+        Explored = Explored,
+        Ranking = Ranking,
+    };
+}
+
+/// <summary>A signal as stored in the event log.</summary>
+public sealed record SignalRecord
+{
+    /// <summary>The loop.</summary>
+    public required string Loop { get; init; }
+
+    /// <summary>The signal's id, unique within the loop.</summary>
+    public required string SignalId { get; init; }
+
+    /// <summary>The decision it follows, if any.</summary>
+    public string? DecisionId { get; init; }
+
+    /// <summary>The user, if given.</summary>
+    public string? UserId { get; init; }
+
+    /// <summary>The signal type.</summary>
+    public required string Type { get; init; }
+
+    /// <summary>The value.</summary>
+    public required double Value { get; init; }
+
+    /// <summary>When it happened, as reported.</summary>
+    public required DateTimeOffset At { get; init; }
+
+    /// <summary>When the engine received it; this time, not <see cref="At"/>, decides whether it fell in the window.</summary>
+    public required DateTimeOffset ReceivedAt { get; init; }
+
+    /// <summary>True when it arrived after its decision's window closed: stored and counted, never learned from.</summary>
+    public bool Late { get; init; }
+
+    /// <summary>True when its decision id is unknown to the loop.</summary>
+    public bool Orphaned { get; init; }
+}
+
+/// <summary>How a reward window closed.</summary>
+public enum WindowClose
+{
+    /// <summary>The window's time ran out.</summary>
+    Timeout,
+    /// <summary>A signal type with <c>closesWindow</c> arrived.</summary>
+    Signal,
+}
+
+/// <summary>One decision's reward, fixed when its window closed.</summary>
+public sealed record RewardRecord
+{
+    /// <summary>The loop.</summary>
+    public required string Loop { get; init; }
+
+    /// <summary>The decision.</summary>
+    public required string DecisionId { get; init; }
+
+    /// <summary>Position in the loop's learning order, from 1; learners replay rewards in this order.</summary>
+    public required long Sequence { get; init; }
+
+    /// <summary>The reward.</summary>
+    public required double Reward { get; init; }
+
+    /// <summary>How many signals it was computed from.</summary>
+    public required int SignalCount { get; init; }
+
+    /// <summary>When the window closed.</summary>
+    public required DateTimeOffset ClosedAt { get; init; }
+
+    /// <summary>Why the window closed.</summary>
+    public required WindowClose ClosedBy { get; init; }
+}
+
+/// <summary>A persisted learner snapshot.</summary>
+public sealed record ModelSnapshotRecord
+{
+    /// <summary>The loop.</summary>
+    public required string Loop { get; init; }
+
+    /// <summary>The model version.</summary>
+    public required int Version { get; init; }
+
+    /// <summary>The last reward sequence the learner had learned from; replay continues after it.</summary>
+    public required long LearnedThrough { get; init; }
+
+    /// <summary>When it was taken.</summary>
+    public required DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>The serialized learner.</summary>
+    public required byte[] Data { get; init; }
+}
+
+/// <summary>Counts of what a loop's log holds.</summary>
+public sealed record LoopCounts(long Decisions, long Signals, long LateSignals, long OrphanedSignals, long Rewards);
