@@ -37,7 +37,8 @@ public static class LoopConfigJson
     };
 
     private static string Lookup<T>((string Name, T Value)[] table, T value) where T : struct, Enum
-        => table.First(t => EqualityComparer<T>.Default.Equals(t.Value, value)).Name;
+        => table.FirstOrDefault(t => EqualityComparer<T>.Default.Equals(t.Value, value)).Name
+           ?? Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture).ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Parses and validates a loop config; errors name the field.</summary>
     /// <param name="json">The JSON text.</param>
@@ -53,6 +54,11 @@ public static class LoopConfigJson
         catch (JsonException ex)
         {
             throw new FlywheelValidationException("", $"is not valid JSON: {ex.Message}");
+        }
+        catch (ArgumentException)
+        {
+            // A lone surrogate in the .NET string cannot be transcoded to UTF-8.
+            throw new FlywheelValidationException("", "is not valid JSON: the text holds an unpaired UTF-16 surrogate");
         }
         using (doc)
         {
@@ -171,7 +177,7 @@ public static class LoopConfigJson
                 {
                     throw new FlywheelValidationException($"learner.interactions[{i}]", $"must be a string, not {StrictJsonObject.Describe(item)}");
                 }
-                list.Add(item.GetString()!);
+                list.Add(StrictJsonObject.ReadString(item, $"learner.interactions[{i}]"));
                 i++;
             }
             interactions = list;

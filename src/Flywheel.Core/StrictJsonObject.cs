@@ -21,9 +21,18 @@ internal sealed class StrictJsonObject
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var p in element.EnumerateObject())
         {
-            if (!names.Add(p.Name))
+            string name;
+            try
             {
-                throw new FlywheelValidationException(Path(path, p.Name), "appears twice");
+                name = p.Name;
+            }
+            catch (InvalidOperationException)
+            {
+                throw new FlywheelValidationException(path, "has a property name with an unpaired UTF-16 surrogate escape");
+            }
+            if (!names.Add(name))
+            {
+                throw new FlywheelValidationException(Path(path, name), "appears twice");
             }
         }
         _element = element;
@@ -54,7 +63,20 @@ internal sealed class StrictJsonObject
         {
             throw new FlywheelValidationException(PathOf(name), $"must be a string, not {Describe(v)}");
         }
-        return v.GetString();
+        return ReadString(v, PathOf(name));
+    }
+
+    /// <summary>The value of a JSON string; an unpaired surrogate escape such as "\ud800" is an error naming <paramref name="path"/>.</summary>
+    public static string ReadString(JsonElement v, string path)
+    {
+        try
+        {
+            return v.GetString()!;
+        }
+        catch (InvalidOperationException)
+        {
+            throw new FlywheelValidationException(path, "holds an unpaired UTF-16 surrogate escape");
+        }
     }
 
     public double? Number(string name)
