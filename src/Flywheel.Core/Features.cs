@@ -250,8 +250,27 @@ public sealed class Features : IEnumerable<KeyValuePair<string, FeatureNamespace
     /// <summary>Parses and validates a JSON object of namespaces.</summary>
     public static Features Parse(string json, FlywheelLimits? limits = null)
     {
-        using var doc = JsonDocument.Parse(json);
-        return FromJson(doc.RootElement, "", limits);
+        ArgumentNullException.ThrowIfNull(json);
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(json);
+        }
+        catch (JsonException ex)
+        {
+            throw new FlywheelValidationException("", $"is not valid JSON: {ex.Message}");
+        }
+        using (doc)
+        {
+            try
+            {
+                return FromJson(doc.RootElement, "", limits);
+            }
+            catch (InvalidOperationException ex)
+            {
+                throw new FlywheelValidationException("", $"holds text that is not valid UTF-16: {ex.Message}");
+            }
+        }
     }
 
     /// <summary>Reads and validates features from a JSON element; errors name <paramref name="field"/>.</summary>
@@ -269,6 +288,10 @@ public sealed class Features : IEnumerable<KeyValuePair<string, FeatureNamespace
         foreach (var nsProp in element.EnumerateObject())
         {
             var nsField = Join(field, nsProp.Name);
+            if (nsProp.Name.Length == 0)
+            {
+                throw new FlywheelValidationException(field, "holds a namespace with an empty name");
+            }
             if (nsProp.Value.ValueKind != JsonValueKind.Object)
             {
                 throw new FlywheelValidationException(nsField, "must be an object of features");
@@ -281,6 +304,10 @@ public sealed class Features : IEnumerable<KeyValuePair<string, FeatureNamespace
             foreach (var prop in nsProp.Value.EnumerateObject())
             {
                 var f = Join(nsField, prop.Name);
+                if (prop.Name.Length == 0)
+                {
+                    throw new FlywheelValidationException(nsField, "holds a feature with an empty name");
+                }
                 if (ns.Any(kv => kv.Key == prop.Name))
                 {
                     throw new FlywheelValidationException(f, "appears twice");

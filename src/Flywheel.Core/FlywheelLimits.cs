@@ -21,7 +21,8 @@ public sealed class FlywheelLimits
     /// <summary>The defaults.</summary>
     public static FlywheelLimits Default { get; } = new();
 
-    internal void CheckString(string field, string? value, bool required = true)
+    /// <summary>Throws when <paramref name="value"/> is missing (if required), empty or longer than <see cref="MaxStringLength"/>.</summary>
+    public void CheckString(string field, string? value, bool required = true)
     {
         if (value is null)
         {

@@ -218,6 +218,17 @@ public sealed partial record LoopConfig
         {
             throw new FlywheelValidationException("id", $"must match ^[a-z0-9][a-z0-9_-]{{0,63}}$; got '{Id}'");
         }
+        if (Signals is null || Reward is null || Exploration is null || Learner is null || Turns is null)
+        {
+            var missing = Signals is null ? "signals" : Reward is null ? "reward" : Exploration is null ? "exploration" : Learner is null ? "learner" : "turns";
+            throw new FlywheelValidationException(missing, "is required");
+        }
+        CheckDefined("kind", Kind);
+        CheckDefined("mode", Mode);
+        CheckDefined("reward.aggregate", Reward.Aggregate);
+        CheckDefined("exploration.algorithm", Exploration.Algorithm);
+        CheckDefined("learner.reduction", Learner.Reduction);
+        CheckDefined("turns.promoteWhen", Turns.PromoteWhen);
         if (Kind != LoopKind.Choose)
         {
             throw new FlywheelValidationException("kind", $"'{LoopConfigJson.Name(Kind)}' is not supported yet; use 'choose'") { Kind = ValidationKind.NotSupported };
@@ -232,6 +243,11 @@ public sealed partial record LoopConfig
             {
                 throw new FlywheelValidationException($"signals.{name}", "a signal type name must match ^[a-z0-9][a-z0-9_-]{0,63}$");
             }
+            if (s is null)
+            {
+                throw new FlywheelValidationException($"signals.{name}", "is required");
+            }
+            CheckDefined($"signals.{name}.kind", s.Kind);
             CheckFinite($"signals.{name}.weight", s.Weight);
         }
         CheckRange("reward.windowSeconds", Reward.WindowSeconds, 0, 30 * 86400, exclusiveMin: true);
@@ -296,6 +312,14 @@ public sealed partial record LoopConfig
             {
                 throw new FlywheelValidationException(field, $"'{p}' is neither 'context', 'action' nor a namespace name");
             }
+        }
+    }
+
+    private static void CheckDefined<T>(string field, T value) where T : struct, Enum
+    {
+        if (!Enum.IsDefined(value))
+        {
+            throw new FlywheelValidationException(field, $"has an undefined value ({value})");
         }
     }
 

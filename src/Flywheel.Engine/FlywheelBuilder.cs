@@ -1,0 +1,38 @@
+using Flywheel.Core;
+using Flywheel.Engine;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Returned by <see cref="FlywheelServiceCollectionExtensions.AddFlywheel"/> to configure Flywheel further.</summary>
+public sealed class FlywheelBuilder(IServiceCollection services)
+{
+    /// <summary>The service collection.</summary>
+    public IServiceCollection Services { get; } = services;
+}
+
+/// <summary>Registers the Flywheel engine.</summary>
+public static class FlywheelServiceCollectionExtensions
+{
+    /// <summary>
+    /// Registers <see cref="IFlywheelEngine"/> as a singleton. Choose a store in <paramref name="configure"/>, e.g.
+    /// <c>services.AddFlywheel(o => o.UseSqlite("./flywheel-data"))</c>. Uses the registered <see cref="TimeProvider"/>
+    /// (the system clock unless one is registered). Options are validated when the engine is first resolved.
+    /// </summary>
+    public static FlywheelBuilder AddFlywheel(this IServiceCollection services, Action<FlywheelOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configure);
+        services.AddOptions<FlywheelOptions>().Configure(configure);
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<FlywheelEngine>(sp => new FlywheelEngine(
+            sp.GetRequiredService<IOptions<FlywheelOptions>>(),
+            sp.GetRequiredService<TimeProvider>(),
+            sp.GetService<ILoggerFactory>(),
+            sp));
+        services.TryAddSingleton<IFlywheelEngine>(sp => sp.GetRequiredService<FlywheelEngine>());
+        return new FlywheelBuilder(services);
+    }
+}

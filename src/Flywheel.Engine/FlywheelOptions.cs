@@ -1,0 +1,54 @@
+using Flywheel.Core;
+
+namespace Flywheel.Engine;
+
+/// <summary>Settings of a <see cref="FlywheelEngine"/>. Validated when the engine starts.</summary>
+public sealed class FlywheelOptions
+{
+    /// <summary>
+    /// Creates the store. Set it with a storage package's extension, such as <c>o.UseSqlite(dataDir)</c>.
+    /// The engine initializes and disposes the store it creates.
+    /// </summary>
+    public Func<IServiceProvider?, IFlywheelStore>? StoreFactory { get; set; }
+
+    /// <summary>Size limits for decisions and signal batches.</summary>
+    public FlywheelLimits Limits { get; set; } = new();
+
+    /// <summary>Mixed into every exploration draw, so two deployments can explore differently. <value>Default 0.</value></summary>
+    public ulong ExplorationSeed { get; set; }
+
+    /// <summary>Most queued ingest calls before new ones are refused as overloaded. <value>Default 20,000.</value></summary>
+    public int MaxQueuedWrites { get; set; } = 20_000;
+
+    /// <summary>Most calls that share one group commit. <value>Default 2,048.</value></summary>
+    public int MaxCallsPerCommit { get; set; } = 2_048;
+
+    /// <summary>Examples learned between persisted learner snapshots. <value>Default 10,000.</value></summary>
+    public int SnapshotEveryExamples { get; set; } = 10_000;
+
+    /// <summary>Longest time between persisted snapshots while learning. <value>Default 60 s.</value></summary>
+    public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often due reward windows are closed when no traffic arrives. <value>Default 1 s.</value></summary>
+    public TimeSpan JoinInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    internal void Validate()
+    {
+        if (StoreFactory is null)
+        {
+            throw new InvalidOperationException("FlywheelOptions.StoreFactory is not set: choose a store, e.g. options.UseSqlite(\"./flywheel-data\").");
+        }
+        ArgumentNullException.ThrowIfNull(Limits, nameof(Limits));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxQueuedWrites, 1, nameof(MaxQueuedWrites));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxCallsPerCommit, 1, nameof(MaxCallsPerCommit));
+        ArgumentOutOfRangeException.ThrowIfLessThan(SnapshotEveryExamples, 1, nameof(SnapshotEveryExamples));
+        if (SnapshotInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SnapshotInterval), SnapshotInterval, "must be positive");
+        }
+        if (JoinInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(JoinInterval), JoinInterval, "must be positive");
+        }
+    }
+}

@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using Flywheel.Core;
+using Flywheel.Learning;
+
+namespace Flywheel.Engine;
+
+/// <summary>What deciders read: swapped whole, never mutated.</summary>
+internal sealed record ServingState(LoopConfig Config, ServingModel Model, FeaturizerPool Featurizers);
+
+/// <summary>Featurizers are not thread-safe and cost a little to build, so deciders borrow them.</summary>
+internal sealed class FeaturizerPool(LearnerConfig config)
+{
+    private readonly ConcurrentBag<Featurizer> _pool = [];
+
+    public LearnerConfig Config { get; } = config;
+
+    public Featurizer Rent() => _pool.TryTake(out var f) ? f : new Featurizer(Config);
+
+    public void Return(Featurizer featurizer) => _pool.Add(featurizer);
+}
+
+/// <summary>A decision whose reward window is still open; owned by the ingest writer.</summary>
+internal sealed class PendingDecision(DecisionRecord record, DateTimeOffset closeAt)
+{
+    public DecisionRecord Record { get; } = record;
+
+    public DateTimeOffset CloseAt { get; } = closeAt;
+
+    public List<(string Type, double Value)> Signals { get; } = [];
+}
+
+/// <summary>One loop's live state. Fields are grouped by the one thread that owns them.</summary>
+internal sealed class LoopRuntime
+{
+    private readonly Lock _swap = new();
+    private volatile ServingState _serving;
+
+    public LoopRuntime(LoopConfig config, ServingModel model)
+    {
+        Id = config.Id;
+        _serving = new ServingState(config, model, new FeaturizerPool(config.Learner));
+        Learner = new BanditLearner(config.Learner);
+        LearnFeaturizer = new Featurizer(config.Learner);
+    }
+
+    public string Id { get; }
+
+    public ServingState Serving => _serving;
+
+    public LoopConfig Config => _serving.Config;
+
+    public void SwapConfig(LoopConfig config)
+    {
+        lock (_swap)
+        {
+            _serving = _serving with { Config = config };
+        }
+    }
+
+    /// <summary>Publishes a model; a new learner config also gets a new featurizer pool.</summary>
+    public void SwapModel(ServingModel model, LearnerConfig learnerConfig)
+    {
+        lock (_swap)
+        {
+            var s = _serving;
+            var pool = ReferenceEquals(s.Featurizers.Config, learnerConfig) || s.Featurizers.Config == learnerConfig
+                ? s.Featurizers
+                : new FeaturizerPool(learnerConfig);
+            _serving = s with { Model = model, Featurizers = pool };
+        }
+    }
+
+    // Owned by the ingest writer.
+    public Dictionary<string, PendingDecision> Pending { get; } = new(StringComparer.Ordinal);
+
+    public PriorityQueue<PendingDecision, DateTimeOffset> DueQueue { get; } = new();
+
+    public long NextRewardSequence { get; set; } = 1;
+
+    // Owned by the learner worker.
+    public BanditLearner Learner { get; set; }
+
+    public Featurizer LearnFeaturizer { get; set; }
+
+    public int ModelVersion { get; set; } = 1;
+
+    public long LearnedThrough { get; set; }
+
+    public long ExamplesSinceSnapshot { get; set; }
+
+    public DateTimeOffset LastSnapshotAt { get; set; }
+
+    public bool Dirty { get; set; }
+}

@@ -1,0 +1,128 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
+using System.Text;
+using Flywheel.Core;
+
+namespace Flywheel.Learning;
+
+/// <summary>Thrown when a snapshot is corrupt or does not match the learner settings it is loaded for.</summary>
+public sealed class ModelSnapshotException(string message) : Exception(message);
+
+/// <summary>
+/// The binary snapshot of a <see cref="BanditLearner"/>: a header (magic, format version, settings fingerprint),
+/// the counters, the non-zero slots, and an XxHash64 checksum of everything before it. Loading verifies all of it
+/// before building anything, so a bad file never replaces a running model.
+/// </summary>
+public static class ModelSnapshot
+{
+    private static ReadOnlySpan<byte> Magic => "FWMODEL1"u8;
+    private const int FormatVersion = 1;
+
+    /// <summary>A fingerprint of the settings that give the weights their meaning.</summary>
+    public static ulong Fingerprint(LearnerConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        var text = string.Join("|", config.Bits, string.Join(",", config.Interactions), config.Reduction,
+            config.LearningRate.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            config.PowerT.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+        return XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(text));
+    }
+
+    /// <summary>Serializes the learner.</summary>
+    public static byte[] Save(BanditLearner learner)
+    {
+        ArgumentNullException.ThrowIfNull(learner);
+        var state = learner.Regressor.State;
+        var slots = state.Length / 3;
+        var nonZero = 0;
+        for (var i = 0; i < slots; i++)
+        {
+            if (state[i * 3] != 0 || state[i * 3 + 1] != 0 || state[i * 3 + 2] != 0)
+            {
+                nonZero++;
+            }
+        }
+        var size = Magic.Length + 4 + 8 + 4 + 8 * 4 + 4 + nonZero * 16 + 8;
+        var buffer = new byte[size];
+        var span = buffer.AsSpan();
+        Magic.CopyTo(span);
+        var o = Magic.Length;
+        BinaryPrimitives.WriteInt32LittleEndian(span[o..], FormatVersion); o += 4;
+        BinaryPrimitives.WriteUInt64LittleEndian(span[o..], Fingerprint(learner.Config)); o += 8;
+        BinaryPrimitives.WriteInt32LittleEndian(span[o..], learner.Config.Bits); o += 4;
+        BinaryPrimitives.WriteDoubleLittleEndian(span[o..], learner.Regressor.NormalizedSum); o += 8;
+        BinaryPrimitives.WriteDoubleLittleEndian(span[o..], learner.Regressor.TotalWeight); o += 8;
+        BinaryPrimitives.WriteInt64LittleEndian(span[o..], learner.Examples); o += 8;
+        BinaryPrimitives.WriteInt64LittleEndian(span[o..], learner.ActionsSeen); o += 8;
+        BinaryPrimitives.WriteInt32LittleEndian(span[o..], nonZero); o += 4;
+        for (var i = 0; i < slots; i++)
+        {
+            if (state[i * 3] == 0 && state[i * 3 + 1] == 0 && state[i * 3 + 2] == 0)
+            {
+                continue;
+            }
+            BinaryPrimitives.WriteInt32LittleEndian(span[o..], i); o += 4;
+            BinaryPrimitives.WriteSingleLittleEndian(span[o..], state[i * 3]); o += 4;
+            BinaryPrimitives.WriteSingleLittleEndian(span[o..], state[i * 3 + 1]); o += 4;
+            BinaryPrimitives.WriteSingleLittleEndian(span[o..], state[i * 3 + 2]); o += 4;
+        }
+        BinaryPrimitives.WriteUInt64LittleEndian(span[o..], XxHash64.HashToUInt64(span[..o]));
+        return buffer;
+    }
+
+    /// <summary>Restores a learner saved with the same settings; throws <see cref="ModelSnapshotException"/> otherwise.</summary>
+    public static BanditLearner Load(ReadOnlySpan<byte> data, LearnerConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        const int header = 8 + 4 + 8 + 4 + 8 * 4 + 4;
+        if (data.Length < header + 8 || !data[..Magic.Length].SequenceEqual(Magic))
+        {
+            throw new ModelSnapshotException("not a Flywheel model snapshot (bad magic or too short)");
+        }
+        var body = data[..^8];
+        if (XxHash64.HashToUInt64(body) != BinaryPrimitives.ReadUInt64LittleEndian(data[^8..]))
+        {
+            throw new ModelSnapshotException("model snapshot is corrupt (checksum mismatch)");
+        }
+        var o = Magic.Length;
+        var format = BinaryPrimitives.ReadInt32LittleEndian(data[o..]); o += 4;
+        if (format != FormatVersion)
+        {
+            throw new ModelSnapshotException($"model snapshot format {format} is not supported (expected {FormatVersion})");
+        }
+        var fingerprint = BinaryPrimitives.ReadUInt64LittleEndian(data[o..]); o += 8;
+        if (fingerprint != Fingerprint(config))
+        {
+            throw new ModelSnapshotException("model snapshot was trained with other learner settings (bits, interactions, reduction or rates)");
+        }
+        var bits = BinaryPrimitives.ReadInt32LittleEndian(data[o..]); o += 4;
+        if (bits != config.Bits)
+        {
+            throw new ModelSnapshotException($"model snapshot has {bits} bits; the loop has {config.Bits}");
+        }
+        var learner = new BanditLearner(config);
+        learner.Regressor.NormalizedSum = BinaryPrimitives.ReadDoubleLittleEndian(data[o..]); o += 8;
+        learner.Regressor.TotalWeight = BinaryPrimitives.ReadDoubleLittleEndian(data[o..]); o += 8;
+        learner.Examples = BinaryPrimitives.ReadInt64LittleEndian(data[o..]); o += 8;
+        learner.ActionsSeen = BinaryPrimitives.ReadInt64LittleEndian(data[o..]); o += 8;
+        var count = BinaryPrimitives.ReadInt32LittleEndian(data[o..]); o += 4;
+        var slots = 1 << bits;
+        if (count < 0 || count > slots || body.Length != o + (long)count * 16)
+        {
+            throw new ModelSnapshotException("model snapshot is corrupt (slot count does not match its length)");
+        }
+        var state = learner.Regressor.State;
+        for (var k = 0; k < count; k++)
+        {
+            var i = BinaryPrimitives.ReadInt32LittleEndian(data[o..]); o += 4;
+            if (i < 0 || i >= slots)
+            {
+                throw new ModelSnapshotException($"model snapshot is corrupt (slot {i} out of range)");
+            }
+            state[i * 3] = BinaryPrimitives.ReadSingleLittleEndian(data[o..]); o += 4;
+            state[i * 3 + 1] = BinaryPrimitives.ReadSingleLittleEndian(data[o..]); o += 4;
+            state[i * 3 + 2] = BinaryPrimitives.ReadSingleLittleEndian(data[o..]); o += 4;
+        }
+        return learner;
+    }
+}

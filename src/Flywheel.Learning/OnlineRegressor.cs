@@ -1,0 +1,139 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Flywheel.Learning;
+
+/// <summary>
+/// A hashed linear regressor trained by squared-loss SGD with the adaptive, normalized and invariant update of
+/// Vowpal Wabbit (ALGORITHMS §2). Each slot holds (weight, sum of squared gradients, largest |x| seen). Not thread-safe.
+/// </summary>
+public sealed class OnlineRegressor
+{
+    private const float MinSquare = 1.17549435e-38f; // FLT_MIN: |x| is floored at its square root.
+    private readonly float[] _state; // interleaved w, G, N
+    private readonly double _learningRate;
+    private readonly double _powerT;
+
+    /// <summary>Creates a zero model with 2^<paramref name="bits"/> slots.</summary>
+    public OnlineRegressor(int bits, double learningRate = 0.5, double powerT = 0.5)
+    {
+        if (bits is < 1 or > 30)
+        {
+            throw new ArgumentOutOfRangeException(nameof(bits), bits, "must be from 1 to 30");
+        }
+        Bits = bits;
+        _state = new float[3 << bits];
+        _learningRate = learningRate;
+        _powerT = powerT;
+    }
+
+    /// <summary>Table size exponent.</summary>
+    public int Bits { get; }
+
+    /// <summary>Learning rate.</summary>
+    public double LearningRate => _learningRate;
+
+    /// <summary>Learning-rate decay exponent.</summary>
+    public double PowerT => _powerT;
+
+    /// <summary>Sum over updates of importance × normalized squared norm (VW's S).</summary>
+    public double NormalizedSum { get; internal set; }
+
+    /// <summary>Sum of importance weights learned from (VW's T).</summary>
+    public double TotalWeight { get; internal set; }
+
+    /// <summary>The raw interleaved state, for snapshots.</summary>
+    internal Span<float> State => _state;
+
+    /// <summary>The prediction for a feature vector.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public float Predict(ReadOnlySpan<int> indices, ReadOnlySpan<float> values)
+    {
+        ref var s = ref MemoryMarshal.GetArrayDataReference(_state);
+        var sum = 0f;
+        for (var i = 0; i < indices.Length; i++)
+        {
+            sum += Unsafe.Add(ref s, indices[i] * 3) * values[i];
+        }
+        return sum;
+    }
+
+    /// <summary>One squared-loss update towards <paramref name="label"/> with importance <paramref name="importance"/>.</summary>
+    public void Update(ReadOnlySpan<int> indices, ReadOnlySpan<float> values, float label, float importance)
+    {
+        if (indices.Length != values.Length)
+        {
+            throw new ArgumentException("indices and values differ in length");
+        }
+        var prediction = Predict(indices, values);
+        var error = label - prediction;
+        if (error == 0 || importance <= 0)
+        {
+            return;
+        }
+        ref var s = ref MemoryMarshal.GetArrayDataReference(_state);
+        var gradSquared = importance * 4f * error * error;
+        var sqrtRate = _powerT == 0.5;
+        double normSum = 0, predPerUpdate = 0;
+        for (var i = 0; i < indices.Length; i++)
+        {
+            var x = values[i];
+            var x2 = x * x;
+            if (x2 < MinSquare)
+            {
+                x = x > 0 ? 1.0842022e-19f : -1.0842022e-19f;
+                x2 = MinSquare;
+            }
+            ref var w = ref Unsafe.Add(ref s, indices[i] * 3);
+            ref var g = ref Unsafe.Add(ref w, 1);
+            ref var n = ref Unsafe.Add(ref w, 2);
+            g += gradSquared * x2;
+            var ax = MathF.Abs(x);
+            if (ax > n)
+            {
+                if (n > 0)
+                {
+                    w *= n / ax;
+                }
+                n = ax;
+            }
+            var rate = Rate(g, n, sqrtRate);
+            normSum += x2 / (n * n);
+            predPerUpdate += x2 * rate;
+        }
+        NormalizedSum += importance * normSum;
+        TotalWeight += importance;
+        var multiplier = sqrtRate ? Math.Sqrt(TotalWeight / NormalizedSum) : Math.Pow(NormalizedSum / TotalWeight, _powerT - 1);
+        predPerUpdate *= multiplier;
+        var eta = _learningRate * importance;
+        var etaPi = eta * predPerUpdate;
+        var update = etaPi < 1e-6 ? 2 * error * eta : error * (1 - Math.Exp(-2 * etaPi)) / predPerUpdate;
+        var step = (float)(multiplier * update);
+        for (var i = 0; i < indices.Length; i++)
+        {
+            var x = values[i];
+            if (x * x < MinSquare)
+            {
+                x = x > 0 ? 1.0842022e-19f : -1.0842022e-19f;
+            }
+            ref var w = ref Unsafe.Add(ref s, indices[i] * 3);
+            var rate = Rate(Unsafe.Add(ref w, 1), Unsafe.Add(ref w, 2), sqrtRate);
+            w += step * rate * x;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private float Rate(float g, float n, bool sqrtRate)
+        => sqrtRate ? 1f / (MathF.Sqrt(g) * n) : (float)(Math.Pow(g, -_powerT) * Math.Pow((double)n * n, _powerT - 1));
+
+    /// <summary>Copies the weights (not the update state) into a compact array for serving.</summary>
+    public float[] CopyWeights()
+    {
+        var weights = new float[1 << Bits];
+        for (var i = 0; i < weights.Length; i++)
+        {
+            weights[i] = _state[i * 3];
+        }
+        return weights;
+    }
+}
