@@ -1,0 +1,102 @@
+namespace Flywheel.Storage.Sqlite;
+
+/// <summary>The database schema. Times are UTC ticks (INTEGER) so they round-trip exactly.</summary>
+internal static class SqliteSchema
+{
+    /// <summary>The schema version kept in <c>PRAGMA user_version</c>.</summary>
+    public const int Version = 1;
+
+    public const string CreateVersion1 = """
+        CREATE TABLE IF NOT EXISTS loops (
+            id          TEXT    NOT NULL PRIMARY KEY,
+            config      TEXT    NOT NULL,
+            updated_at  INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE IF NOT EXISTS decisions (
+            loop                TEXT    NOT NULL,
+            decision_id         TEXT    NOT NULL,
+            at                  INTEGER NOT NULL,
+            user_id             TEXT,
+            context             TEXT    NOT NULL,
+            actions             TEXT    NOT NULL,
+            baseline_action_id  TEXT,
+            chosen_action_id    TEXT    NOT NULL,
+            explored            INTEGER NOT NULL,
+            ranking             TEXT    NOT NULL,
+            model_version       INTEGER NOT NULL,
+            PRIMARY KEY (loop, decision_id)
+        ) STRICT;
+
+        CREATE TABLE IF NOT EXISTS signals (
+            seq          INTEGER PRIMARY KEY,
+            loop         TEXT    NOT NULL,
+            signal_id    TEXT    NOT NULL,
+            decision_id  TEXT,
+            user_id      TEXT,
+            type         TEXT    NOT NULL,
+            value        REAL    NOT NULL,
+            at           INTEGER NOT NULL,
+            received_at  INTEGER NOT NULL,
+            late         INTEGER NOT NULL,
+            orphaned     INTEGER NOT NULL,
+            UNIQUE (loop, signal_id)
+        ) STRICT;
+
+        CREATE INDEX IF NOT EXISTS signals_by_decision ON signals (loop, decision_id);
+
+        CREATE TABLE IF NOT EXISTS rewards (
+            loop          TEXT    NOT NULL,
+            decision_id   TEXT    NOT NULL,
+            seq           INTEGER NOT NULL,
+            reward        REAL    NOT NULL,
+            signal_count  INTEGER NOT NULL,
+            closed_at     INTEGER NOT NULL,
+            closed_by     TEXT    NOT NULL,
+            PRIMARY KEY (loop, decision_id)
+        ) STRICT;
+
+        CREATE UNIQUE INDEX IF NOT EXISTS rewards_by_seq ON rewards (loop, seq);
+
+        CREATE TABLE IF NOT EXISTS snapshots (
+            loop             TEXT    NOT NULL PRIMARY KEY,
+            version          INTEGER NOT NULL,
+            learned_through  INTEGER NOT NULL,
+            created_at       INTEGER NOT NULL,
+            data             BLOB    NOT NULL
+        ) STRICT;
+        """;
+
+    /// <summary>Decision columns as read by <c>ReadDecision</c>; the table is aliased <c>d</c>.</summary>
+    public const string DecisionColumns =
+        "d.decision_id, d.at, d.user_id, d.context, d.actions, d.baseline_action_id, d.chosen_action_id, d.explored, d.ranking, d.model_version";
+
+    public const int DecisionColumnCount = 10;
+
+    /// <summary>Signal columns as read by <c>ReadSignal</c>; the table is aliased <c>s</c>.</summary>
+    public const string SignalColumns =
+        "s.signal_id, s.decision_id, s.user_id, s.type, s.value, s.at, s.received_at, s.late, s.orphaned";
+
+    /// <summary>Reward columns as read by <c>ReadReward</c>; the table is aliased <c>r</c>.</summary>
+    public const string RewardColumns =
+        "r.decision_id, r.seq, r.reward, r.signal_count, r.closed_at, r.closed_by";
+
+    public const int RewardColumnCount = 6;
+
+    /// <summary>The JSON columns arrive as UTF-8 blobs and are stored as TEXT.</summary>
+    public const string InsertDecision = """
+        INSERT INTO decisions (loop, decision_id, at, user_id, context, actions, baseline_action_id, chosen_action_id, explored, ranking, model_version)
+        VALUES ($loop, $decision_id, $at, $user_id, CAST($context AS TEXT), CAST($actions AS TEXT), $baseline_action_id, $chosen_action_id, $explored,
+                CAST($ranking AS TEXT), $model_version)
+        """;
+
+    public const string InsertSignal = """
+        INSERT INTO signals (loop, signal_id, decision_id, user_id, type, value, at, received_at, late, orphaned)
+        VALUES ($loop, $signal_id, $decision_id, $user_id, $type, $value, $at, $received_at, $late, $orphaned)
+        """;
+
+    public const string InsertReward = """
+        INSERT INTO rewards (loop, decision_id, seq, reward, signal_count, closed_at, closed_by)
+        VALUES ($loop, $decision_id, $seq, $reward, $signal_count, $closed_at, $closed_by)
+        """;
+}

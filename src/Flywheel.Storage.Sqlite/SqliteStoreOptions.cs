@@ -1,0 +1,36 @@
+namespace Flywheel.Storage.Sqlite;
+
+/// <summary>How hard a commit works to survive a crash.</summary>
+public enum SqliteDurability
+{
+    /// <summary>
+    /// <c>synchronous=NORMAL</c> in WAL mode: a commit survives the process crashing, but the last commits before a
+    /// power loss or operating-system crash may roll back. The database never corrupts. The default.
+    /// </summary>
+    Process,
+
+    /// <summary><c>synchronous=FULL</c>: every commit is synced to disk before it returns, so it survives power loss.</summary>
+    Power,
+}
+
+/// <summary>Where and how <see cref="SqliteFlywheelStore"/> keeps its file.</summary>
+public sealed class SqliteStoreOptions
+{
+    /// <summary>The folder holding the database; created when missing. <value>Default <c>./flywheel-data</c>.</value></summary>
+    public string DataDirectory { get; set; } = "./flywheel-data";
+
+    /// <summary>The database file's name inside <see cref="DataDirectory"/>. <value>Default <c>flywheel.db</c>.</value></summary>
+    public string FileName { get; set; } = "flywheel.db";
+
+    /// <summary>Crash safety of commits. <value>Default <see cref="SqliteDurability.Process"/>.</value></summary>
+    public SqliteDurability Durability { get; set; } = SqliteDurability.Process;
+
+    /// <summary>How long a statement waits for a lock held by another connection. <value>Default 5 seconds.</value></summary>
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The clock that stamps loop updates. <value>Default <see cref="TimeProvider.System"/>.</value></summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>The full path of the database file.</summary>
+    public string DatabasePath => Path.GetFullPath(Path.Combine(DataDirectory, FileName));
+}
