@@ -1,0 +1,290 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Flywheel.Core;
+using Flywheel.Learning.Replay;
+using Spectre.Console;
+
+namespace Flywheel.Cli.Commands;
+
+/// <summary>
+/// <c>flywheel replay --cbify K FILE</c>: the supervised-to-bandit simulation (DESIGN §6, ALGORITHMS §0) over CSV or
+/// Vowpal Wabbit multiclass text, plain or gzip.
+/// </summary>
+internal static class ReplayCommand
+{
+    private const int MaxClasses = 100_000;
+
+    private static readonly string[] Algorithms = ["epsilon-greedy", "softmax", "squarecb", "bag", "none"];
+    private static readonly string[] CbTypes = ["dm", "mtr", "ips", "dr"];
+
+    public static Command Create(CliContext context)
+    {
+        var cbify = new Option<int>("--cbify")
+        {
+            Description = "Replay supervised data with K classes (labels 1..K) as a K-action bandit.",
+            HelpName = "K",
+            Required = true,
+        };
+        var file = new Argument<string>("FILE")
+        {
+            Description = "CSV (header 'label,<feature names…>') or Vowpal Wabbit multiclass text ('label | name:value …'), plain or gzip.",
+        };
+        var algorithm = new Option<string>("--algorithm")
+        {
+            Description = "Exploration algorithm.",
+            DefaultValueFactory = _ => "epsilon-greedy",
+        };
+        algorithm.AcceptOnlyFromAmong(Algorithms);
+        var cbType = new Option<string>("--cb-type")
+        {
+            Description = "How a bandit example becomes a regression update.",
+            DefaultValueFactory = _ => "dm",
+        };
+        cbType.AcceptOnlyFromAmong(CbTypes);
+        var epsilon = new Option<double>("--epsilon")
+        {
+            Description = "Exploration probability of epsilon-greedy, in [0, 1].",
+            HelpName = "E",
+            DefaultValueFactory = _ => 0.05,
+        };
+        var lambda = new Option<double>("--lambda")
+        {
+            Description = "Softmax inverse temperature.",
+            HelpName = "L",
+            DefaultValueFactory = _ => new ExplorationConfig().Lambda,
+        };
+        var gamma = new Option<double>("--gamma")
+        {
+            Description = "SquareCB gamma scale.",
+            HelpName = "G",
+            DefaultValueFactory = _ => new ExplorationConfig().Gamma,
+        };
+        var bags = new Option<int>("--bags")
+        {
+            Description = "Number of bags.",
+            HelpName = "N",
+            DefaultValueFactory = _ => new ExplorationConfig().Bags,
+        };
+        var seed = new Option<ulong>("--seed")
+        {
+            Description = "Seed of the action draws.",
+            HelpName = "S",
+            DefaultValueFactory = _ => 1UL,
+        };
+        var json = new Option<bool>("--json")
+        {
+            Description = "Print one JSON object with the figures to stdout.",
+        };
+
+        var command = new Command("replay", "Replay supervised data as a contextual-bandit simulation (VW's --cbify) and report the progressive loss.")
+        {
+            cbify, file, algorithm, cbType, epsilon, lambda, gamma, bags, seed, json,
+        };
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var settings = new Settings(
+                parse.GetRequiredValue(file),
+                parse.GetValue(cbify),
+                parse.GetRequiredValue(algorithm),
+                parse.GetRequiredValue(cbType),
+                parse.GetValue(epsilon),
+                parse.GetValue(lambda),
+                parse.GetValue(gamma),
+                parse.GetValue(bags),
+                parse.GetValue(seed),
+                parse.GetValue(json));
+            return Task.FromResult(Run(context, settings, cancellationToken));
+        });
+        return command;
+    }
+
+    private sealed record Settings(
+        string File, int Classes, string Algorithm, string CbType, double Epsilon, double Lambda, double Gamma, int Bags, ulong Seed, bool Json);
+
+    private static int Run(CliContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        const string command = FlywheelCli.Name + " replay";
+        try
+        {
+            var options = BuildOptions(settings);
+            var result = Replay(context, settings, options, cancellationToken);
+            if (settings.Json)
+            {
+                WriteJson(context.Out, settings, result);
+            }
+            else
+            {
+                WriteSummary(context.Out, settings, result);
+            }
+            return ExitCodes.Success;
+        }
+        catch (UsageException ex)
+        {
+            context.ErrorLine(command, ex.Message);
+        }
+        catch (ReplayDataException ex)
+        {
+            context.ErrorLine(command, ex.Message);
+        }
+        catch (InvalidDataException ex)
+        {
+            // A corrupt gzip stream.
+            context.ErrorLine(command, $"'{settings.File}' could not be decompressed: {ex.Message}");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            context.ErrorLine(command, $"cannot read '{settings.File}': {ex.Message}");
+        }
+        return ExitCodes.Usage;
+    }
+
+    private static CbifyReplayOptions BuildOptions(Settings s)
+    {
+        if (s.Classes < 2 || s.Classes > MaxClasses)
+        {
+            throw new UsageException($"--cbify K needs K from 2 to {MaxClasses:N0}; got {s.Classes}");
+        }
+        var algorithm = s.Algorithm switch
+        {
+            "epsilon-greedy" => ExplorationAlgorithm.EpsilonGreedy,
+            "none" => ExplorationAlgorithm.None,
+            _ => throw new UsageException($"--algorithm {s.Algorithm} is not supported yet; use epsilon-greedy or none"),
+        };
+        var reduction = s.CbType switch
+        {
+            "dm" => Reduction.Dm,
+            "mtr" => Reduction.Mtr,
+            _ => throw new UsageException($"--cb-type {s.CbType} is not supported yet; use dm or mtr"),
+        };
+        if (!(s.Epsilon is >= 0 and <= 1))
+        {
+            throw new UsageException($"--epsilon must lie in [0, 1]; got {s.Epsilon.ToString(CultureInfo.InvariantCulture)}");
+        }
+        if (!double.IsFinite(s.Lambda) || s.Lambda < 0)
+        {
+            throw new UsageException($"--lambda must be a finite number ≥ 0; got {s.Lambda.ToString(CultureInfo.InvariantCulture)}");
+        }
+        if (!double.IsFinite(s.Gamma) || s.Gamma <= 0)
+        {
+            throw new UsageException($"--gamma must be a finite number > 0; got {s.Gamma.ToString(CultureInfo.InvariantCulture)}");
+        }
+        if (s.Bags < 1)
+        {
+            throw new UsageException($"--bags must be at least 1; got {s.Bags}");
+        }
+        if (Directory.Exists(s.File))
+        {
+            throw new UsageException($"'{s.File}' is a directory, not a data file");
+        }
+        if (!File.Exists(s.File))
+        {
+            throw new UsageException($"file '{s.File}' not found");
+        }
+        return new CbifyReplayOptions
+        {
+            Classes = s.Classes,
+            Learner = new LearnerConfig { Reduction = reduction },
+            Exploration = new ExplorationConfig { Algorithm = algorithm, Epsilon = s.Epsilon, Lambda = s.Lambda, Gamma = s.Gamma, Bags = s.Bags },
+            Seed = s.Seed,
+        };
+    }
+
+    private static CbifyReplayResult Replay(CliContext context, Settings settings, CbifyReplayOptions options, CancellationToken cancellationToken)
+    {
+        var replay = new CbifyReplay(options);
+        if (!context.Interactive || settings.Json)
+        {
+            return replay.Run(settings.File, new PlainProgress(context.Error), cancellationToken);
+        }
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(context.Error) });
+        return console.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(progress =>
+            {
+                var task = progress.AddTask("replay", autoStart: true, maxValue: 1);
+                return replay.Run(settings.File, new BarProgress(task), cancellationToken);
+            });
+    }
+
+    private static void WriteJson(TextWriter output, Settings s, CbifyReplayResult r)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("file", s.File);
+            w.WriteNumber("k", s.Classes);
+            w.WriteString("format", r.Format == MulticlassFormat.Csv ? "csv" : "vw");
+            w.WriteBoolean("gzip", r.Compressed);
+            w.WriteString("algorithm", s.Algorithm);
+            w.WriteString("cbType", s.CbType);
+            w.WriteNumber("epsilon", s.Epsilon);
+            w.WriteNumber("seed", s.Seed);
+            w.WriteNumber("examples", r.Examples);
+            w.WriteNumber("progressiveLoss", r.ProgressiveLoss);
+            w.WriteNumber("greedyLoss", r.GreedyLoss);
+            w.WriteNumber("seconds", Math.Round(r.Seconds, 6));
+            w.WriteNumber("examplesPerSecond", Math.Round(r.ExamplesPerSecond, 1));
+            w.WriteEndObject();
+        }
+        output.WriteLine(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+        output.Flush();
+    }
+
+    private static void WriteSummary(TextWriter output, Settings s, CbifyReplayResult r)
+    {
+        var c = CultureInfo.InvariantCulture;
+        var format = (r.Format == MulticlassFormat.Csv ? "CSV" : "VW text") + (r.Compressed ? ", gzip" : "");
+        var exploration = s.Algorithm == "epsilon-greedy" ? string.Create(c, $"epsilon-greedy (epsilon {s.Epsilon})") : s.Algorithm;
+        output.WriteLine(string.Create(c, $"replay {s.File} ({format}): {r.Examples:N0} examples, K = {s.Classes}"));
+        output.WriteLine(string.Create(c, $"  {exploration}, cb type {s.CbType}, seed {s.Seed}"));
+        output.WriteLine(string.Create(c, $"  progressive loss  {r.ProgressiveLoss:F4}"));
+        output.WriteLine(string.Create(c, $"  greedy loss       {r.GreedyLoss:F4}"));
+        output.WriteLine(string.Create(c, $"  {r.Seconds:F2} s, {r.ExamplesPerSecond:N0} examples/s"));
+        output.Flush();
+    }
+
+    /// <summary>Plain progress lines on stderr, at most every few seconds, none for short runs.</summary>
+    private sealed class PlainProgress(TextWriter error) : IProgress<ReplayProgress>
+    {
+        private static readonly TimeSpan Interval = TimeSpan.FromSeconds(3);
+        private readonly long _start = System.Diagnostics.Stopwatch.GetTimestamp();
+        private TimeSpan _next = Interval;
+
+        public void Report(ReplayProgress value)
+        {
+            var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(_start);
+            if (elapsed < _next)
+            {
+                return;
+            }
+            _next = elapsed + Interval;
+            var c = CultureInfo.InvariantCulture;
+            var line = value.Fraction is { } f
+                ? string.Create(c, $"replay: {value.Examples} examples, {f * 100:F0}% of file")
+                : string.Create(c, $"replay: {value.Examples} examples");
+            error.WriteLine(line);
+            error.Flush();
+        }
+    }
+
+    /// <summary>Moves a Spectre.Console progress bar by the fraction of the file read.</summary>
+    private sealed class BarProgress(ProgressTask task) : IProgress<ReplayProgress>
+    {
+        public void Report(ReplayProgress value)
+        {
+            task.Description = string.Create(CultureInfo.InvariantCulture, $"replay {value.Examples:N0} examples");
+            if (value.Fraction is { } f)
+            {
+                task.Value = f;
+            }
+            else
+            {
+                task.IsIndeterminate = true;
+            }
+        }
+    }
+}

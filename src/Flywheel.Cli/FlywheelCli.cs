@@ -1,0 +1,77 @@
+using System.CommandLine;
+using Flywheel.Cli.Commands;
+
+namespace Flywheel.Cli;
+
+/// <summary>
+/// The <c>flywheel</c> command line (DESIGN §6), callable in process. Bad arguments print exactly one line on the
+/// error writer and return <see cref="ExitCodes.Usage"/>; <c>--help</c> prints help and returns 0.
+/// </summary>
+public static class FlywheelCli
+{
+    /// <summary>The executable's name, as shown in messages.</summary>
+    public const string Name = "flywheel";
+
+    /// <summary>Parses <paramref name="args"/> and runs the verb they name.</summary>
+    /// <param name="args">The arguments, without the executable's name.</param>
+    /// <param name="stdout">Where results go.</param>
+    /// <param name="stderr">Where errors and progress go.</param>
+    /// <param name="cancellationToken">Stops a running verb.</param>
+    /// <returns>The process exit code: 0 on success, 2 for bad arguments or data (see <see cref="ExitCodes"/>).</returns>
+    public static Task<int> RunAsync(string[] args, TextWriter stdout, TextWriter stderr, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stderr);
+        // A progress bar only when the error writer is a real terminal, never when it is a captured writer.
+        var interactive = ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected;
+        return RunAsync(args, new CliContext(stdout, stderr, interactive), cancellationToken);
+    }
+
+    internal static async Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(context);
+        var root = BuildRootCommand(context);
+        var parse = root.Parse(args);
+        var clearsErrors = parse.Action is { ClearsParseErrors: true }; // --help, --version
+        if (parse.Errors.Count > 0 && !clearsErrors)
+        {
+            context.ErrorLine(CommandPath(parse), parse.Errors[0].Message);
+            return ExitCodes.Usage;
+        }
+        try
+        {
+            var config = new InvocationConfiguration
+            {
+                Output = context.Out,
+                Error = context.Error,
+                EnableDefaultExceptionHandler = false,
+            };
+            return await parse.InvokeAsync(config, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            context.ErrorLine(CommandPath(parse), "cancelled");
+            return ExitCodes.Cancelled;
+        }
+        catch (Exception ex)
+        {
+            context.ErrorLine(CommandPath(parse), $"internal error: {ex.GetType().Name}: {ex.Message}");
+            return ExitCodes.Failure;
+        }
+    }
+
+    /// <summary>The root command with every verb.</summary>
+    internal static RootCommand BuildRootCommand(CliContext context)
+    {
+        var root = new RootCommand("Flywheel: a self-hosted data-flywheel engine (contextual bandits that learn from their own decisions).");
+        // One class per verb; serve, evaluate, simulate, … slot in here.
+        root.Subcommands.Add(ReplayCommand.Create(context));
+        return root;
+    }
+
+    private static string CommandPath(ParseResult parse)
+    {
+        var command = parse.CommandResult.Command;
+        return command is RootCommand ? Name : $"{Name} {command.Name}";
+    }
+}
