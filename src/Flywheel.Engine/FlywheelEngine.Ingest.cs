@@ -16,22 +16,7 @@ public sealed partial class FlywheelEngine
         var now = _time.GetUtcNow();
         var decisionId = request.DecisionId ?? Guid.CreateVersion7(now).ToString("N");
         var k = request.Actions.Count;
-        var costs = new float[k];
-        var featurizer = serving.Featurizers.Rent();
-        try
-        {
-            var vector = new FeatureVector();
-            featurizer.SetContext(HashedFeatureSet.FromContext(request.Context));
-            for (var i = 0; i < k; i++)
-            {
-                featurizer.AddAction(HashedFeatureSet.FromAction(request.Actions[i]), vector);
-                costs[i] = serving.Model.Predict(vector.Indices(i), vector.Values(i));
-            }
-        }
-        finally
-        {
-            serving.Featurizers.Return(featurizer);
-        }
+        var costs = Score(serving, request.Context, request.Actions);
 
         var pmf = new double[k];
         Exploration.Distribution(serving.Config.Exploration, costs, pmf);
@@ -60,6 +45,35 @@ public sealed partial class FlywheelEngine
         var write = new DecideWrite(runtime, record);
         await EnqueueAsync(write, cancellationToken).ConfigureAwait(false);
         return await write.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Predicted cost of each action under the serving model.</summary>
+    private static float[] Score(ServingState serving, Features context, IReadOnlyList<ActionCandidate> actions)
+    {
+        var costs = new float[actions.Count];
+        var featurizer = serving.Featurizers.Rent();
+        try
+        {
+            var vector = new FeatureVector();
+            featurizer.SetContext(HashedFeatureSet.FromContext(context));
+            for (var i = 0; i < actions.Count; i++)
+            {
+                featurizer.AddAction(HashedFeatureSet.FromAction(actions[i]), vector);
+                costs[i] = serving.Model.Predict(vector.Indices(i), vector.Values(i));
+            }
+        }
+        finally
+        {
+            serving.Featurizers.Return(featurizer);
+        }
+        return costs;
+    }
+
+    /// <summary>Predicted costs under the loop's current serving model, without deciding (tests and audits).</summary>
+    internal async ValueTask<float[]> ScoreAsync(string loop, Features context, IReadOnlyList<ActionCandidate> actions, CancellationToken cancellationToken = default)
+    {
+        var runtime = await GetRuntimeAsync(loop, cancellationToken).ConfigureAwait(false);
+        return Score(runtime.Serving, context, actions);
     }
 
     private void ValidateDecide(DecideRequest request)

@@ -16,6 +16,9 @@ public sealed class WorldRunner(IFlywheelEngine engine, FakeTimeProvider time, C
 
     public List<(string Loop, string SignalId)> Signals { get; } = [];
 
+    /// <summary>Called after each acknowledged decision ('D') and signal ('S') with its id.</summary>
+    public Action<char, string, string>? OnAcknowledged { get; set; }
+
     public async Task RunAsync(IReadOnlyList<string> loops, int rounds, int flushEvery = 50)
     {
         foreach (var loop in loops)
@@ -41,6 +44,7 @@ public sealed class WorldRunner(IFlywheelEngine engine, FakeTimeProvider time, C
             foreach (var d in decisions)
             {
                 Decisions.Add((d.Loop, d.DecisionId));
+                OnAcknowledged?.Invoke('D', d.Loop, d.DecisionId);
                 var action = int.Parse(d.ChosenActionId.AsSpan(1), System.Globalization.CultureInfo.InvariantCulture);
                 Rewards[d.Loop].Add(world.ExpectedReward(ctx, action));
                 var i = 0;
@@ -74,7 +78,11 @@ public sealed class WorldRunner(IFlywheelEngine engine, FakeTimeProvider time, C
         foreach (var (loop, list) in batches)
         {
             await engine.RecordSignalsAsync(loop, list);
-            Signals.AddRange(list.Select(s => (loop, s.SignalId!)));
+            foreach (var s in list)
+            {
+                Signals.Add((loop, s.SignalId!));
+                OnAcknowledged?.Invoke('S', loop, s.SignalId!);
+            }
         }
     }
 }
