@@ -57,7 +57,7 @@ public sealed class FeatureVector
 /// <summary>
 /// Turns hashed context and action features into weight indices: every interaction term of the learner config
 /// (DESIGN §4), each action namespace alone, and a constant. Context-side crosses are computed once per decision and
-/// reused for every action. Not thread-safe: use one per thread.
+/// reused for every action. Allocation-free in steady state. Not thread-safe: use one per thread.
 /// </summary>
 public sealed class Featurizer
 {
@@ -65,15 +65,35 @@ public sealed class Featurizer
 
     private readonly record struct Selector(SelectorKind Kind, string? Name);
 
-    private readonly Selector[][] _terms;
-    private readonly int _mask;
+    /// <summary>A growable list of (hash, value) pairs kept as two arrays.</summary>
+    private sealed class Partials
+    {
+        public ulong[] Hashes = new ulong[64];
+        public float[] Values = new float[64];
+        public int Count;
 
-    // Per term: context-side partial crosses for the current decision.
-    private readonly List<(ulong Hash, float Value)>[] _contextPartials;
+        public void Add(ulong hash, float value)
+        {
+            if (Count == Hashes.Length)
+            {
+                Array.Resize(ref Hashes, Count * 2);
+                Array.Resize(ref Values, Count * 2);
+            }
+            Hashes[Count] = hash;
+            Values[Count] = value;
+            Count++;
+        }
+    }
+
+    private readonly Selector[][] _terms;
+    private readonly bool[] _hasNamed;
+    private readonly int _mask;
+    private readonly int _constantIndex;
+    private readonly Partials[] _contextPartials;
     private readonly Selector[][] _contextSide;
     private readonly Selector[][] _actionSide;
-    private readonly List<(ulong Hash, float Value)>[] _scratchLists = [new(), new(), new()];
-    private readonly List<(ulong Hash, float Value)> _actionPartials = [];
+    private readonly Partials[] _positions = [new(), new(), new()];
+    private readonly Partials _actionPartials = new();
     private HashedFeatureSet? _context;
 
     /// <summary>Compiles the interaction terms of a learner config.</summary>
@@ -81,8 +101,9 @@ public sealed class Featurizer
     {
         ArgumentNullException.ThrowIfNull(config);
         _mask = (1 << config.Bits) - 1;
+        _constantIndex = FeatureHashing.Index(FeatureHashing.Constant, _mask);
         _terms = config.Interactions.Select(Compile).ToArray();
-        _contextPartials = _terms.Select(_ => new List<(ulong, float)>()).ToArray();
+        _contextPartials = _terms.Select(_ => new Partials()).ToArray();
         _contextSide = new Selector[_terms.Length][];
         _actionSide = new Selector[_terms.Length][];
         _hasNamed = new bool[_terms.Length];
@@ -93,8 +114,6 @@ public sealed class Featurizer
             _actionSide[t] = _terms[t].Where(s => s.Kind == SelectorKind.Action).ToArray();
         }
     }
-
-    private readonly bool[] _hasNamed;
 
     /// <summary>The index mask, 2^bits − 1.</summary>
     public int Mask => _mask;
@@ -113,16 +132,16 @@ public sealed class Featurizer
         _context = context;
         for (var t = 0; t < _terms.Length; t++)
         {
-            // Context positions first, so a cross hashes the same whichever order the term names them in.
             if (_hasNamed[t])
             {
-                // Named namespaces belong to whichever side holds them in this decision.
+                // A named namespace belongs to whichever side holds it in this decision; context positions go first,
+                // so a cross hashes the same whichever order the term names them in.
                 var term = _terms[t];
                 _contextSide[t] = term.Where(s => IsContext(s, context)).ToArray();
                 _actionSide[t] = term.Where(s => !IsContext(s, context)).ToArray();
             }
             var partials = _contextPartials[t];
-            partials.Clear();
+            partials.Count = 0;
             Cross(_contextSide[t], context, partials);
         }
     }
@@ -143,14 +162,16 @@ public sealed class Featurizer
         {
             throw new InvalidOperationException("Call SetContext first.");
         }
-        output.Add(FeatureHashing.Index(FeatureHashing.Constant, _mask), 1f);
-        foreach (var ns in action.Namespaces)
+        var mask = _mask;
+        output.Add(_constantIndex, 1f);
+        for (var n = 0; n < action.Count; n++)
         {
+            var ns = action[n];
             var hashes = ns.Hashes;
             var values = ns.Values;
             for (var i = 0; i < hashes.Length; i++)
             {
-                output.Add(FeatureHashing.Index(hashes[i], _mask), values[i]);
+                output.Add(FeatureHashing.Index(hashes[i], mask), values[i]);
             }
         }
         for (var t = 0; t < _terms.Length; t++)
@@ -158,27 +179,30 @@ public sealed class Featurizer
             var left = _contextPartials[t];
             if (_actionSide[t].Length == 0)
             {
-                foreach (var (h, v) in left)
+                for (var i = 0; i < left.Count; i++)
                 {
-                    output.Add(FeatureHashing.Index(h, _mask), v);
+                    output.Add(FeatureHashing.Index(left.Hashes[i], mask), left.Values[i]);
                 }
                 continue;
             }
-            _actionPartials.Clear();
-            Cross(_actionSide[t], action, _actionPartials);
+            var right = _actionPartials;
+            right.Count = 0;
+            Cross(_actionSide[t], action, right);
             if (_contextSide[t].Length == 0)
             {
-                foreach (var (h, v) in _actionPartials)
+                for (var i = 0; i < right.Count; i++)
                 {
-                    output.Add(FeatureHashing.Index(h, _mask), v);
+                    output.Add(FeatureHashing.Index(right.Hashes[i], mask), right.Values[i]);
                 }
                 continue;
             }
-            foreach (var (lh, lv) in left)
+            for (var r = 0; r < right.Count; r++)
             {
-                foreach (var (rh, rv) in _actionPartials)
+                var rh = right.Hashes[r];
+                var rv = right.Values[r];
+                for (var l = 0; l < left.Count; l++)
                 {
-                    output.Add(FeatureHashing.Index(FeatureHashing.Cross(lh, rh), _mask), lv * rv);
+                    output.Add(FeatureHashing.Index(FeatureHashing.Cross(left.Hashes[l], rh), mask), left.Values[l] * rv);
                 }
             }
         }
@@ -187,7 +211,7 @@ public sealed class Featurizer
 
     // Cartesian product of the positions' features; a position repeating the previous one takes only later features,
     // so context*context yields each unordered pair once.
-    private void Cross(Selector[] positions, HashedFeatureSet set, List<(ulong, float)> output)
+    private void Cross(Selector[] positions, HashedFeatureSet set, Partials output)
     {
         if (positions.Length == 0)
         {
@@ -195,16 +219,12 @@ public sealed class Featurizer
         }
         for (var p = 0; p < positions.Length; p++)
         {
-            var list = _scratchLists[p];
-            list.Clear();
-            foreach (var ns in set.Namespaces)
+            var list = _positions[p];
+            list.Count = 0;
+            for (var n = 0; n < set.Count; n++)
             {
-                var include = positions[p].Kind switch
-                {
-                    SelectorKind.Named => ns.Name == positions[p].Name,
-                    _ => true,
-                };
-                if (!include)
+                var ns = set[n];
+                if (positions[p].Kind == SelectorKind.Named && ns.Name != positions[p].Name)
                 {
                     continue;
                 }
@@ -212,28 +232,28 @@ public sealed class Featurizer
                 var values = ns.Values;
                 for (var i = 0; i < hashes.Length; i++)
                 {
-                    list.Add((hashes[i], values[i]));
+                    list.Add(hashes[i], values[i]);
                 }
             }
         }
         Recurse(positions, 0, -1, 0, 1f, output);
     }
 
-    private void Recurse(Selector[] positions, int level, int previousIndex, ulong hash, float value, List<(ulong, float)> output)
+    private void Recurse(Selector[] positions, int level, int previousIndex, ulong hash, float value, Partials output)
     {
-        var list = _scratchLists[level];
+        var list = _positions[level];
         var start = level > 0 && positions[level] == positions[level - 1] ? previousIndex + 1 : 0;
+        var last = level == positions.Length - 1;
         for (var i = start; i < list.Count; i++)
         {
-            var (h, v) = list[i];
-            var combined = level == 0 ? h : FeatureHashing.Cross(hash, h);
-            if (level == positions.Length - 1)
+            var combined = level == 0 ? list.Hashes[i] : FeatureHashing.Cross(hash, list.Hashes[i]);
+            if (last)
             {
-                output.Add((combined, value * v));
+                output.Add(combined, value * list.Values[i]);
             }
             else
             {
-                Recurse(positions, level + 1, i, combined, value * v, output);
+                Recurse(positions, level + 1, i, combined, value * list.Values[i], output);
             }
         }
     }

@@ -85,17 +85,23 @@ public sealed class HashedFeatureSet
     /// <summary>The namespaces.</summary>
     public IReadOnlyList<HashedNamespace> Namespaces => _namespaces;
 
+    /// <summary>Number of namespaces.</summary>
+    public int Count => _namespaces.Count;
+
+    /// <summary>Namespace <paramref name="i"/>; indexing avoids the enumerator allocation of <see cref="Namespaces"/>.</summary>
+    public HashedNamespace this[int i] => _namespaces[i];
+
     /// <summary>Adds a namespace.</summary>
     public void Add(HashedNamespace ns) => _namespaces.Add(ns);
 
     /// <summary>Finds a namespace by name.</summary>
     public HashedNamespace? Find(string name)
     {
-        foreach (var ns in _namespaces)
+        for (var i = 0; i < _namespaces.Count; i++)
         {
-            if (ns.Name == name)
+            if (_namespaces[i].Name == name)
             {
-                return ns;
+                return _namespaces[i];
             }
         }
         return null;
