@@ -35,7 +35,9 @@ public static class FlywheelCli
         var clearsErrors = parse.Action is { ClearsParseErrors: true }; // --help, --version
         if (parse.Errors.Count > 0 && !clearsErrors)
         {
-            context.ErrorLine(CommandPath(parse), parse.Errors[0].Message);
+            // "Unrecognized command or argument 'x'" says more than the "Required command" error it causes.
+            var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
+            context.ErrorLine(CommandPath(parse), error.Message);
             return ExitCodes.Usage;
         }
         try

@@ -12,6 +12,10 @@ public sealed class BanditLearner
     public BanditLearner(LearnerConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
+        if (config.Reduction is not (Reduction.Dm or Reduction.Mtr))
+        {
+            throw new NotSupportedException($"Reduction '{LoopConfigJson.Name(config.Reduction)}' is not supported yet; use dm or mtr.");
+        }
         Config = config;
         Regressor = new OnlineRegressor(config.Bits, config.LearningRate, config.PowerT);
     }
