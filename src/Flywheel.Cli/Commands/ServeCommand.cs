@@ -1,0 +1,102 @@
+using System.CommandLine;
+using System.Net.Sockets;
+using Flywheel.Server;
+using Flywheel.Storage.Sqlite;
+using Microsoft.AspNetCore.Builder;
+
+namespace Flywheel.Cli.Commands;
+
+/// <summary><c>flywheel serve</c>: the HTTP API of DESIGN §5 over the embedded SQLite store.</summary>
+internal static class ServeCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var dataDir = new Option<string>("--data-dir")
+        {
+            Description = "Folder of the SQLite store (created when missing).",
+            HelpName = "DIR",
+            DefaultValueFactory = _ => "./flywheel-data",
+        };
+        var store = new Option<string?>("--store")
+        {
+            Description = "A PostgreSQL connection (postgres://…) for multi-node serving; not supported yet.",
+            HelpName = "URL",
+        };
+        var urls = new Option<string>("--urls")
+        {
+            Description = "Where to listen, separated by ';'.",
+            HelpName = "URL",
+            DefaultValueFactory = _ => "http://127.0.0.1:5005",
+        };
+        var durability = new Option<string>("--durability")
+        {
+            Description = "process: acknowledged events survive any process crash; power: they also survive power loss (fsync per group commit).",
+            DefaultValueFactory = _ => "process",
+        };
+        durability.AcceptOnlyFromAmong("process", "power");
+
+        var command = new Command("serve", "Serve the Flywheel HTTP API (decide, signals, loops, audit) on the embedded SQLite store.")
+        {
+            dataDir, store, urls, durability,
+        };
+        command.SetAction((parse, cancellationToken) => RunAsync(context, new FlywheelServerOptions
+        {
+            DataDirectory = parse.GetRequiredValue(dataDir),
+            Urls = parse.GetRequiredValue(urls),
+            Durability = parse.GetRequiredValue(durability) == "power" ? SqliteDurability.Power : SqliteDurability.Process,
+        }, parse.GetValue(store), cancellationToken));
+        return command;
+    }
+
+    private static async Task<int> RunAsync(CliContext context, FlywheelServerOptions options, string? store, CancellationToken cancellationToken)
+    {
+        const string command = FlywheelCli.Name + " serve";
+        if (store is not null)
+        {
+            context.ErrorLine(command, "--store (PostgreSQL) is not supported yet; use --data-dir for the embedded SQLite store");
+            return ExitCodes.Usage;
+        }
+        if (File.Exists(options.DataDirectory))
+        {
+            context.ErrorLine(command, $"--data-dir '{options.DataDirectory}' is a file, not a folder");
+            return ExitCodes.Usage;
+        }
+        foreach (var url in options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!Uri.TryCreate(url.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                context.ErrorLine(command, $"--urls '{url}' is not an http(s) URL such as http://127.0.0.1:5005");
+                return ExitCodes.Usage;
+            }
+        }
+        WebApplication app;
+        try
+        {
+            app = FlywheelServerApp.Build(options);
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        {
+            context.ErrorLine(command, ex.Message);
+            return ExitCodes.Usage;
+        }
+        await using (app)
+        {
+            try
+            {
+                await app.RunAsync();
+            }
+            catch (IOException ex) when (ex.InnerException is SocketException || ex.Message.Contains("address", StringComparison.OrdinalIgnoreCase))
+            {
+                context.ErrorLine(command, $"cannot listen on {options.Urls}: {ex.Message}");
+                return ExitCodes.Usage;
+            }
+            catch (Exception ex) when (ex is UnauthorizedAccessException or IOException or Microsoft.Data.Sqlite.SqliteException)
+            {
+                context.ErrorLine(command, $"cannot open the store in '{options.DataDirectory}': {ex.Message}");
+                return ExitCodes.Usage;
+            }
+        }
+        _ = cancellationToken; // The host stops on Ctrl+C or SIGTERM by itself.
+        return ExitCodes.Success;
+    }
+}

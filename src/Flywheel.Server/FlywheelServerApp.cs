@@ -1,0 +1,110 @@
+using Flywheel.Core;
+using Flywheel.Engine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Scalar.AspNetCore;
+
+namespace Flywheel.Server;
+
+/// <summary>Builds the Flywheel HTTP server: the engine on SQLite, the <c>/v1</c> API, OpenAPI and its reference UI.</summary>
+public static partial class FlywheelServerApp
+{
+    /// <summary>Builds (does not start) a server for <paramref name="options"/>.</summary>
+    /// <param name="options">Where the data lives, which URLs to listen on, which durability promise holds.</param>
+    /// <param name="configure">Last-minute changes to the builder (logging, extra services).</param>
+    public static WebApplication Build(FlywheelServerOptions options, Action<WebApplicationBuilder>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Flywheel.Server" });
+        builder.WebHost.UseUrls(options.Urls);
+        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes + 1);
+        builder.Services.AddSingleton(Options.Create(options));
+        builder.Services.AddSingleton(options.TimeProvider);
+        builder.Services.AddFlywheel(o =>
+        {
+            o.UseSqlite(options.DataDirectory, options.Durability);
+            o.Limits = options.Limits;
+        });
+        builder.Services.AddHostedService<EngineLifetime>();
+        builder.Services.AddOpenApi();
+        // Per-request framework logs would drown the few lines that matter.
+        builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        configure?.Invoke(builder);
+
+        var app = builder.Build();
+        app.Use(HandleErrorsAsync);
+        app.MapOpenApi("/openapi/{documentName}.json");
+        app.MapScalarApiReference("/scalar");
+        app.MapFlywheelApi();
+        return app;
+    }
+
+    /// <summary>The addresses the started server listens on (with real ports when port 0 was asked for).</summary>
+    public static IReadOnlyList<string> Addresses(WebApplication app)
+    {
+        ArgumentNullException.ThrowIfNull(app);
+        return app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+    }
+
+    private static async Task HandleErrorsAsync(HttpContext context, RequestDelegate next)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; nothing to answer.
+        }
+        catch (FlywheelOverloadedException ex)
+        {
+            if (!context.Response.HasStarted)
+            {
+                context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(ex.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await ProblemDetailsWriter.WriteAsync(context, 503, "Overloaded", ex.Message, null);
+            }
+        }
+        catch (Exception ex)
+        {
+            var (status, title, detail, field) = ProblemDetailsWriter.From(ex);
+            if (status >= 500)
+            {
+                var logger = context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("Flywheel.Server");
+                LogUnhandled(logger, ex, context.Request.Method, context.Request.Path);
+            }
+            if (!context.Response.HasStarted)
+            {
+                await ProblemDetailsWriter.WriteAsync(context, status, title, detail, field);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
+    private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Flywheel listening on {Urls}; data in {DataDirectory}; durability {Promise}")]
+    private static partial void LogStarted(ILogger logger, string urls, string dataDirectory, string promise);
+
+    /// <summary>Opens the engine at start-up (so a bad data directory fails fast) and says where everything is.</summary>
+    private sealed class EngineLifetime(FlywheelEngine engine, IServer server, IOptions<FlywheelServerOptions> options, ILogger<EngineLifetime> logger, IHostApplicationLifetime lifetime) : IHostedService
+    {
+        public async Task StartAsync(CancellationToken cancellationToken)
+        {
+            await engine.StartAsync(cancellationToken);
+            lifetime.ApplicationStarted.Register(() =>
+            {
+                var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+                LogStarted(logger, string.Join(", ", addresses), Path.GetFullPath(options.Value.DataDirectory), options.Value.DurabilityPromise);
+            });
+        }
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    }
+}
