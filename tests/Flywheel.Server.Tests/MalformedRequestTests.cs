@@ -18,7 +18,6 @@ public sealed class MalformedRequestTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         await _server.DisposeAsync();
-        Directory.Delete(_server.DataDirectory, recursive: true);
     }
 
     private static string Actions(int n) => "[" + string.Join(",", Enumerable.Range(0, n).Select(i => $$"""{"id":"a{{i}}"}""")) + "]";

@@ -10,9 +10,12 @@ public sealed class ServerFixture : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private ServerFixture(WebApplication app, string dataDirectory, Uri address)
+    private readonly bool _ownsDirectory;
+
+    private ServerFixture(WebApplication app, string dataDirectory, Uri address, bool ownsDirectory)
     {
         _app = app;
+        _ownsDirectory = ownsDirectory;
         DataDirectory = dataDirectory;
         Address = address;
         Http = new HttpClient { BaseAddress = address };
@@ -34,7 +37,7 @@ public sealed class ServerFixture : IAsyncDisposable
         var app = FlywheelServerApp.Build(options);
         await app.StartAsync();
         var address = new Uri(FlywheelServerApp.Addresses(app).First());
-        return new ServerFixture(app, dir, address);
+        return new ServerFixture(app, dir, address, ownsDirectory: dataDirectory is null);
     }
 
     public Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? body, string contentType = "application/json")
@@ -53,6 +56,10 @@ public sealed class ServerFixture : IAsyncDisposable
         Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
+        if (_ownsDirectory)
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
     }
 
     public const string FeedLoop = """
