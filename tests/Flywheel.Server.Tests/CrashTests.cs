@@ -1,0 +1,175 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Flywheel.Core;
+using Flywheel.Engine;
+using Flywheel.Learning;
+using Flywheel.Storage.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit.Abstractions;
+
+namespace Flywheel.Server.Tests;
+
+public sealed class CrashTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("flywheel-crash-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private const string Loop = """
+        { "signals": { "click": { "kind": "implicit", "weight": 1.0, "closesWindow": true },
+                       "dwell": { "kind": "implicit", "weight": 0.5 } },
+          "reward": { "windowSeconds": 2 },
+          "learner": { "interactions": ["context*action", "context*context*action"] } }
+        """;
+
+    private static readonly string[] Countries = ["fr", "de", "jp", "br"];
+
+    [Fact]
+    public async Task Serve_SigkillUnderConcurrentLoad_KeepsEveryAcknowledgedEventExactlyOnce()
+    {
+        var random = new Random(20261125);
+        var decisions = new ConcurrentBag<string>();
+        var signals = new ConcurrentBag<(string DecisionId, string SignalId)>();
+        var port = ServerProcess.FreePort();
+        for (var round = 0; round < 5; round++)
+        {
+            using var server = await ServerProcess.StartAsync(_dir, port);
+            using var http = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(5) };
+            if (round == 0)
+            {
+                using var put = await http.PutAsync("/v1/loops/feed", Json(Loop));
+                put.EnsureSuccessStatusCode();
+            }
+            else
+            {
+                await AssertAllPresentAsync(http, decisions, signals);
+            }
+            using var stop = new CancellationTokenSource();
+            var r = round;
+            var clients = Enumerable.Range(0, 4).Select(c => Task.Run(() => ClientAsync(http, r, c, decisions, signals, stop.Token))).ToArray();
+            await Task.Delay(300 + random.Next(1200));
+            server.Kill();
+            await stop.CancelAsync();
+            await Task.WhenAll(clients);
+            output.WriteLine($"round {round}: {decisions.Count} decisions and {signals.Count} signals acknowledged so far");
+        }
+
+        Assert.True(decisions.Count > 100, "the clients must have made progress");
+        using (var server = await ServerProcess.StartAsync(_dir, port))
+        using (var http = new HttpClient { BaseAddress = server.Address })
+        {
+            await AssertAllPresentAsync(http, decisions, signals);
+            server.Kill();
+        }
+
+        // The learner after five crashes equals one that learned every stored reward exactly once.
+        await using var engine = await FlywheelEngine.OpenAsync(new FlywheelOptions().UseSqlite(_dir));
+        var config = (await engine.GetLoopAsync("feed"))!;
+        var reference = new BanditLearner(config.Learner);
+        var featurizer = new Featurizer(config.Learner);
+        var learned = 0;
+        await using (var store = new SqliteFlywheelStore(new SqliteStoreOptions { DataDirectory = _dir }))
+        {
+            await store.InitializeAsync();
+            await foreach (var (decision, reward) in store.ReadRewardsAsync("feed", 0))
+            {
+                var vector = new FeatureVector();
+                featurizer.SetContext(HashedFeatureSet.FromContext(decision.Context));
+                featurizer.AddAction(HashedFeatureSet.FromAction(decision.Actions.Single(a => a.Id == decision.ChosenActionId)), vector);
+                reference.Learn(vector.Indices(0), vector.Values(0), (float)-reward.Reward, decision.ChosenProbability, decision.Actions.Count);
+                learned++;
+            }
+        }
+        output.WriteLine($"{learned} rewards learned");
+        Assert.True(learned > 50);
+        var model = reference.ToServingModel(1);
+        foreach (var country in Countries)
+        {
+            var context = Context(country, 1);
+            var actions = Actions();
+            var restored = await engine.ScoreAsync("feed", context, actions);
+            featurizer.SetContext(HashedFeatureSet.FromContext(context));
+            var vector = new FeatureVector();
+            for (var a = 0; a < actions.Count; a++)
+            {
+                featurizer.AddAction(HashedFeatureSet.FromAction(actions[a]), vector);
+                Assert.True(Math.Abs(model.Predict(vector.Indices(a), vector.Values(a)) - restored[a]) <= 1e-6);
+            }
+        }
+    }
+
+    private static async Task ClientAsync(HttpClient http, int round, int client, ConcurrentBag<string> decisions, ConcurrentBag<(string, string)> signals, CancellationToken stop)
+    {
+        var random = new Random(round * 100 + client);
+        for (var i = 0; !stop.IsCancellationRequested; i++)
+        {
+            var id = $"r{round}-c{client}-{i}";
+            try
+            {
+                var request = new DecideRequest
+                {
+                    DecisionId = id,
+                    Context = Context(Countries[random.Next(Countries.Length)], random.Next(3)),
+                    Actions = Actions(),
+                };
+                using var decide = await http.PostAsync("/v1/loops/feed/decide", Json(FlywheelJson.ToString(w => FlywheelJson.WriteDecideRequest(w, request))), CancellationToken.None);
+                if (decide.StatusCode != HttpStatusCode.OK)
+                {
+                    return;
+                }
+                decisions.Add(id);
+                var chosen = JsonDocument.Parse(await decide.Content.ReadAsStringAsync(CancellationToken.None)).RootElement.GetProperty("chosenActionId").GetString();
+                SignalInput[] batch =
+                [
+                    new() { SignalId = $"{id}-dwell", DecisionId = id, Type = "dwell", Value = random.NextDouble() },
+                    .. chosen == "a0" ? [new SignalInput { SignalId = $"{id}-click", DecisionId = id, Type = "click" }] : Array.Empty<SignalInput>(),
+                ];
+                using var sent = await http.PostAsync("/v1/loops/feed/signals", Json(FlywheelJson.ToString(w => FlywheelJson.WriteSignalBatch(w, batch))), CancellationToken.None);
+                if (sent.StatusCode != HttpStatusCode.Accepted)
+                {
+                    return;
+                }
+                foreach (var s in batch)
+                {
+                    signals.Add((id, s.SignalId!));
+                }
+            }
+            catch (HttpRequestException)
+            {
+                return; // The server died: whatever was not acknowledged may or may not be stored.
+            }
+            catch (TaskCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private static async Task AssertAllPresentAsync(HttpClient http, IEnumerable<string> decisions, IEnumerable<(string DecisionId, string SignalId)> signals)
+    {
+        var stored = new Dictionary<string, List<string>>();
+        foreach (var id in decisions)
+        {
+            using var response = await http.GetAsync($"/v1/loops/feed/decisions/{id}");
+            Assert.True(response.StatusCode == HttpStatusCode.OK, $"acknowledged decision {id} is missing");
+            using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+            stored[id] = doc.RootElement.GetProperty("signals").EnumerateArray().Select(s => s.GetProperty("signalId").GetString()!).ToList();
+        }
+        foreach (var (decisionId, signalId) in signals)
+        {
+            Assert.Equal(1, stored[decisionId].Count(s => s == signalId));
+        }
+    }
+
+    private static Features Context(string country, int slot) => new()
+    {
+        ["user"] = { ["country"] = country },
+        ["time"] = { ["slot"] = slot },
+    };
+
+    private static List<ActionCandidate> Actions() => Enumerable.Range(0, 5).Select(a => new ActionCandidate($"a{a}", new Features { ["item"] = { ["rank"] = a } })).ToList();
+
+    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+}

@@ -1,0 +1,83 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Flywheel.Server.Tests;
+
+/// <summary><c>flywheel serve</c> as a child process, for tests that kill it.</summary>
+public sealed class ServerProcess : IDisposable
+{
+    private readonly Process _process;
+
+    private ServerProcess(Process process, Uri address)
+    {
+        _process = process;
+        Address = address;
+    }
+
+    public Uri Address { get; }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, int port, string durability = "process")
+    {
+        var cli = Path.Combine(AppContext.BaseDirectory, "flywheel.dll");
+        var address = new Uri($"http://127.0.0.1:{port}");
+        var process = Process.Start(new ProcessStartInfo("dotnet", [cli, "serve", "--data-dir", dataDirectory, "--urls", address.ToString().TrimEnd('/'), "--durability", durability])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        })!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(2) };
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            if (process.HasExited)
+            {
+                throw new InvalidOperationException($"flywheel serve exited with {process.ExitCode}");
+            }
+            try
+            {
+                using var response = await http.GetAsync("/healthz");
+                if (response.IsSuccessStatusCode)
+                {
+                    return new ServerProcess(process, address);
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        process.Kill();
+        throw new TimeoutException("flywheel serve did not answer /healthz within 60 s");
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs.</summary>
+    public void Kill()
+    {
+        _process.Kill();
+        _process.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+        {
+            Kill();
+        }
+        _process.Dispose();
+    }
+}
