@@ -1,0 +1,104 @@
+namespace Flywheel.Client;
+
+/// <summary>
+/// Settings of a <see cref="FlywheelClient"/> and of the <see cref="FlywheelSignalBatcher"/>s it creates. Set them
+/// before the client is created; the client reads them as it goes, so changing them afterwards has undefined effects.
+/// </summary>
+public sealed class FlywheelClientOptions
+{
+    /// <summary>
+    /// The server's address, such as <c>http://127.0.0.1:5005</c>; a path prefix (<c>http://host/flywheel/</c>) is kept.
+    /// <value>Default null: the <see cref="HttpClient.BaseAddress"/> of the client's <see cref="HttpClient"/>.</value>
+    /// </summary>
+    public Uri? BaseAddress { get; set; }
+
+    /// <summary>
+    /// How long one attempt may take before it counts as a transient failure and is retried. The caller's own
+    /// cancellation is never retried. <value>Default 30 seconds; <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> disables it.</value>
+    /// </summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Retries after the first attempt on transient failures: network errors, timeouts, 408, 429, 500, 502, 503 and
+    /// 504. Retrying is safe because the client chooses decision and signal ids before the first attempt.
+    /// <value>Default 4; 0 disables retries.</value>
+    /// </summary>
+    public int MaxRetries { get; set; } = 4;
+
+    /// <summary>
+    /// The delay before the first retry; it doubles with each retry, times a jitter factor in [0.5, 1.5) drawn from
+    /// <see cref="Randomizer"/>. A <c>Retry-After</c> header from the server replaces the computed delay.
+    /// <value>Default 100 milliseconds.</value>
+    /// </summary>
+    public TimeSpan InitialBackoff { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>The longest delay between two attempts, <c>Retry-After</c> included. <value>Default 30 seconds.</value></summary>
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Returns a number in [0, 1) for the backoff jitter; must be thread-safe. Pin it (<c>() =&gt; 0.5</c> gives the
+    /// exact doubling) or seed it for reproducible runs. <value>Default null: <see cref="Random.Shared"/>.</value>
+    /// </summary>
+    public Func<double>? Randomizer { get; set; }
+
+    /// <summary>
+    /// The clock for backoff delays, attempt timeouts, batcher intervals and the timestamps of generated ids.
+    /// <value>Default <see cref="TimeProvider.System"/>.</value>
+    /// </summary>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>
+    /// Called before each retry with what failed and how long the client will wait, on the calling thread. Useful for
+    /// metrics; exceptions it throws abort the call. <value>Default null.</value>
+    /// </summary>
+    public Action<FlywheelRetryInfo>? OnRetry { get; set; }
+
+    /// <summary>
+    /// Most signals a <see cref="FlywheelSignalBatcher"/> sends in one request; reaching it triggers a send.
+    /// <value>Default 500; at most 10,000, the server's default limit per batch.</value>
+    /// </summary>
+    public int BatchSize { get; set; } = 500;
+
+    /// <summary>
+    /// Longest time a <see cref="FlywheelSignalBatcher"/> holds a signal before sending it with whatever else is queued.
+    /// <value>Default 200 milliseconds.</value>
+    /// </summary>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>
+    /// Most signals a <see cref="FlywheelSignalBatcher"/> queues; beyond it <see cref="FlywheelSignalBatcher.TryEnqueue"/>
+    /// returns false and <see cref="FlywheelSignalBatcher.EnqueueAsync"/> waits. One batch in flight comes on top.
+    /// <value>Default 100,000.</value>
+    /// </summary>
+    public int MaxQueuedSignals { get; set; } = 100_000;
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting out of range.</summary>
+    public void Validate()
+    {
+        if (Timeout <= TimeSpan.Zero && Timeout != System.Threading.Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "must be positive or Timeout.InfiniteTimeSpan");
+        }
+        ArgumentOutOfRangeException.ThrowIfNegative(MaxRetries, nameof(MaxRetries));
+        ArgumentOutOfRangeException.ThrowIfLessThan(InitialBackoff, TimeSpan.Zero, nameof(InitialBackoff));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxBackoff, InitialBackoff, nameof(MaxBackoff));
+        ArgumentNullException.ThrowIfNull(TimeProvider, nameof(TimeProvider));
+        ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1, nameof(BatchSize));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(BatchSize, 10_000, nameof(BatchSize));
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(FlushInterval, TimeSpan.Zero, nameof(FlushInterval));
+        ArgumentOutOfRangeException.ThrowIfLessThan(MaxQueuedSignals, 1, nameof(MaxQueuedSignals));
+        if (BaseAddress is { IsAbsoluteUri: false })
+        {
+            throw new ArgumentOutOfRangeException(nameof(BaseAddress), BaseAddress, "must be an absolute URI such as http://127.0.0.1:5005");
+        }
+    }
+}
+
+/// <summary>What the client tells <see cref="FlywheelClientOptions.OnRetry"/> before a retry.</summary>
+/// <param name="Method">The HTTP method.</param>
+/// <param name="RequestUri">The request's address.</param>
+/// <param name="Attempt">The attempt that failed, from 1.</param>
+/// <param name="Delay">How long the client waits before the next attempt.</param>
+/// <param name="StatusCode">The status code of the failed attempt, or null when no answer came (network error, timeout).</param>
+/// <param name="Exception">The exception of the failed attempt, or null when the server answered.</param>
+public sealed record FlywheelRetryInfo(HttpMethod Method, Uri RequestUri, int Attempt, TimeSpan Delay, int? StatusCode, Exception? Exception);
