@@ -69,6 +69,7 @@ public static class FlywheelCli
         // One class per verb; serve, evaluate, simulate, … slot in here.
         root.Subcommands.Add(ReplayCommand.Create(context));
         root.Subcommands.Add(ServeCommand.Create(context));
+        root.Subcommands.Add(LoopsCommand.Create(context));
         return root;
     }
 

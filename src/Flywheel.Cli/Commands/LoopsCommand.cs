@@ -1,0 +1,122 @@
+using System.CommandLine;
+using System.Net.Sockets;
+using System.Text.Json;
+using Flywheel.Client;
+using Flywheel.Core;
+
+namespace Flywheel.Cli.Commands;
+
+/// <summary><c>flywheel loops list|show LOOP|apply FILE</c> against a running server.</summary>
+internal static class LoopsCommand
+{
+    public static Command Create(CliContext context)
+    {
+        var server = new Option<string>("--server")
+        {
+            Description = "The Flywheel server.",
+            HelpName = "URL",
+            DefaultValueFactory = _ => "http://127.0.0.1:5005",
+            Recursive = true,
+        };
+        var json = new Option<bool>("--json") { Description = "Print JSON.", Recursive = true };
+
+        var list = new Command("list", "List the loops with their kind, mode and signal types.");
+        list.SetAction((parse, ct) => RunAsync(context, "list", parse.GetRequiredValue(server), async client =>
+        {
+            var loops = await client.ListLoopsAsync(ct);
+            if (parse.GetValue(json))
+            {
+                context.Out.WriteLine(FlywheelJson.ToString(w =>
+                {
+                    w.WriteStartArray();
+                    foreach (var l in loops)
+                    {
+                        LoopConfigJson.Write(w, l);
+                    }
+                    w.WriteEndArray();
+                }));
+                return;
+            }
+            if (loops.Count == 0)
+            {
+                context.Out.WriteLine("no loops");
+                return;
+            }
+            context.Out.WriteLine($"{"loop",-24} {"kind",-8} {"mode",-8} signals");
+            foreach (var l in loops)
+            {
+                context.Out.WriteLine($"{l.Id,-24} {LoopConfigJson.Name(l.Kind),-8} {LoopConfigJson.Name(l.Mode),-8} {string.Join(", ", l.Signals.Keys)}");
+            }
+        }));
+
+        var loopArgument = new Argument<string>("LOOP") { Description = "The loop id." };
+        var show = new Command("show", "Print one loop's config as JSON.") { loopArgument };
+        show.SetAction((parse, ct) => RunAsync(context, "show", parse.GetRequiredValue(server), async client =>
+        {
+            var id = parse.GetRequiredValue(loopArgument);
+            var config = await client.GetLoopAsync(id, ct)
+                ?? throw new FlywheelValidationException("LOOP", $"loop '{id}' does not exist") { Kind = ValidationKind.NotFound };
+            context.Out.WriteLine(LoopConfigJson.Serialize(config, indented: true));
+        }));
+
+        var fileArgument = new Argument<string>("FILE") { Description = "A loop config (DESIGN §4 JSON) with its id." };
+        var apply = new Command("apply", "Create or update the loop a config file describes.") { fileArgument };
+        apply.SetAction((parse, ct) => RunAsync(context, "apply", parse.GetRequiredValue(server), async client =>
+        {
+            var file = parse.GetRequiredValue(fileArgument);
+            if (!File.Exists(file))
+            {
+                throw new UsageException($"file '{file}' not found");
+            }
+            var config = LoopConfigJson.Parse(await File.ReadAllTextAsync(file, ct));
+            var stored = await client.PutLoopAsync(config, ct);
+            if (parse.GetValue(json))
+            {
+                context.Out.WriteLine(LoopConfigJson.Serialize(stored));
+            }
+            else
+            {
+                context.Out.WriteLine($"applied loop '{stored.Id}' to {client.BaseAddress}");
+            }
+        }));
+
+        return new Command("loops", "List, show and apply loop configs on a running server.") { server, json, list, show, apply };
+    }
+
+    private static async Task<int> RunAsync(CliContext context, string verb, string server, Func<FlywheelClient, Task> action)
+    {
+        var command = $"{FlywheelCli.Name} loops {verb}";
+        if (!Uri.TryCreate(server, UriKind.Absolute, out var address) || address.Scheme is not ("http" or "https"))
+        {
+            context.ErrorLine(command, $"--server '{server}' is not an http(s) URL");
+            return ExitCodes.Usage;
+        }
+        using var http = new HttpClient { BaseAddress = address };
+        var client = new FlywheelClient(http, new FlywheelClientOptions { BaseAddress = address, MaxRetries = 1, Timeout = TimeSpan.FromSeconds(10) });
+        try
+        {
+            await action(client);
+            return ExitCodes.Success;
+        }
+        catch (FlywheelValidationException ex)
+        {
+            context.ErrorLine(command, ex.Message);
+            return ExitCodes.Usage;
+        }
+        catch (UsageException ex)
+        {
+            context.ErrorLine(command, ex.Message);
+            return ExitCodes.Usage;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or SocketException or TimeoutException or FlywheelApiException or FlywheelOverloadedException)
+        {
+            context.ErrorLine(command, $"server {address} failed: {ex.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            context.ErrorLine(command, ex.Message);
+            return ExitCodes.Usage;
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using System.Net;
+using System.Net.Sockets;
+using Flywheel.Server;
+using Microsoft.AspNetCore.Builder;
+
+namespace Flywheel.Cli.Tests;
+
+public sealed class LoopsAndServeCommandTests : IAsyncLifetime
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("flywheel-cli-loops-").FullName;
+    private WebApplication _app = null!;
+    private string _url = "";
+
+    public async Task InitializeAsync()
+    {
+        _app = FlywheelServerApp.Build(new FlywheelServerOptions { DataDirectory = Path.Combine(_folder, "data"), Urls = "http://127.0.0.1:0" });
+        await _app.StartAsync();
+        _url = FlywheelServerApp.Addresses(_app)[0];
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    private static async Task<(int Code, string Out, string Error)> RunAsync(params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await FlywheelCli.RunAsync(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(_folder, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    [Fact]
+    public async Task Loops_ApplyListShow_RoundTripsAConfig()
+    {
+        var file = Write("feed.json", """{ "id": "home-feed", "signals": { "click": { "weight": 1, "closesWindow": true } }, "mode": "frozen" }""");
+        var (code, stdout, stderr) = await RunAsync("loops", "apply", file, "--server", _url);
+        Assert.True(code == 0, stderr);
+        Assert.Contains("applied loop 'home-feed'", stdout);
+
+        (code, stdout, _) = await RunAsync("loops", "list", "--server", _url);
+        Assert.Equal(0, code);
+        Assert.Contains("home-feed", stdout);
+        Assert.Contains("frozen", stdout);
+
+        (code, stdout, _) = await RunAsync("loops", "show", "home-feed", "--server", _url);
+        Assert.Equal(0, code);
+        Assert.Contains("\"closesWindow\": true", stdout);
+    }
+
+    [Theory]
+    [InlineData("""{ "id": "x", "signals": { "click": { "weight": 1 } }, "reward": { "windowSeconds": -1 } }""", "reward.windowSeconds")]
+    [InlineData("""{ "signals": { "click": { "weight": 1 } } }""", "id")]
+    [InlineData("""{ "id": "x", "signals": """, "JSON")]
+    public async Task LoopsApply_BadConfig_OneLineNamingTheFieldExitTwo(string config, string mentions)
+    {
+        var (code, stdout, stderr) = await RunAsync("loops", "apply", Write("bad.json", config), "--server", _url);
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains(mentions, stderr);
+    }
+
+    [Fact]
+    public async Task LoopsShow_UnknownLoop_ExitTwo()
+    {
+        var (code, _, stderr) = await RunAsync("loops", "show", "nope", "--server", _url);
+        Assert.Equal(2, code);
+        Assert.Contains("nope", stderr);
+    }
+
+    [Fact]
+    public async Task Loops_ServerDown_OneLineExitOne()
+    {
+        int port;
+        using (var listener = new TcpListener(IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        }
+        var (code, _, stderr) = await RunAsync("loops", "list", "--server", $"http://127.0.0.1:{port}");
+        Assert.Equal(1, code);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Theory]
+    [InlineData("serve", "--durability", "sometimes")]
+    [InlineData("serve", "--store", "postgres://db/flywheel")]
+    [InlineData("serve", "--urls", "ftp://127.0.0.1:1")]
+    [InlineData("loops", "list", "--server", "not a url")]
+    [InlineData("loops", "apply")]
+    public async Task Commands_BadArguments_OneLineExitTwo(params string[] args)
+    {
+        var (code, _, stderr) = await RunAsync(args);
+        Assert.Equal(2, code);
+        Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+    }
+
+    [Fact]
+    public async Task Serve_DataDirIsAFile_OneLineExitTwo()
+    {
+        var file = Write("not-a-dir", "x");
+        var (code, _, stderr) = await RunAsync("serve", "--data-dir", file, "--urls", "http://127.0.0.1:0");
+        Assert.Equal(2, code);
+        Assert.Contains("not a folder", stderr);
+    }
+}
