@@ -47,19 +47,7 @@ public static class FlywheelJson
 
     private static List<ActionCandidate> ReadActions(StrictJsonObject o, FlywheelLimits limits)
     {
-        if (!o.TryGet("actions", out var array))
-        {
-            throw new FlywheelValidationException("actions", "is required: a list of { \"id\": …, \"features\": { … } }");
-        }
-        if (array.ValueKind != JsonValueKind.Array)
-        {
-            throw new FlywheelValidationException("actions", $"must be an array, not {StrictJsonObject.Describe(array)}");
-        }
-        var count = array.GetArrayLength();
-        if (count > limits.MaxActionsPerDecision)
-        {
-            throw new FlywheelValidationException("actions", $"holds {count} actions; the limit is {limits.MaxActionsPerDecision}") { Kind = ValidationKind.TooLarge };
-        }
+        var (array, count) = RequireArray(o, "actions", limits.MaxActionsPerDecision, "a list of { \"id\": …, \"features\": { … } }");
         var actions = new List<ActionCandidate>(count);
         var i = 0;
         foreach (var item in array.EnumerateArray())
@@ -75,6 +63,38 @@ public static class FlywheelJson
         return actions;
     }
 
+    private static (JsonElement Array, int Count) RequireArray(StrictJsonObject o, string name, int limit, string shape)
+    {
+        if (!o.TryGet(name, out var array))
+        {
+            throw new FlywheelValidationException(name, $"is required: {shape}");
+        }
+        if (array.ValueKind != JsonValueKind.Array)
+        {
+            throw new FlywheelValidationException(name, $"must be an array, not {StrictJsonObject.Describe(array)}");
+        }
+        var count = array.GetArrayLength();
+        if (count > limit)
+        {
+            throw new FlywheelValidationException(name, $"holds {count} {name}; the limit is {limit}") { Kind = ValidationKind.TooLarge };
+        }
+        return (array, count);
+    }
+
+    private static void WriteActions(Utf8JsonWriter w, IReadOnlyList<ActionCandidate> actions)
+    {
+        w.WriteStartArray("actions");
+        foreach (var a in actions)
+        {
+            w.WriteStartObject();
+            w.WriteString("id", a.Id);
+            w.WritePropertyName("features");
+            a.Features.WriteTo(w);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
     /// <summary>Writes a decide request (the client's side).</summary>
     public static void WriteDecideRequest(Utf8JsonWriter w, DecideRequest request)
     {
@@ -85,16 +105,7 @@ public static class FlywheelJson
         WriteIfNotNull(w, "userId", request.UserId);
         w.WritePropertyName("context");
         (request.Context ?? new Features()).WriteTo(w);
-        w.WriteStartArray("actions");
-        foreach (var a in request.Actions)
-        {
-            w.WriteStartObject();
-            w.WriteString("id", a.Id);
-            w.WritePropertyName("features");
-            a.Features.WriteTo(w);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
+        WriteActions(w, request.Actions);
         WriteIfNotNull(w, "baselineActionId", request.BaselineActionId);
         w.WriteEndObject();
     }
@@ -148,20 +159,8 @@ public static class FlywheelJson
         return Guard(() =>
         {
             var o = new StrictJsonObject(element, "");
-            if (!o.TryGet("signals", out var array))
-            {
-                throw new FlywheelValidationException("signals", "is required: a list of { \"decisionId\" or \"userId\", \"type\", \"value\"?, \"at\"? }");
-            }
+            var (array, count) = RequireArray(o, "signals", limits.MaxSignalsPerBatch, "a list of { \"decisionId\" or \"userId\", \"type\", \"value\"?, \"at\"? }");
             o.RejectUnknown();
-            if (array.ValueKind != JsonValueKind.Array)
-            {
-                throw new FlywheelValidationException("signals", $"must be an array, not {StrictJsonObject.Describe(array)}");
-            }
-            var count = array.GetArrayLength();
-            if (count > limits.MaxSignalsPerBatch)
-            {
-                throw new FlywheelValidationException("signals", $"holds {count} signals; the limit is {limits.MaxSignalsPerBatch}") { Kind = ValidationKind.TooLarge };
-            }
             var signals = new List<SignalInput>(count);
             var i = 0;
             foreach (var item in array.EnumerateArray())
@@ -259,16 +258,7 @@ public static class FlywheelJson
         WriteIfNotNull(w, "userId", d.UserId);
         w.WritePropertyName("context");
         d.Context.WriteTo(w);
-        w.WriteStartArray("actions");
-        foreach (var a in d.Actions)
-        {
-            w.WriteStartObject();
-            w.WriteString("id", a.Id);
-            w.WritePropertyName("features");
-            a.Features.WriteTo(w);
-            w.WriteEndObject();
-        }
-        w.WriteEndArray();
+        WriteActions(w, d.Actions);
         WriteIfNotNull(w, "baselineActionId", d.BaselineActionId);
         w.WriteNumber("modelVersion", d.ModelVersion);
         w.WriteString("chosenActionId", d.ChosenActionId);
