@@ -49,11 +49,11 @@ public enum ExplorationAlgorithm
 {
     /// <summary>ε-greedy: ε spread uniformly, the rest on the best actions.</summary>
     EpsilonGreedy,
-    /// <summary>Softmax over predicted rewards (not supported yet).</summary>
+    /// <summary>Softmax over predicted costs: p ∝ exp(−λ·(cost − best)).</summary>
     Softmax,
-    /// <summary>SquareCB (not supported yet).</summary>
+    /// <summary>SquareCB: inverse-gap weighting with γ_t = gamma·√t.</summary>
     SquareCb,
-    /// <summary>Online bagging (not supported yet).</summary>
+    /// <summary>Online bagging: each of <c>bags</c> bootstrapped regressors votes for its best action.</summary>
     Bag,
     /// <summary>Always the best action.</summary>
     None,
@@ -66,9 +66,9 @@ public enum Reduction
     Dm,
     /// <summary>One update on the chosen action, importance weight 1/(p·K) (VW's default).</summary>
     Mtr,
-    /// <summary>Inverse propensity scoring (not supported yet).</summary>
+    /// <summary>Inverse propensity scoring: every action towards its cost-sensitive target.</summary>
     Ips,
-    /// <summary>Doubly robust (not supported yet).</summary>
+    /// <summary>Doubly robust: the chosen action towards f + (c − f)/p.</summary>
     Dr,
 }
 
@@ -266,10 +266,6 @@ public sealed partial record LoopConfig
         CheckRange("exploration.lambda", Exploration.Lambda, 0, 1e6);
         CheckRange("exploration.gamma", Exploration.Gamma, 0, 1e9);
         CheckRange("exploration.bags", Exploration.Bags, 1, 64);
-        if (Exploration.Algorithm is not (ExplorationAlgorithm.EpsilonGreedy or ExplorationAlgorithm.None))
-        {
-            throw new FlywheelValidationException("exploration.algorithm", $"'{LoopConfigJson.Name(Exploration.Algorithm)}' is not supported yet; use 'epsilon-greedy' or 'none'") { Kind = ValidationKind.NotSupported };
-        }
         CheckRange("learner.bits", Learner.Bits, 16, 24);
         CheckRange("learner.learningRate", Learner.LearningRate, 0, 100, exclusiveMin: true);
         CheckRange("learner.powerT", Learner.PowerT, 0, 1);
@@ -281,10 +277,6 @@ public sealed partial record LoopConfig
         for (var i = 0; i < Learner.Interactions.Count; i++)
         {
             ValidateInteraction($"learner.interactions[{i}]", Learner.Interactions[i]);
-        }
-        if (Learner.Reduction is not (Reduction.Dm or Reduction.Mtr))
-        {
-            throw new FlywheelValidationException("learner.reduction", $"'{LoopConfigJson.Name(Learner.Reduction)}' is not supported yet; use 'dm' or 'mtr'") { Kind = ValidationKind.NotSupported };
         }
         CheckRange("turns.everySeconds", Turns.EverySeconds, 1, 365 * 86400);
         CheckRange("turns.minDecisions", Turns.MinDecisions, 1, int.MaxValue);

@@ -16,10 +16,11 @@ public sealed partial class FlywheelEngine
         var now = _time.GetUtcNow();
         var decisionId = request.DecisionId ?? Guid.CreateVersion7(now).ToString("N");
         var k = request.Actions.Count;
-        var costs = Score(serving, request.Context, request.Actions);
+        var bagCosts = new float[k * serving.Model.Bags];
+        var costs = Score(serving, request.Context, request.Actions, bagCosts);
 
         var pmf = new double[k];
-        Exploration.Distribution(serving.Config.Exploration, costs, pmf);
+        Exploration.Distribution(serving.Config.Exploration, costs, serving.Model.Examples, pmf, bagCosts);
         var chosen = Exploration.Sample(pmf, Exploration.UniformFor(runtime.Id, decisionId, _options.ExplorationSeed));
         var best = costs.Min();
 
@@ -48,7 +49,7 @@ public sealed partial class FlywheelEngine
     }
 
     /// <summary>Predicted cost of each action under the serving model.</summary>
-    private static float[] Score(ServingState serving, Features context, IReadOnlyList<ActionCandidate> actions)
+    private static float[] Score(ServingState serving, Features context, IReadOnlyList<ActionCandidate> actions, Span<float> bagCosts = default)
     {
         var costs = new float[actions.Count];
         var featurizer = serving.Featurizers.Rent();
@@ -59,8 +60,8 @@ public sealed partial class FlywheelEngine
             for (var i = 0; i < actions.Count; i++)
             {
                 featurizer.AddAction(HashedFeatureSet.FromAction(actions[i]), vector);
-                costs[i] = serving.Model.Predict(vector.Indices(i), vector.Values(i));
             }
+            serving.Model.Predict(vector, costs, bagCosts);
         }
         finally
         {

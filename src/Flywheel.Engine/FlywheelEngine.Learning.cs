@@ -30,7 +30,7 @@ public sealed partial class FlywheelEngine
                         break;
                     case LearnReset reset:
                         var r = reset.Loop;
-                        r.Learner = new BanditLearner(reset.Config.Learner);
+                        r.Learner = BanditLearner.For(reset.Config.Learner, reset.Config.Exploration);
                         r.LearnFeaturizer = new Featurizer(reset.Config.Learner);
                         r.ModelVersion++;
                         r.SwapModel(r.Learner.ToServingModel(r.ModelVersion), reset.Config.Learner);
@@ -97,6 +97,16 @@ public sealed partial class FlywheelEngine
         var featurizer = loop.LearnFeaturizer;
         var vector = new FeatureVector();
         featurizer.SetContext(HashedFeatureSet.FromContext(decision.Context));
+        if (loop.Learner.Config.Reduction == Reduction.Ips)
+        {
+            // IPS moves every action towards its cost-sensitive target, so it needs them all.
+            foreach (var action in decision.Actions)
+            {
+                featurizer.AddAction(HashedFeatureSet.FromAction(action), vector);
+            }
+            loop.Learner.Learn(vector, chosen, (float)-reward.Reward, decision.ChosenProbability);
+            return;
+        }
         featurizer.AddAction(HashedFeatureSet.FromAction(decision.Actions[chosen]), vector);
         loop.Learner.Learn(vector.Indices(0), vector.Values(0), (float)-reward.Reward, decision.ChosenProbability, decision.Actions.Count);
     }

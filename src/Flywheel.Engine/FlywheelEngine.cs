@@ -82,13 +82,13 @@ public sealed partial class FlywheelEngine : IFlywheelEngine
     private async Task<LoopRuntime> RestoreLoopAsync(LoopConfig config, CancellationToken cancellationToken)
     {
         var store = _store!;
-        var runtime = new LoopRuntime(config, ServingModel.Empty(config.Learner.Bits, 1));
+        var runtime = new LoopRuntime(config, ServingModel.Empty(config.Learner.Bits, 1, LoopRuntime.BagsOf(config)));
         var snapshot = await store.LoadSnapshotAsync(config.Id, cancellationToken).ConfigureAwait(false);
         if (snapshot is not null)
         {
             try
             {
-                runtime.Learner = ModelSnapshot.Load(snapshot.Data, config.Learner);
+                runtime.Learner = ModelSnapshot.Load(snapshot.Data, config.Learner, LoopRuntime.BagsOf(config));
                 runtime.ModelVersion = snapshot.Version;
                 runtime.LearnedThrough = snapshot.LearnedThrough;
             }
@@ -130,7 +130,7 @@ public sealed partial class FlywheelEngine : IFlywheelEngine
             }
             if (existing is null)
             {
-                var runtime = new LoopRuntime(config, ServingModel.Empty(config.Learner.Bits, 1))
+                var runtime = new LoopRuntime(config, ServingModel.Empty(config.Learner.Bits, 1, LoopRuntime.BagsOf(config)))
                 {
                     LastSnapshotAt = _time.GetUtcNow(),
                 };
@@ -140,7 +140,8 @@ public sealed partial class FlywheelEngine : IFlywheelEngine
                 }
                 return config;
             }
-            if (ModelSnapshot.Fingerprint(existing.Config.Learner) != ModelSnapshot.Fingerprint(config.Learner))
+            if (ModelSnapshot.Fingerprint(existing.Config.Learner) != ModelSnapshot.Fingerprint(config.Learner)
+                || LoopRuntime.BagsOf(existing.Config) != LoopRuntime.BagsOf(config))
             {
                 var reset = new LearnReset(existing, config);
                 await _learn.Writer.WriteAsync(reset, cancellationToken).ConfigureAwait(false);

@@ -39,7 +39,7 @@ internal sealed class LoopRuntime
     {
         Id = config.Id;
         _serving = new ServingState(config, model, new FeaturizerPool(config.Learner));
-        Learner = new BanditLearner(config.Learner);
+        Learner = BanditLearner.For(config.Learner, config.Exploration);
         LearnFeaturizer = new Featurizer(config.Learner);
     }
 
@@ -56,6 +56,9 @@ internal sealed class LoopRuntime
             _serving = _serving with { Config = config };
         }
     }
+
+    /// <summary>Regressors the loop's exploration needs: one per bag when bagging, else one.</summary>
+    public static int BagsOf(LoopConfig config) => config.Exploration.Algorithm == ExplorationAlgorithm.Bag ? config.Exploration.Bags : 1;
 
     /// <summary>Publishes a model; a new learner config also gets a new featurizer pool.</summary>
     public void SwapModel(ServingModel model, LearnerConfig learnerConfig)

@@ -3,28 +3,53 @@ using Flywheel.Core;
 namespace Flywheel.Learning;
 
 /// <summary>
-/// The contextual-bandit learner: one regressor of cost over (context, action) features, updated by the reduction
-/// of ALGORITHMS §0 (<c>dm</c>: unweighted; <c>mtr</c>: importance 1/(p·K) as in VW). Not thread-safe.
+/// The contextual-bandit learner: regressors of cost over (context, action) features, updated by the reduction of
+/// ALGORITHMS §0 and §2. <c>dm</c>: one unweighted update on the chosen action. <c>mtr</c>: the same with importance
+/// 1/(p·K) as in VW. <c>dr</c>: the chosen action towards f + (c − f)/p (the other actions' doubly-robust targets equal
+/// their predictions, so they do not move). <c>ips</c>: every action towards its cost-sensitive target, c/p for the
+/// chosen one and 0 for the others. With <see cref="ExplorationAlgorithm.Bag"/> there is one regressor per bag, each
+/// updated Poisson(1) times per example (online bootstrap). Not thread-safe.
 /// </summary>
 public sealed class BanditLearner
 {
-    /// <summary>Creates an untrained learner.</summary>
-    public BanditLearner(LearnerConfig config)
+    private readonly OnlineRegressor[] _bags;
+    private readonly ulong _seed;
+
+    /// <summary>Creates an untrained learner with <paramref name="bags"/> regressors (1 unless bagging).</summary>
+    public BanditLearner(LearnerConfig config, int bags = 1, ulong seed = 0)
     {
         ArgumentNullException.ThrowIfNull(config);
-        if (config.Reduction is not (Reduction.Dm or Reduction.Mtr))
-        {
-            throw new NotSupportedException($"Reduction '{LoopConfigJson.Name(config.Reduction)}' is not supported yet; use dm or mtr.");
-        }
+        ArgumentOutOfRangeException.ThrowIfLessThan(bags, 1);
         Config = config;
-        Regressor = new OnlineRegressor(config.Bits, config.LearningRate, config.PowerT);
+        _seed = seed;
+        _bags = new OnlineRegressor[bags];
+        for (var b = 0; b < bags; b++)
+        {
+            _bags[b] = new OnlineRegressor(config.Bits, config.LearningRate, config.PowerT, config.L2);
+        }
+    }
+
+    /// <summary>A learner shaped for a loop's exploration (one regressor per bag when bagging).</summary>
+    public static BanditLearner For(LearnerConfig learner, ExplorationConfig exploration, ulong seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(exploration);
+        return new BanditLearner(learner, exploration.Algorithm == ExplorationAlgorithm.Bag ? exploration.Bags : 1, seed);
     }
 
     /// <summary>The settings.</summary>
     public LearnerConfig Config { get; }
 
-    /// <summary>The regressor.</summary>
-    public OnlineRegressor Regressor { get; }
+    /// <summary>The first (or only) regressor.</summary>
+    public OnlineRegressor Regressor => _bags[0];
+
+    /// <summary>Every regressor, one per bag.</summary>
+    public IReadOnlyList<OnlineRegressor> Regressors => _bags;
+
+    /// <summary>Number of regressors.</summary>
+    public int Bags => _bags.Length;
+
+    /// <summary>Seed of the bootstrap draws.</summary>
+    public ulong Seed => _seed;
 
     /// <summary>Examples learned from.</summary>
     public long Examples { get; internal set; }
@@ -32,35 +57,152 @@ public sealed class BanditLearner
     /// <summary>Sum of the action-set sizes of the examples learned from (for the <c>mtr</c> weight).</summary>
     public long ActionsSeen { get; internal set; }
 
-    /// <summary>Predicted cost of one action's features.</summary>
-    public float Predict(ReadOnlySpan<int> indices, ReadOnlySpan<float> values) => Regressor.Predict(indices, values);
+    /// <summary>Predicted cost of one action's features (the first regressor).</summary>
+    public float Predict(ReadOnlySpan<int> indices, ReadOnlySpan<float> values) => _bags[0].Predict(indices, values);
 
-    /// <summary>Learns that the chosen action, served with <paramref name="probability"/> among <paramref name="actionCount"/>, cost <paramref name="cost"/>.</summary>
+    /// <summary>
+    /// Predicted costs of every action in <paramref name="features"/>: the mean over bags in <paramref name="costs"/>,
+    /// and each bag's (bag-major) in <paramref name="bagCosts"/> when it is given.
+    /// </summary>
+    public void Predict(FeatureVector features, Span<float> costs, Span<float> bagCosts = default)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        var k = features.Actions;
+        if (_bags.Length == 1)
+        {
+            for (var a = 0; a < k; a++)
+            {
+                costs[a] = _bags[0].Predict(features.Indices(a), features.Values(a));
+            }
+            if (!bagCosts.IsEmpty)
+            {
+                costs[..k].CopyTo(bagCosts);
+            }
+            return;
+        }
+        costs[..k].Clear();
+        for (var b = 0; b < _bags.Length; b++)
+        {
+            for (var a = 0; a < k; a++)
+            {
+                var c = _bags[b].Predict(features.Indices(a), features.Values(a));
+                costs[a] += c / _bags.Length;
+                if (!bagCosts.IsEmpty)
+                {
+                    bagCosts[b * k + a] = c;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Learns that action <paramref name="chosen"/> of <paramref name="features"/> (which holds every candidate action),
+    /// served with <paramref name="probability"/>, cost <paramref name="cost"/>.
+    /// </summary>
+    public void Learn(FeatureVector features, int chosen, float cost, double probability)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        var k = features.Actions;
+        ArgumentOutOfRangeException.ThrowIfNegative(chosen);
+        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(chosen, k);
+        Examples++;
+        ActionsSeen += k;
+        var p = probability > 0 ? probability : 1e-3;
+        for (var b = 0; b < _bags.Length; b++)
+        {
+            var repeats = _bags.Length == 1 ? 1 : PoissonOne(b);
+            for (var r = 0; r < repeats; r++)
+            {
+                Update(_bags[b], features, chosen, cost, p, k);
+            }
+        }
+    }
+
+    /// <summary>Learns from the chosen action's features alone; valid for every reduction but <c>ips</c>.</summary>
     public void Learn(ReadOnlySpan<int> indices, ReadOnlySpan<float> values, float cost, double probability, int actionCount)
     {
+        if (Config.Reduction == Reduction.Ips)
+        {
+            throw new InvalidOperationException("The ips reduction updates every action: pass all of them.");
+        }
         Examples++;
         ActionsSeen += actionCount;
-        var importance = 1f;
-        if (Config.Reduction == Reduction.Mtr)
+        var p = probability > 0 ? probability : 1e-3;
+        for (var b = 0; b < _bags.Length; b++)
         {
-            var p = probability > 0 ? probability : 1e-3;
-            importance = (float)(1 / p * ((double)Examples / ActionsSeen));
+            var repeats = _bags.Length == 1 ? 1 : PoissonOne(b);
+            for (var r = 0; r < repeats; r++)
+            {
+                UpdateChosen(_bags[b], indices, values, cost, p);
+            }
         }
-        Regressor.Update(indices, values, cost, importance);
+    }
+
+    private void Update(OnlineRegressor regressor, FeatureVector features, int chosen, float cost, double p, int k)
+    {
+        if (Config.Reduction != Reduction.Ips)
+        {
+            UpdateChosen(regressor, features.Indices(chosen), features.Values(chosen), cost, p);
+            return;
+        }
+        for (var a = 0; a < k; a++)
+        {
+            regressor.Update(features.Indices(a), features.Values(a), a == chosen ? (float)(cost / p) : 0f, 1f);
+        }
+    }
+
+    private void UpdateChosen(OnlineRegressor regressor, ReadOnlySpan<int> indices, ReadOnlySpan<float> values, float cost, double p)
+    {
+        switch (Config.Reduction)
+        {
+            case Reduction.Mtr:
+                regressor.Update(indices, values, cost, (float)(1 / p * ((double)Examples / ActionsSeen)));
+                break;
+            case Reduction.Dr:
+                var prediction = regressor.Predict(indices, values);
+                regressor.Update(indices, values, (float)(prediction + (cost - prediction) / p), 1f);
+                break;
+            default:
+                regressor.Update(indices, values, cost, 1f);
+                break;
+        }
+    }
+
+    // Poisson(1) by inversion of a uniform drawn from (seed, example, bag), so the bootstrap is reproducible.
+    private int PoissonOne(int bag)
+    {
+        var u = Exploration.UniformFor(_seed ^ (0x9E3779B97F4A7C15UL * (ulong)(bag + 1)), Examples);
+        var term = Math.Exp(-1);
+        var cumulative = term;
+        var k = 0;
+        while (u > cumulative && k < 20)
+        {
+            k++;
+            term /= k;
+            cumulative += term;
+        }
+        return k;
     }
 
     /// <summary>An immutable copy of the weights for serving.</summary>
-    public ServingModel ToServingModel(int version) => new(Regressor.CopyWeights(), version, Examples);
+    public ServingModel ToServingModel(int version) => new(_bags.Select(b => b.CopyWeights()).ToArray(), version, Examples);
 }
 
-/// <summary>An immutable weight table that deciders read while the learner moves on. Thread-safe.</summary>
+/// <summary>An immutable set of weight tables (one per bag) that deciders read while the learner moves on. Thread-safe.</summary>
 public sealed class ServingModel
 {
-    private readonly float[] _weights;
+    private readonly float[][] _weights;
 
-    /// <summary>Wraps a weight table.</summary>
+    /// <summary>Wraps one weight table.</summary>
     public ServingModel(float[] weights, int version, long examples)
+        : this([weights], version, examples)
     {
+    }
+
+    /// <summary>Wraps one weight table per bag.</summary>
+    public ServingModel(float[][] weights, int version, long examples)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
         _weights = weights;
         Version = version;
         Examples = examples;
@@ -72,18 +214,45 @@ public sealed class ServingModel
     /// <summary>Examples the weights have learned from.</summary>
     public long Examples { get; }
 
-    /// <summary>An untrained model of <paramref name="bits"/> bits.</summary>
-    public static ServingModel Empty(int bits, int version) => new(new float[1 << bits], version, 0);
+    /// <summary>Number of weight tables.</summary>
+    public int Bags => _weights.Length;
 
-    /// <summary>Predicted cost of one action's features.</summary>
-    public float Predict(ReadOnlySpan<int> indices, ReadOnlySpan<float> values)
+    /// <summary>An untrained model of <paramref name="bits"/> bits.</summary>
+    public static ServingModel Empty(int bits, int version, int bags = 1)
+        => new(Enumerable.Range(0, bags).Select(_ => new float[1 << bits]).ToArray(), version, 0);
+
+    /// <summary>Predicted cost of one action's features (the first table).</summary>
+    public float Predict(ReadOnlySpan<int> indices, ReadOnlySpan<float> values) => Predict(0, indices, values);
+
+    /// <summary>Predicted cost of one action's features under bag <paramref name="bag"/>.</summary>
+    public float Predict(int bag, ReadOnlySpan<int> indices, ReadOnlySpan<float> values)
     {
-        var w = _weights;
+        var w = _weights[bag];
         var sum = 0f;
         for (var i = 0; i < indices.Length; i++)
         {
             sum += w[indices[i]] * values[i];
         }
         return sum;
+    }
+
+    /// <summary>Predicted costs of every action: the mean over bags, and each bag's (bag-major) when asked.</summary>
+    public void Predict(FeatureVector features, Span<float> costs, Span<float> bagCosts = default)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        var k = features.Actions;
+        costs[..k].Clear();
+        for (var b = 0; b < _weights.Length; b++)
+        {
+            for (var a = 0; a < k; a++)
+            {
+                var c = Predict(b, features.Indices(a), features.Values(a));
+                costs[a] += _weights.Length == 1 ? c : c / _weights.Length;
+                if (!bagCosts.IsEmpty)
+                {
+                    bagCosts[b * k + a] = c;
+                }
+            }
+        }
     }
 }

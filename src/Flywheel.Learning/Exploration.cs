@@ -8,26 +8,44 @@ namespace Flywheel.Learning;
 public static class Exploration
 {
     /// <summary>
-    /// Fills <paramref name="pmf"/> for <paramref name="costs"/> (lower is better): ε-greedy gives each action ε/K and
-    /// shares 1 − ε equally among the actions tied at the lowest cost; <see cref="ExplorationAlgorithm.None"/> is ε = 0.
+    /// Fills <paramref name="pmf"/> for the predicted <paramref name="costs"/> (lower is better) by the configured
+    /// algorithm, then applies the minimum-probability floor (ε for every algorithm but ε-greedy, where ε is the mixing).
     /// </summary>
-    public static void Distribution(ExplorationConfig config, ReadOnlySpan<float> costs, Span<double> pmf)
+    /// <param name="config">The algorithm and its parameters.</param>
+    /// <param name="costs">Predicted cost of each action (the mean over bags for <c>bag</c>).</param>
+    /// <param name="examplesSeen">Examples the model has learned from (SquareCB's t).</param>
+    /// <param name="pmf">Receives the distribution.</param>
+    /// <param name="bagCosts">For <c>bag</c>: each bag's costs, bag-major (bag b, action a at b·K + a).</param>
+    public static void Distribution(ExplorationConfig config, ReadOnlySpan<float> costs, long examplesSeen, Span<double> pmf, ReadOnlySpan<float> bagCosts = default)
     {
         ArgumentNullException.ThrowIfNull(config);
         switch (config.Algorithm)
         {
             case ExplorationAlgorithm.EpsilonGreedy:
                 EpsilonGreedy(config.Epsilon, costs, pmf);
-                break;
+                return;
             case ExplorationAlgorithm.None:
                 EpsilonGreedy(0, costs, pmf);
+                return;
+            case ExplorationAlgorithm.Softmax:
+                Softmax(config.Lambda, costs, pmf);
+                break;
+            case ExplorationAlgorithm.SquareCb:
+                SquareCb(config.Gamma * Math.Sqrt(examplesSeen), costs, pmf);
+                break;
+            case ExplorationAlgorithm.Bag:
+                Bag(bagCosts.IsEmpty ? costs : bagCosts, costs.Length, pmf);
                 break;
             default:
-                throw new NotSupportedException($"Exploration '{LoopConfigJson.Name(config.Algorithm)}' is not supported yet.");
+                throw new NotSupportedException($"Exploration '{config.Algorithm}' is not supported.");
         }
+        EnforceMinimum(config.Epsilon, pmf);
     }
 
-    /// <summary>ε-greedy with ties sharing the greedy mass.</summary>
+    /// <summary>Backwards-compatible overload for ε-greedy and none.</summary>
+    public static void Distribution(ExplorationConfig config, ReadOnlySpan<float> costs, Span<double> pmf) => Distribution(config, costs, 0, pmf);
+
+    /// <summary>ε-greedy: ε/K each, and 1 − ε shared equally by the actions tied at the lowest cost.</summary>
     public static void EpsilonGreedy(double epsilon, ReadOnlySpan<float> costs, Span<double> pmf)
     {
         var k = costs.Length;
@@ -35,16 +53,11 @@ public static class Exploration
         {
             return;
         }
-        var best = costs[0];
+        var best = Min(costs);
         var ties = 0;
         for (var i = 0; i < k; i++)
         {
-            if (costs[i] < best)
-            {
-                best = costs[i];
-                ties = 1;
-            }
-            else if (costs[i] == best)
+            if (costs[i] == best)
             {
                 ties++;
             }
@@ -55,6 +68,153 @@ public static class Exploration
         {
             pmf[i] = costs[i] == best ? floor + bonus : floor;
         }
+    }
+
+    /// <summary>Softmax: p(a) ∝ exp(−λ·(ŝ_a − min ŝ)).</summary>
+    public static void Softmax(double lambda, ReadOnlySpan<float> costs, Span<double> pmf)
+    {
+        var k = costs.Length;
+        if (k == 0)
+        {
+            return;
+        }
+        lambda = Math.Abs(lambda);
+        var best = Min(costs);
+        var total = 0.0;
+        for (var i = 0; i < k; i++)
+        {
+            pmf[i] = Math.Exp(-lambda * (costs[i] - best));
+            total += pmf[i];
+        }
+        for (var i = 0; i < k; i++)
+        {
+            pmf[i] /= total;
+        }
+    }
+
+    /// <summary>SquareCB with exploitation strength γ: p(a) = 1/(K + γ(ŝ_a − ŝ_best)) for a ≠ best, the rest on the best.</summary>
+    public static void SquareCb(double gamma, ReadOnlySpan<float> costs, Span<double> pmf)
+    {
+        var k = costs.Length;
+        if (k == 0)
+        {
+            return;
+        }
+        var bestIndex = 0;
+        for (var i = 1; i < k; i++)
+        {
+            if (costs[i] < costs[bestIndex])
+            {
+                bestIndex = i;
+            }
+        }
+        var others = 0.0;
+        for (var i = 0; i < k; i++)
+        {
+            if (i != bestIndex)
+            {
+                pmf[i] = 1.0 / (k + gamma * (costs[i] - costs[bestIndex]));
+                others += pmf[i];
+            }
+        }
+        pmf[bestIndex] = 1.0 - others;
+    }
+
+    /// <summary>Bagging: each bag votes for its lowest-cost actions (ties split the vote); p is the share of votes.</summary>
+    public static void Bag(ReadOnlySpan<float> bagCosts, int k, Span<double> pmf)
+    {
+        if (k == 0)
+        {
+            return;
+        }
+        var bags = bagCosts.Length / k;
+        pmf[..k].Clear();
+        for (var b = 0; b < bags; b++)
+        {
+            var costs = bagCosts.Slice(b * k, k);
+            var best = Min(costs);
+            var ties = 0;
+            for (var i = 0; i < k; i++)
+            {
+                if (costs[i] == best)
+                {
+                    ties++;
+                }
+            }
+            for (var i = 0; i < k; i++)
+            {
+                if (costs[i] == best)
+                {
+                    pmf[i] += 1.0 / (ties * bags);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// The minimum-probability floor: the closest distribution (Euclidean) in which every action has at least ε/K.
+    /// ε = 0 leaves the distribution as it is; ε above 0.999 makes it uniform.
+    /// </summary>
+    public static void EnforceMinimum(double epsilon, Span<double> pmf)
+    {
+        var k = pmf.Length;
+        if (epsilon <= 0 || k == 0)
+        {
+            return;
+        }
+        if (epsilon > 0.999)
+        {
+            pmf.Fill(1.0 / k);
+            return;
+        }
+        var floor = epsilon / k;
+        var needs = false;
+        foreach (var p in pmf)
+        {
+            if (p < floor)
+            {
+                needs = true;
+                break;
+            }
+        }
+        if (!needs)
+        {
+            return;
+        }
+        // Project y = p − floor onto the simplex of mass 1 − ε: q = max(y − τ, 0) + floor, τ by the sorted-prefix rule.
+        Span<double> sorted = k <= 256 ? stackalloc double[k] : new double[k];
+        pmf.CopyTo(sorted);
+        sorted.Sort();
+        sorted.Reverse();
+        var mass = 1.0 - epsilon;
+        double prefix = 0, tau = 0;
+        for (var j = 0; j < k; j++)
+        {
+            prefix += sorted[j] - floor;
+            var candidate = (prefix - mass) / (j + 1);
+            if (j == k - 1 || sorted[j + 1] - floor <= candidate)
+            {
+                tau = candidate;
+                break;
+            }
+        }
+        for (var i = 0; i < k; i++)
+        {
+            pmf[i] = Math.Max(pmf[i] - floor - tau, 0) + floor;
+        }
+    }
+
+    private static float Min(ReadOnlySpan<float> costs)
+    {
+        var best = costs[0];
+        for (var i = 1; i < costs.Length; i++)
+        {
+            if (costs[i] < best)
+            {
+                best = costs[i];
+            }
+        }
+        return best;
     }
 
     /// <summary>Index of the action drawn from <paramref name="pmf"/> by the uniform number <paramref name="u"/> in [0, 1).</summary>

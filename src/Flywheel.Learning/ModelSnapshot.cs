@@ -9,22 +9,23 @@ namespace Flywheel.Learning;
 public sealed class ModelSnapshotException(string message) : Exception(message);
 
 /// <summary>
-/// The binary snapshot of a <see cref="BanditLearner"/>: a header (magic, format version, settings fingerprint),
-/// the counters, the non-zero slots, and an XxHash64 checksum of everything before it. Loading verifies all of it
-/// before building anything, so a bad file never replaces a running model.
+/// The binary snapshot of a <see cref="BanditLearner"/>: a header (magic, format version, settings fingerprint, bits,
+/// bags, seed, counters), then per bag its two sums and its non-zero slots, and an XxHash64 checksum of everything
+/// before it. Loading verifies all of it before building anything, so a bad file never replaces a running model.
 /// </summary>
 public static class ModelSnapshot
 {
     private static ReadOnlySpan<byte> Magic => "FWMODEL1"u8;
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
+    private const int HeaderSize = 8 + 4 + 8 + 4 + 4 + 8 + 8 + 8;
 
     /// <summary>A fingerprint of the settings that give the weights their meaning.</summary>
     public static ulong Fingerprint(LearnerConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
         var text = string.Join("|", config.Bits, string.Join(",", config.Interactions), config.Reduction,
-            config.LearningRate.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
-            config.PowerT.ToString("R", System.Globalization.CultureInfo.InvariantCulture));
+            config.LearningRate.ToString("R", inv), config.PowerT.ToString("R", inv), config.L2.ToString("R", inv));
         return XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(text));
     }
 
@@ -32,17 +33,20 @@ public static class ModelSnapshot
     public static byte[] Save(BanditLearner learner)
     {
         ArgumentNullException.ThrowIfNull(learner);
-        var state = learner.Regressor.State;
-        var slots = state.Length / 3;
-        var nonZero = 0;
-        for (var i = 0; i < slots; i++)
+        var size = HeaderSize + 8;
+        var nonZero = new int[learner.Bags];
+        for (var b = 0; b < learner.Bags; b++)
         {
-            if (state[i * 3] != 0 || state[i * 3 + 1] != 0 || state[i * 3 + 2] != 0)
+            var state = learner.Regressors[b].State;
+            for (var i = 0; i < state.Length; i += 3)
             {
-                nonZero++;
+                if (state[i] != 0 || state[i + 1] != 0 || state[i + 2] != 0)
+                {
+                    nonZero[b]++;
+                }
             }
+            size += 8 + 8 + 4 + nonZero[b] * 16;
         }
-        var size = Magic.Length + 4 + 8 + 4 + 8 * 4 + 4 + nonZero * 16 + 8;
         var buffer = new byte[size];
         var span = buffer.AsSpan();
         Magic.CopyTo(span);
@@ -50,32 +54,38 @@ public static class ModelSnapshot
         BinaryPrimitives.WriteInt32LittleEndian(span[o..], FormatVersion); o += 4;
         BinaryPrimitives.WriteUInt64LittleEndian(span[o..], Fingerprint(learner.Config)); o += 8;
         BinaryPrimitives.WriteInt32LittleEndian(span[o..], learner.Config.Bits); o += 4;
-        BinaryPrimitives.WriteDoubleLittleEndian(span[o..], learner.Regressor.NormalizedSum); o += 8;
-        BinaryPrimitives.WriteDoubleLittleEndian(span[o..], learner.Regressor.TotalWeight); o += 8;
+        BinaryPrimitives.WriteInt32LittleEndian(span[o..], learner.Bags); o += 4;
+        BinaryPrimitives.WriteUInt64LittleEndian(span[o..], learner.Seed); o += 8;
         BinaryPrimitives.WriteInt64LittleEndian(span[o..], learner.Examples); o += 8;
         BinaryPrimitives.WriteInt64LittleEndian(span[o..], learner.ActionsSeen); o += 8;
-        BinaryPrimitives.WriteInt32LittleEndian(span[o..], nonZero); o += 4;
-        for (var i = 0; i < slots; i++)
+        for (var b = 0; b < learner.Bags; b++)
         {
-            if (state[i * 3] == 0 && state[i * 3 + 1] == 0 && state[i * 3 + 2] == 0)
+            var regressor = learner.Regressors[b];
+            BinaryPrimitives.WriteDoubleLittleEndian(span[o..], regressor.NormalizedSum); o += 8;
+            BinaryPrimitives.WriteDoubleLittleEndian(span[o..], regressor.TotalWeight); o += 8;
+            BinaryPrimitives.WriteInt32LittleEndian(span[o..], nonZero[b]); o += 4;
+            var state = regressor.State;
+            for (var i = 0; i < state.Length; i += 3)
             {
-                continue;
+                if (state[i] == 0 && state[i + 1] == 0 && state[i + 2] == 0)
+                {
+                    continue;
+                }
+                BinaryPrimitives.WriteInt32LittleEndian(span[o..], i / 3); o += 4;
+                BinaryPrimitives.WriteSingleLittleEndian(span[o..], state[i]); o += 4;
+                BinaryPrimitives.WriteSingleLittleEndian(span[o..], state[i + 1]); o += 4;
+                BinaryPrimitives.WriteSingleLittleEndian(span[o..], state[i + 2]); o += 4;
             }
-            BinaryPrimitives.WriteInt32LittleEndian(span[o..], i); o += 4;
-            BinaryPrimitives.WriteSingleLittleEndian(span[o..], state[i * 3]); o += 4;
-            BinaryPrimitives.WriteSingleLittleEndian(span[o..], state[i * 3 + 1]); o += 4;
-            BinaryPrimitives.WriteSingleLittleEndian(span[o..], state[i * 3 + 2]); o += 4;
         }
         BinaryPrimitives.WriteUInt64LittleEndian(span[o..], XxHash64.HashToUInt64(span[..o]));
         return buffer;
     }
 
-    /// <summary>Restores a learner saved with the same settings; throws <see cref="ModelSnapshotException"/> otherwise.</summary>
-    public static BanditLearner Load(ReadOnlySpan<byte> data, LearnerConfig config)
+    /// <summary>Restores a learner saved with the same settings and bag count; throws <see cref="ModelSnapshotException"/> otherwise.</summary>
+    public static BanditLearner Load(ReadOnlySpan<byte> data, LearnerConfig config, int bags = 1)
     {
         ArgumentNullException.ThrowIfNull(config);
-        const int header = 8 + 4 + 8 + 4 + 8 * 4 + 4;
-        if (data.Length < header + 8 || !data[..Magic.Length].SequenceEqual(Magic))
+        if (data.Length < HeaderSize + 8 || !data[..Magic.Length].SequenceEqual(Magic))
         {
             throw new ModelSnapshotException("not a Flywheel model snapshot (bad magic or too short)");
         }
@@ -100,28 +110,49 @@ public static class ModelSnapshot
         {
             throw new ModelSnapshotException($"model snapshot has {bits} bits; the loop has {config.Bits}");
         }
-        var learner = new BanditLearner(config);
-        learner.Regressor.NormalizedSum = BinaryPrimitives.ReadDoubleLittleEndian(data[o..]); o += 8;
-        learner.Regressor.TotalWeight = BinaryPrimitives.ReadDoubleLittleEndian(data[o..]); o += 8;
-        learner.Examples = BinaryPrimitives.ReadInt64LittleEndian(data[o..]); o += 8;
-        learner.ActionsSeen = BinaryPrimitives.ReadInt64LittleEndian(data[o..]); o += 8;
-        var count = BinaryPrimitives.ReadInt32LittleEndian(data[o..]); o += 4;
-        var slots = 1 << bits;
-        if (count < 0 || count > slots || body.Length != o + (long)count * 16)
+        var storedBags = BinaryPrimitives.ReadInt32LittleEndian(data[o..]); o += 4;
+        if (storedBags != bags)
         {
-            throw new ModelSnapshotException("model snapshot is corrupt (slot count does not match its length)");
+            throw new ModelSnapshotException($"model snapshot has {storedBags} bags; the loop explores with {bags}");
         }
-        var state = learner.Regressor.State;
-        for (var k = 0; k < count; k++)
+        var seed = BinaryPrimitives.ReadUInt64LittleEndian(data[o..]); o += 8;
+        var learner = new BanditLearner(config, bags, seed)
         {
-            var i = BinaryPrimitives.ReadInt32LittleEndian(data[o..]); o += 4;
-            if (i < 0 || i >= slots)
+            Examples = BinaryPrimitives.ReadInt64LittleEndian(data[o..]),
+            ActionsSeen = BinaryPrimitives.ReadInt64LittleEndian(data[(o + 8)..]),
+        };
+        o += 16;
+        var slots = 1 << bits;
+        for (var b = 0; b < bags; b++)
+        {
+            if (body.Length < o + 20)
             {
-                throw new ModelSnapshotException($"model snapshot is corrupt (slot {i} out of range)");
+                throw new ModelSnapshotException("model snapshot is corrupt (truncated bag)");
             }
-            state[i * 3] = BinaryPrimitives.ReadSingleLittleEndian(data[o..]); o += 4;
-            state[i * 3 + 1] = BinaryPrimitives.ReadSingleLittleEndian(data[o..]); o += 4;
-            state[i * 3 + 2] = BinaryPrimitives.ReadSingleLittleEndian(data[o..]); o += 4;
+            var regressor = learner.Regressors[b];
+            regressor.NormalizedSum = BinaryPrimitives.ReadDoubleLittleEndian(data[o..]); o += 8;
+            regressor.TotalWeight = BinaryPrimitives.ReadDoubleLittleEndian(data[o..]); o += 8;
+            var count = BinaryPrimitives.ReadInt32LittleEndian(data[o..]); o += 4;
+            if (count < 0 || count > slots || body.Length < o + (long)count * 16)
+            {
+                throw new ModelSnapshotException("model snapshot is corrupt (slot count does not match its length)");
+            }
+            var state = regressor.State;
+            for (var k = 0; k < count; k++)
+            {
+                var i = BinaryPrimitives.ReadInt32LittleEndian(data[o..]); o += 4;
+                if (i < 0 || i >= slots)
+                {
+                    throw new ModelSnapshotException($"model snapshot is corrupt (slot {i} out of range)");
+                }
+                state[i * 3] = BinaryPrimitives.ReadSingleLittleEndian(data[o..]); o += 4;
+                state[i * 3 + 1] = BinaryPrimitives.ReadSingleLittleEndian(data[o..]); o += 4;
+                state[i * 3 + 2] = BinaryPrimitives.ReadSingleLittleEndian(data[o..]); o += 4;
+            }
+        }
+        if (o != body.Length)
+        {
+            throw new ModelSnapshotException("model snapshot is corrupt (trailing bytes)");
         }
         return learner;
     }

@@ -13,9 +13,14 @@ public sealed class OnlineRegressor
     private readonly float[] _state; // interleaved w, G, N
     private readonly double _learningRate;
     private readonly double _powerT;
+    private readonly float _decay;
 
     /// <summary>Creates a zero model with 2^<paramref name="bits"/> slots.</summary>
-    public OnlineRegressor(int bits, double learningRate = 0.5, double powerT = 0.5)
+    /// <param name="bits">Table size exponent.</param>
+    /// <param name="learningRate">The learning rate l.</param>
+    /// <param name="powerT">The decay exponent of the adaptive rates.</param>
+    /// <param name="l2">L2 regularisation: each update shrinks the weights it touches by the factor 1 − l·l2.</param>
+    public OnlineRegressor(int bits, double learningRate = 0.5, double powerT = 0.5, double l2 = 0)
     {
         if (bits is < 1 or > 30)
         {
@@ -25,6 +30,7 @@ public sealed class OnlineRegressor
         _state = new float[3 << bits];
         _learningRate = learningRate;
         _powerT = powerT;
+        _decay = (float)(1 - learningRate * l2);
     }
 
     /// <summary>Table size exponent.</summary>
@@ -118,7 +124,7 @@ public sealed class OnlineRegressor
             }
             ref var w = ref Unsafe.Add(ref s, indices[i] * 3);
             var rate = Rate(Unsafe.Add(ref w, 1), Unsafe.Add(ref w, 2), sqrtRate);
-            w += step * rate * x;
+            w = w * _decay + step * rate * x;
         }
     }
 

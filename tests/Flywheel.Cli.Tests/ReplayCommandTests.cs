@@ -129,9 +129,9 @@ public sealed class ReplayCommandTests : IDisposable
     [InlineData("unknown option", "--bogus", "Unrecognized command or argument '--bogus'")]
     [InlineData("K = 1", "--cbify=1", "--cbify K needs K from 2")]
     [InlineData("epsilon 2", "--epsilon=2", "--epsilon must lie in [0, 1]; got 2")]
-    [InlineData("softmax", "--algorithm=softmax", "--algorithm softmax is not supported yet")]
-    [InlineData("cb type ips", "--cb-type=ips", "--cb-type ips is not supported yet")]
     [InlineData("unknown algorithm", "--algorithm=foo", "Argument 'foo' not recognized")]
+    [InlineData("bags 0", "--bags=0", "--bags must be from 1 to 64")]
+    [InlineData("negative lambda", "--lambda=-1", "--lambda must be a finite number")]
     public async Task Replay_BadArgument_OneLineExit2(string what, string argument, string expected)
     {
         var args = new List<string> { "replay", "--cbify", "10", Digits(), "--json" };

@@ -251,7 +251,6 @@ public class LoopConfigJsonTests
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"exploration":{"epsilon":1.5}}""", null, "exploration.epsilon")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"exploration":{"epsilon":-0.1}}""", null, "exploration.epsilon")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"exploration":{"algorithm":"thompson"}}""", null, "exploration.algorithm")]
-    [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"exploration":{"algorithm":"softmax"}}""", null, "exploration.algorithm")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"exploration":{"bags":0}}""", null, "exploration.bags")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"exploration":{"bags":2.5}}""", null, "exploration.bags")]
     // Learner.
@@ -275,7 +274,6 @@ public class LoopConfigJsonTests
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"learner":{"powerT":1.5}}""", null, "learner.powerT")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"learner":{"l2":-1}}""", null, "learner.l2")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"learner":{"reduction":"foo"}}""", null, "learner.reduction")]
-    [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"learner":{"reduction":"ips"}}""", null, "learner.reduction")]
     // Turns.
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"turns":{"confidence":1.0}}""", null, "turns.confidence")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"turns":{"confidence":0.5}}""", null, "turns.confidence")]
@@ -302,8 +300,6 @@ public class LoopConfigJsonTests
     [Theory]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"kind":"rank"}""", "kind")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"mode":"apprentice"}""", "mode")]
-    [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"exploration":{"algorithm":"bag"}}""", "exploration.algorithm")]
-    [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"learner":{"reduction":"dr"}}""", "learner.reduction")]
     public void Parse_ValidButUnsupported_ThrowsNotSupported(string json, string field)
     {
         var ex = Assert.Throws<FlywheelValidationException>(() => LoopConfigJson.Parse(json));

@@ -43,11 +43,10 @@ internal static class ReplayCommand
             DefaultValueFactory = _ => "dm",
         };
         cbType.AcceptOnlyFromAmong(CbTypes);
-        var epsilon = new Option<double>("--epsilon")
+        var epsilon = new Option<double?>("--epsilon")
         {
-            Description = "Exploration probability of epsilon-greedy, in [0, 1].",
+            Description = "epsilon-greedy: the exploration probability (default 0.05). Other algorithms: the minimum-probability floor (default 0, as in VW).",
             HelpName = "E",
-            DefaultValueFactory = _ => 0.05,
         };
         var lambda = new Option<double>("--lambda")
         {
@@ -89,7 +88,7 @@ internal static class ReplayCommand
                 parse.GetValue(cbify),
                 parse.GetRequiredValue(algorithm),
                 parse.GetRequiredValue(cbType),
-                parse.GetValue(epsilon),
+                parse.GetValue(epsilon) ?? (parse.GetRequiredValue(algorithm) == "epsilon-greedy" ? 0.05 : 0.0),
                 parse.GetValue(lambda),
                 parse.GetValue(gamma),
                 parse.GetValue(bags),
@@ -149,14 +148,19 @@ internal static class ReplayCommand
         var algorithm = s.Algorithm switch
         {
             "epsilon-greedy" => ExplorationAlgorithm.EpsilonGreedy,
+            "softmax" => ExplorationAlgorithm.Softmax,
+            "squarecb" => ExplorationAlgorithm.SquareCb,
+            "bag" => ExplorationAlgorithm.Bag,
             "none" => ExplorationAlgorithm.None,
-            _ => throw new UsageException($"--algorithm {s.Algorithm} is not supported yet; use epsilon-greedy or none"),
+            _ => throw new UsageException($"--algorithm {s.Algorithm} is unknown"),
         };
         var reduction = s.CbType switch
         {
             "dm" => Reduction.Dm,
             "mtr" => Reduction.Mtr,
-            _ => throw new UsageException($"--cb-type {s.CbType} is not supported yet; use dm or mtr"),
+            "ips" => Reduction.Ips,
+            "dr" => Reduction.Dr,
+            _ => throw new UsageException($"--cb-type {s.CbType} is unknown"),
         };
         if (!(s.Epsilon is >= 0 and <= 1))
         {
@@ -170,9 +174,9 @@ internal static class ReplayCommand
         {
             throw new UsageException($"--gamma must be a finite number > 0; got {s.Gamma.ToString(CultureInfo.InvariantCulture)}");
         }
-        if (s.Bags < 1)
+        if (s.Bags is < 1 or > 64)
         {
-            throw new UsageException($"--bags must be at least 1; got {s.Bags}");
+            throw new UsageException($"--bags must be from 1 to 64; got {s.Bags}");
         }
         if (Directory.Exists(s.File))
         {
@@ -222,6 +226,9 @@ internal static class ReplayCommand
             w.WriteString("algorithm", s.Algorithm);
             w.WriteString("cbType", s.CbType);
             w.WriteNumber("epsilon", s.Epsilon);
+            w.WriteNumber("lambda", s.Lambda);
+            w.WriteNumber("gamma", s.Gamma);
+            w.WriteNumber("bags", s.Bags);
             w.WriteNumber("seed", s.Seed);
             w.WriteNumber("examples", r.Examples);
             w.WriteNumber("progressiveLoss", r.ProgressiveLoss);

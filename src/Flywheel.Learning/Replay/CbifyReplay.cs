@@ -28,14 +28,6 @@ public sealed record CbifyReplayOptions
         }
         ArgumentNullException.ThrowIfNull(Learner);
         ArgumentNullException.ThrowIfNull(Exploration);
-        if (Exploration.Algorithm is not (ExplorationAlgorithm.EpsilonGreedy or ExplorationAlgorithm.None))
-        {
-            throw new NotSupportedException($"exploration '{LoopConfigJson.Name(Exploration.Algorithm)}' is not supported yet");
-        }
-        if (Learner.Reduction is not (Reduction.Dm or Reduction.Mtr))
-        {
-            throw new NotSupportedException($"reduction '{LoopConfigJson.Name(Learner.Reduction)}' is not supported yet");
-        }
         if (!(Exploration.Epsilon is >= 0 and <= 1))
         {
             throw new ArgumentOutOfRangeException(nameof(Exploration), Exploration.Epsilon, "epsilon must lie in [0, 1]");
@@ -123,7 +115,7 @@ public sealed class CbifyReplay
         }
         var exploration = Options.Exploration;
         var seed = Options.Seed;
-        var learner = new BanditLearner(Options.Learner);
+        var learner = BanditLearner.For(Options.Learner, exploration, seed);
         Learner = learner;
         var featurizer = new Featurizer(Options.Learner);
         var context = new HashedFeatureSet();
@@ -136,6 +128,7 @@ public sealed class CbifyReplay
         }
         var features = new FeatureVector();
         var costs = new float[k];
+        var bagCosts = new float[k * learner.Bags];
         var pmf = new double[k];
 
         long n = 0;
@@ -150,17 +143,14 @@ public sealed class CbifyReplay
             {
                 featurizer.AddAction(actions[a], features);
             }
-            for (var a = 0; a < k; a++)
-            {
-                costs[a] = learner.Predict(features.Indices(a), features.Values(a));
-            }
-            Exploration.Distribution(exploration, costs, pmf);
+            learner.Predict(features, costs, bagCosts);
+            Exploration.Distribution(exploration, costs, learner.Examples, pmf, bagCosts);
             var chosen = Exploration.Sample(pmf, Exploration.UniformFor(seed, n));
             var label = reader.Label - 1;
             var cost = chosen == label ? 0f : 1f;
             paid += cost;
             greedy += GreedyCost(costs, label);
-            learner.Learn(features.Indices(chosen), features.Values(chosen), cost, pmf[chosen], k);
+            learner.Learn(features, chosen, cost, pmf[chosen]);
             n++;
 
             if (n % CheckEvery == 0)
