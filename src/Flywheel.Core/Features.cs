@@ -206,34 +206,45 @@ public sealed class Features : IEnumerable<KeyValuePair<string, FeatureNamespace
         {
             throw new FlywheelValidationException(field, $"has {_namespaces.Count} namespaces; the limit is {limits.MaxNamespaces}") { Kind = ValidationKind.TooLarge };
         }
+        // Paths are built only for the error message, so valid input costs no allocation.
         foreach (var (nsName, ns) in _namespaces)
         {
-            var nsField = Join(field, nsName);
-            limits.CheckString(nsField, nsName);
+            if (!limits.IsValidString(nsName))
+            {
+                limits.CheckString(Join(field, nsName), nsName);
+            }
             if (!LoopConfig.NamespacePattern().IsMatch(nsName))
             {
-                throw new FlywheelValidationException(nsField, "a namespace name must match ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$");
+                throw new FlywheelValidationException(Join(field, nsName), "a namespace name must match ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$");
             }
             var count = 0;
             foreach (var (name, value) in ns)
             {
-                var f = Join(nsField, name);
-                limits.CheckString(f, name);
+                if (!limits.IsValidString(name))
+                {
+                    limits.CheckString(Join(Join(field, nsName), name), name);
+                }
                 switch (value.Kind)
                 {
                     case FeatureValueKind.Number when !double.IsFinite(value.Number):
-                        throw new FlywheelValidationException(f, "must be a finite number");
+                        throw new FlywheelValidationException(Join(Join(field, nsName), name), "must be a finite number");
                     case FeatureValueKind.String:
-                        limits.CheckString(f, value.Text);
+                        if (!limits.IsValidString(value.Text))
+                        {
+                            limits.CheckString(Join(Join(field, nsName), name), value.Text);
+                        }
                         count++;
                         break;
                     case FeatureValueKind.StringArray:
-                        var i = 0;
-                        foreach (var s in value.Strings)
+                        var strings = value.Strings;
+                        for (var i = 0; i < strings.Count; i++)
                         {
-                            limits.CheckString($"{f}[{i++}]", s);
+                            if (!limits.IsValidString(strings[i]))
+                            {
+                                limits.CheckString($"{Join(Join(field, nsName), name)}[{i}]", strings[i]);
+                            }
                         }
-                        count += value.Strings.Count;
+                        count += strings.Count;
                         break;
                     default:
                         count++;
@@ -242,7 +253,7 @@ public sealed class Features : IEnumerable<KeyValuePair<string, FeatureNamespace
             }
             if (count > limits.MaxFeaturesPerNamespace)
             {
-                throw new FlywheelValidationException(nsField, $"has {count} features; the limit is {limits.MaxFeaturesPerNamespace}") { Kind = ValidationKind.TooLarge };
+                throw new FlywheelValidationException(Join(field, nsName), $"has {count} features; the limit is {limits.MaxFeaturesPerNamespace}") { Kind = ValidationKind.TooLarge };
             }
         }
     }

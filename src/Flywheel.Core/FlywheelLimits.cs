@@ -21,6 +21,9 @@ public sealed class FlywheelLimits
     /// <summary>The defaults.</summary>
     public static FlywheelLimits Default { get; } = new();
 
+    /// <summary>True when <paramref name="value"/> is a non-empty string within <see cref="MaxStringLength"/>.</summary>
+    public bool IsValidString(string? value) => value is { Length: > 0 } && value.Length <= MaxStringLength;
+
     /// <summary>Throws when <paramref name="value"/> is missing (if required), empty or longer than <see cref="MaxStringLength"/>.</summary>
     public void CheckString(string field, string? value, bool required = true)
     {

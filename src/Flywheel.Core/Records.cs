@@ -37,7 +37,20 @@ public sealed record DecisionRecord
     public required int ModelVersion { get; init; }
 
     /// <summary>The probability with which the chosen action was served.</summary>
-    public double ChosenProbability => Ranking.First(r => r.ActionId == ChosenActionId).Probability;
+    public double ChosenProbability
+    {
+        get
+        {
+            for (var i = 0; i < Ranking.Count; i++)
+            {
+                if (Ranking[i].ActionId == ChosenActionId)
+                {
+                    return Ranking[i].Probability;
+                }
+            }
+            throw new InvalidOperationException($"decision '{DecisionId}' has no probability for its chosen action '{ChosenActionId}'");
+        }
+    }
 
     /// <summary>The answer returned to the product.</summary>
     public Decision ToDecision() => new()

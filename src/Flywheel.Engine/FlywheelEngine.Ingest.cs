@@ -43,7 +43,7 @@ public sealed partial class FlywheelEngine
             Ranking = ranking,
             ModelVersion = serving.Model.Version,
         };
-        var write = new DecideWrite(runtime, record);
+        var write = new DecideWrite(runtime, record, request.DecisionId is not null);
         await EnqueueAsync(write, cancellationToken).ConfigureAwait(false);
         return await write.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -52,20 +52,21 @@ public sealed partial class FlywheelEngine
     private static float[] Score(ServingState serving, Features context, IReadOnlyList<ActionCandidate> actions, Span<float> bagCosts = default)
     {
         var costs = new float[actions.Count];
-        var featurizer = serving.Featurizers.Rent();
+        var scorer = serving.Featurizers.Rent();
         try
         {
-            var vector = new FeatureVector();
-            featurizer.SetContext(HashedFeatureSet.FromContext(context));
+            var vector = scorer.Features;
+            vector.Clear();
+            scorer.Featurizer.SetContext(HashedFeatureSet.FromContext(context));
             for (var i = 0; i < actions.Count; i++)
             {
-                featurizer.AddAction(HashedFeatureSet.FromAction(actions[i]), vector);
+                scorer.Featurizer.AddAction(HashedFeatureSet.FromAction(actions[i]), vector);
             }
             serving.Model.Predict(vector, costs, bagCosts);
         }
         finally
         {
-            serving.Featurizers.Return(featurizer);
+            serving.Featurizers.Return(scorer);
         }
         return costs;
     }
@@ -91,16 +92,26 @@ public sealed partial class FlywheelEngine
             throw new FlywheelValidationException("actions", $"holds {request.Actions.Count} actions; the limit is {limits.MaxActionsPerDecision}") { Kind = ValidationKind.TooLarge };
         }
         (request.Context ?? throw new FlywheelValidationException("context", "must be an object of namespaces")).Validate("context", limits);
-        var ids = new HashSet<string>(StringComparer.Ordinal);
+        var ids = new HashSet<string>(request.Actions.Count, StringComparer.Ordinal);
         for (var i = 0; i < request.Actions.Count; i++)
         {
             var action = request.Actions[i] ?? throw new FlywheelValidationException($"actions[{i}]", "must be an action object");
-            limits.CheckString($"actions[{i}].id", action.Id);
+            if (!limits.IsValidString(action.Id))
+            {
+                limits.CheckString($"actions[{i}].id", action.Id);
+            }
             if (!ids.Add(action.Id))
             {
                 throw new FlywheelValidationException($"actions[{i}].id", $"'{action.Id}' appears more than once");
             }
-            (action.Features ?? throw new FlywheelValidationException($"actions[{i}].features", "must be an object of namespaces")).Validate($"actions[{i}].features", limits);
+            if (action.Features is null)
+            {
+                throw new FlywheelValidationException($"actions[{i}].features", "must be an object of namespaces");
+            }
+            if (action.Features.Count > 0)
+            {
+                action.Features.Validate($"actions[{i}].features", limits);
+            }
         }
         if (request.BaselineActionId is not null && !ids.Contains(request.BaselineActionId))
         {
@@ -127,28 +138,39 @@ public sealed partial class FlywheelEngine
         for (var i = 0; i < signals.Count; i++)
         {
             var s = signals[i] ?? throw new FlywheelValidationException($"signals[{i}]", "must be a signal object");
-            var field = $"signals[{i}]";
-            limits.CheckString($"{field}.type", s.Type);
+            // Paths are built only for the error message: valid batches cost no string work.
+            if (!limits.IsValidString(s.Type))
+            {
+                limits.CheckString($"signals[{i}].type", s.Type);
+            }
             if (!config.Signals.ContainsKey(s.Type))
             {
-                throw new FlywheelValidationException($"{field}.type", $"'{s.Type}' is not a signal type of loop '{runtime.Id}' (declared: {string.Join(", ", config.Signals.Keys)})");
+                throw new FlywheelValidationException($"signals[{i}].type", $"'{s.Type}' is not a signal type of loop '{runtime.Id}' (declared: {string.Join(", ", config.Signals.Keys)})");
             }
-            limits.CheckString($"{field}.signalId", s.SignalId, required: false);
-            limits.CheckString($"{field}.decisionId", s.DecisionId, required: false);
-            limits.CheckString($"{field}.userId", s.UserId, required: false);
+            CheckOptional(limits, s.SignalId, i, "signalId");
+            CheckOptional(limits, s.DecisionId, i, "decisionId");
+            CheckOptional(limits, s.UserId, i, "userId");
             if (s.DecisionId is null && s.UserId is null)
             {
-                throw new FlywheelValidationException($"{field}.decisionId", "a signal needs a decisionId, or a userId for user-level signals");
+                throw new FlywheelValidationException($"signals[{i}].decisionId", "a signal needs a decisionId, or a userId for user-level signals");
             }
             if (s.Value is { } v && !double.IsFinite(v))
             {
-                throw new FlywheelValidationException($"{field}.value", "must be a finite number");
+                throw new FlywheelValidationException($"signals[{i}].value", "must be a finite number");
             }
             ids[i] = s.SignalId ?? Guid.CreateVersion7(now).ToString("N");
         }
         var write = new SignalsWrite(runtime, signals, ids);
         await EnqueueAsync(write, cancellationToken).ConfigureAwait(false);
         return await write.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void CheckOptional(FlywheelLimits limits, string? value, int index, string name)
+    {
+        if (value is not null && !limits.IsValidString(value))
+        {
+            limits.CheckString($"signals[{index}].{name}", value);
+        }
     }
 
     private async Task WriterLoopAsync()
@@ -210,7 +232,7 @@ public sealed partial class FlywheelEngine
         var signalQueries = new Dictionary<LoopRuntime, HashSet<string>>();
         foreach (var call in calls)
         {
-            if (call is DecideWrite d && !d.Loop.Pending.ContainsKey(d.Record.DecisionId))
+            if (call is DecideWrite { ClientChoseId: true } d && !d.Loop.Pending.ContainsKey(d.Record.DecisionId))
             {
                 Bucket(decisionQueries, d.Loop).Add(d.Record.DecisionId);
             }

@@ -95,7 +95,8 @@ public sealed partial class FlywheelEngine
             return;
         }
         var featurizer = loop.LearnFeaturizer;
-        var vector = new FeatureVector();
+        var vector = loop.LearnFeatures;
+        vector.Clear();
         featurizer.SetContext(HashedFeatureSet.FromContext(decision.Context));
         if (loop.Learner.Config.Reduction == Reduction.Ips)
         {

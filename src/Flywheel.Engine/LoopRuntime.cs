@@ -7,16 +7,24 @@ namespace Flywheel.Engine;
 /// <summary>What deciders read: swapped whole, never mutated.</summary>
 internal sealed record ServingState(LoopConfig Config, ServingModel Model, FeaturizerPool Featurizers);
 
-/// <summary>Featurizers are not thread-safe and cost a little to build, so deciders borrow them.</summary>
+/// <summary>A featurizer with its output buffer: not thread-safe, grown to fit, so deciders borrow one.</summary>
+internal sealed class Scorer(LearnerConfig config)
+{
+    public Featurizer Featurizer { get; } = new(config);
+
+    public FeatureVector Features { get; } = new();
+}
+
+/// <summary>Scorers for one learner config.</summary>
 internal sealed class FeaturizerPool(LearnerConfig config)
 {
-    private readonly ConcurrentBag<Featurizer> _pool = [];
+    private readonly ConcurrentBag<Scorer> _pool = [];
 
     public LearnerConfig Config { get; } = config;
 
-    public Featurizer Rent() => _pool.TryTake(out var f) ? f : new Featurizer(Config);
+    public Scorer Rent() => _pool.TryTake(out var s) ? s : new Scorer(Config);
 
-    public void Return(Featurizer featurizer) => _pool.Add(featurizer);
+    public void Return(Scorer scorer) => _pool.Add(scorer);
 }
 
 /// <summary>A decision whose reward window is still open; owned by the ingest writer.</summary>
@@ -84,6 +92,8 @@ internal sealed class LoopRuntime
     public BanditLearner Learner { get; set; }
 
     public Featurizer LearnFeaturizer { get; set; }
+
+    public FeatureVector LearnFeatures { get; } = new();
 
     public int ModelVersion { get; set; } = 1;
 

@@ -5,11 +5,14 @@ namespace Flywheel.Engine;
 /// <summary>A call waiting for the ingest writer's next group commit.</summary>
 internal abstract class WriteRequest;
 
-internal sealed class DecideWrite(LoopRuntime loop, DecisionRecord record) : WriteRequest
+internal sealed class DecideWrite(LoopRuntime loop, DecisionRecord record, bool clientChoseId) : WriteRequest
 {
     public LoopRuntime Loop { get; } = loop;
 
     public DecisionRecord Record { get; } = record;
+
+    /// <summary>False for ids the engine generated (time-ordered GUIDs), which need no duplicate lookup.</summary>
+    public bool ClientChoseId { get; } = clientChoseId;
 
     public TaskCompletionSource<Decision> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }

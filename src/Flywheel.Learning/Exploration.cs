@@ -250,8 +250,12 @@ public static class Exploration
     {
         ArgumentNullException.ThrowIfNull(loop);
         ArgumentNullException.ThrowIfNull(decisionId);
-        var bytes = Encoding.UTF8.GetBytes(loop + "\n" + decisionId);
-        return ToUnit(XxHash3.HashToUInt64(bytes, (long)seed));
+        var length = Encoding.UTF8.GetMaxByteCount(loop.Length + 1 + decisionId.Length);
+        Span<byte> bytes = length <= 1024 ? stackalloc byte[length] : new byte[length];
+        var n = Encoding.UTF8.GetBytes(loop, bytes);
+        bytes[n++] = (byte)'\n';
+        n += Encoding.UTF8.GetBytes(decisionId, bytes[n..]);
+        return ToUnit(XxHash3.HashToUInt64(bytes[..n], (long)seed));
     }
 
     /// <summary>A uniform number in [0, 1) for example <paramref name="index"/> of a seeded stream.</summary>

@@ -134,15 +134,43 @@ public sealed class Featurizer
         {
             if (_hasNamed[t])
             {
-                // A named namespace belongs to whichever side holds it in this decision; context positions go first,
-                // so a cross hashes the same whichever order the term names them in.
-                var term = _terms[t];
-                _contextSide[t] = term.Where(s => IsContext(s, context)).ToArray();
-                _actionSide[t] = term.Where(s => !IsContext(s, context)).ToArray();
+                SplitNamedTerm(t, context);
             }
             var partials = _contextPartials[t];
             partials.Count = 0;
             Cross(_contextSide[t], context, partials);
+        }
+    }
+
+    // A named namespace belongs to whichever side holds it in this decision; context positions go first, so a cross
+    // hashes the same whichever order the term names them in. Kept apart so the common path captures nothing.
+    private void SplitNamedTerm(int t, HashedFeatureSet context)
+    {
+        var term = _terms[t];
+        var contextCount = 0;
+        foreach (var s in term)
+        {
+            if (IsContext(s, context))
+            {
+                contextCount++;
+            }
+        }
+        if (_contextSide[t].Length != contextCount)
+        {
+            _contextSide[t] = new Selector[contextCount];
+            _actionSide[t] = new Selector[term.Length - contextCount];
+        }
+        int c = 0, a = 0;
+        foreach (var s in term)
+        {
+            if (IsContext(s, context))
+            {
+                _contextSide[t][c++] = s;
+            }
+            else
+            {
+                _actionSide[t][a++] = s;
+            }
         }
     }
 
