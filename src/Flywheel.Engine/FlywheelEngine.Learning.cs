@@ -94,6 +94,8 @@ public sealed partial class FlywheelEngine
         {
             return;
         }
+        // The exploration may have changed since the learner was built; its weights stay valid, its weighting follows.
+        loop.Learner.Unweighted = loop.Config.Exploration.Algorithm == ExplorationAlgorithm.SquareCb;
         var featurizer = loop.LearnFeaturizer;
         var vector = loop.LearnFeatures;
         vector.Clear();

@@ -88,7 +88,7 @@ public sealed partial class FlywheelEngine : IFlywheelEngine
         {
             try
             {
-                runtime.Learner = ModelSnapshot.Load(snapshot.Data, config.Learner, LoopRuntime.BagsOf(config));
+                runtime.Learner = ModelSnapshot.Load(snapshot.Data, config.Learner, config.Exploration);
                 runtime.ModelVersion = snapshot.Version;
                 runtime.LearnedThrough = snapshot.LearnedThrough;
             }

@@ -16,12 +16,20 @@ public sealed class BanditLearner
     private readonly ulong _seed;
 
     /// <summary>Creates an untrained learner with <paramref name="bags"/> regressors (1 unless bagging).</summary>
-    public BanditLearner(LearnerConfig config, int bags = 1, ulong seed = 0)
+    /// <param name="config">The learner settings.</param>
+    /// <param name="bags">Regressors: one per bag when bagging, else 1.</param>
+    /// <param name="seed">Seed of the bootstrap draws.</param>
+    /// <param name="unweighted">
+    /// Learn as if every logged probability were 1 (SquareCB's regression oracle, as VW does): the inverse-gap
+    /// weighting already explores, so importance weights would only add variance.
+    /// </param>
+    public BanditLearner(LearnerConfig config, int bags = 1, ulong seed = 0, bool unweighted = false)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentOutOfRangeException.ThrowIfLessThan(bags, 1);
         Config = config;
         _seed = seed;
+        Unweighted = unweighted;
         _bags = new OnlineRegressor[bags];
         for (var b = 0; b < bags; b++)
         {
@@ -33,7 +41,8 @@ public sealed class BanditLearner
     public static BanditLearner For(LearnerConfig learner, ExplorationConfig exploration, ulong seed = 0)
     {
         ArgumentNullException.ThrowIfNull(exploration);
-        return new BanditLearner(learner, exploration.Algorithm == ExplorationAlgorithm.Bag ? exploration.Bags : 1, seed);
+        return new BanditLearner(learner, exploration.Algorithm == ExplorationAlgorithm.Bag ? exploration.Bags : 1, seed,
+            unweighted: exploration.Algorithm == ExplorationAlgorithm.SquareCb);
     }
 
     /// <summary>The settings.</summary>
@@ -47,6 +56,9 @@ public sealed class BanditLearner
 
     /// <summary>Number of regressors.</summary>
     public int Bags => _bags.Length;
+
+    /// <summary>True when the learner ignores logged probabilities (SquareCB); the weights mean the same either way.</summary>
+    public bool Unweighted { get; set; }
 
     /// <summary>Seed of the bootstrap draws.</summary>
     public ulong Seed => _seed;
@@ -107,7 +119,7 @@ public sealed class BanditLearner
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(chosen, k);
         Examples++;
         ActionsSeen += k;
-        var p = probability > 0 ? probability : 1e-3;
+        var p = Unweighted ? 1.0 : probability > 0 ? probability : 1e-3;
         for (var b = 0; b < _bags.Length; b++)
         {
             var repeats = _bags.Length == 1 ? 1 : PoissonOne(b);
@@ -127,7 +139,7 @@ public sealed class BanditLearner
         }
         Examples++;
         ActionsSeen += actionCount;
-        var p = probability > 0 ? probability : 1e-3;
+        var p = Unweighted ? 1.0 : probability > 0 ? probability : 1e-3;
         for (var b = 0; b < _bags.Length; b++)
         {
             var repeats = _bags.Length == 1 ? 1 : PoissonOne(b);

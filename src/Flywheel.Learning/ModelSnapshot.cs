@@ -81,8 +81,16 @@ public static class ModelSnapshot
         return buffer;
     }
 
+    /// <summary>Restores the learner of a loop with these learner and exploration settings.</summary>
+    public static BanditLearner Load(ReadOnlySpan<byte> data, LearnerConfig config, ExplorationConfig exploration)
+    {
+        ArgumentNullException.ThrowIfNull(exploration);
+        return Load(data, config, exploration.Algorithm == ExplorationAlgorithm.Bag ? exploration.Bags : 1,
+            unweighted: exploration.Algorithm == ExplorationAlgorithm.SquareCb);
+    }
+
     /// <summary>Restores a learner saved with the same settings and bag count; throws <see cref="ModelSnapshotException"/> otherwise.</summary>
-    public static BanditLearner Load(ReadOnlySpan<byte> data, LearnerConfig config, int bags = 1)
+    public static BanditLearner Load(ReadOnlySpan<byte> data, LearnerConfig config, int bags = 1, bool unweighted = false)
     {
         ArgumentNullException.ThrowIfNull(config);
         if (data.Length < HeaderSize + 8 || !data[..Magic.Length].SequenceEqual(Magic))
@@ -116,7 +124,7 @@ public static class ModelSnapshot
             throw new ModelSnapshotException($"model snapshot has {storedBags} bags; the loop explores with {bags}");
         }
         var seed = BinaryPrimitives.ReadUInt64LittleEndian(data[o..]); o += 8;
-        var learner = new BanditLearner(config, bags, seed)
+        var learner = new BanditLearner(config, bags, seed, unweighted)
         {
             Examples = BinaryPrimitives.ReadInt64LittleEndian(data[o..]),
             ActionsSeen = BinaryPrimitives.ReadInt64LittleEndian(data[(o + 8)..]),
