@@ -100,9 +100,9 @@ public sealed partial class FlywheelEngine
         var vector = loop.LearnFeatures;
         vector.Clear();
         featurizer.SetContext(HashedFeatureSet.FromContext(decision.Context));
-        if (loop.Learner.Config.Reduction == Reduction.Ips)
+        if (loop.Learner.Config.Reduction is Reduction.Ips or Reduction.Dr)
         {
-            // IPS moves every action towards its cost-sensitive target, so it needs them all.
+            // IPS and DR move every action towards its cost-sensitive target, so they need them all.
             foreach (var action in decision.Actions)
             {
                 featurizer.AddAction(HashedFeatureSet.FromAction(action), vector);

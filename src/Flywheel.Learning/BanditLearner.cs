@@ -5,14 +5,15 @@ namespace Flywheel.Learning;
 /// <summary>
 /// The contextual-bandit learner: regressors of cost over (context, action) features, updated by the reduction of
 /// ALGORITHMS §0 and §2. <c>dm</c>: one unweighted update on the chosen action. <c>mtr</c>: the same with importance
-/// 1/(p·K) as in VW. <c>dr</c>: the chosen action towards f + (c − f)/p (the other actions' doubly-robust targets equal
-/// their predictions, so they do not move). <c>ips</c>: every action towards its cost-sensitive target, c/p for the
-/// chosen one and 0 for the others. With <see cref="ExplorationAlgorithm.Bag"/> there is one regressor per bag, each
+/// 1/(p·K) as in VW. <c>dr</c>: a separate reward model q̂ learns the cost with importance 1/p, and every action moves
+/// towards its doubly-robust target q̂(a) + 1{a chosen}·(c − q̂(a))/p. <c>ips</c>: every action towards its
+/// cost-sensitive target, c/p for the chosen one and 0 for the others. With <see cref="ExplorationAlgorithm.Bag"/> there is one regressor per bag, each
 /// updated Poisson(1) times per example (online bootstrap). Not thread-safe.
 /// </summary>
 public sealed class BanditLearner
 {
     private readonly OnlineRegressor[] _bags;
+    private readonly OnlineRegressor? _rewardModel;
     private readonly ulong _seed;
 
     /// <summary>Creates an untrained learner with <paramref name="bags"/> regressors (1 unless bagging).</summary>
@@ -35,6 +36,10 @@ public sealed class BanditLearner
         {
             _bags[b] = new OnlineRegressor(config.Bits, config.LearningRate, config.PowerT, config.L2);
         }
+        if (config.Reduction == Reduction.Dr)
+        {
+            _rewardModel = new OnlineRegressor(config.Bits, config.LearningRate, config.PowerT, config.L2);
+        }
     }
 
     /// <summary>A learner shaped for a loop's exploration (one regressor per bag when bagging).</summary>
@@ -53,6 +58,9 @@ public sealed class BanditLearner
 
     /// <summary>Every regressor, one per bag.</summary>
     public IReadOnlyList<OnlineRegressor> Regressors => _bags;
+
+    /// <summary>The separate reward model q̂ of the <c>dr</c> reduction (null otherwise).</summary>
+    public OnlineRegressor? RewardModel => _rewardModel;
 
     /// <summary>Number of regressors.</summary>
     public int Bags => _bags.Length;
@@ -120,6 +128,11 @@ public sealed class BanditLearner
         Examples++;
         ActionsSeen += k;
         var p = Unweighted ? 1.0 : probability > 0 ? probability : 1e-3;
+        if (_rewardModel is not null)
+        {
+            LearnDoublyRobust(features, chosen, cost, p, k);
+            return;
+        }
         for (var b = 0; b < _bags.Length; b++)
         {
             var repeats = _bags.Length == 1 ? 1 : PoissonOne(b);
@@ -133,9 +146,9 @@ public sealed class BanditLearner
     /// <summary>Learns from the chosen action's features alone; valid for every reduction but <c>ips</c>.</summary>
     public void Learn(ReadOnlySpan<int> indices, ReadOnlySpan<float> values, float cost, double probability, int actionCount)
     {
-        if (Config.Reduction == Reduction.Ips)
+        if (Config.Reduction is Reduction.Ips or Reduction.Dr)
         {
-            throw new InvalidOperationException("The ips reduction updates every action: pass all of them.");
+            throw new InvalidOperationException($"The {LoopConfigJson.Name(Config.Reduction)} reduction updates every action: pass all of them.");
         }
         Examples++;
         ActionsSeen += actionCount;
@@ -146,6 +159,33 @@ public sealed class BanditLearner
             for (var r = 0; r < repeats; r++)
             {
                 UpdateChosen(_bags[b], indices, values, cost, p);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Doubly robust, as VW's cb_adf does it: a separate reward model q̂ learns the observed cost with importance 1/p;
+    /// then every action of the policy regressor moves towards q̂(a), plus (c − q̂(a))/p for the chosen one.
+    /// </summary>
+    private void LearnDoublyRobust(FeatureVector features, int chosen, float cost, double p, int k)
+    {
+        var reward = _rewardModel!;
+        Span<float> estimates = k <= 256 ? stackalloc float[k] : new float[k];
+        for (var a = 0; a < k; a++)
+        {
+            estimates[a] = reward.Predict(features.Indices(a), features.Values(a));
+        }
+        reward.Update(features.Indices(chosen), features.Values(chosen), cost, (float)(1 / p));
+        estimates[chosen] = (float)(estimates[chosen] + (cost - estimates[chosen]) / p);
+        for (var b = 0; b < _bags.Length; b++)
+        {
+            var repeats = _bags.Length == 1 ? 1 : PoissonOne(b);
+            for (var r = 0; r < repeats; r++)
+            {
+                for (var a = 0; a < k; a++)
+                {
+                    _bags[b].Update(features.Indices(a), features.Values(a), estimates[a], 1f);
+                }
             }
         }
     }
@@ -169,10 +209,6 @@ public sealed class BanditLearner
         {
             case Reduction.Mtr:
                 regressor.Update(indices, values, cost, (float)(1 / p * ((double)Examples / ActionsSeen)));
-                break;
-            case Reduction.Dr:
-                var prediction = regressor.Predict(indices, values);
-                regressor.Update(indices, values, (float)(prediction + (cost - prediction) / p), 1f);
                 break;
             default:
                 regressor.Update(indices, values, cost, 1f);

@@ -10,7 +10,8 @@ public sealed class ModelSnapshotException(string message) : Exception(message);
 
 /// <summary>
 /// The binary snapshot of a <see cref="BanditLearner"/>: a header (magic, format version, settings fingerprint, bits,
-/// bags, seed, counters), then per bag its two sums and its non-zero slots, and an XxHash64 checksum of everything
+/// bags, seed, counters), then per regressor (each bag, then the <c>dr</c> reward model) its two sums and its non-zero
+/// slots, and an XxHash64 checksum of everything
 /// before it. Loading verifies all of it before building anything, so a bad file never replaces a running model.
 /// </summary>
 public static class ModelSnapshot
@@ -33,11 +34,12 @@ public static class ModelSnapshot
     public static byte[] Save(BanditLearner learner)
     {
         ArgumentNullException.ThrowIfNull(learner);
+        var regressors = learner.RewardModel is null ? learner.Regressors.ToArray() : [.. learner.Regressors, learner.RewardModel];
         var size = HeaderSize + 8;
-        var nonZero = new int[learner.Bags];
-        for (var b = 0; b < learner.Bags; b++)
+        var nonZero = new int[regressors.Length];
+        for (var b = 0; b < regressors.Length; b++)
         {
-            var state = learner.Regressors[b].State;
+            var state = regressors[b].State;
             for (var i = 0; i < state.Length; i += 3)
             {
                 if (state[i] != 0 || state[i + 1] != 0 || state[i + 2] != 0)
@@ -58,9 +60,9 @@ public static class ModelSnapshot
         BinaryPrimitives.WriteUInt64LittleEndian(span[o..], learner.Seed); o += 8;
         BinaryPrimitives.WriteInt64LittleEndian(span[o..], learner.Examples); o += 8;
         BinaryPrimitives.WriteInt64LittleEndian(span[o..], learner.ActionsSeen); o += 8;
-        for (var b = 0; b < learner.Bags; b++)
+        for (var b = 0; b < regressors.Length; b++)
         {
-            var regressor = learner.Regressors[b];
+            var regressor = regressors[b];
             BinaryPrimitives.WriteDoubleLittleEndian(span[o..], regressor.NormalizedSum); o += 8;
             BinaryPrimitives.WriteDoubleLittleEndian(span[o..], regressor.TotalWeight); o += 8;
             BinaryPrimitives.WriteInt32LittleEndian(span[o..], nonZero[b]); o += 4;
@@ -131,13 +133,14 @@ public static class ModelSnapshot
         };
         o += 16;
         var slots = 1 << bits;
-        for (var b = 0; b < bags; b++)
+        var regressors = learner.RewardModel is null ? learner.Regressors.ToArray() : [.. learner.Regressors, learner.RewardModel];
+        for (var b = 0; b < regressors.Length; b++)
         {
             if (body.Length < o + 20)
             {
                 throw new ModelSnapshotException("model snapshot is corrupt (truncated bag)");
             }
-            var regressor = learner.Regressors[b];
+            var regressor = regressors[b];
             regressor.NormalizedSum = BinaryPrimitives.ReadDoubleLittleEndian(data[o..]); o += 8;
             regressor.TotalWeight = BinaryPrimitives.ReadDoubleLittleEndian(data[o..]); o += 8;
             var count = BinaryPrimitives.ReadInt32LittleEndian(data[o..]); o += 4;
