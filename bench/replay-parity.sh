@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Progressive loss of `flywheel replay --cbify` on the reference data sets, next to Vowpal Wabbit's eps_adf,
-# and throughput on synth. Reproduces the figures of the replay parity report.
+# Progressive loss of `flywheel replay --cbify` on the reference data sets, next to Vowpal Wabbit's figures for every
+# VW setting Flywheel implements and for Flywheel's defaults, and throughput on synth. Reproduces bench/RESULTS.md.
 #
 # usage: bench/replay-parity.sh [path/to/flywheel.dll]
 #   Without a dll, builds src/Flywheel.Cli in Release into a temporary folder.
 #   DATA=folder with digits.s{0..4}.csv, letter.s{0..4}.csv, synth.csv.gz (default: ../shared/data/cb beside the repo)
-#   SEEDS="1 2 3" CB_TYPES="dm mtr" EPSILON=0.05 SPEED_RUNS=3 override the defaults.
+#   SEEDS="1 2 3" SETTINGS="eps_adf default" CB_TYPES="dm mtr" EPSILON=0.05 SPEED_RUNS=3 override the defaults.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,28 +30,45 @@ fi
 # field NAME JSON -> the number after "NAME":
 field() { sed -E "s/.*\"$1\":(-?[0-9.eE+-]+).*/\1/" <<<"$2"; }
 
-replay() { dotnet "$dll" replay --json --epsilon "$epsilon" "$@" 2>/dev/null; }
+replay() { dotnet "$dll" replay --json "$@" 2>/dev/null; }
 
-# VW 9.11.2 eps_adf (ε-greedy 0.05, MTR), mean over s0..s4 (reference/vw-cbify.md).
-declare -A vw=([digits]="0.4958 (0.4407–0.5526)" [letter]="0.9080 (0.8988–0.9184)")
+# Each VW setting of reference/vw-cbify.md that Flywheel implements, with the same arguments, and Flywheel's defaults.
+# VW 9.11.2: mean over s0..s4 (min–max).
+settings=(eps_adf softmax_adf squarecb_adf bag5_adf eps_dr default)
+declare -A args=(
+  [eps_adf]="--cb-type mtr --epsilon 0.05"
+  [softmax_adf]="--cb-type mtr --algorithm softmax --lambda 10"
+  [squarecb_adf]="--cb-type mtr --algorithm squarecb"
+  [bag5_adf]="--cb-type mtr --algorithm bag --bags 5"
+  [eps_dr]="--cb-type dr --epsilon 0.05"
+  [default]="")
+declare -A vw=(
+  [digits.eps_adf]="0.4958 (0.4407–0.5526)" [letter.eps_adf]="0.9080 (0.8988–0.9184)"
+  [digits.softmax_adf]="0.4594 (0.4101–0.5209)" [letter.softmax_adf]="0.8639 (0.8460–0.8766)"
+  [digits.squarecb_adf]="0.4377 (0.3957–0.4819)" [letter.squarecb_adf]="0.8249 (0.7987–0.8606)"
+  [digits.bag5_adf]="0.5251 (0.4725–0.6322)" [letter.bag5_adf]="0.8377 (0.8014–0.8679)"
+  [digits.eps_dr]="0.7190 (0.6628–0.8041)" [letter.eps_dr]="0.9451 (0.9396–0.9524)"
+  [digits.default]="best VW bandit setting: 0.4377 (squarecb_adf)" [letter.default]="best VW bandit setting: 0.8249 (squarecb_adf)")
 declare -A classes=([digits]=10 [letter]=26)
+only="${SETTINGS:-${settings[*]}}"
 
-printf '\nprogressive loss, epsilon-greedy %s; mean and min–max over shuffles s0..s4 × seeds %s\n\n' "$epsilon" "$seeds"
-printf '| data set | cb type | runs | mean | min–max | greedy mean | VW eps_adf (mtr) |\n'
-printf '|---|---|---|---|---|---|---|\n'
+printf '\nprogressive loss; mean and min–max over shuffles s0..s4 × seeds %s\n\n' "$seeds"
+printf '| data set | setting | Flywheel arguments | runs | Flywheel mean | min–max | greedy mean | VW 9.11.2 mean (min–max) |\n'
+printf '|---|---|---|---|---|---|---|---|\n'
 for set in digits letter; do
-  for cb in $cb_types; do
+  for name in $only; do
     losses=() greedy=()
     for s in 0 1 2 3 4; do
       for seed in $seeds; do
-        json="$(replay --cbify "${classes[$set]}" "$data/$set.s$s.csv" --cb-type "$cb" --seed "$seed")"
+        # shellcheck disable=SC2086
+        json="$(replay --cbify "${classes[$set]}" "$data/$set.s$s.csv" ${args[$name]} --seed "$seed")"
         losses+=("$(field progressiveLoss "$json")")
         greedy+=("$(field greedyLoss "$json")")
       done
     done
-    printf '%s\n' "${losses[@]}" | awk -v set="$set" -v cb="$cb" -v vw="${vw[$set]}" -v g="$(printf '%s\n' "${greedy[@]}" | awk '{s+=$1} END{printf "%.4f", s/NR}')" '
+    printf '%s\n' "${losses[@]}" | awk -v set="$set" -v name="$name" -v a="${args[$name]:-(none)}" -v vw="${vw[$set.$name]}" -v g="$(printf '%s\n' "${greedy[@]}" | awk '{s+=$1} END{printf "%.4f", s/NR}')" '
       NR==1 {min=$1; max=$1} {s+=$1; if ($1<min) min=$1; if ($1>max) max=$1}
-      END {printf "| %s | %s | %d | %.4f | %.4f–%.4f | %s | %s |\n", set, cb, NR, s/NR, min, max, g, vw}'
+      END {printf "| %s | %s | `%s` | %d | %.4f | %.4f–%.4f | %s | %s |\n", set, name, a, NR, s/NR, min, max, g, vw}'
   done
 done
 
@@ -62,7 +79,7 @@ for cb in $cb_types; do
   runs=()
   for ((i = 0; i < speed_runs; i++)); do
     t0=$(date +%s.%N)
-    json="$(replay --cbify 20 "$data/synth.csv.gz" --cb-type "$cb" --seed 1)"
+    json="$(replay --cbify 20 "$data/synth.csv.gz" --cb-type "$cb" --epsilon "$epsilon" --seed 1)"
     t1=$(date +%s.%N)
     runs+=("$(field examplesPerSecond "$json") $(field seconds "$json") $(field progressiveLoss "$json") $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}') $(field examples "$json")")
   done

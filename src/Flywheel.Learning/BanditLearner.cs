@@ -275,13 +275,14 @@ public sealed class ServingModel
     /// <summary>Predicted cost of one action's features under bag <paramref name="bag"/>.</summary>
     public float Predict(int bag, ReadOnlySpan<int> indices, ReadOnlySpan<float> values)
     {
-        var w = _weights[bag];
-        var sum = 0f;
-        for (var i = 0; i < indices.Length; i++)
+        foreach (var index in indices)
         {
-            sum += w[indices[i]] * values[i];
+            if ((uint)index >= (uint)_weights[bag].Length)
+            {
+                throw new ArgumentOutOfRangeException(nameof(indices), index, "index outside the weight table");
+            }
         }
-        return sum;
+        return OnlineRegressor.Dot(_weights[bag], indices, values);
     }
 
     /// <summary>Predicted costs of every action: the mean over bags, and each bag's (bag-major) when asked.</summary>

@@ -39,10 +39,12 @@ public static class ModelSnapshot
         var nonZero = new int[regressors.Length];
         for (var b = 0; b < regressors.Length; b++)
         {
-            var state = regressors[b].State;
-            for (var i = 0; i < state.Length; i += 3)
+            var w = regressors[b].Weights;
+            var g = regressors[b].Gradients;
+            var n = regressors[b].Norms;
+            for (var i = 0; i < w.Length; i++)
             {
-                if (state[i] != 0 || state[i + 1] != 0 || state[i + 2] != 0)
+                if (w[i] != 0 || g[i] != 0 || n[i] != 0)
                 {
                     nonZero[b]++;
                 }
@@ -66,17 +68,19 @@ public static class ModelSnapshot
             BinaryPrimitives.WriteDoubleLittleEndian(span[o..], regressor.NormalizedSum); o += 8;
             BinaryPrimitives.WriteDoubleLittleEndian(span[o..], regressor.TotalWeight); o += 8;
             BinaryPrimitives.WriteInt32LittleEndian(span[o..], nonZero[b]); o += 4;
-            var state = regressor.State;
-            for (var i = 0; i < state.Length; i += 3)
+            var w = regressor.Weights;
+            var g = regressor.Gradients;
+            var n = regressor.Norms;
+            for (var i = 0; i < w.Length; i++)
             {
-                if (state[i] == 0 && state[i + 1] == 0 && state[i + 2] == 0)
+                if (w[i] == 0 && g[i] == 0 && n[i] == 0)
                 {
                     continue;
                 }
-                BinaryPrimitives.WriteInt32LittleEndian(span[o..], i / 3); o += 4;
-                BinaryPrimitives.WriteSingleLittleEndian(span[o..], state[i]); o += 4;
-                BinaryPrimitives.WriteSingleLittleEndian(span[o..], state[i + 1]); o += 4;
-                BinaryPrimitives.WriteSingleLittleEndian(span[o..], state[i + 2]); o += 4;
+                BinaryPrimitives.WriteInt32LittleEndian(span[o..], i); o += 4;
+                BinaryPrimitives.WriteSingleLittleEndian(span[o..], w[i]); o += 4;
+                BinaryPrimitives.WriteSingleLittleEndian(span[o..], g[i]); o += 4;
+                BinaryPrimitives.WriteSingleLittleEndian(span[o..], n[i]); o += 4;
             }
         }
         BinaryPrimitives.WriteUInt64LittleEndian(span[o..], XxHash64.HashToUInt64(span[..o]));
@@ -148,7 +152,9 @@ public static class ModelSnapshot
             {
                 throw new ModelSnapshotException("model snapshot is corrupt (slot count does not match its length)");
             }
-            var state = regressor.State;
+            var w = regressor.Weights;
+            var g = regressor.Gradients;
+            var n = regressor.Norms;
             for (var k = 0; k < count; k++)
             {
                 var i = BinaryPrimitives.ReadInt32LittleEndian(data[o..]); o += 4;
@@ -156,9 +162,9 @@ public static class ModelSnapshot
                 {
                     throw new ModelSnapshotException($"model snapshot is corrupt (slot {i} out of range)");
                 }
-                state[i * 3] = BinaryPrimitives.ReadSingleLittleEndian(data[o..]); o += 4;
-                state[i * 3 + 1] = BinaryPrimitives.ReadSingleLittleEndian(data[o..]); o += 4;
-                state[i * 3 + 2] = BinaryPrimitives.ReadSingleLittleEndian(data[o..]); o += 4;
+                w[i] = BinaryPrimitives.ReadSingleLittleEndian(data[o..]); o += 4;
+                g[i] = BinaryPrimitives.ReadSingleLittleEndian(data[o..]); o += 4;
+                n[i] = BinaryPrimitives.ReadSingleLittleEndian(data[o..]); o += 4;
             }
         }
         if (o != body.Length)

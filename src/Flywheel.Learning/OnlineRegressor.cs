@@ -5,12 +5,15 @@ namespace Flywheel.Learning;
 
 /// <summary>
 /// A hashed linear regressor trained by squared-loss SGD with the adaptive, normalized and invariant update of
-/// Vowpal Wabbit (ALGORITHMS §2). Each slot holds (weight, sum of squared gradients, largest |x| seen). Not thread-safe.
+/// Vowpal Wabbit (ALGORITHMS §2). Each slot has a weight, a sum of squared gradients and the largest |x| seen, kept in
+/// three arrays so that predicting touches only the weights. Not thread-safe.
 /// </summary>
 public sealed class OnlineRegressor
 {
     private const float MinSquare = 1.17549435e-38f; // FLT_MIN: |x| is floored at its square root.
-    private readonly float[] _state; // interleaved w, G, N
+    private readonly float[] _weights;
+    private readonly float[] _gradients;
+    private readonly float[] _norms;
     private readonly double _learningRate;
     private readonly double _powerT;
     private readonly float _decay;
@@ -27,7 +30,9 @@ public sealed class OnlineRegressor
             throw new ArgumentOutOfRangeException(nameof(bits), bits, "must be from 1 to 30");
         }
         Bits = bits;
-        _state = new float[3 << bits];
+        _weights = new float[1 << bits];
+        _gradients = new float[1 << bits];
+        _norms = new float[1 << bits];
         _learningRate = learningRate;
         _powerT = powerT;
         _decay = (float)(1 - learningRate * l2);
@@ -48,18 +53,30 @@ public sealed class OnlineRegressor
     /// <summary>Sum of importance weights learned from (VW's T).</summary>
     public double TotalWeight { get; internal set; }
 
-    /// <summary>The raw interleaved state, for snapshots.</summary>
-    internal Span<float> State => _state;
+    /// <summary>The weights, for snapshots.</summary>
+    internal Span<float> Weights => _weights;
+
+    /// <summary>The sums of squared gradients, for snapshots.</summary>
+    internal Span<float> Gradients => _gradients;
+
+    /// <summary>The largest |x| seen per slot, for snapshots.</summary>
+    internal Span<float> Norms => _norms;
 
     /// <summary>The prediction for a feature vector.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public float Predict(ReadOnlySpan<int> indices, ReadOnlySpan<float> values)
+    public float Predict(ReadOnlySpan<int> indices, ReadOnlySpan<float> values) => Dot(_weights, indices, values);
+
+    /// <summary>Σ w[indices[i]]·values[i], in index order so every caller gets bit-identical sums.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static float Dot(float[] weights, ReadOnlySpan<int> indices, ReadOnlySpan<float> values)
     {
-        ref var s = ref MemoryMarshal.GetArrayDataReference(_state);
+        ref var w = ref MemoryMarshal.GetArrayDataReference(weights);
+        ref var i0 = ref MemoryMarshal.GetReference(indices);
+        ref var v0 = ref MemoryMarshal.GetReference(values);
         var sum = 0f;
         for (var i = 0; i < indices.Length; i++)
         {
-            sum += Unsafe.Add(ref s, indices[i] * 3) * values[i];
+            sum += Unsafe.Add(ref w, Unsafe.Add(ref i0, i)) * Unsafe.Add(ref v0, i);
         }
         return sum;
     }
@@ -71,13 +88,23 @@ public sealed class OnlineRegressor
         {
             throw new ArgumentException("indices and values differ in length");
         }
+        var mask = _weights.Length - 1;
+        foreach (var index in indices)
+        {
+            if ((uint)index > (uint)mask)
+            {
+                throw new ArgumentOutOfRangeException(nameof(indices), index, "index outside the weight table");
+            }
+        }
         var prediction = Predict(indices, values);
         var error = label - prediction;
         if (error == 0 || importance <= 0)
         {
             return;
         }
-        ref var s = ref MemoryMarshal.GetArrayDataReference(_state);
+        ref var w0 = ref MemoryMarshal.GetArrayDataReference(_weights);
+        ref var g0 = ref MemoryMarshal.GetArrayDataReference(_gradients);
+        ref var n0 = ref MemoryMarshal.GetArrayDataReference(_norms);
         var gradSquared = importance * 4f * error * error;
         var sqrtRate = _powerT == 0.5;
         double normSum = 0, predPerUpdate = 0;
@@ -90,9 +117,10 @@ public sealed class OnlineRegressor
                 x = x > 0 ? 1.0842022e-19f : -1.0842022e-19f;
                 x2 = MinSquare;
             }
-            ref var w = ref Unsafe.Add(ref s, indices[i] * 3);
-            ref var g = ref Unsafe.Add(ref w, 1);
-            ref var n = ref Unsafe.Add(ref w, 2);
+            var slot = indices[i];
+            ref var w = ref Unsafe.Add(ref w0, slot);
+            ref var g = ref Unsafe.Add(ref g0, slot);
+            ref var n = ref Unsafe.Add(ref n0, slot);
             g += gradSquared * x2;
             var ax = MathF.Abs(x);
             if (ax > n)
@@ -122,8 +150,9 @@ public sealed class OnlineRegressor
             {
                 x = x > 0 ? 1.0842022e-19f : -1.0842022e-19f;
             }
-            ref var w = ref Unsafe.Add(ref s, indices[i] * 3);
-            var rate = Rate(Unsafe.Add(ref w, 1), Unsafe.Add(ref w, 2), sqrtRate);
+            var slot = indices[i];
+            ref var w = ref Unsafe.Add(ref w0, slot);
+            var rate = Rate(Unsafe.Add(ref g0, slot), Unsafe.Add(ref n0, slot), sqrtRate);
             w = w * _decay + step * rate * x;
         }
     }
@@ -132,14 +161,6 @@ public sealed class OnlineRegressor
     private float Rate(float g, float n, bool sqrtRate)
         => sqrtRate ? 1f / (MathF.Sqrt(g) * n) : (float)(Math.Pow(g, -_powerT) * Math.Pow((double)n * n, _powerT - 1));
 
-    /// <summary>Copies the weights (not the update state) into a compact array for serving.</summary>
-    public float[] CopyWeights()
-    {
-        var weights = new float[1 << Bits];
-        for (var i = 0; i < weights.Length; i++)
-        {
-            weights[i] = _state[i * 3];
-        }
-        return weights;
-    }
+    /// <summary>Copies the weights (not the update state) for serving.</summary>
+    public float[] CopyWeights() => (float[])_weights.Clone();
 }

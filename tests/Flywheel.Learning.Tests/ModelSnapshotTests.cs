@@ -30,7 +30,9 @@ public class ModelSnapshotTests
         Assert.Equal(learner.ActionsSeen, loaded.ActionsSeen);
         Assert.Equal(learner.Regressor.NormalizedSum, loaded.Regressor.NormalizedSum);
         Assert.Equal(learner.Regressor.TotalWeight, loaded.Regressor.TotalWeight);
-        Assert.True(learner.Regressor.State.SequenceEqual(loaded.Regressor.State));
+        Assert.True(learner.Regressor.Weights.SequenceEqual(loaded.Regressor.Weights));
+        Assert.True(learner.Regressor.Gradients.SequenceEqual(loaded.Regressor.Gradients));
+        Assert.True(learner.Regressor.Norms.SequenceEqual(loaded.Regressor.Norms));
         Assert.Equal(bytes, ModelSnapshot.Save(loaded));
     }
 

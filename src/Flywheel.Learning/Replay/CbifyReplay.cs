@@ -69,7 +69,6 @@ public readonly record struct ReplayProgress(long Examples, long BytesRead, long
 public sealed class CbifyReplay
 {
     private static readonly double ReportInterval = 0.5;
-    private const int CheckEvery = 1024;
 
     /// <summary>Checks the options and prepares a replay.</summary>
     public CbifyReplay(CbifyReplayOptions options)
@@ -119,7 +118,7 @@ public sealed class CbifyReplay
         Learner = learner;
         var featurizer = new Featurizer(Options.Learner);
         var context = new HashedFeatureSet();
-        context.Add(reader.Features);
+        context.Add(new HashedNamespace(reader.Features.Name, 64));
         var actions = new HashedFeatureSet[k];
         for (var a = 0; a < k; a++)
         {
@@ -135,35 +134,47 @@ public sealed class CbifyReplay
         double paid = 0, greedy = 0;
         var lastReport = start;
         var reportTicks = (long)(ReportInterval * Stopwatch.Frequency);
-        while (reader.Read())
+        using var pipeline = new RowPipeline(reader, cancellationToken);
+        long bytesRead = 0;
+        while (pipeline.Next(cancellationToken) is { } batch)
         {
-            featurizer.SetContext(context);
-            features.Clear();
-            for (var a = 0; a < k; a++)
+            for (var row = 0; row < batch.Count; row++)
             {
-                featurizer.AddAction(actions[a], features);
-            }
-            learner.Predict(features, costs, bagCosts);
-            Exploration.Distribution(exploration, costs, learner.Examples, pmf, bagCosts);
-            var chosen = Exploration.Sample(pmf, Exploration.UniformFor(seed, n));
-            var label = reader.Label - 1;
-            var cost = chosen == label ? 0f : 1f;
-            paid += cost;
-            greedy += GreedyCost(costs, label);
-            learner.Learn(features, chosen, cost, pmf[chosen]);
-            n++;
-
-            if (n % CheckEvery == 0)
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                if (progress is not null)
+                // The context namespace is refilled from the batch: the reader's own buffer belongs to the parser thread.
+                var ns = context[0];
+                ns.Clear();
+                for (var f = batch.Offsets[row]; f < batch.Offsets[row + 1]; f++)
                 {
-                    var now = Stopwatch.GetTimestamp();
-                    if (now - lastReport >= reportTicks)
-                    {
-                        lastReport = now;
-                        progress.Report(new ReplayProgress(n, reader.BytesRead, reader.TotalBytes));
-                    }
+                    ns.Add(batch.Hashes[f], batch.Values[f]);
+                }
+                featurizer.SetContext(context);
+                features.Clear();
+                for (var a = 0; a < k; a++)
+                {
+                    featurizer.AddAction(actions[a], features);
+                }
+                learner.Predict(features, costs, bagCosts);
+                Exploration.Distribution(exploration, costs, learner.Examples, pmf, bagCosts);
+                var chosen = Exploration.Sample(pmf, Exploration.UniformFor(seed, n));
+                var label = batch.Labels[row] - 1;
+                var cost = chosen == label ? 0f : 1f;
+                paid += cost;
+                greedy += GreedyCost(costs, label);
+                learner.Learn(features, chosen, cost, pmf[chosen]);
+                n++;
+            }
+            bytesRead = batch.BytesRead;
+            var error = batch.Error;
+            pipeline.Return(batch);
+            error?.Throw();
+            cancellationToken.ThrowIfCancellationRequested();
+            if (progress is not null)
+            {
+                var now = Stopwatch.GetTimestamp();
+                if (now - lastReport >= reportTicks)
+                {
+                    lastReport = now;
+                    progress.Report(new ReplayProgress(n, bytesRead, reader.TotalBytes));
                 }
             }
         }
@@ -171,7 +182,7 @@ public sealed class CbifyReplay
         {
             throw new ReplayDataException(Math.Max(1, reader.LineNumber), "the file holds no examples");
         }
-        progress?.Report(new ReplayProgress(n, reader.BytesRead, reader.TotalBytes));
+        progress?.Report(new ReplayProgress(n, bytesRead, reader.TotalBytes));
         var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
         return new CbifyReplayResult(n, paid / n, greedy / n, seconds, reader.Format, reader.IsCompressed);
     }
