@@ -1,4 +1,5 @@
 using Flywheel.Core;
+using Flywheel.Engine;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
@@ -46,5 +47,39 @@ public sealed class LoopEndToEndTests(ITestOutputHelper output) : IDisposable
         Assert.Equal(20_000, counts.Decisions);
         Assert.True(counts.LateSignals > 0, "the world sends rewatches after the window");
         Assert.True(counts.Rewards > 19_000);
+    }
+}
+
+public sealed class EveryAlgorithmEndToEndTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    public static TheoryData<string> Algorithms => new() { "softmax", "squarecb", "bag" };
+
+    private static ExplorationConfig Exploration(string name) => name switch
+    {
+        "softmax" => new ExplorationConfig { Algorithm = ExplorationAlgorithm.Softmax, Lambda = 50, Epsilon = 0.01 },
+        "squarecb" => new ExplorationConfig { Algorithm = ExplorationAlgorithm.SquareCb, Epsilon = 0 },
+        "bag" => new ExplorationConfig { Algorithm = ExplorationAlgorithm.Bag, Bags = 5, Epsilon = 0.02 },
+        _ => new ExplorationConfig(),
+    };
+
+    [Theory]
+    [MemberData(nameof(Algorithms))]
+    public async Task Loop_CombinationWorld_LearnsWithEveryExploration(string algorithm)
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero));
+        await using var engine = await TestEngine.OpenAsync(_dir.Path, time);
+        var loop = CombinationWorld.Loop("pairs", ["context*action", "context*context*action"]);
+        loop = loop with { Exploration = Exploration(algorithm) };
+        await engine.PutLoopAsync(loop);
+        var world = new CombinationWorld(seed: 20261124);
+        var runner = new WorldRunner(engine, time, world);
+        await runner.RunAsync(["pairs"], rounds: 20_000);
+        var last = runner.Rewards["pairs"].TakeLast(2000).Average();
+        output.WriteLine($"{algorithm}: last 2000 mean reward {last:F4} ({last / world.OptimalReward:P1} of optimal)");
+        Assert.True(last >= 0.9 * world.OptimalReward, $"{algorithm} reached {last:F4}, below 90% of {world.OptimalReward:F4}");
     }
 }
