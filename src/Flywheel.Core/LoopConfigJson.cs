@@ -146,7 +146,7 @@ public static class LoopConfigJson
         var e = new ExplorationConfig
         {
             Algorithm = o.Enum("algorithm", d.Algorithm, Algorithms),
-            Epsilon = o.Number("epsilon") ?? d.Epsilon,
+            Epsilon = o.Number("epsilon"),
             Lambda = o.Number("lambda") ?? d.Lambda,
             Gamma = o.Number("gamma") ?? d.Gamma,
             Bags = o.Integer("bags", d.Bags, 1, 64),
@@ -255,7 +255,7 @@ public static class LoopConfigJson
         w.WriteEndObject();
         w.WriteStartObject("exploration");
         w.WriteString("algorithm", Name(config.Exploration.Algorithm));
-        w.WriteNumber("epsilon", config.Exploration.Epsilon);
+        w.WriteNumber("epsilon", config.Exploration.EffectiveEpsilon);
         w.WriteNumber("lambda", config.Exploration.Lambda);
         w.WriteNumber("gamma", config.Exploration.Gamma);
         w.WriteNumber("bags", config.Exploration.Bags);

@@ -22,7 +22,7 @@ public static class Exploration
         switch (config.Algorithm)
         {
             case ExplorationAlgorithm.EpsilonGreedy:
-                EpsilonGreedy(config.Epsilon, costs, pmf);
+                EpsilonGreedy(config.EffectiveEpsilon, costs, pmf);
                 return;
             case ExplorationAlgorithm.None:
                 EpsilonGreedy(0, costs, pmf);
@@ -39,7 +39,7 @@ public static class Exploration
             default:
                 throw new NotSupportedException($"Exploration '{config.Algorithm}' is not supported.");
         }
-        EnforceMinimum(config.Epsilon, pmf);
+        EnforceMinimum(config.EffectiveEpsilon, pmf);
     }
 
     /// <summary>Backwards-compatible overload for ε-greedy and none.</summary>

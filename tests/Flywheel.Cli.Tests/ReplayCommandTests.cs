@@ -66,9 +66,9 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.True(root.GetProperty("examplesPerSecond").GetDouble() > 0);
         Assert.Equal(path, root.GetProperty("file").GetString());
         Assert.Equal(10, root.GetProperty("k").GetInt32());
-        Assert.Equal("epsilon-greedy", root.GetProperty("algorithm").GetString());
+        Assert.Equal("squarecb", root.GetProperty("algorithm").GetString());
         Assert.Equal("mtr", root.GetProperty("cbType").GetString());
-        Assert.Equal(0.05, root.GetProperty("epsilon").GetDouble());
+        Assert.Equal(0.0, root.GetProperty("epsilon").GetDouble());
         Assert.Equal(3UL, root.GetProperty("seed").GetUInt64());
     }
 

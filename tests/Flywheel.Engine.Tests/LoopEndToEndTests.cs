@@ -56,14 +56,14 @@ public sealed class EveryAlgorithmEndToEndTests(ITestOutputHelper output) : IDis
 
     public void Dispose() => _dir.Dispose();
 
-    public static TheoryData<string> Algorithms => new() { "softmax", "squarecb", "bag" };
+    public static TheoryData<string> Algorithms => new() { "softmax", "epsilon-greedy", "bag" };
 
     private static ExplorationConfig Exploration(string name) => name switch
     {
         "softmax" => new ExplorationConfig { Algorithm = ExplorationAlgorithm.Softmax, Lambda = 50, Epsilon = 0.01 },
-        "squarecb" => new ExplorationConfig { Algorithm = ExplorationAlgorithm.SquareCb, Epsilon = 0 },
+        "epsilon-greedy" => new ExplorationConfig { Algorithm = ExplorationAlgorithm.EpsilonGreedy, Epsilon = 0.05 },
         "bag" => new ExplorationConfig { Algorithm = ExplorationAlgorithm.Bag, Bags = 5, Epsilon = 0.02 },
-        _ => new ExplorationConfig(),
+        _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
     [Theory]

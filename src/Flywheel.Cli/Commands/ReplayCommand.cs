@@ -34,7 +34,7 @@ internal static class ReplayCommand
         var algorithm = new Option<string>("--algorithm")
         {
             Description = "Exploration algorithm.",
-            DefaultValueFactory = _ => "epsilon-greedy",
+            DefaultValueFactory = _ => LoopConfigJson.Name(new ExplorationConfig().Algorithm),
         };
         algorithm.AcceptOnlyFromAmong(Algorithms);
         var cbType = new Option<string>("--cb-type")
@@ -88,7 +88,7 @@ internal static class ReplayCommand
                 parse.GetValue(cbify),
                 parse.GetRequiredValue(algorithm),
                 parse.GetRequiredValue(cbType),
-                parse.GetValue(epsilon) ?? (parse.GetRequiredValue(algorithm) == "epsilon-greedy" ? 0.05 : 0.0),
+                parse.GetValue(epsilon),
                 parse.GetValue(lambda),
                 parse.GetValue(gamma),
                 parse.GetValue(bags),
@@ -100,7 +100,7 @@ internal static class ReplayCommand
     }
 
     private sealed record Settings(
-        string File, int Classes, string Algorithm, string CbType, double Epsilon, double Lambda, double Gamma, int Bags, ulong Seed, bool Json);
+        string File, int Classes, string Algorithm, string CbType, double? Epsilon, double Lambda, double Gamma, int Bags, ulong Seed, bool Json);
 
     private static int Run(CliContext context, Settings settings, CancellationToken cancellationToken)
     {
@@ -111,11 +111,11 @@ internal static class ReplayCommand
             var result = Replay(context, settings, options, cancellationToken);
             if (settings.Json)
             {
-                WriteJson(context.Out, settings, result);
+                WriteJson(context.Out, settings, options, result);
             }
             else
             {
-                WriteSummary(context.Out, settings, result);
+                WriteSummary(context.Out, settings, options, result);
             }
             return ExitCodes.Success;
         }
@@ -162,9 +162,9 @@ internal static class ReplayCommand
             "dr" => Reduction.Dr,
             _ => throw new UsageException($"--cb-type {s.CbType} is unknown"),
         };
-        if (!(s.Epsilon is >= 0 and <= 1))
+        if (s.Epsilon is { } e && !(e is >= 0 and <= 1))
         {
-            throw new UsageException($"--epsilon must lie in [0, 1]; got {s.Epsilon.ToString(CultureInfo.InvariantCulture)}");
+            throw new UsageException($"--epsilon must lie in [0, 1]; got {e.ToString(CultureInfo.InvariantCulture)}");
         }
         if (!double.IsFinite(s.Lambda) || s.Lambda < 0)
         {
@@ -213,7 +213,7 @@ internal static class ReplayCommand
             });
     }
 
-    private static void WriteJson(TextWriter output, Settings s, CbifyReplayResult r)
+    private static void WriteJson(TextWriter output, Settings s, CbifyReplayOptions options, CbifyReplayResult r)
     {
         using var buffer = new MemoryStream();
         using (var w = new Utf8JsonWriter(buffer))
@@ -225,7 +225,7 @@ internal static class ReplayCommand
             w.WriteBoolean("gzip", r.Compressed);
             w.WriteString("algorithm", s.Algorithm);
             w.WriteString("cbType", s.CbType);
-            w.WriteNumber("epsilon", s.Epsilon);
+            w.WriteNumber("epsilon", options.Exploration.EffectiveEpsilon);
             w.WriteNumber("lambda", s.Lambda);
             w.WriteNumber("gamma", s.Gamma);
             w.WriteNumber("bags", s.Bags);
@@ -241,11 +241,11 @@ internal static class ReplayCommand
         output.Flush();
     }
 
-    private static void WriteSummary(TextWriter output, Settings s, CbifyReplayResult r)
+    private static void WriteSummary(TextWriter output, Settings s, CbifyReplayOptions options, CbifyReplayResult r)
     {
         var c = CultureInfo.InvariantCulture;
         var format = (r.Format == MulticlassFormat.Csv ? "CSV" : "VW text") + (r.Compressed ? ", gzip" : "");
-        var exploration = s.Algorithm == "epsilon-greedy" ? string.Create(c, $"epsilon-greedy (epsilon {s.Epsilon})") : s.Algorithm;
+        var exploration = s.Algorithm == "epsilon-greedy" ? string.Create(c, $"epsilon-greedy (epsilon {options.Exploration.EffectiveEpsilon})") : s.Algorithm;
         output.WriteLine(string.Create(c, $"replay {s.File} ({format}): {r.Examples:N0} examples, K = {s.Classes}"));
         output.WriteLine(string.Create(c, $"  {exploration}, cb type {s.CbType}, seed {s.Seed}"));
         output.WriteLine(string.Create(c, $"  progressive loss  {r.ProgressiveLoss:F4}"));

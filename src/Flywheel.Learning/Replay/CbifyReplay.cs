@@ -13,7 +13,7 @@ public sealed record CbifyReplayOptions
     /// <summary>The learner. <value>Default <c>new LearnerConfig()</c>: 18 bits, <c>context*action</c>, reduction dm.</value></summary>
     public LearnerConfig Learner { get; init; } = new();
 
-    /// <summary>The exploration. <value>Default ε-greedy with ε = 0.05.</value></summary>
+    /// <summary>The exploration. <value>Default: the loop default, SquareCB without a floor.</value></summary>
     public ExplorationConfig Exploration { get; init; } = new();
 
     /// <summary>Seeds the action draws: example i draws <see cref="Flywheel.Learning.Exploration.UniformFor(ulong, long)"/> (seed, i). <value>Default 1.</value></summary>
@@ -28,9 +28,9 @@ public sealed record CbifyReplayOptions
         }
         ArgumentNullException.ThrowIfNull(Learner);
         ArgumentNullException.ThrowIfNull(Exploration);
-        if (!(Exploration.Epsilon is >= 0 and <= 1))
+        if (!(Exploration.EffectiveEpsilon is >= 0 and <= 1))
         {
-            throw new ArgumentOutOfRangeException(nameof(Exploration), Exploration.Epsilon, "epsilon must lie in [0, 1]");
+            throw new ArgumentOutOfRangeException(nameof(Exploration), Exploration.EffectiveEpsilon, "epsilon must lie in [0, 1]");
         }
     }
 }

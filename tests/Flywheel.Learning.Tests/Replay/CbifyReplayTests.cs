@@ -64,7 +64,12 @@ public class CbifyReplayTests(ITestOutputHelper output)
     public void Run_SeparableData_ReachesLowLoss(Reduction reduction)
     {
         var result = Run(ReplayTestData.Csv(ReplayTestData.Separable(3000)),
-            new CbifyReplayOptions { Classes = 3, Learner = new LearnerConfig { Reduction = reduction } });
+            new CbifyReplayOptions
+            {
+                Classes = 3,
+                Learner = new LearnerConfig { Reduction = reduction },
+                Exploration = new ExplorationConfig { Algorithm = ExplorationAlgorithm.EpsilonGreedy },
+            });
         output.WriteLine($"separable {reduction}: progressive {result.ProgressiveLoss:F4}, greedy {result.GreedyLoss:F4}");
         // ε = 0.05 over 3 actions alone costs 0.05 · 2/3 ≈ 0.033; learning costs a little more at the start.
         Assert.InRange(result.ProgressiveLoss, 0, 0.12);
