@@ -5,14 +5,12 @@
 # usage: bench/replay-parity.sh [path/to/flywheel.dll]
 #   Without a dll, builds src/Flywheel.Cli in Release into a temporary folder.
 #   DATA=folder with digits.s{0..4}.csv, letter.s{0..4}.csv, synth.csv.gz (default: ../shared/data/cb beside the repo)
-#   SEEDS="1 2 3" SETTINGS="eps_adf default" CB_TYPES="dm mtr" EPSILON=0.05 SPEED_RUNS=3 override the defaults.
+#   SEEDS="1 2 3" SETTINGS="eps_adf default" SPEED_SETTINGS="default eps_adf" SPEED_RUNS=3 override the defaults.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 data="${DATA:-$repo/../shared/data/cb}"
 seeds="${SEEDS:-1 2 3}"
-cb_types="${CB_TYPES:-dm mtr}"
-epsilon="${EPSILON:-0.05}"
 speed_runs="${SPEED_RUNS:-3}"
 
 if [[ $# -ge 1 ]]; then
@@ -36,11 +34,11 @@ replay() { dotnet "$dll" replay --json "$@" 2>/dev/null; }
 # VW 9.11.2: mean over s0..s4 (min–max).
 settings=(eps_adf softmax_adf squarecb_adf bag5_adf eps_dr default)
 declare -A args=(
-  [eps_adf]="--cb-type mtr --epsilon 0.05"
+  [eps_adf]="--cb-type mtr --algorithm epsilon-greedy --epsilon 0.05"
   [softmax_adf]="--cb-type mtr --algorithm softmax --lambda 10"
   [squarecb_adf]="--cb-type mtr --algorithm squarecb"
   [bag5_adf]="--cb-type mtr --algorithm bag --bags 5"
-  [eps_dr]="--cb-type dr --epsilon 0.05"
+  [eps_dr]="--cb-type dr --algorithm epsilon-greedy --epsilon 0.05"
   [default]="")
 declare -A vw=(
   [digits.eps_adf]="0.4958 (0.4407–0.5526)" [letter.eps_adf]="0.9080 (0.8988–0.9184)"
@@ -74,16 +72,17 @@ done
 
 printf '\nthroughput on synth.csv.gz (200,000 rows, K = 20, gzip), median of %s runs by examples/s\n' "$speed_runs"
 printf '("seconds" is timed inside the process from opening the file to the last update; "wall" includes process start-up)\n\n'
-printf '| cb type | progressive loss | seconds | examples/s | wall s | examples/s by wall |\n|---|---|---|---|---|---|\n'
-for cb in $cb_types; do
+printf '| setting | Flywheel arguments | progressive loss | seconds | examples/s | wall s | examples/s by wall |\n|---|---|---|---|---|---|---|\n'
+for name in ${SPEED_SETTINGS:-default eps_adf}; do
   runs=()
   for ((i = 0; i < speed_runs; i++)); do
     t0=$(date +%s.%N)
-    json="$(replay --cbify 20 "$data/synth.csv.gz" --cb-type "$cb" --epsilon "$epsilon" --seed 1)"
+    # shellcheck disable=SC2086
+    json="$(replay --cbify 20 "$data/synth.csv.gz" ${args[$name]} --seed 1)"
     t1=$(date +%s.%N)
     runs+=("$(field examplesPerSecond "$json") $(field seconds "$json") $(field progressiveLoss "$json") $(awk -v a="$t0" -v b="$t1" 'BEGIN{printf "%.3f", b-a}') $(field examples "$json")")
   done
-  printf '%s\n' "${runs[@]}" | sort -n | awk -v cb="$cb" '{r[NR]=$0} END {split(r[int((NR+1)/2)], m, " "); printf "| %s | %.4f | %.3f | %.0f | %.3f | %.0f |\n", cb, m[3], m[2], m[1], m[4], m[5]/m[4]}'
+  printf '%s\n' "${runs[@]}" | sort -n | awk -v name="$name" -v a="${args[$name]:-(none)}" '{r[NR]=$0} END {if (NR == 0) exit; split(r[int((NR+1)/2)], m, " "); printf "| %s | `%s` | %.4f | %.3f | %.0f | %.3f | %.0f |\n", name, a, m[3], m[2], m[1], m[4], m[5]/m[4]}'
 done
 printf '\nVW 9.11.2 eps_adf on synth: 0.5505, 283,000 examples/s (2-core AMD EPYC Zen 5; reference/vw-cbify.md)\n'
 printf 'machine: %s, %s cores\n' "$(lscpu | sed -nE 's/^Model name: +//p' | head -1)" "$(nproc)"
