@@ -1,0 +1,152 @@
+using System.CommandLine;
+using System.Globalization;
+
+namespace Flywheel.LoadTest;
+
+/// <summary>
+/// <c>Flywheel.LoadTest</c>: starts <c>flywheel serve</c> on loopback once per durability setting and measures open-loop
+/// decide latency at fixed rates and closed-loop signal throughput at fixed batch sizes. Markdown on stdout (or
+/// <c>--json</c>), progress on stderr.
+/// </summary>
+internal static class Program
+{
+    public static async Task<int> Main(string[] args)
+    {
+        var cli = new Option<string?>("--cli") { Description = "The built CLI: flywheel.dll (run with dotnet) or the flywheel executable. Default: src/Flywheel.Cli/bin/Release/net10.0/flywheel.dll of this repository.", HelpName = "PATH" };
+        var durability = new Option<string>("--durability") { Description = "Durability settings to run, comma-separated.", DefaultValueFactory = _ => "process,power" };
+        var rates = new Option<string>("--rates") { Description = "Decide rates (requests/s), comma-separated.", DefaultValueFactory = _ => "200,1000,5000" };
+        var warmup = new Option<double>("--warmup-seconds") { Description = "Decide warm-up per rate (not measured).", DefaultValueFactory = _ => 2 };
+        var duration = new Option<double>("--duration-seconds") { Description = "Measured decide time per rate.", DefaultValueFactory = _ => 10 };
+        var batches = new Option<string>("--batch-sizes") { Description = "Signal batch sizes, comma-separated.", DefaultValueFactory = _ => "1,100,1000" };
+        var signalWarmup = new Option<double>("--signal-warmup-seconds") { Description = "Signal warm-up per batch size (not measured).", DefaultValueFactory = _ => 2 };
+        var signalDuration = new Option<double>("--signal-duration-seconds") { Description = "Measured signal time per batch size.", DefaultValueFactory = _ => 10 };
+        var senders = new Option<int>("--senders") { Description = "Concurrent signal senders (closed loop).", DefaultValueFactory = _ => 8 };
+        var connections = new Option<int>("--connections") { Description = "HttpClient MaxConnectionsPerServer.", DefaultValueFactory = _ => 256 };
+        var signalDecisions = new Option<int>("--signal-decisions") { Description = "Decisions created before the signal runs, for the signals to name (see --signal-pattern).", DefaultValueFactory = _ => 1_000 };
+        var prewarm = new Option<double>("--prewarm-seconds") { Description = "Closed-loop decides after start-up, before anything is measured (JIT, connections).", DefaultValueFactory = _ => 5 };
+        var window = new Option<double>("--window-seconds") { Description = "The loop's reward window. The default (600) keeps every window open during the run: the learner idles.", DefaultValueFactory = _ => 600 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the generated requests.", DefaultValueFactory = _ => 42 };
+        var noSignalIds = new Option<bool>("--no-signal-ids") { Description = "Send signals without signalId (the server generates ids and skips the idempotency lookup): an experiment, not the default." };
+        var pattern = new Option<string>("--signal-pattern") { Description = "Which decision each signal names: random (uniform over the pool) or sequential (walks the pool in creation order, like signals following their decisions in time).", DefaultValueFactory = _ => "random" };
+        pattern.AcceptOnlyFromAmong("random", "sequential");
+        var json = new Option<bool>("--json") { Description = "Print the results as JSON instead of Markdown." };
+        var keepData = new Option<bool>("--keep-data") { Description = "Keep the temporary data directories." };
+        var timeout = new Option<double>("--timeout-seconds") { Description = "Per-request timeout.", DefaultValueFactory = _ => 10 };
+        var traceSlow = new Option<double>("--trace-slow-ms") { Description = "Diagnostics: list on stderr when decides slower than this happened (bursts, seconds into the measured window). 0: off.", DefaultValueFactory = _ => 0 };
+
+        var root = new RootCommand("HTTP load test of flywheel serve on loopback: decide latency at fixed rates, signal throughput at fixed batch sizes, per durability setting.")
+        {
+            cli, durability, rates, warmup, duration, batches, signalWarmup, signalDuration, senders, connections, signalDecisions,
+            prewarm, window, seed, noSignalIds, pattern, json, keepData, timeout, traceSlow,
+        };
+        root.SetAction(async (parse, cancellationToken) =>
+        {
+            Settings settings;
+            try
+            {
+                settings = new Settings
+                {
+                    Cli = ResolveCli(parse.GetValue(cli)),
+                    Durabilities = List(parse.GetRequiredValue(durability), "--durability", s => s is "process" or "power" ? s : throw new FormatException("process or power")),
+                    Rates = List(parse.GetRequiredValue(rates), "--rates", Positive),
+                    DecideWarmup = Seconds(parse.GetValue(warmup), "--warmup-seconds", allowZero: true),
+                    DecideDuration = Seconds(parse.GetValue(duration), "--duration-seconds"),
+                    BatchSizes = List(parse.GetRequiredValue(batches), "--batch-sizes", s => Positive(s) is var n and <= 10_000 ? n : throw new FormatException("1 to 10,000 (the server's limit)")),
+                    SignalWarmup = Seconds(parse.GetValue(signalWarmup), "--signal-warmup-seconds", allowZero: true),
+                    SignalDuration = Seconds(parse.GetValue(signalDuration), "--signal-duration-seconds"),
+                    Senders = Range(parse.GetValue(senders), "--senders", 1, 256),
+                    Connections = Range(parse.GetValue(connections), "--connections", 1, 10_000),
+                    SignalDecisions = Range(parse.GetValue(signalDecisions), "--signal-decisions", 1, 1_000_000),
+                    Prewarm = Seconds(parse.GetValue(prewarm), "--prewarm-seconds", allowZero: true),
+                    WindowSeconds = parse.GetValue(window) is > 0 and <= 30 * 86_400 and var w ? w : throw new UsageException("--window-seconds must be in (0, 2592000]"),
+                    Seed = parse.GetValue(seed),
+                    SignalIds = !parse.GetValue(noSignalIds),
+                    SequentialSignals = parse.GetRequiredValue(pattern) == "sequential",
+                    Json = parse.GetValue(json),
+                    KeepData = parse.GetValue(keepData),
+                    RequestTimeout = Seconds(parse.GetValue(timeout), "--timeout-seconds"),
+                    TraceSlowMs = parse.GetValue(traceSlow) is >= 0 and var t && double.IsFinite(t) ? t : throw new UsageException("--trace-slow-ms must be 0 or more"),
+                };
+            }
+            catch (UsageException ex)
+            {
+                await Console.Error.WriteLineAsync("Flywheel.LoadTest: " + ex.Message);
+                return 2;
+            }
+            try
+            {
+                var report = await LoadTest.RunAsync(settings, Console.Error, cancellationToken);
+                await Console.Out.WriteAsync(settings.Json ? Report.Json(report) : Report.Markdown(report));
+                return 0;
+            }
+            catch (OperationCanceledException)
+            {
+                await Console.Error.WriteLineAsync("Flywheel.LoadTest: cancelled");
+                return 130;
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or HttpRequestException or IOException)
+            {
+                await Console.Error.WriteLineAsync("Flywheel.LoadTest: " + ex.Message);
+                return 1;
+            }
+        });
+        return await root.Parse(args).InvokeAsync();
+    }
+
+    private static List<T> List<T>(string text, string option, Func<string, T> parse)
+    {
+        var items = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (items.Length == 0)
+        {
+            throw new UsageException($"{option} is empty");
+        }
+        try
+        {
+            return items.Select(parse).ToList();
+        }
+        catch (FormatException ex)
+        {
+            throw new UsageException($"{option} '{text}': each item must be {ex.Message}");
+        }
+    }
+
+    private static int Positive(string s)
+        => int.TryParse(s.Replace("_", "", StringComparison.Ordinal), NumberStyles.AllowThousands, CultureInfo.InvariantCulture, out var n) && n > 0
+            ? n
+            : throw new FormatException("a positive integer");
+
+    private static int Range(int value, string option, int min, int max)
+        => value >= min && value <= max ? value : throw new UsageException($"{option} must be between {min} and {max}; got {value}");
+
+    private static TimeSpan Seconds(double value, string option, bool allowZero = false)
+        => double.IsFinite(value) && (value > 0 || (allowZero && value == 0)) && value <= 3_600
+            ? TimeSpan.FromSeconds(value)
+            : throw new UsageException($"{option} must be {(allowZero ? "between 0" : "above 0")} and at most 3600 seconds; got {value}");
+
+    /// <summary>The given path, or the Release (then Debug) build output of src/Flywheel.Cli in the repository this program was built from.</summary>
+    private static string ResolveCli(string? given)
+    {
+        if (given is not null)
+        {
+            return File.Exists(given) ? Path.GetFullPath(given) : throw new UsageException($"--cli '{given}' does not exist");
+        }
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Flywheel.slnx")))
+            {
+                foreach (var configuration in new[] { "Release", "Debug" })
+                {
+                    var dll = Path.Combine(dir.FullName, "src", "Flywheel.Cli", "bin", configuration, "net10.0", "flywheel.dll");
+                    if (File.Exists(dll))
+                    {
+                        return dll;
+                    }
+                }
+                throw new UsageException($"no built CLI under {Path.Combine(dir.FullName, "src", "Flywheel.Cli", "bin")}: run `dotnet build -c Release src/Flywheel.Cli` or pass --cli PATH");
+            }
+        }
+        throw new UsageException("cannot find the repository (Flywheel.slnx) above this program: pass --cli PATH to flywheel.dll");
+    }
+}
+
+internal sealed class UsageException(string message) : Exception(message);
