@@ -36,6 +36,21 @@ public sealed class FeatureVector
         Count++;
     }
 
+    /// <summary>Appends <paramref name="count"/> features to the current action and returns them to be filled in.</summary>
+    internal Span<int> Append(int count, out Span<float> values)
+    {
+        if (Count + count > _indices.Length)
+        {
+            var size = Math.Max(_indices.Length * 2, Count + count);
+            Array.Resize(ref _indices, size);
+            Array.Resize(ref _values, size);
+        }
+        var start = Count;
+        Count += count;
+        values = _values.AsSpan(start, count);
+        return _indices.AsSpan(start, count);
+    }
+
     /// <summary>Closes the current action.</summary>
     public void EndAction()
     {
@@ -224,13 +239,18 @@ public sealed class Featurizer
                 }
                 continue;
             }
+            var leftCount = left.Count;
+            var leftHashes = left.Hashes.AsSpan(0, leftCount);
+            var leftValues = left.Values.AsSpan(0, leftCount);
             for (var r = 0; r < right.Count; r++)
             {
                 var rh = right.Hashes[r];
                 var rv = right.Values[r];
-                for (var l = 0; l < left.Count; l++)
+                var indices = output.Append(leftCount, out var values);
+                for (var l = 0; l < leftHashes.Length; l++)
                 {
-                    output.Add(FeatureHashing.Index(FeatureHashing.Cross(left.Hashes[l], rh), mask), left.Values[l] * rv);
+                    indices[l] = FeatureHashing.Index(FeatureHashing.Cross(leftHashes[l], rh), mask);
+                    values[l] = leftValues[l] * rv;
                 }
             }
         }
