@@ -14,9 +14,39 @@ public sealed partial class FlywheelEngine
     {
         var reader = _learn.Reader;
         var touched = new HashSet<LoopRuntime>();
+        var unpublished = new HashSet<LoopRuntime>();
         var flushes = new List<TaskCompletionSource>();
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        var lastPublish = _time.GetTimestamp();
+        Task<bool>? waiting = null;
+        while (true)
         {
+            // Wait for work; while a model is learned but not yet published, wait no longer than the publish interval.
+            waiting ??= reader.WaitToReadAsync().AsTask();
+            if (!waiting.IsCompleted)
+            {
+                if (unpublished.Count == 0)
+                {
+                    await Task.WhenAny(waiting).ConfigureAwait(false);
+                }
+                else
+                {
+                    var remaining = _options.PublishInterval - _time.GetElapsedTime(lastPublish);
+                    if (remaining > TimeSpan.Zero)
+                    {
+                        using var cancel = new CancellationTokenSource();
+                        await Task.WhenAny(waiting, Task.Delay(remaining, _time, cancel.Token)).ConfigureAwait(false);
+                        await cancel.CancelAsync().ConfigureAwait(false);
+                    }
+                }
+            }
+            if (waiting.IsCompleted)
+            {
+                if (!await waiting.ConfigureAwait(false))
+                {
+                    break;
+                }
+                waiting = null;
+            }
             while (reader.TryRead(out var item))
             {
                 switch (item)
@@ -34,6 +64,7 @@ public sealed partial class FlywheelEngine
                         r.LearnFeaturizer = new Featurizer(reset.Config.Learner);
                         r.ModelVersion++;
                         r.SwapModel(r.Learner.ToServingModel(r.ModelVersion), reset.Config.Learner);
+                        unpublished.Remove(r);
                         await SaveSnapshotAsync(r).ConfigureAwait(false);
                         reset.Done.TrySetResult();
                         break;
@@ -42,10 +73,20 @@ public sealed partial class FlywheelEngine
                         break;
                 }
             }
+            unpublished.UnionWith(touched);
+            // Copying a weight table costs ~0.1 ms per MiB, so publish at most every PublishInterval, or at once for a flush.
+            if (unpublished.Count > 0 && (flushes.Count > 0 || _time.GetElapsedTime(lastPublish) >= _options.PublishInterval))
+            {
+                foreach (var loop in unpublished)
+                {
+                    loop.SwapModel(loop.Learner.ToServingModel(loop.ModelVersion), loop.Learner.Config);
+                }
+                unpublished.Clear();
+                lastPublish = _time.GetTimestamp();
+            }
             var now = _time.GetUtcNow();
             foreach (var loop in touched)
             {
-                loop.SwapModel(loop.Learner.ToServingModel(loop.ModelVersion), loop.Learner.Config);
                 if (loop.ExamplesSinceSnapshot >= _options.SnapshotEveryExamples
                     || (loop.Dirty && now - loop.LastSnapshotAt >= _options.SnapshotInterval))
                 {
@@ -58,6 +99,10 @@ public sealed partial class FlywheelEngine
                 done.TrySetResult();
             }
             flushes.Clear();
+        }
+        foreach (var loop in unpublished)
+        {
+            loop.SwapModel(loop.Learner.ToServingModel(loop.ModelVersion), loop.Learner.Config);
         }
 
         List<LoopRuntime> loops;

@@ -29,6 +29,12 @@ public sealed class FlywheelOptions
     /// <summary>Longest time between persisted snapshots while learning. <value>Default 60 s.</value></summary>
     public TimeSpan SnapshotInterval { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Longest time between learning from a reward and serving a model that includes it; learning runs continuously,
+    /// but copying the model for deciders is batched to this interval. <value>Default 50 ms.</value>
+    /// </summary>
+    public TimeSpan PublishInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+
     /// <summary>How often due reward windows are closed when no traffic arrives. <value>Default 1 s.</value></summary>
     public TimeSpan JoinInterval { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -45,6 +51,10 @@ public sealed class FlywheelOptions
         if (SnapshotInterval <= TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(SnapshotInterval), SnapshotInterval, "must be positive");
+        }
+        if (PublishInterval < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(PublishInterval), PublishInterval, "must not be negative");
         }
         if (JoinInterval <= TimeSpan.Zero)
         {

@@ -36,6 +36,12 @@ public sealed class SqliteFlywheelStore : IFlywheelStore
     private readonly SemaphoreSlim _writeLock = new(1, 1);
 
     private SqliteConnection? _writer;
+    private readonly CancellationTokenSource _stopCheckpoints = new();
+    private Task? _checkpoints;
+    private int _commitsSinceCheckpoint;
+
+    /// <summary>How often the WAL is checkpointed in the background (commits never checkpoint themselves). <value>500 ms.</value></summary>
+    internal static readonly TimeSpan CheckpointInterval = TimeSpan.FromMilliseconds(500);
     private WriteStatements? _statements;
     private volatile bool _initialized;
     private volatile bool _disposed;
@@ -131,10 +137,14 @@ public sealed class SqliteFlywheelStore : IFlywheelStore
                 Execute(connection, Durability == SqliteDurability.Power ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;");
                 // The writer touches index pages all over the file (ids are random): keep more of them in memory.
                 Execute(connection, $"PRAGMA cache_size = -{WriterCacheKiB.ToString(CultureInfo.InvariantCulture)};");
+                // A commit that crosses the WAL threshold would checkpoint inline (three fsyncs behind the writer);
+                // a background connection does it instead.
+                Execute(connection, "PRAGMA wal_autocheckpoint = 0;");
                 Migrate(connection);
                 _statements = new WriteStatements(connection);
                 _writer = connection;
                 _initialized = true;
+                _checkpoints = Task.Run(CheckpointLoopAsync, CancellationToken.None);
             }
             catch
             {
@@ -248,6 +258,7 @@ public sealed class SqliteFlywheelStore : IFlywheelStore
                 statements.InsertReward(reward);
             }
             transaction.Commit();
+            Interlocked.Increment(ref _commitsSinceCheckpoint);
         }
         finally
         {
@@ -559,6 +570,44 @@ public sealed class SqliteFlywheelStore : IFlywheelStore
         return new LoopCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
     }
 
+    private async Task CheckpointLoopAsync()
+    {
+        var token = _stopCheckpoints.Token;
+        using var connection = new SqliteConnection(_writeConnectionString);
+        try
+        {
+            connection.Open();
+            Execute(connection, $"PRAGMA busy_timeout = {_busyTimeoutMs.ToString(CultureInfo.InvariantCulture)};");
+        }
+        catch (SqliteException)
+        {
+            return; // Without it the WAL is still checkpointed when the writer closes.
+        }
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(CheckpointInterval, _time, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            if (Interlocked.Exchange(ref _commitsSinceCheckpoint, 0) == 0)
+            {
+                continue;
+            }
+            try
+            {
+                // PASSIVE never blocks the writer or readers; what it cannot copy now, the next round will.
+                Execute(connection, "PRAGMA wal_checkpoint(PASSIVE);");
+            }
+            catch (SqliteException)
+            {
+            }
+        }
+    }
+
     /// <summary>
     /// Finishes any commit in progress, then closes the writer and clears this file's read-connection pool, so the
     /// file can be opened again by another store in the same process.
@@ -568,6 +617,11 @@ public sealed class SqliteFlywheelStore : IFlywheelStore
         if (_disposed)
         {
             return;
+        }
+        await _stopCheckpoints.CancelAsync().ConfigureAwait(false);
+        if (_checkpoints is not null)
+        {
+            await _checkpoints.ConfigureAwait(false);
         }
         await _writeLock.WaitAsync().ConfigureAwait(false);
         try
