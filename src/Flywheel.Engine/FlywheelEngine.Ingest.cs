@@ -43,7 +43,7 @@ public sealed partial class FlywheelEngine
             Ranking = ranking,
             ModelVersion = serving.Model.Version,
         };
-        var write = new DecideWrite(runtime, record, request.DecisionId is not null);
+        var write = new DecideWrite(runtime, record, request.DecisionId is not null, DecisionPayload.Serialize(request.Context, request.Actions));
         await EnqueueAsync(write, cancellationToken).ConfigureAwait(false);
         return await write.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -216,7 +216,7 @@ public sealed partial class FlywheelEngine
         var store = _store!;
         batch.Clear();
         var now = _time.GetUtcNow();
-        var closed = new List<(LoopRuntime Loop, DecisionRecord Decision, RewardRecord Reward)>();
+        var closed = new List<(LoopRuntime Loop, PendingDecision Decision, RewardRecord Reward)>();
         List<LoopRuntime> loops;
         lock (_loopsLock)
         {
@@ -288,7 +288,7 @@ public sealed partial class FlywheelEngine
                     {
                         batch.Decisions.Add(d.Record);
                         newDecisions.Add((d.Loop, id));
-                        var pending = new PendingDecision(d.Record, d.Record.At + TimeSpan.FromSeconds(d.Loop.Config.Reward.WindowSeconds));
+                        var pending = new PendingDecision(d.Record, d.Record.At + TimeSpan.FromSeconds(d.Loop.Config.Reward.WindowSeconds), d.Payload);
                         d.Loop.Pending[id] = pending;
                         d.Loop.DueQueue.Enqueue(pending, pending.CloseAt);
                         var answer = d.Record.ToDecision();
@@ -402,7 +402,7 @@ public sealed partial class FlywheelEngine
     private static bool Contains(Dictionary<LoopRuntime, IReadOnlySet<string>> map, LoopRuntime loop, string id)
         => map.TryGetValue(loop, out var set) && set.Contains(id);
 
-    private static void CloseDueWindows(LoopRuntime loop, DateTimeOffset now, StoreBatch batch, List<(LoopRuntime, DecisionRecord, RewardRecord)> closed)
+    private static void CloseDueWindows(LoopRuntime loop, DateTimeOffset now, StoreBatch batch, List<(LoopRuntime, PendingDecision, RewardRecord)> closed)
     {
         while (loop.DueQueue.TryPeek(out var pending, out var closeAt) && closeAt <= now)
         {
@@ -414,7 +414,7 @@ public sealed partial class FlywheelEngine
         }
     }
 
-    private static void Close(LoopRuntime loop, PendingDecision pending, DateTimeOffset at, WindowClose reason, StoreBatch batch, List<(LoopRuntime, DecisionRecord, RewardRecord)> closed)
+    private static void Close(LoopRuntime loop, PendingDecision pending, DateTimeOffset at, WindowClose reason, StoreBatch batch, List<(LoopRuntime, PendingDecision, RewardRecord)> closed)
     {
         loop.Pending.Remove(pending.Record.DecisionId);
         var reward = new RewardRecord
@@ -428,7 +428,7 @@ public sealed partial class FlywheelEngine
             ClosedBy = reason,
         };
         batch.Rewards.Add(reward);
-        closed.Add((loop, pending.Record, reward));
+        closed.Add((loop, pending, reward));
     }
 
     /// <summary>After a failed commit the in-memory windows may be ahead of the store: rebuild them from it.</summary>

@@ -52,9 +52,10 @@ public sealed partial class FlywheelEngine
                 switch (item)
                 {
                     case LearnBatch batch:
-                        foreach (var (loop, decision, reward) in batch.Examples)
+                        foreach (var (loop, pending, reward) in batch.Examples)
                         {
-                            Learn(loop, decision, reward);
+                            // Only an online loop needs the features back; the others just record the position.
+                            Learn(loop, loop.Config.Mode == LoopMode.Online ? pending.Restore() : pending.Record, reward);
                             touched.Add(loop);
                         }
                         break;

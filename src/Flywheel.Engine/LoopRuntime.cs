@@ -28,13 +28,29 @@ internal sealed class FeaturizerPool(LearnerConfig config)
 }
 
 /// <summary>A decision whose reward window is still open; owned by the ingest writer.</summary>
-internal sealed class PendingDecision(DecisionRecord record, DateTimeOffset closeAt)
+internal sealed class PendingDecision
 {
-    public DecisionRecord Record { get; } = record;
+    private readonly byte[] _payload;
 
-    public DateTimeOffset CloseAt { get; } = closeAt;
+    /// <param name="record">The decision.</param>
+    /// <param name="closeAt">When its window closes.</param>
+    /// <param name="payload">Its features as <see cref="DecisionPayload"/> bytes (computed off the writer thread when possible).</param>
+    public PendingDecision(DecisionRecord record, DateTimeOffset closeAt, byte[]? payload = null)
+    {
+        _payload = payload ?? DecisionPayload.Serialize(record.Context, record.Actions);
+        Record = DecisionPayload.Slim(record);
+        CloseAt = closeAt;
+    }
+
+    /// <summary>The decision without its features: enough to answer a retry and to compute the reward.</summary>
+    public DecisionRecord Record { get; }
+
+    public DateTimeOffset CloseAt { get; }
 
     public List<(string Type, double Value)> Signals { get; } = [];
+
+    /// <summary>The full decision, features included (the learner calls this when the window has closed).</summary>
+    public DecisionRecord Restore() => DecisionPayload.Restore(Record, _payload);
 }
 
 /// <summary>One loop's live state. Fields are grouped by the one thread that owns them.</summary>

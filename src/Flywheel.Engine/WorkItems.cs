@@ -5,8 +5,11 @@ namespace Flywheel.Engine;
 /// <summary>A call waiting for the ingest writer's next group commit.</summary>
 internal abstract class WriteRequest;
 
-internal sealed class DecideWrite(LoopRuntime loop, DecisionRecord record, bool clientChoseId) : WriteRequest
+internal sealed class DecideWrite(LoopRuntime loop, DecisionRecord record, bool clientChoseId, byte[] payload) : WriteRequest
 {
+    /// <summary>The features as <see cref="DecisionPayload"/> bytes, serialized by the caller, not the writer.</summary>
+    public byte[] Payload { get; } = payload;
+
     public LoopRuntime Loop { get; } = loop;
 
     public DecisionRecord Record { get; } = record;
@@ -41,9 +44,9 @@ internal sealed class FlushWrite : WriteRequest
 /// <summary>Work for the learner worker, in the order the writer committed it.</summary>
 internal abstract class LearnItem;
 
-internal sealed class LearnBatch(List<(LoopRuntime Loop, DecisionRecord Decision, RewardRecord Reward)> examples) : LearnItem
+internal sealed class LearnBatch(List<(LoopRuntime Loop, PendingDecision Decision, RewardRecord Reward)> examples) : LearnItem
 {
-    public List<(LoopRuntime Loop, DecisionRecord Decision, RewardRecord Reward)> Examples { get; } = examples;
+    public List<(LoopRuntime Loop, PendingDecision Decision, RewardRecord Reward)> Examples { get; } = examples;
 }
 
 internal sealed class LearnFlush(TaskCompletionSource done) : LearnItem

@@ -1,0 +1,55 @@
+using System.Text.Json;
+using Flywheel.Core;
+
+namespace Flywheel.Engine;
+
+/// <summary>
+/// A decision's context and actions as one UTF-8 JSON array, held while its reward window is open. One byte array
+/// instead of an object graph of features keeps hundreds of thousands of open windows cheap for the garbage collector;
+/// the learner parses it back when the window closes.
+/// </summary>
+internal static class DecisionPayload
+{
+    private static readonly FlywheelLimits Unlimited = new()
+    {
+        MaxActionsPerDecision = int.MaxValue,
+        MaxNamespaces = int.MaxValue,
+        MaxFeaturesPerNamespace = int.MaxValue,
+        MaxStringLength = int.MaxValue,
+        MaxSignalsPerBatch = int.MaxValue,
+    };
+
+    /// <summary>Shared by the slim records of open windows; never mutated.</summary>
+    public static readonly Features NoFeatures = new();
+
+    public static byte[] Serialize(Features context, IReadOnlyList<ActionCandidate> actions) => FlywheelJson.ToUtf8(w =>
+    {
+        w.WriteStartArray();
+        context.WriteTo(w);
+        foreach (var action in actions)
+        {
+            action.Features.WriteTo(w);
+        }
+        w.WriteEndArray();
+    });
+
+    /// <summary>The record with its features restored from <paramref name="payload"/>.</summary>
+    public static DecisionRecord Restore(DecisionRecord slim, byte[] payload)
+    {
+        using var doc = JsonDocument.Parse(payload);
+        var items = doc.RootElement.EnumerateArray().ToArray();
+        var actions = new ActionCandidate[slim.Actions.Count];
+        for (var i = 0; i < actions.Length; i++)
+        {
+            actions[i] = new ActionCandidate(slim.Actions[i].Id, Features.FromJson(items[i + 1], "", Unlimited));
+        }
+        return slim with { Context = Features.FromJson(items[0], "", Unlimited), Actions = actions };
+    }
+
+    /// <summary>The record without its features, sharing one empty feature set.</summary>
+    public static DecisionRecord Slim(DecisionRecord record) => record with
+    {
+        Context = NoFeatures,
+        Actions = record.Actions.Select(a => new ActionCandidate(a.Id, NoFeatures)).ToArray(),
+    };
+}
