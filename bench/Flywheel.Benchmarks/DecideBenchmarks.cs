@@ -33,7 +33,7 @@ public class DecideBenchmarks
     private FlywheelEngine _engine = null!;
     private DecideRequest _request = null!;
 
-    [GlobalSetup(Targets = [nameof(HotPath_PreHashed), nameof(HotPath_FromFeatures), nameof(EngineScore_Replica), nameof(HotPath_PreHashed_NamedTerm), nameof(Validate_Request)])]
+    [GlobalSetup(Targets = [nameof(HotPath_PreHashed), nameof(HotPath_FromFeatures), nameof(HotPath_PreHashed_NamedTerm), nameof(Validate_Request)])]
     public void SetupInMemory()
     {
         _context = Workload.Context();
@@ -63,24 +63,6 @@ public class DecideBenchmarks
             _costs[i] = _model.Predict(vector.Indices(i), vector.Values(i));
         }
         return Choose();
-    }
-
-    /// <summary>
-    /// A copy of <c>FlywheelEngine.Score</c> (src/Flywheel.Engine/FlywheelEngine.Ingest.cs): a new
-    /// <see cref="FeatureVector"/> and a new costs array per decision, on top of the hashing of <see cref="HotPath_FromFeatures"/>.
-    /// </summary>
-    [Benchmark]
-    public float[] EngineScore_Replica()
-    {
-        var costs = new float[_actions.Count];
-        var vector = new FeatureVector();
-        _featurizer.SetContext(HashedFeatureSet.FromContext(_context));
-        for (var i = 0; i < _actions.Count; i++)
-        {
-            _featurizer.AddAction(HashedFeatureSet.FromAction(_actions[i]), vector);
-            costs[i] = _model.Predict(vector.Indices(i), vector.Values(i));
-        }
-        return costs;
     }
 
     /// <summary>The hot path with a named term (<c>user*item</c>) added: shows what <see cref="Featurizer.SetContext"/> costs then.</summary>

@@ -21,7 +21,6 @@ public class LearnBenchmarks
     private readonly FeatureVector _chosen = new();
     private HashedFeatureSet[] _contextSets = null!;
     private HashedFeatureSet[] _actionSets = null!;
-    private DecisionRecord[] _decisions = null!;
     private float[] _outcomes = null!;
     private Featurizer _featurizer = null!;
     private BanditLearner _learner = null!;
@@ -55,19 +54,6 @@ public class LearnBenchmarks
             _featurizer.AddAction(_actionSets[c % Workload.Actions], _chosen);
         }
 
-        // Stored decisions as the engine's learner receives them.
-        _decisions = contexts.Select((context, c) => new DecisionRecord
-        {
-            Loop = Workload.Loop,
-            DecisionId = "d" + c.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            At = DateTimeOffset.UnixEpoch,
-            Context = context,
-            Actions = actions,
-            ChosenActionId = actions[c % Workload.Actions].Id,
-            Explored = false,
-            Ranking = actions.Select((a, i) => new RankedAction(a.Id, i == c % Workload.Actions ? 0.955 : 0.005)).ToList(),
-            ModelVersion = 1,
-        }).ToArray();
     }
 
     /// <summary>Featurize 10 actions, predict them on the live learner, ε-greedy draw, learn the chosen one.</summary>
@@ -99,33 +85,6 @@ public class LearnBenchmarks
         var c = (int)(n % Contexts);
         var cost = Outcome(c, c % Workload.Actions, n);
         _learner.Learn(_chosen.Indices(c), _chosen.Values(c), cost, 0.955, Workload.Actions);
-        return cost;
-    }
-
-    /// <summary>
-    /// What <c>FlywheelEngine.Learn</c> does per closed reward: hash the stored decision's context and chosen action,
-    /// featurize into a new <see cref="FeatureVector"/>, look up the chosen probability, learn.
-    /// </summary>
-    [Benchmark]
-    public float EngineLearnStep_FromDecision()
-    {
-        var n = _n++;
-        var c = (int)(n % Contexts);
-        var decision = _decisions[c];
-        var chosen = -1;
-        for (var i = 0; i < decision.Actions.Count; i++)
-        {
-            if (decision.Actions[i].Id == decision.ChosenActionId)
-            {
-                chosen = i;
-                break;
-            }
-        }
-        var vector = new FeatureVector();
-        _featurizer.SetContext(HashedFeatureSet.FromContext(decision.Context));
-        _featurizer.AddAction(HashedFeatureSet.FromAction(decision.Actions[chosen]), vector);
-        var cost = Outcome(c, chosen, n);
-        _learner.Learn(vector.Indices(0), vector.Values(0), cost, decision.ChosenProbability, decision.Actions.Count);
         return cost;
     }
 

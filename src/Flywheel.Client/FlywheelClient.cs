@@ -155,7 +155,7 @@ public sealed partial class FlywheelClient
         ArgumentException.ThrowIfNullOrEmpty(decisionId);
         var response = await SendAsync(HttpMethod.Get, $"{LoopPath(loop)}/decisions/{Uri.EscapeDataString(decisionId)}", body: null, allowNotFound: true, cancellationToken)
             .ConfigureAwait(false);
-        return response.Status == 404 ? null : Read(response, DecisionAuditReader.Read);
+        return response.Status == 404 ? null : Read(response, FlywheelJson.ReadDecisionAudit);
     }
 
     /// <summary>

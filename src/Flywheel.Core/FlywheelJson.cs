@@ -294,6 +294,71 @@ public static class FlywheelJson
         w.WriteEndObject();
     }
 
+    /// <summary>
+    /// Reads the audit view that <see cref="WriteDecisionAudit"/> writes (the client's side). Lenient with the server's
+    /// own output: unknown fields are ignored and feature limits are not enforced again.
+    /// </summary>
+    public static DecisionAudit ReadDecisionAudit(JsonElement e) => Guard(() =>
+    {
+        var loop = RequiredString(e, "loop");
+        var decisionId = RequiredString(e, "decisionId");
+        var decision = new DecisionRecord
+        {
+            Loop = loop,
+            DecisionId = decisionId,
+            At = ReadTimeOf(e, "at"),
+            UserId = OptionalString(e, "userId"),
+            Context = e.TryGetProperty("context", out var context) ? Features.FromJson(context, "context", FlywheelLimits.Unlimited) : new Features(),
+            Actions = e.GetProperty("actions").EnumerateArray()
+                .Select((a, i) => new ActionCandidate(RequiredString(a, "id"), a.TryGetProperty("features", out var f) ? Features.FromJson(f, $"actions[{i}].features", FlywheelLimits.Unlimited) : null))
+                .ToList(),
+            BaselineActionId = OptionalString(e, "baselineActionId"),
+            ModelVersion = e.GetProperty("modelVersion").GetInt32(),
+            ChosenActionId = RequiredString(e, "chosenActionId"),
+            Explored = e.GetProperty("explored").GetBoolean(),
+            Ranking = e.GetProperty("ranking").EnumerateArray()
+                .Select(r => new RankedAction(RequiredString(r, "actionId"), r.GetProperty("probability").GetDouble()))
+                .ToList(),
+        };
+        var signals = e.TryGetProperty("signals", out var array) && array.ValueKind == JsonValueKind.Array
+            ? array.EnumerateArray().Select(s => new SignalRecord
+            {
+                Loop = loop,
+                DecisionId = decisionId,
+                SignalId = RequiredString(s, "signalId"),
+                Type = RequiredString(s, "type"),
+                Value = s.GetProperty("value").GetDouble(),
+                At = ReadTimeOf(s, "at"),
+                ReceivedAt = ReadTimeOf(s, "receivedAt"),
+                Late = s.TryGetProperty("late", out var late) && late.ValueKind == JsonValueKind.True,
+            }).ToList()
+            : [];
+        RewardRecord? reward = null;
+        if (e.TryGetProperty("reward", out var r) && r.ValueKind == JsonValueKind.Object)
+        {
+            reward = new RewardRecord
+            {
+                Loop = loop,
+                DecisionId = decisionId,
+                Reward = r.GetProperty("value").GetDouble(),
+                SignalCount = r.GetProperty("signalCount").GetInt32(),
+                ClosedAt = ReadTimeOf(r, "closedAt"),
+                ClosedBy = OptionalString(r, "closedBy") == "signal" ? WindowClose.Signal : WindowClose.Timeout,
+                Sequence = r.GetProperty("sequence").GetInt64(),
+            };
+        }
+        return new DecisionAudit { Decision = decision, Signals = signals, Reward = reward };
+    });
+
+    private static string RequiredString(JsonElement e, string name)
+        => e.GetProperty(name).GetString() ?? throw new FormatException($"'{name}' is null");
+
+    private static string? OptionalString(JsonElement e, string name)
+        => e.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
+
+    private static DateTimeOffset ReadTimeOf(JsonElement e, string name)
+        => DateTimeOffset.Parse(RequiredString(e, name), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
+
     /// <summary>Serializes with <paramref name="write"/> into UTF-8 bytes.</summary>
     public static byte[] ToUtf8(Action<Utf8JsonWriter> write, bool indented = false)
     {

@@ -21,6 +21,16 @@ public sealed class FlywheelLimits
     /// <summary>The defaults.</summary>
     public static FlywheelLimits Default { get; } = new();
 
+    /// <summary>No limits: for reading back what this engine already validated and stored.</summary>
+    public static FlywheelLimits Unlimited { get; } = new()
+    {
+        MaxActionsPerDecision = int.MaxValue,
+        MaxNamespaces = int.MaxValue,
+        MaxFeaturesPerNamespace = int.MaxValue,
+        MaxStringLength = int.MaxValue,
+        MaxSignalsPerBatch = int.MaxValue,
+    };
+
     /// <summary>True when <paramref name="value"/> is a non-empty string within <see cref="MaxStringLength"/>.</summary>
     public bool IsValidString(string? value) => value is { Length: > 0 } && value.Length <= MaxStringLength;
 

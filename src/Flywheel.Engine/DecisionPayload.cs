@@ -10,15 +10,6 @@ namespace Flywheel.Engine;
 /// </summary>
 internal static class DecisionPayload
 {
-    private static readonly FlywheelLimits Unlimited = new()
-    {
-        MaxActionsPerDecision = int.MaxValue,
-        MaxNamespaces = int.MaxValue,
-        MaxFeaturesPerNamespace = int.MaxValue,
-        MaxStringLength = int.MaxValue,
-        MaxSignalsPerBatch = int.MaxValue,
-    };
-
     /// <summary>Shared by the slim records of open windows; never mutated.</summary>
     public static readonly Features NoFeatures = new();
 
@@ -41,9 +32,9 @@ internal static class DecisionPayload
         var actions = new ActionCandidate[slim.Actions.Count];
         for (var i = 0; i < actions.Length; i++)
         {
-            actions[i] = new ActionCandidate(slim.Actions[i].Id, Features.FromJson(items[i + 1], "", Unlimited));
+            actions[i] = new ActionCandidate(slim.Actions[i].Id, Features.FromJson(items[i + 1], "", FlywheelLimits.Unlimited));
         }
-        return slim with { Context = Features.FromJson(items[0], "", Unlimited), Actions = actions };
+        return slim with { Context = Features.FromJson(items[0], "", FlywheelLimits.Unlimited), Actions = actions };
     }
 
     /// <summary>The record without its features, sharing one empty feature set.</summary>
