@@ -1,0 +1,199 @@
+using Flywheel.Core;
+
+namespace Flywheel.Evaluation;
+
+/// <summary>Settings of an <see cref="OffPolicyEvaluator"/>.</summary>
+public sealed record OffPolicyEvaluatorOptions
+{
+    /// <summary>The policy for rows without <c>targetProbabilities</c>. <value>Default <see cref="UniformPolicy"/>.</value></summary>
+    public ITargetPolicy FallbackPolicy { get; init; } = UniformPolicy.Instance;
+
+    /// <summary>
+    /// The learner of the reward model fitted for rows without <c>rewardEstimates</c>; its reduction is always
+    /// <c>dm</c>. <value>Default <c>new LearnerConfig()</c>: 18 bits, <c>context*action</c>.</value>
+    /// </summary>
+    public LearnerConfig RewardModel { get; init; } = new();
+}
+
+/// <summary>The outcome of an off-policy evaluation: the estimates and where π and q̂ came from.</summary>
+public sealed record OffPolicyReport
+{
+    /// <summary>The source label when every row carried the values.</summary>
+    public const string FromFile = "file";
+
+    /// <summary>The reward-estimate label when every row's estimates came from the fitted model.</summary>
+    public const string Fitted = "fitted";
+
+    /// <summary>The label when some rows carried the values and others did not.</summary>
+    public const string Mixed = "mixed";
+
+    /// <summary>The estimates.</summary>
+    public required OffPolicyEstimates Estimates { get; init; }
+
+    /// <summary><c>file</c>, the fallback policy's name (<c>uniform</c>) or <c>mixed</c>.</summary>
+    public required string TargetPolicy { get; init; }
+
+    /// <summary><c>file</c>, <c>fitted</c> or <c>mixed</c>. DM and DR from fitted estimates are Flywheel's own, not reproducible elsewhere.</summary>
+    public required string RewardEstimates { get; init; }
+
+    /// <summary>Rows that carried <c>targetProbabilities</c>.</summary>
+    public required long RowsWithTargetProbabilities { get; init; }
+
+    /// <summary>Rows that carried <c>rewardEstimates</c>.</summary>
+    public required long RowsWithRewardEstimates { get; init; }
+}
+
+/// <summary>
+/// Off-policy evaluation of logged decisions (ALGORITHMS §0) in one streaming pass. For each row:
+/// π(·|x) from its <c>targetProbabilities</c> or else <see cref="OffPolicyEvaluatorOptions.FallbackPolicy"/>;
+/// q̂(x, ·) from its <c>rewardEstimates</c> or else a reward model fitted progressively from the first row that
+/// lacks them (<see cref="FittedRewardModel"/>; it keeps learning from every later row); then w = π(a|x)/p,
+/// q̂(x, π) = Σ_a π(a|x)·q̂(x, a) and the row goes into an <see cref="OffPolicyAccumulator"/>. Not thread-safe.
+/// </summary>
+public sealed class OffPolicyEvaluator
+{
+    private readonly OffPolicyEvaluatorOptions _options;
+    private OffPolicyAccumulator _accumulator;
+    private FittedRewardModel? _model;
+    private double[] _policy = new double[16];
+    private double[] _estimates = new double[16];
+
+    /// <summary>Creates an evaluator.</summary>
+    public OffPolicyEvaluator(OffPolicyEvaluatorOptions? options = null)
+    {
+        _options = options ?? new OffPolicyEvaluatorOptions();
+        ArgumentNullException.ThrowIfNull(_options.FallbackPolicy);
+        ArgumentNullException.ThrowIfNull(_options.RewardModel);
+    }
+
+    /// <summary>Rows added.</summary>
+    public long Count => _accumulator.Count;
+
+    /// <summary>Rows that carried <c>targetProbabilities</c>.</summary>
+    public long RowsWithTargetProbabilities { get; private set; }
+
+    /// <summary>Rows that carried <c>rewardEstimates</c>.</summary>
+    public long RowsWithRewardEstimates { get; private set; }
+
+    /// <summary>Checks (<see cref="LoggedDecision.Validate"/>) and adds one logged decision.</summary>
+    public void Add(LoggedDecision decision)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        decision.Validate();
+        var actions = decision.Actions;
+        var k = actions.Count;
+        if (_policy.Length < k)
+        {
+            _policy = new double[Math.Max(k, _policy.Length * 2)];
+            _estimates = new double[_policy.Length];
+        }
+        var policy = _policy.AsSpan(0, k);
+        var estimates = _estimates.AsSpan(0, k);
+        var chosen = decision.ChosenIndex;
+
+        if (decision.TargetProbabilities is { } target)
+        {
+            for (var a = 0; a < k; a++)
+            {
+                policy[a] = target.TryGetValue(actions[a].Id, out var p) ? p : 0;
+            }
+            RowsWithTargetProbabilities++;
+        }
+        else
+        {
+            _options.FallbackPolicy.GetProbabilities(decision, policy);
+            CheckFallback(policy);
+        }
+
+        if (decision.RewardEstimates is { } given)
+        {
+            for (var a = 0; a < k; a++)
+            {
+                estimates[a] = given[actions[a].Id];
+            }
+            _model?.PredictThenLearn(decision, chosen, default);
+            RowsWithRewardEstimates++;
+        }
+        else
+        {
+            _model ??= new FittedRewardModel(_options.RewardModel);
+            _model.PredictThenLearn(decision, chosen, estimates);
+        }
+
+        var policyEstimate = 0.0;
+        for (var a = 0; a < k; a++)
+        {
+            policyEstimate += policy[a] * estimates[a];
+        }
+        _accumulator.Add(policy[chosen] / decision.Probability, decision.Reward, policyEstimate, estimates[chosen]);
+    }
+
+    private void CheckFallback(ReadOnlySpan<double> policy)
+    {
+        var sum = 0.0;
+        foreach (var p in policy)
+        {
+            if (!(p >= 0) || !double.IsFinite(p))
+            {
+                throw new InvalidOperationException($"The policy '{_options.FallbackPolicy.Name}' gave a probability of {p}.");
+            }
+            sum += p;
+        }
+        if (!(Math.Abs(sum - 1) <= LoggedDecision.ProbabilitySumTolerance))
+        {
+            throw new InvalidOperationException($"The policy '{_options.FallbackPolicy.Name}' gave probabilities summing to {sum}, not 1.");
+        }
+    }
+
+    /// <summary>The report so far. Throws <see cref="InvalidOperationException"/> when no row was added.</summary>
+    public OffPolicyReport GetReport()
+    {
+        var n = Count;
+        return new OffPolicyReport
+        {
+            Estimates = _accumulator.GetEstimates(),
+            TargetPolicy = Source(RowsWithTargetProbabilities, n, _options.FallbackPolicy.Name),
+            RewardEstimates = Source(RowsWithRewardEstimates, n, OffPolicyReport.Fitted),
+            RowsWithTargetProbabilities = RowsWithTargetProbabilities,
+            RowsWithRewardEstimates = RowsWithRewardEstimates,
+        };
+    }
+
+    private static string Source(long fromFile, long total, string otherwise)
+        => fromFile == total ? OffPolicyReport.FromFile : fromFile == 0 ? otherwise : OffPolicyReport.Mixed;
+
+    /// <summary>Evaluates a sequence of logged decisions.</summary>
+    public static OffPolicyReport Evaluate(IEnumerable<LoggedDecision> decisions, OffPolicyEvaluatorOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(decisions);
+        var evaluator = new OffPolicyEvaluator(options);
+        foreach (var decision in decisions)
+        {
+            evaluator.Add(decision);
+        }
+        return evaluator.GetReport();
+    }
+
+    /// <summary>
+    /// Evaluates a <c>.jsonl</c> or <c>.jsonl.gz</c> file of logged decisions. Bad rows throw
+    /// <see cref="LoggedDataException"/>; a file without decisions throws one naming line 1 (or the last line).
+    /// </summary>
+    public static OffPolicyReport EvaluateFile(string path, OffPolicyEvaluatorOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        using var reader = LoggedDecisionReader.Open(path);
+        var evaluator = new OffPolicyEvaluator(options);
+        while (reader.Read() is { } decision)
+        {
+            evaluator.Add(decision);
+            if ((evaluator.Count & 1023) == 0)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+            }
+        }
+        if (evaluator.Count == 0)
+        {
+            throw new LoggedDataException(Math.Max(1, reader.LineNumber), "", "the file holds no logged decisions");
+        }
+        return evaluator.GetReport();
+    }
+}
