@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Flywheel.Evaluation;
+using Flywheel.Core;
 
 namespace Flywheel.Benchmarks;
 

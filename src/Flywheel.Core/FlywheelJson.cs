@@ -8,7 +8,7 @@ namespace Flywheel.Core;
 /// The wire format of DESIGN §5, shared by the HTTP server and the .NET client. Readers are strict: unknown fields,
 /// wrong types and non-finite numbers are <see cref="FlywheelValidationException"/>s naming the field.
 /// </summary>
-public static class FlywheelJson
+public static partial class FlywheelJson
 {
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 32 };
 

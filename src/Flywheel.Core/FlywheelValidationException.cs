@@ -36,4 +36,6 @@ public enum ValidationKind
     TooLarge,
     /// <summary>Valid, but not supported by this version.</summary>
     NotSupported,
+    /// <summary>Valid, but at odds with the current state, such as promoting the champion again (HTTP 409).</summary>
+    Conflict,
 }

@@ -32,4 +32,25 @@ public interface IFlywheelEngine : IAsyncDisposable
     /// and learned from, and the serving model reflects it. Simulations on a fake clock call it after advancing time.
     /// </summary>
     ValueTask FlushAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>The loop's registered models, oldest first.</summary>
+    ValueTask<IReadOnlyList<ModelRecord>> ListModelsAsync(string loop, CancellationToken cancellationToken = default);
+
+    /// <summary>Makes a registered model with stored weights the champion, at once; recorded in the ledger.</summary>
+    ValueTask<TurnRecord> PromoteAsync(string loop, int version, string? reason = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Puts the champion's predecessor back; recorded in the ledger.</summary>
+    ValueTask<TurnRecord> RollbackAsync(string loop, string? reason = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Runs a turn now: train candidates, evaluate them off-policy, promote under the loop's policy.</summary>
+    ValueTask<TurnRecord> RunTurnAsync(string loop, CancellationToken cancellationToken = default);
+
+    /// <summary>The turn ledger, oldest first.</summary>
+    ValueTask<IReadOnlyList<TurnRecord>> ListTurnsAsync(string loop, CancellationToken cancellationToken = default);
+
+    /// <summary>Rewarded decisions in a time range, in learning order, in the logged-decision format.</summary>
+    IAsyncEnumerable<LoggedDecision> ExportAsync(string loop, ExportRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Off-policy estimates of named policies over a time range.</summary>
+    ValueTask<EvaluationReport> EvaluateAsync(string loop, EvaluateRequest request, CancellationToken cancellationToken = default);
 }

@@ -75,4 +75,22 @@ public interface IFlywheelStore : IAsyncDisposable
 
     /// <summary>Counts of the loop's log.</summary>
     ValueTask<LoopCounts> CountAsync(string loop, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates or replaces a registered model's record (its weights are kept).</summary>
+    ValueTask SaveModelAsync(ModelRecord model, CancellationToken cancellationToken = default);
+
+    /// <summary>Stores a registered model's weights (a model snapshot), or drops them when <paramref name="data"/> is null.</summary>
+    ValueTask SaveModelDataAsync(string loop, int version, byte[]? data, CancellationToken cancellationToken = default);
+
+    /// <summary>A registered model's weights, or null.</summary>
+    ValueTask<byte[]?> LoadModelDataAsync(string loop, int version, CancellationToken cancellationToken = default);
+
+    /// <summary>The loop's registered models, by version.</summary>
+    ValueTask<IReadOnlyList<ModelRecord>> LoadModelsAsync(string loop, CancellationToken cancellationToken = default);
+
+    /// <summary>Creates or replaces a turn ledger entry.</summary>
+    ValueTask SaveTurnAsync(TurnRecord turn, CancellationToken cancellationToken = default);
+
+    /// <summary>The loop's ledger, by number.</summary>
+    ValueTask<IReadOnlyList<TurnRecord>> LoadTurnsAsync(string loop, CancellationToken cancellationToken = default);
 }

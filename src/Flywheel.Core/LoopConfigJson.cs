@@ -23,6 +23,19 @@ public static class LoopConfigJson
         ("manual", PromotionPolicy.Manual),
     ];
 
+    private static readonly (string, ModelStatus)[] Statuses =
+        [("candidate", ModelStatus.Candidate), ("shadow", ModelStatus.Shadow), ("champion", ModelStatus.Champion), ("retired", ModelStatus.Retired)];
+
+    private static readonly (string, TurnTrigger)[] Triggers =
+        [("schedule", TurnTrigger.Schedule), ("manual", TurnTrigger.Manual), ("guardrail", TurnTrigger.Guardrail)];
+
+    private static readonly (string, TurnVerdict)[] Verdicts =
+    [
+        ("promoted", TurnVerdict.Promoted), ("rejected", TurnVerdict.Rejected), ("insufficient-data", TurnVerdict.InsufficientData),
+        ("awaiting-manual-promotion", TurnVerdict.AwaitingManualPromotion), ("manually-promoted", TurnVerdict.ManuallyPromoted),
+        ("rolled-back", TurnVerdict.RolledBack),
+    ];
+
     /// <summary>The JSON name of an enum value.</summary>
     public static string Name<T>(T value) where T : struct, Enum => value switch
     {
@@ -33,12 +46,28 @@ public static class LoopConfigJson
         ExplorationAlgorithm e => Lookup(Algorithms, e),
         Reduction r => Lookup(Reductions, r),
         PromotionPolicy p => Lookup(Policies, p),
+        ModelStatus s => Lookup(Statuses, s),
+        TurnTrigger t => Lookup(Triggers, t),
+        TurnVerdict v => Lookup(Verdicts, v),
         _ => value.ToString().ToLowerInvariant(),
     };
 
     private static string Lookup<T>((string Name, T Value)[] table, T value) where T : struct, Enum
         => table.FirstOrDefault(t => EqualityComparer<T>.Default.Equals(t.Value, value)).Name
            ?? Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture).ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Parses the JSON name of a registry or ledger enum value; an unknown name names <paramref name="field"/>.</summary>
+    public static T ParseName<T>(string name, string field) where T : struct, Enum
+    {
+        foreach (var value in System.Enum.GetValues<T>())
+        {
+            if (Name(value) == name)
+            {
+                return value;
+            }
+        }
+        throw new FlywheelValidationException(field, $"'{name}' is not a known value");
+    }
 
     /// <summary>Parses and validates a loop config; errors name the field.</summary>
     /// <param name="json">The JSON text.</param>
@@ -136,6 +165,12 @@ public static class LoopConfigJson
         return r;
     }
 
+    /// <summary>Reads an <c>exploration</c> object (strictly; errors name fields under <paramref name="path"/>).</summary>
+    public static ExplorationConfig ReadExploration(JsonElement element, string path) => ReadExploration(new StrictJsonObject(element, path));
+
+    /// <summary>Reads a <c>learner</c> object (strictly; errors name fields under <paramref name="path"/>).</summary>
+    public static LearnerConfig ReadLearner(JsonElement element, string path) => ReadLearner(new StrictJsonObject(element, path));
+
     private static ExplorationConfig ReadExploration(StrictJsonObject? o)
     {
         if (o is null)
@@ -167,7 +202,7 @@ public static class LoopConfigJson
         {
             if (arr.ValueKind != JsonValueKind.Array)
             {
-                throw new FlywheelValidationException("learner.interactions", $"must be an array of strings, not {StrictJsonObject.Describe(arr)}");
+                throw new FlywheelValidationException(o.PathOf("interactions"), $"must be an array of strings, not {StrictJsonObject.Describe(arr)}");
             }
             var list = new List<string>();
             var i = 0;
@@ -175,9 +210,9 @@ public static class LoopConfigJson
             {
                 if (item.ValueKind != JsonValueKind.String)
                 {
-                    throw new FlywheelValidationException($"learner.interactions[{i}]", $"must be a string, not {StrictJsonObject.Describe(item)}");
+                    throw new FlywheelValidationException($"{o.PathOf("interactions")}[{i}]", $"must be a string, not {StrictJsonObject.Describe(item)}");
                 }
-                list.Add(StrictJsonObject.ReadString(item, $"learner.interactions[{i}]"));
+                list.Add(StrictJsonObject.ReadString(item, $"{o.PathOf("interactions")}[{i}]"));
                 i++;
             }
             interactions = list;
@@ -253,26 +288,10 @@ public static class LoopConfigJson
         w.WriteNumber("min", config.Reward.Min);
         w.WriteNumber("max", config.Reward.Max);
         w.WriteEndObject();
-        w.WriteStartObject("exploration");
-        w.WriteString("algorithm", Name(config.Exploration.Algorithm));
-        w.WriteNumber("epsilon", config.Exploration.EffectiveEpsilon);
-        w.WriteNumber("lambda", config.Exploration.Lambda);
-        w.WriteNumber("gamma", config.Exploration.Gamma);
-        w.WriteNumber("bags", config.Exploration.Bags);
-        w.WriteEndObject();
-        w.WriteStartObject("learner");
-        w.WriteNumber("bits", config.Learner.Bits);
-        w.WriteStartArray("interactions");
-        foreach (var term in config.Learner.Interactions)
-        {
-            w.WriteStringValue(term);
-        }
-        w.WriteEndArray();
-        w.WriteNumber("learningRate", config.Learner.LearningRate);
-        w.WriteNumber("powerT", config.Learner.PowerT);
-        w.WriteNumber("l2", config.Learner.L2);
-        w.WriteString("reduction", Name(config.Learner.Reduction));
-        w.WriteEndObject();
+        w.WritePropertyName("exploration");
+        WriteExploration(w, config.Exploration);
+        w.WritePropertyName("learner");
+        WriteLearner(w, config.Learner);
         w.WriteStartObject("turns");
         w.WriteNumber("everySeconds", config.Turns.EverySeconds);
         w.WriteNumber("minDecisions", config.Turns.MinDecisions);
@@ -280,6 +299,40 @@ public static class LoopConfigJson
         w.WriteNumber("confidence", config.Turns.Confidence);
         w.WriteEndObject();
         w.WriteString("mode", Name(config.Mode));
+        w.WriteEndObject();
+    }
+
+    /// <summary>Writes an <c>exploration</c> object, defaults included.</summary>
+    public static void WriteExploration(Utf8JsonWriter w, ExplorationConfig exploration)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(exploration);
+        w.WriteStartObject();
+        w.WriteString("algorithm", Name(exploration.Algorithm));
+        w.WriteNumber("epsilon", exploration.EffectiveEpsilon);
+        w.WriteNumber("lambda", exploration.Lambda);
+        w.WriteNumber("gamma", exploration.Gamma);
+        w.WriteNumber("bags", exploration.Bags);
+        w.WriteEndObject();
+    }
+
+    /// <summary>Writes a <c>learner</c> object, defaults included.</summary>
+    public static void WriteLearner(Utf8JsonWriter w, LearnerConfig learner)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(learner);
+        w.WriteStartObject();
+        w.WriteNumber("bits", learner.Bits);
+        w.WriteStartArray("interactions");
+        foreach (var term in learner.Interactions)
+        {
+            w.WriteStringValue(term);
+        }
+        w.WriteEndArray();
+        w.WriteNumber("learningRate", learner.LearningRate);
+        w.WriteNumber("powerT", learner.PowerT);
+        w.WriteNumber("l2", learner.L2);
+        w.WriteString("reduction", Name(learner.Reduction));
         w.WriteEndObject();
     }
 }

@@ -69,6 +69,10 @@ public sealed partial class FlywheelEngine
                         await SaveSnapshotAsync(r).ConfigureAwait(false);
                         reset.Done.TrySetResult();
                         break;
+                    case LearnSwap swap:
+                        await SwapLearnerAsync(swap).ConfigureAwait(false);
+                        unpublished.Remove(swap.Loop);
+                        break;
                     case LearnFlush flush:
                         flushes.Add(flush.Done);
                         break;
@@ -117,6 +121,42 @@ public sealed partial class FlywheelEngine
         }
     }
 
+    /// <summary>
+    /// Runs on the learner worker: the new learner learns what the old one learned after the new one's position, then
+    /// replaces it, and the new settings and model are published together.
+    /// </summary>
+    private async Task SwapLearnerAsync(LearnSwap swap)
+    {
+        var loop = swap.Loop;
+        try
+        {
+            var old = (ModelSnapshot.Save(loop.Learner), loop.LearnedThrough);
+            var featurizer = new Featurizer(swap.Config.Learner);
+            var vector = new FeatureVector();
+            if (swap.LearnedThrough < loop.LearnedThrough)
+            {
+                await foreach (var (decision, reward) in _store!.ReadRewardsAsync(loop.Id, swap.LearnedThrough).ConfigureAwait(false))
+                {
+                    if (reward.Sequence > loop.LearnedThrough)
+                    {
+                        break;
+                    }
+                    LearnInto(swap.Learner, featurizer, vector, swap.Config, decision, reward);
+                }
+            }
+            loop.Learner = swap.Learner;
+            loop.LearnFeaturizer = featurizer;
+            loop.ModelVersion = swap.Version;
+            loop.SwapServing(swap.Config, swap.Learner.ToServingModel(swap.Version));
+            await SaveSnapshotAsync(loop).ConfigureAwait(false);
+            swap.Done.TrySetResult(old);
+        }
+        catch (Exception ex)
+        {
+            swap.Done.TrySetException(ex);
+        }
+    }
+
     /// <summary>One online update from a closed reward. Frozen loops record the position but never learn.</summary>
     private static void Learn(LoopRuntime loop, DecisionRecord decision, RewardRecord reward)
     {
@@ -127,6 +167,12 @@ public sealed partial class FlywheelEngine
         {
             return;
         }
+        LearnInto(loop.Learner, loop.LearnFeaturizer, loop.LearnFeatures, loop.Config, decision, reward);
+    }
+
+    /// <summary>One update of <paramref name="learner"/> from a stored decision and its reward.</summary>
+    private static void LearnInto(BanditLearner learner, Featurizer featurizer, FeatureVector vector, LoopConfig config, DecisionRecord decision, RewardRecord reward)
+    {
         var chosen = -1;
         for (var i = 0; i < decision.Actions.Count; i++)
         {
@@ -141,23 +187,21 @@ public sealed partial class FlywheelEngine
             return;
         }
         // The exploration may have changed since the learner was built; its weights stay valid, its weighting follows.
-        loop.Learner.Unweighted = loop.Config.Exploration.Algorithm == ExplorationAlgorithm.SquareCb;
-        var featurizer = loop.LearnFeaturizer;
-        var vector = loop.LearnFeatures;
+        learner.Unweighted = config.Exploration.Algorithm == ExplorationAlgorithm.SquareCb;
         vector.Clear();
         featurizer.SetContext(HashedFeatureSet.FromContext(decision.Context));
-        if (loop.Learner.Config.Reduction is Reduction.Ips or Reduction.Dr)
+        if (learner.Config.Reduction is Reduction.Ips or Reduction.Dr)
         {
             // IPS and DR move every action towards its cost-sensitive target, so they need them all.
             foreach (var action in decision.Actions)
             {
                 featurizer.AddAction(HashedFeatureSet.FromAction(action), vector);
             }
-            loop.Learner.Learn(vector, chosen, (float)-reward.Reward, decision.ChosenProbability);
+            learner.Learn(vector, chosen, (float)-reward.Reward, decision.ChosenProbability);
             return;
         }
         featurizer.AddAction(HashedFeatureSet.FromAction(decision.Actions[chosen]), vector);
-        loop.Learner.Learn(vector.Indices(0), vector.Values(0), (float)-reward.Reward, decision.ChosenProbability, decision.Actions.Count);
+        learner.Learn(vector.Indices(0), vector.Values(0), (float)-reward.Reward, decision.ChosenProbability, decision.Actions.Count);
     }
 
     private async Task SaveSnapshotAsync(LoopRuntime loop)

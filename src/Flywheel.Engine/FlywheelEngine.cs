@@ -77,12 +77,13 @@ public sealed partial class FlywheelEngine : IFlywheelEngine
         _writer = Task.Run(WriterLoopAsync, CancellationToken.None);
         _learner = Task.Run(LearnerLoopAsync, CancellationToken.None);
         _joinTimer = _time.CreateTimer(_ => PostTick(), null, _options.JoinInterval, _options.JoinInterval);
+        StartTurnSchedule();
     }
 
     private async Task<LoopRuntime> RestoreLoopAsync(LoopConfig config, CancellationToken cancellationToken)
     {
         var store = _store!;
-        var runtime = new LoopRuntime(config, ServingModel.Empty(config.Learner.Bits, 1, LoopRuntime.BagsOf(config)));
+        var runtime = new LoopRuntime(config, ServingModel.Empty(config.Learner.Bits, 1, LoopRuntime.BagsOf(config))) { CreatedAt = _time.GetUtcNow() };
         var snapshot = await store.LoadSnapshotAsync(config.Id, cancellationToken).ConfigureAwait(false);
         if (snapshot is not null)
         {
@@ -133,6 +134,7 @@ public sealed partial class FlywheelEngine : IFlywheelEngine
                 var runtime = new LoopRuntime(config, ServingModel.Empty(config.Learner.Bits, 1, LoopRuntime.BagsOf(config)))
                 {
                     LastSnapshotAt = _time.GetUtcNow(),
+                    CreatedAt = _time.GetUtcNow(),
                 };
                 lock (_loopsLock)
                 {
@@ -268,6 +270,12 @@ public sealed partial class FlywheelEngine : IFlywheelEngine
         {
             await _joinTimer.DisposeAsync().ConfigureAwait(false);
         }
+        if (_turnTimer is not null)
+        {
+            await _turnTimer.DisposeAsync().ConfigureAwait(false);
+        }
+        await _stopping.CancelAsync().ConfigureAwait(false);
+        await _turnCheck.ConfigureAwait(false);
         _writes.Writer.TryComplete();
         if (_writer is not null)
         {
@@ -285,6 +293,7 @@ public sealed partial class FlywheelEngine : IFlywheelEngine
         }
         _stopping.Dispose();
         _putLock.Dispose();
+        _turnLock.Dispose();
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Loop {Loop}: stored model snapshot rejected ({Reason}); rebuilding from the reward log.")]

@@ -38,6 +38,25 @@ public sealed class FlywheelOptions
     /// <summary>How often due reward windows are closed when no traffic arrives. <value>Default 1 s.</value></summary>
     public TimeSpan JoinInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// Whether this engine runs turns on each loop's schedule (and watches deployed models). Turn it off on serving
+    /// nodes that should leave training to another, or in tests that judge fixed settings. <value>Default true.</value>
+    /// </summary>
+    public bool ScheduleTurns { get; set; } = true;
+
+    /// <summary>
+    /// How often each loop is checked for a due turn (<c>turns.everySeconds</c>) and for a deployed model whose online
+    /// reward can be judged. <value>Default 10 s.</value>
+    /// </summary>
+    public TimeSpan TurnCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// The settings a turn trains beside the champion's, given the loop's config. <value>Default
+    /// <see cref="TurnSearch.Candidates"/>: learning rate ×2 and ÷2, the pairs-of-context cross added or removed, and one
+    /// exploration change.</value>
+    /// </summary>
+    public Func<LoopConfig, IReadOnlyList<CandidateSettings>> CandidateSearch { get; set; } = config => TurnSearch.Candidates(config.Learner, config.Exploration);
+
     internal void Validate()
     {
         if (StoreFactory is null)
@@ -55,6 +74,11 @@ public sealed class FlywheelOptions
         if (PublishInterval < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(PublishInterval), PublishInterval, "must not be negative");
+        }
+        ArgumentNullException.ThrowIfNull(CandidateSearch, nameof(CandidateSearch));
+        if (TurnCheckInterval <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(TurnCheckInterval), TurnCheckInterval, "must be positive");
         }
         if (JoinInterval <= TimeSpan.Zero)
         {

@@ -81,6 +81,20 @@ internal sealed class LoopRuntime
         }
     }
 
+    /// <summary>Publishes a new config and model together, so no decider sees one without the other.</summary>
+    public void SwapServing(LoopConfig config, ServingModel model)
+    {
+        lock (_swap)
+        {
+            var s = _serving;
+            var pool = s.Featurizers.Config == config.Learner ? s.Featurizers : new FeaturizerPool(config.Learner);
+            _serving = new ServingState(config, model, pool);
+        }
+    }
+
+    /// <summary>When the loop was created or restored in this process (the turn schedule counts from it).</summary>
+    public DateTimeOffset CreatedAt { get; init; }
+
     /// <summary>Regressors the loop's exploration needs: one per bag when bagging, else one.</summary>
     public static int BagsOf(LoopConfig config) => config.Exploration.Algorithm == ExplorationAlgorithm.Bag ? config.Exploration.Bags : 1;
 

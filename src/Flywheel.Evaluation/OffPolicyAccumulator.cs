@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using Flywheel.Core;
 
 namespace Flywheel.Evaluation;
 
@@ -126,7 +127,10 @@ public struct OffPolicyAccumulator
     /// <summary>
     /// The estimates so far. Throws <see cref="InvalidOperationException"/> when no row was added.
     /// </summary>
-    public readonly OffPolicyEstimates GetEstimates()
+    public readonly OffPolicyEstimates GetEstimates() => GetEstimates(Estimate.Z95);
+
+    /// <summary>The estimates so far, with Gaussian intervals of half-width <paramref name="z"/>·s/√n (see <see cref="Estimate.ZFor"/>).</summary>
+    public readonly OffPolicyEstimates GetEstimates(double z)
     {
         var n = _count;
         if (n == 0)
@@ -142,21 +146,21 @@ public struct OffPolicyAccumulator
             var v = sumWR / sumW;
             var meanW = sumW / n;
             var gap = _meanR2 - v;
-            snips = Estimate.Gaussian(v, (_spreadR2 + _sumW2 * gap * gap) / (meanW * meanW), n);
+            snips = Estimate.Gaussian(v, (_spreadR2 + _sumW2 * gap * gap) / (meanW * meanW), n, z);
         }
         else
         {
-            snips = Estimate.Gaussian(double.NaN, 0, n);
+            snips = Estimate.Gaussian(double.NaN, 0, n, z);
         }
         return new OffPolicyEstimates
         {
             Count = n,
-            EffectiveSampleSize = OffPolicyEstimates.Ess(sumW, _sumW2),
-            Ips = Estimate.Gaussian(ips, _ips.SquaredDeviations, n),
-            IpsClopperPearson = OffPolicyEstimates.ClopperPearsonOrNull(n, sumWR, _maxW, _minR, _maxR),
+            EffectiveSampleSize = OffPolicyMath.Ess(sumW, _sumW2),
+            Ips = Estimate.Gaussian(ips, _ips.SquaredDeviations, n, z),
+            IpsClopperPearson = OffPolicyMath.ClopperPearsonOrNull(n, sumWR, _maxW, _minR, _maxR),
             Snips = snips,
-            Dm = Estimate.Gaussian(_sumDm.Value / n, _dm.SquaredDeviations, n),
-            Dr = Estimate.Gaussian(_sumDr.Value / n, _dr.SquaredDeviations, n),
+            Dm = Estimate.Gaussian(_sumDm.Value / n, _dm.SquaredDeviations, n, z),
+            Dr = Estimate.Gaussian(_sumDr.Value / n, _dr.SquaredDeviations, n, z),
             MinReward = _minR,
             MaxReward = _maxR,
             MaxWeight = _maxW,

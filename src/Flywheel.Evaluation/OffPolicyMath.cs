@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.InteropServices;
+using Flywheel.Core;
 
 namespace Flywheel.Evaluation;
 
@@ -77,9 +78,9 @@ public static class OffPolicyMath
         return new OffPolicyEstimates
         {
             Count = n,
-            EffectiveSampleSize = OffPolicyEstimates.Ess(sumWValue, sumW2),
+            EffectiveSampleSize = Ess(sumWValue, sumW2),
             Ips = Estimate.Gaussian(ips, ipsDev.Corrected(n), n),
-            IpsClopperPearson = OffPolicyEstimates.ClopperPearsonOrNull(n, sumWR.Value, maxW, minR, maxR),
+            IpsClopperPearson = ClopperPearsonOrNull(n, sumWR.Value, maxW, minR, maxR),
             Snips = Estimate.Gaussian(snips, snipsDev.Corrected(n), n),
             Dm = Estimate.Gaussian(dm, dmDev.Corrected(n), n),
             Dr = Estimate.Gaussian(dr, drDev.Corrected(n), n),
@@ -185,7 +186,7 @@ public static class OffPolicyMath
             n,
             Estimate.Gaussian(ips, ipsDev.Corrected(n), n),
             Estimate.Gaussian(snips, snipsSpread, n),
-            OffPolicyEstimates.Ess(sumW, sumW2));
+            Ess(sumW, sumW2));
     }
 
     /// <summary>Σ d and Σ d² of deviations from a mean computed in a first pass.</summary>
@@ -203,4 +204,11 @@ public static class OffPolicyMath
         /// <summary>Σ d² − (Σ d)²/n: removes the first pass's rounding error in the mean.</summary>
         public readonly double Corrected(long n) => Math.Max(0, _squares - _sum * _sum / n);
     }
+
+    /// <summary>Kish's effective sample size (Σw)² / Σw²; 0 when every weight is 0.</summary>
+    internal static double Ess(double sumW, double sumW2) => sumW2 > 0 ? sumW * sumW / sumW2 : 0;
+
+    /// <summary>The Clopper–Pearson interval of IPS when every reward lies in [0, 1], else null.</summary>
+    internal static Estimate? ClopperPearsonOrNull(long count, double weightedRewardSum, double maxWeight, double minReward, double maxReward)
+        => count > 0 && minReward >= 0 && maxReward <= 1 ? ClopperPearson.ForIps(count, weightedRewardSum, maxWeight) : null;
 }

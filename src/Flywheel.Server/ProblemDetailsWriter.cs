@@ -27,6 +27,7 @@ internal static class ProblemDetailsWriter
             ValidationKind.NotFound => (404, "Not found", v.Message, v.Field),
             ValidationKind.TooLarge => (413, "Too large", v.Message, v.Field),
             ValidationKind.NotSupported => (422, "Not supported", v.Message, v.Field),
+            ValidationKind.Conflict => (409, "Conflict", v.Message, v.Field),
             _ => (422, "Invalid request", v.Message, v.Field),
         },
         BadHttpRequestException b when b.StatusCode == StatusCodes.Status413PayloadTooLarge

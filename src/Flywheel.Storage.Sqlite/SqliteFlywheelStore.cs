@@ -15,7 +15,7 @@ namespace Flywheel.Storage.Sqlite;
 /// Create it with <see cref="OpenAsync"/>, or construct it and call <see cref="InitializeAsync"/> before anything
 /// else. Times are stored as UTC ticks and come back exact, with offset zero.
 /// </remarks>
-public sealed class SqliteFlywheelStore : IFlywheelStore
+public sealed partial class SqliteFlywheelStore : IFlywheelStore
 {
     /// <summary>The schema version this build writes and reads (kept in <c>PRAGMA user_version</c>).</summary>
     public const int SchemaVersion = SqliteSchema.Version;
@@ -173,6 +173,10 @@ public sealed class SqliteFlywheelStore : IFlywheelStore
         if (version < 1)
         {
             Execute(connection, SqliteSchema.CreateVersion1, transaction);
+        }
+        if (version < 2)
+        {
+            Execute(connection, SqliteSchema.CreateVersion2, transaction);
         }
         // Later versions add their steps here, each guarded by the version it upgrades from.
         if (version < SqliteSchema.Version)

@@ -4,7 +4,7 @@ namespace Flywheel.Storage.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version kept in <c>PRAGMA user_version</c>.</summary>
-    public const int Version = 1;
+    public const int Version = 2;
 
     public const string CreateVersion1 = """
         CREATE TABLE IF NOT EXISTS loops (
@@ -64,6 +64,24 @@ internal static class SqliteSchema
             learned_through  INTEGER NOT NULL,
             created_at       INTEGER NOT NULL,
             data             BLOB    NOT NULL
+        ) STRICT;
+        """;
+
+    /// <summary>Version 2: the model registry (records as JSON, weights as a model snapshot) and the turn ledger.</summary>
+    public const string CreateVersion2 = """
+        CREATE TABLE IF NOT EXISTS models (
+            loop     TEXT    NOT NULL,
+            version  INTEGER NOT NULL,
+            json     TEXT    NOT NULL,
+            data     BLOB,
+            PRIMARY KEY (loop, version)
+        ) STRICT;
+
+        CREATE TABLE IF NOT EXISTS turns (
+            loop     TEXT    NOT NULL,
+            number   INTEGER NOT NULL,
+            json     TEXT    NOT NULL,
+            PRIMARY KEY (loop, number)
         ) STRICT;
         """;
 

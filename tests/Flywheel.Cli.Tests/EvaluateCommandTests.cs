@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text.Json;
+using Flywheel.Core;
 
 namespace Flywheel.Cli.Tests;
 

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Time.Testing;
 // Usage: Flywheel.Engine.CrashHost DATA_DIR SEED
 // Prints "D <loop> <id>" / "S <loop> <id>" after each acknowledgement and runs until killed.
 var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero));
-var options = new FlywheelOptions { SnapshotEveryExamples = 700 }.UseSqlite(args[0]);
+var options = new FlywheelOptions { SnapshotEveryExamples = 700, ScheduleTurns = false }.UseSqlite(args[0]);
 await using var engine = await FlywheelEngine.OpenAsync(options, time);
 await engine.PutLoopAsync(CombinationWorld.Loop("feed", ["context*action", "context*context*action"]));
 var stdout = Console.Out;

@@ -18,7 +18,7 @@ public sealed class LoopEndToEndTests(ITestOutputHelper output) : IDisposable
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero));
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(time);
-        services.AddFlywheel(o => o.UseSqlite(_dir.Path));
+        services.AddFlywheel(o => { o.UseSqlite(_dir.Path); o.ScheduleTurns = false; });
         await using var provider = services.BuildServiceProvider();
         var engine = provider.GetRequiredService<IFlywheelEngine>();
 

@@ -10,7 +10,8 @@ internal static class TestEngine
 
     public static Task<FlywheelEngine> OpenAsync(string dataDirectory, TimeProvider time, Action<FlywheelOptions>? configure = null)
     {
-        var options = new FlywheelOptions().UseSqlite(dataDirectory);
+        // Tests that want turns run them at chosen moments (RunTurnAsync, RunScheduledTurnsAsync).
+        var options = new FlywheelOptions { ScheduleTurns = false }.UseSqlite(dataDirectory);
         configure?.Invoke(options);
         return FlywheelEngine.OpenAsync(options, time);
     }

@@ -1,3 +1,4 @@
+using Flywheel.Core;
 namespace Flywheel.Evaluation.Tests;
 
 public class EstimatorTests

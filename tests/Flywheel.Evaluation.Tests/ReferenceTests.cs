@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Xunit.Abstractions;
+using Flywheel.Core;
 
 namespace Flywheel.Evaluation.Tests;
 

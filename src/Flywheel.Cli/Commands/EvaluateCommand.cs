@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Flywheel.Evaluation;
 using Spectre.Console;
+using Flywheel.Core;
 
 namespace Flywheel.Cli.Commands;
 

@@ -7,7 +7,7 @@ namespace Flywheel.Storage.Conformance;
 /// one shared test suite). A store's test class derives from this and supplies a fresh, initialized store; other test
 /// projects link this file (<c>&lt;Compile Include="../Flywheel.Storage.Sqlite.Tests/Conformance/*.cs" /&gt;</c>).
 /// </summary>
-public abstract class StoreConformanceTests : IAsyncLifetime
+public abstract partial class StoreConformanceTests : IAsyncLifetime
 {
     /// <summary>A time with a non-zero offset and sub-millisecond ticks: stores must keep the instant exactly.</summary>
     protected static readonly DateTimeOffset T0 = new DateTimeOffset(2025, 3, 4, 5, 6, 7, TimeSpan.FromHours(2)).AddTicks(1_234_567);

@@ -1,4 +1,4 @@
-namespace Flywheel.Evaluation;
+namespace Flywheel.Core;
 
 /// <summary>The estimates of ALGORITHMS §0 over n logged decisions, with 95% intervals.</summary>
 public sealed record OffPolicyEstimates
@@ -43,9 +43,4 @@ public sealed record OffPolicyEstimates
         OffPolicyEstimator.Dr => Dr,
         _ => throw new ArgumentOutOfRangeException(nameof(estimator), estimator, null),
     };
-
-    internal static double Ess(double sumW, double sumW2) => sumW2 > 0 ? sumW * sumW / sumW2 : 0;
-
-    internal static Estimate? ClopperPearsonOrNull(long count, double weightedRewardSum, double maxWeight, double minReward, double maxReward)
-        => count > 0 && minReward >= 0 && maxReward <= 1 ? ClopperPearson.ForIps(count, weightedRewardSum, maxWeight) : null;
 }

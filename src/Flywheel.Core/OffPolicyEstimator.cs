@@ -1,4 +1,4 @@
-namespace Flywheel.Evaluation;
+namespace Flywheel.Core;
 
 /// <summary>The estimators of ALGORITHMS §0, in their canonical order.</summary>
 public enum OffPolicyEstimator

@@ -1,0 +1,76 @@
+namespace Flywheel.Core;
+
+/// <summary>What <c>GET …/export</c> streams: rewarded decisions made in [<see cref="From"/>, <see cref="To"/>).</summary>
+public sealed record ExportRequest
+{
+    /// <summary>Earliest decision time, inclusive (null: the start of the log).</summary>
+    public DateTimeOffset? From { get; init; }
+
+    /// <summary>Latest decision time, exclusive (null: now).</summary>
+    public DateTimeOffset? To { get; init; }
+
+    /// <summary>
+    /// A policy whose probabilities and reward estimates each row carries (<c>targetProbabilities</c>,
+    /// <c>rewardEstimates</c>), so that <c>flywheel evaluate</c> on the export reproduces <c>POST …/evaluate</c>:
+    /// <c>champion</c> or a model version such as <c>v3</c>; null for none.
+    /// </summary>
+    public string? Policy { get; init; }
+}
+
+/// <summary>What <c>POST …/evaluate</c> estimates: named policies over rewarded decisions made in [<see cref="From"/>, <see cref="To"/>).</summary>
+public sealed record EvaluateRequest
+{
+    /// <summary>The policies named by default.</summary>
+    public static readonly IReadOnlyList<string> DefaultPolicies = ["champion", "logged", "uniform", "baseline"];
+
+    /// <summary>Earliest decision time, inclusive (null: the start of the log).</summary>
+    public DateTimeOffset? From { get; init; }
+
+    /// <summary>Latest decision time, exclusive (null: now).</summary>
+    public DateTimeOffset? To { get; init; }
+
+    /// <summary>
+    /// <c>champion</c> (the serving model), <c>v</c>N (a registered model with stored weights), <c>logged</c> (what was
+    /// served), <c>uniform</c> (uniform random) or <c>baseline</c> (the product's baseline action, on the decisions that
+    /// name one).
+    /// </summary>
+    public IReadOnlyList<string> Policies { get; init; } = DefaultPolicies;
+}
+
+/// <summary>One policy's estimates.</summary>
+public sealed record PolicyEvaluation
+{
+    /// <summary>The policy as named in the request.</summary>
+    public required string Policy { get; init; }
+
+    /// <summary>The model version behind it, for model policies.</summary>
+    public int? Version { get; init; }
+
+    /// <summary>The estimates (null when no decision in the range applies, e.g. <c>baseline</c> without baseline actions).</summary>
+    public OffPolicyEstimates? Estimates { get; init; }
+}
+
+/// <summary>The answer of <c>POST …/evaluate</c>.</summary>
+public sealed record EvaluationReport
+{
+    /// <summary>The loop.</summary>
+    public required string Loop { get; init; }
+
+    /// <summary>Earliest decision time, as requested.</summary>
+    public DateTimeOffset? From { get; init; }
+
+    /// <summary>Latest decision time, as requested.</summary>
+    public DateTimeOffset? To { get; init; }
+
+    /// <summary>Rewarded decisions in the range.</summary>
+    public required long Decisions { get; init; }
+
+    /// <summary>
+    /// Where q̂ comes from: the champion's (or the evaluated model's own) predicted rewards, scored with the weights it
+    /// has now, so decisions it has learned from are in-sample.
+    /// </summary>
+    public required string RewardEstimates { get; init; }
+
+    /// <summary>Each policy's estimates, in request order.</summary>
+    public required IReadOnlyList<PolicyEvaluation> Policies { get; init; }
+}

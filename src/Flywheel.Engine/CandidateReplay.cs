@@ -1,0 +1,188 @@
+using Flywheel.Core;
+using Flywheel.Evaluation;
+using Flywheel.Learning;
+
+namespace Flywheel.Engine;
+
+/// <summary>One rewarded decision of the log, hashed once and shared by every candidate of a turn.</summary>
+internal sealed class ReplayRow
+{
+    public HashedFeatureSet Context { get; private set; } = null!;
+
+    public HashedFeatureSet[] Actions { get; private set; } = [];
+
+    public int Chosen { get; private set; }
+
+    /// <summary>The index of the product's baseline action, or −1.</summary>
+    public int Baseline { get; private set; }
+
+    public double Probability { get; private set; }
+
+    public double Reward { get; private set; }
+
+    public int ModelVersion { get; private set; }
+
+    /// <summary>Its position in the loop's learning order.</summary>
+    public long Sequence { get; private set; }
+
+    /// <summary>When the decision was made.</summary>
+    public DateTimeOffset DecidedAt { get; private set; }
+
+    /// <summary>When its reward window closed (and the live learner learned it).</summary>
+    public DateTimeOffset ClosedAt { get; private set; }
+
+    /// <summary>The probability the serving policy gave each action (aligned with <see cref="Actions"/>).</summary>
+    public double[] Logged { get; private set; } = [];
+
+    /// <summary>Fills the row from a stored decision; false when its chosen action is not among its actions.</summary>
+    public bool Set(DecisionRecord decision, RewardRecord reward)
+    {
+        Chosen = Baseline = -1;
+        var actions = decision.Actions;
+        if (Actions.Length != actions.Count)
+        {
+            Actions = new HashedFeatureSet[actions.Count];
+            Logged = new double[actions.Count];
+        }
+        Array.Clear(Logged);
+        for (var i = 0; i < actions.Count; i++)
+        {
+            Actions[i] = HashedFeatureSet.FromAction(actions[i]);
+            if (actions[i].Id == decision.ChosenActionId)
+            {
+                Chosen = i;
+            }
+            if (actions[i].Id == decision.BaselineActionId)
+            {
+                Baseline = i;
+            }
+        }
+        foreach (var ranked in decision.Ranking)
+        {
+            for (var i = 0; i < actions.Count; i++)
+            {
+                if (actions[i].Id == ranked.ActionId)
+                {
+                    Logged[i] = ranked.Probability;
+                    break;
+                }
+            }
+        }
+        Context = HashedFeatureSet.FromContext(decision.Context);
+        Probability = decision.ChosenProbability;
+        Reward = reward.Reward;
+        ModelVersion = decision.ModelVersion;
+        Sequence = reward.Sequence;
+        DecidedAt = decision.At;
+        ClosedAt = reward.ClosedAt;
+        return Chosen >= 0 && Probability > 0;
+    }
+}
+
+/// <summary>
+/// A learner with one set of settings, trained by replaying the reward log in learning order and, inside the
+/// evaluation window, scored on each decision with exactly the rewards that had closed when it was made (as the live
+/// learner saw them): its exploring distribution gives w = π(a|x)/p and its own predictions give q̂, so the estimates
+/// say what it would have earned had it been serving.
+/// </summary>
+internal sealed class CandidateReplay
+{
+    private readonly Featurizer _featurizer;
+    private readonly FeatureVector _vector = new();
+    private float[] _costs = new float[16];
+    private float[] _bagCosts = new float[16];
+    private double[] _pmf = new double[16];
+    private OffPolicyAccumulator _accumulator;
+
+    public CandidateReplay(string name, LearnerConfig learner, ExplorationConfig exploration, ulong seed)
+    {
+        Name = name;
+        LearnerConfig = learner;
+        Exploration = exploration;
+        Learner = BanditLearner.For(learner, exploration, seed);
+        _featurizer = new Featurizer(learner);
+    }
+
+    public string Name { get; }
+
+    public LearnerConfig LearnerConfig { get; }
+
+    public ExplorationConfig Exploration { get; }
+
+    public BanditLearner Learner { get; }
+
+    /// <summary>The last reward sequence learned.</summary>
+    public long LearnedThrough { get; private set; }
+
+    public long Evaluated => _accumulator.Count;
+
+    public OffPolicyEstimates Estimates(double z) => _accumulator.GetEstimates(z);
+
+    /// <summary>Scores a row as the candidate would have served it, and adds it to the estimates.</summary>
+    public void Evaluate(ReplayRow row)
+    {
+        var k = Featurize(row);
+        var costs = _costs.AsSpan(0, k);
+        var pmf = _pmf.AsSpan(0, k);
+        var bagCosts = _bagCosts.AsSpan(0, k * Learner.Bags);
+        Learner.Predict(_vector, costs, bagCosts);
+        Learning.Exploration.Distribution(Exploration, costs, Learner.Examples, pmf, bagCosts);
+        double policyEstimate = 0;
+        for (var a = 0; a < k; a++)
+        {
+            policyEstimate += pmf[a] * -costs[a];
+        }
+        _accumulator.Add(pmf[row.Chosen] / row.Probability, row.Reward, policyEstimate, -costs[row.Chosen]);
+    }
+
+    /// <summary>Learns a row's reward.</summary>
+    public void Learn(ReplayRow row)
+    {
+        Featurize(row);
+        Learner.Learn(_vector, row.Chosen, (float)-row.Reward, row.Probability);
+        LearnedThrough = row.Sequence;
+    }
+
+    private int Featurize(ReplayRow row)
+    {
+        var k = row.Actions.Length;
+        if (_costs.Length < k)
+        {
+            _costs = new float[k * 2];
+            _pmf = new double[k * 2];
+        }
+        if (_bagCosts.Length < k * Learner.Bags)
+        {
+            _bagCosts = new float[k * Learner.Bags * 2];
+        }
+        _vector.Clear();
+        _featurizer.SetContext(row.Context);
+        foreach (var action in row.Actions)
+        {
+            _featurizer.AddAction(action, _vector);
+        }
+        return k;
+    }
+
+    /// <summary>Adds the row to fixed reference policies, with this replay's predictions as q̂ (call after an evaluated step).</summary>
+    public void AddReferences(ReplayRow row, ref OffPolicyAccumulator logged, ref OffPolicyAccumulator uniform, ref OffPolicyAccumulator baseline)
+    {
+        var k = row.Actions.Length;
+        var costs = _costs.AsSpan(0, k);
+        double mean = 0, served = 0;
+        for (var a = 0; a < k; a++)
+        {
+            mean -= costs[a];
+            served -= row.Logged[a] * costs[a];
+        }
+        mean /= k;
+        var chosenEstimate = -costs[row.Chosen];
+        // The served policy is the logging policy itself: w = 1.
+        logged.Add(1, row.Reward, served, chosenEstimate);
+        uniform.Add(1.0 / k / row.Probability, row.Reward, mean, chosenEstimate);
+        if (row.Baseline >= 0)
+        {
+            baseline.Add(row.Baseline == row.Chosen ? 1 / row.Probability : 0, row.Reward, -costs[row.Baseline], chosenEstimate);
+        }
+    }
+}

@@ -1,0 +1,246 @@
+using System.Runtime.CompilerServices;
+using Flywheel.Core;
+using Flywheel.Evaluation;
+using Flywheel.Learning;
+
+namespace Flywheel.Engine;
+
+// Export of joined training data and off-policy evaluation over a time range.
+public sealed partial class FlywheelEngine
+{
+    /// <inheritdoc />
+    public async IAsyncEnumerable<LoggedDecision> ExportAsync(string loop, ExportRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var runtime = await GetRuntimeAsync(loop, cancellationToken).ConfigureAwait(false);
+        CheckRange(request.From, request.To);
+        var policy = request.Policy is null ? null : await OpenPolicyAsync(runtime, request.Policy, "policy", cancellationToken).ConfigureAwait(false);
+        await foreach (var (decision, reward) in _store!.ReadRewardsAsync(runtime.Id, 0, cancellationToken).ConfigureAwait(false))
+        {
+            if (!InRange(decision.At, request.From, request.To))
+            {
+                continue;
+            }
+            var row = new LoggedDecision
+            {
+                DecisionId = decision.DecisionId,
+                Context = decision.Context,
+                Actions = decision.Actions,
+                ChosenActionId = decision.ChosenActionId,
+                Probability = decision.ChosenProbability,
+                Reward = reward.Reward,
+            };
+            if (policy is not null)
+            {
+                policy.Score(decision);
+                var target = new Dictionary<string, double>(decision.Actions.Count, StringComparer.Ordinal);
+                var estimates = new Dictionary<string, double>(decision.Actions.Count, StringComparer.Ordinal);
+                for (var a = 0; a < decision.Actions.Count; a++)
+                {
+                    target[decision.Actions[a].Id] = policy.Probabilities[a];
+                    estimates[decision.Actions[a].Id] = policy.Rewards[a];
+                }
+                row = row with { TargetProbabilities = target, RewardEstimates = estimates };
+            }
+            yield return row;
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<EvaluationReport> EvaluateAsync(string loop, EvaluateRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var runtime = await GetRuntimeAsync(loop, cancellationToken).ConfigureAwait(false);
+        CheckRange(request.From, request.To);
+        if (request.Policies is null || request.Policies.Count == 0)
+        {
+            throw new FlywheelValidationException("policies", "must name at least one policy");
+        }
+        var champion = await OpenPolicyAsync(runtime, "champion", "policies", cancellationToken).ConfigureAwait(false);
+        var policies = new PolicyScorer?[request.Policies.Count];
+        for (var i = 0; i < policies.Length; i++)
+        {
+            var name = request.Policies[i];
+            if (name is "logged" or "uniform" or "baseline")
+            {
+                continue;
+            }
+            policies[i] = name == "champion" ? champion : await OpenPolicyAsync(runtime, name, $"policies[{i}]", cancellationToken).ConfigureAwait(false);
+        }
+        var accumulators = new OffPolicyAccumulator[policies.Length];
+        long decisions = 0;
+        await foreach (var (decision, reward) in _store!.ReadRewardsAsync(runtime.Id, 0, cancellationToken).ConfigureAwait(false))
+        {
+            if (!InRange(decision.At, request.From, request.To))
+            {
+                continue;
+            }
+            var chosen = IndexOf(decision.Actions, decision.ChosenActionId);
+            var p = decision.ChosenProbability;
+            if (chosen < 0 || !(p > 0))
+            {
+                continue;
+            }
+            decisions++;
+            champion.Score(decision);
+            var k = decision.Actions.Count;
+            for (var i = 0; i < policies.Length; i++)
+            {
+                if (policies[i] is { } model)
+                {
+                    if (!ReferenceEquals(model, champion))
+                    {
+                        model.Score(decision);
+                    }
+                    accumulators[i].Add(model.Probabilities[chosen] / p, reward.Reward, model.PolicyEstimate(k), model.Rewards[chosen]);
+                    continue;
+                }
+                var q = champion.Rewards;
+                switch (request.Policies[i])
+                {
+                    case "logged":
+                        double served = 0;
+                        foreach (var ranked in decision.Ranking)
+                        {
+                            var a = IndexOf(decision.Actions, ranked.ActionId);
+                            served += a >= 0 ? ranked.Probability * q[a] : 0;
+                        }
+                        accumulators[i].Add(1, reward.Reward, served, q[chosen]);
+                        break;
+                    case "uniform":
+                        double mean = 0;
+                        for (var a = 0; a < k; a++)
+                        {
+                            mean += q[a];
+                        }
+                        accumulators[i].Add(1.0 / k / p, reward.Reward, mean / k, q[chosen]);
+                        break;
+                    default: // baseline
+                        var b = decision.BaselineActionId is null ? -1 : IndexOf(decision.Actions, decision.BaselineActionId);
+                        if (b >= 0)
+                        {
+                            accumulators[i].Add(b == chosen ? 1 / p : 0, reward.Reward, q[b], q[chosen]);
+                        }
+                        break;
+                }
+            }
+        }
+        return new EvaluationReport
+        {
+            Loop = runtime.Id,
+            From = request.From,
+            To = request.To,
+            Decisions = decisions,
+            RewardEstimates = "model",
+            Policies = request.Policies.Select((name, i) => new PolicyEvaluation
+            {
+                Policy = name,
+                Version = policies[i]?.Version,
+                Estimates = accumulators[i].Count > 0 ? accumulators[i].GetEstimates() : null,
+            }).ToList(),
+        };
+    }
+
+    private static int IndexOf(IReadOnlyList<ActionCandidate> actions, string id)
+    {
+        for (var i = 0; i < actions.Count; i++)
+        {
+            if (actions[i].Id == id)
+            {
+                return i;
+            }
+        }
+        return -1;
+    }
+
+    private static void CheckRange(DateTimeOffset? from, DateTimeOffset? to)
+    {
+        if (from is { } f && to is { } t && t < f)
+        {
+            throw new FlywheelValidationException("to", $"must not be before from ({f:O})");
+        }
+    }
+
+    private static bool InRange(DateTimeOffset at, DateTimeOffset? from, DateTimeOffset? to)
+        => (from is null || at >= from) && (to is null || at < to);
+
+    /// <summary>A model policy: <c>champion</c> (the serving weights now) or <c>v</c>N (stored weights of a registered model).</summary>
+    private async ValueTask<PolicyScorer> OpenPolicyAsync(LoopRuntime runtime, string name, string field, CancellationToken cancellationToken)
+    {
+        if (name == "champion")
+        {
+            var serving = runtime.Serving;
+            return new PolicyScorer(serving.Model, serving.Config.Learner, serving.Config.Exploration);
+        }
+        if (name.Length < 2 || name[0] != 'v' || !int.TryParse(name.AsSpan(1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version))
+        {
+            throw new FlywheelValidationException(field, $"'{name}' is not a policy: use champion, logged, uniform, baseline or a model version such as v3");
+        }
+        if (version == runtime.ModelVersion)
+        {
+            return await OpenPolicyAsync(runtime, "champion", field, cancellationToken).ConfigureAwait(false);
+        }
+        var models = await _store!.LoadModelsAsync(runtime.Id, cancellationToken).ConfigureAwait(false);
+        var model = models.FirstOrDefault(m => m.Version == version)
+            ?? throw new FlywheelValidationException(field, $"loop '{runtime.Id}' has no model version {version}") { Kind = ValidationKind.NotFound };
+        var data = await _store.LoadModelDataAsync(runtime.Id, version, cancellationToken).ConfigureAwait(false)
+            ?? throw new FlywheelValidationException(field, $"model version {version} has no stored weights (only the latest turn's candidates and past champions keep theirs)") { Kind = ValidationKind.Conflict };
+        var learner = ModelSnapshot.Load(data, model.Learner, model.Exploration);
+        return new PolicyScorer(learner.ToServingModel(version), model.Learner, model.Exploration);
+    }
+
+    /// <summary>Scores stored decisions with one model: its exploring distribution and its predicted rewards (−cost).</summary>
+    private sealed class PolicyScorer(ServingModel model, LearnerConfig learner, ExplorationConfig exploration)
+    {
+        private readonly Featurizer _featurizer = new(learner);
+        private readonly FeatureVector _vector = new();
+        private float[] _costs = new float[16];
+        private float[] _bagCosts = new float[16];
+
+        public int Version => model.Version;
+
+        public double[] Probabilities { get; private set; } = new double[16];
+
+        public double[] Rewards { get; private set; } = new double[16];
+
+        public double PolicyEstimate(int k)
+        {
+            double sum = 0;
+            for (var a = 0; a < k; a++)
+            {
+                sum += Probabilities[a] * Rewards[a];
+            }
+            return sum;
+        }
+
+        public void Score(DecisionRecord decision)
+        {
+            var k = decision.Actions.Count;
+            if (_costs.Length < k)
+            {
+                _costs = new float[k];
+                Probabilities = new double[k];
+                Rewards = new double[k];
+            }
+            if (_bagCosts.Length < k * model.Bags)
+            {
+                _bagCosts = new float[k * model.Bags];
+            }
+            _vector.Clear();
+            _featurizer.SetContext(HashedFeatureSet.FromContext(decision.Context));
+            foreach (var action in decision.Actions)
+            {
+                _featurizer.AddAction(HashedFeatureSet.FromAction(action), _vector);
+            }
+            var costs = _costs.AsSpan(0, k);
+            var bagCosts = _bagCosts.AsSpan(0, k * model.Bags);
+            model.Predict(_vector, costs, bagCosts);
+            var pmf = Probabilities.AsSpan(0, k);
+            Exploration.Distribution(exploration, costs, model.Examples, pmf, bagCosts);
+            for (var a = 0; a < k; a++)
+            {
+                Rewards[a] = -costs[a];
+            }
+        }
+    }
+}

@@ -1,0 +1,117 @@
+using System.Text.Json;
+using Flywheel.Core;
+using Microsoft.Data.Sqlite;
+
+namespace Flywheel.Storage.Sqlite;
+
+// The model registry and the turn ledger: small JSON rows (the wire format) plus each model's weights.
+public sealed partial class SqliteFlywheelStore
+{
+    /// <inheritdoc />
+    public async ValueTask SaveModelAsync(ModelRecord model, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var json = FlywheelJson.ToUtf8(w => FlywheelJson.WriteModel(w, model));
+        await WriteAsync("""
+            INSERT INTO models (loop, version, json) VALUES ($loop, $key, CAST($json AS TEXT))
+            ON CONFLICT (loop, version) DO UPDATE SET json = excluded.json
+            """, model.Loop, model.Version, json, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask SaveModelDataAsync(string loop, int version, byte[]? data, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var command = Writer().CreateCommand();
+            command.CommandText = "UPDATE models SET data = $data WHERE loop = $loop AND version = $version";
+            command.Parameters.AddWithValue("$loop", loop);
+            command.Parameters.AddWithValue("$version", version);
+            command.Parameters.Add("$data", SqliteType.Blob).Value = (object?)data ?? DBNull.Value;
+            if (command.ExecuteNonQuery() == 0)
+            {
+                throw new InvalidOperationException($"loop '{loop}' has no model version {version} to store weights for");
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<byte[]?> LoadModelDataAsync(string loop, int version, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT data FROM models WHERE loop = $loop AND version = $version";
+        command.Parameters.AddWithValue("$loop", loop);
+        command.Parameters.AddWithValue("$version", version);
+        using var reader = command.ExecuteReader();
+        return reader.Read() && !reader.IsDBNull(0) ? reader.GetFieldValue<byte[]>(0) : null;
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<ModelRecord>> LoadModelsAsync(string loop, CancellationToken cancellationToken = default)
+        => await ReadJsonRowsAsync("SELECT json FROM models WHERE loop = $loop ORDER BY version", loop, "models.json", FlywheelJson.ReadModel, cancellationToken).ConfigureAwait(false);
+
+    /// <inheritdoc />
+    public async ValueTask SaveTurnAsync(TurnRecord turn, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(turn);
+        var json = FlywheelJson.ToUtf8(w => FlywheelJson.WriteTurn(w, turn));
+        await WriteAsync("""
+            INSERT INTO turns (loop, number, json) VALUES ($loop, $key, CAST($json AS TEXT))
+            ON CONFLICT (loop, number) DO UPDATE SET json = excluded.json
+            """, turn.Loop, turn.Number, json, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<TurnRecord>> LoadTurnsAsync(string loop, CancellationToken cancellationToken = default)
+        => await ReadJsonRowsAsync("SELECT json FROM turns WHERE loop = $loop ORDER BY number", loop, "turns.json", FlywheelJson.ReadTurn, cancellationToken).ConfigureAwait(false);
+
+    private async ValueTask WriteAsync(string sql, string loop, long key, byte[] json, CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var command = Writer().CreateCommand();
+            command.CommandText = sql;
+            command.Parameters.AddWithValue("$loop", loop);
+            command.Parameters.AddWithValue("$key", key);
+            command.Parameters.Add("$json", SqliteType.Blob).Value = json;
+            command.ExecuteNonQuery();
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private async ValueTask<List<T>> ReadJsonRowsAsync<T>(string sql, string loop, string column, Func<JsonElement, T> read, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$loop", loop);
+        using var reader = command.ExecuteReader();
+        var rows = new List<T>();
+        while (reader.Read())
+        {
+            using var document = JsonDocument.Parse(reader.GetString(0));
+            try
+            {
+                rows.Add(read(document.RootElement));
+            }
+            catch (FlywheelValidationException ex)
+            {
+                throw StoredJson.Corrupt(column, ex.Message);
+            }
+        }
+        return rows;
+    }
+}
