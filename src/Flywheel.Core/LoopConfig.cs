@@ -18,7 +18,10 @@ public enum LoopMode
 {
     /// <summary>Serve the champion and learn continuously.</summary>
     Online,
-    /// <summary>Serve the product's baseline and learn from it (not supported yet).</summary>
+    /// <summary>
+    /// Serve the product's baseline (with a little uniform exploration, so that the learner can be judged off-policy),
+    /// learn from it, and graduate to <see cref="Online"/> once the learner's estimated value beats the baseline's.
+    /// </summary>
     Apprentice,
     /// <summary>Serve, never learn: the straight line to compare against.</summary>
     Frozen,
@@ -290,10 +293,6 @@ public sealed partial record LoopConfig
         CheckRange("turns.everySeconds", Turns.EverySeconds, 1, 365 * 86400);
         CheckRange("turns.minDecisions", Turns.MinDecisions, 1, int.MaxValue);
         CheckRange("turns.confidence", Turns.Confidence, 0.5, 1, exclusiveMin: true, exclusiveMax: true);
-        if (Mode == LoopMode.Apprentice)
-        {
-            throw new FlywheelValidationException("mode", "'apprentice' is not supported yet; use 'online' or 'frozen'") { Kind = ValidationKind.NotSupported };
-        }
     }
 
     private static void ValidateInteraction(string field, string? term)

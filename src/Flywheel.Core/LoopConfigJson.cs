@@ -33,7 +33,7 @@ public static class LoopConfigJson
     [
         ("promoted", TurnVerdict.Promoted), ("rejected", TurnVerdict.Rejected), ("insufficient-data", TurnVerdict.InsufficientData),
         ("awaiting-manual-promotion", TurnVerdict.AwaitingManualPromotion), ("manually-promoted", TurnVerdict.ManuallyPromoted),
-        ("rolled-back", TurnVerdict.RolledBack),
+        ("rolled-back", TurnVerdict.RolledBack), ("graduated", TurnVerdict.Graduated),
     ];
 
     /// <summary>The JSON name of an enum value.</summary>

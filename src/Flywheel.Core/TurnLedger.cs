@@ -26,6 +26,8 @@ public enum TurnVerdict
     ManuallyPromoted,
     /// <summary>The champion was replaced by its predecessor.</summary>
     RolledBack,
+    /// <summary>An apprentice loop's learner beat the baseline it served; the loop now serves the learner (online).</summary>
+    Graduated,
 }
 
 /// <summary>One policy evaluated in a turn: a candidate, the champion, or a reference policy.</summary>

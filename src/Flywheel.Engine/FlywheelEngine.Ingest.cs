@@ -13,6 +13,10 @@ public sealed partial class FlywheelEngine
         ValidateDecide(request);
 
         var serving = runtime.Serving;
+        if (serving.Config.Mode == LoopMode.Apprentice && request.BaselineActionId is null)
+        {
+            throw new FlywheelValidationException("baselineActionId", $"is required: loop '{runtime.Id}' is in apprentice mode and serves the product's baseline");
+        }
         var now = _time.GetUtcNow();
         var decisionId = request.DecisionId ?? Guid.CreateVersion7(now).ToString("N");
         var k = request.Actions.Count;
@@ -20,7 +24,14 @@ public sealed partial class FlywheelEngine
         var costs = Score(serving, request.Context, request.Actions, bagCosts);
 
         var pmf = new double[k];
-        Exploration.Distribution(serving.Config.Exploration, costs, serving.Model.Examples, pmf, bagCosts);
+        if (serving.Config.Mode == LoopMode.Apprentice)
+        {
+            ApprenticeDistribution(serving.Config.Exploration, IndexOf(request.Actions, request.BaselineActionId!), pmf);
+        }
+        else
+        {
+            Exploration.Distribution(serving.Config.Exploration, costs, serving.Model.Examples, pmf, bagCosts);
+        }
         var chosen = Exploration.Sample(pmf, Exploration.UniformFor(runtime.Id, decisionId, _options.ExplorationSeed));
         var best = costs.Min();
 
@@ -39,13 +50,31 @@ public sealed partial class FlywheelEngine
             Actions = request.Actions,
             BaselineActionId = request.BaselineActionId,
             ChosenActionId = request.Actions[chosen].Id,
-            Explored = costs[chosen] != best,
+            Explored = serving.Config.Mode == LoopMode.Apprentice ? request.Actions[chosen].Id != request.BaselineActionId : costs[chosen] != best,
             Ranking = ranking,
             ModelVersion = serving.Model.Version,
         };
         var write = new DecideWrite(runtime, record, request.DecisionId is not null, DecisionPayload.Serialize(request.Context, request.Actions));
         await EnqueueAsync(write, cancellationToken).ConfigureAwait(false);
         return await write.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The share of apprentice decisions explored uniformly when the loop's exploration sets no ε: enough that a couple of
+    /// thousand decisions can show whether a learner beats the baseline over ten or so actions.
+    /// </summary>
+    public const double ApprenticeEpsilon = 0.2;
+
+    /// <summary>
+    /// Apprentice mode serves the baseline, except for a uniform ε share (the loop's ε, or <see cref="ApprenticeEpsilon"/>):
+    /// without it the log would hold no evidence about any other action, and no estimate could say when the learner is
+    /// better than the baseline.
+    /// </summary>
+    internal static void ApprenticeDistribution(ExplorationConfig exploration, int baseline, Span<double> pmf)
+    {
+        var epsilon = exploration.EffectiveEpsilon > 0 ? exploration.EffectiveEpsilon : ApprenticeEpsilon;
+        pmf.Fill(epsilon / pmf.Length);
+        pmf[baseline] += 1 - epsilon;
     }
 
     /// <summary>Predicted cost of each action under the serving model.</summary>

@@ -54,8 +54,8 @@ public sealed partial class FlywheelEngine
                     case LearnBatch batch:
                         foreach (var (loop, pending, reward) in batch.Examples)
                         {
-                            // Only an online loop needs the features back; the others just record the position.
-                            Learn(loop, loop.Config.Mode == LoopMode.Online ? pending.Restore() : pending.Record, reward);
+                            // Only a learning loop needs the features back; a frozen one just records the position.
+                            Learn(loop, loop.Config.Mode != LoopMode.Frozen ? pending.Restore() : pending.Record, reward);
                             touched.Add(loop);
                         }
                         break;
@@ -163,7 +163,7 @@ public sealed partial class FlywheelEngine
         loop.LearnedThrough = reward.Sequence;
         loop.Dirty = true;
         loop.ExamplesSinceSnapshot++;
-        if (loop.Config.Mode != LoopMode.Online)
+        if (loop.Config.Mode == LoopMode.Frozen)
         {
             return;
         }

@@ -207,13 +207,13 @@ public sealed partial class FlywheelEngine
             Verdict = verdict,
             Reason = reason,
         };
-        if (config.Mode != LoopMode.Online)
+        if (config.Mode == LoopMode.Frozen)
         {
             if (trigger == TurnTrigger.Schedule)
             {
                 return null;
             }
-            var frozen = Entry(TurnVerdict.InsufficientData, $"the loop is {LoopConfigJson.Name(config.Mode)}: only online loops turn");
+            var frozen = Entry(TurnVerdict.InsufficientData, "the loop is frozen: it serves and never learns, so it does not turn");
             await store.SaveTurnAsync(frozen, cancellationToken).ConfigureAwait(false);
             return frozen;
         }
@@ -230,6 +230,10 @@ public sealed partial class FlywheelEngine
         }
 
         var z = Estimate.ZFor(config.Turns.Confidence);
+        if (config.Mode == LoopMode.Apprentice)
+        {
+            return await JudgeApprenticeAsync(runtime, trigger, number, started, after, through, z, cancellationToken).ConfigureAwait(false);
+        }
         var search = _options.CandidateSearch(config);
         var seed = (ulong)number * 0x9E3779B97F4A7C15UL;
         var replica = new CandidateReplay("champion (replayed)", config.Learner, config.Exploration, seed);
@@ -308,11 +312,85 @@ public sealed partial class FlywheelEngine
         return entry;
     }
 
+    /// <summary>
+    /// An apprentice loop's turn: the learner (replayed as it would have served online) against the baseline it has been
+    /// serving, on the same decisions; it graduates to online when it beats the baseline under the promotion policy.
+    /// </summary>
+    private async Task<TurnRecord> JudgeApprenticeAsync(LoopRuntime runtime, TurnTrigger trigger, long number, DateTimeOffset started, long after, long through, double z, CancellationToken cancellationToken)
+    {
+        var config = runtime.Config;
+        var champion = runtime.ModelVersion;
+        var learner = new CandidateReplay("learner", config.Learner, config.Exploration, (ulong)number);
+        var window = await Task.Run(() => ReplayAsync(runtime.Id, after, through, learner, [], cancellationToken), cancellationToken).ConfigureAwait(false);
+        var baseline = window.Baseline.GetEstimates(z);
+        var mine = learner.Estimates(z);
+        var level = (config.Turns.Confidence * 100).ToString("0.##", CultureInfo.InvariantCulture) + "%";
+        var evidence = string.Create(CultureInfo.InvariantCulture,
+            $"learner v{champion}: IPS {mine.Ips.Value:F4} [{mine.Ips.Lower:F4}, {mine.Ips.Upper:F4}], DR {mine.Dr.Value:F4} [{mine.Dr.Lower:F4}, {mine.Dr.Upper:F4}], ESS {mine.EffectiveSampleSize:F0}; baseline: IPS {baseline.Ips.Value:F4}, DR {baseline.Dr.Value:F4} on the same {baseline.Count} decisions");
+        var ipsMargin = config.Turns.PromoteWhen == PromotionPolicy.EstimateBeatsChampion ? mine.Ips.Value - baseline.Ips.Value : mine.Ips.Lower - baseline.Ips.Value;
+        var drMargin = config.Turns.PromoteWhen == PromotionPolicy.EstimateBeatsChampion ? mine.Dr.Value - baseline.Dr.Value : mine.Dr.Lower - baseline.Dr.Value;
+        var beats = mine.EffectiveSampleSize >= MinimumEffectiveSampleSize && ipsMargin > 0 && drMargin > 0;
+        TurnVerdict verdict;
+        string reason;
+        DateTimeOffset? deployedAt = null;
+        if (!beats)
+        {
+            verdict = TurnVerdict.Rejected;
+            reason = $"the learner does not yet beat the baseline ({(config.Turns.PromoteWhen == PromotionPolicy.EstimateBeatsChampion ? "estimates" : $"{level} lower bounds")} of IPS and DR): {evidence}";
+        }
+        else if (config.Turns.PromoteWhen == PromotionPolicy.Manual)
+        {
+            verdict = TurnVerdict.AwaitingManualPromotion;
+            reason = $"the learner beats the baseline; turns.promoteWhen is manual, so set mode online to graduate: {evidence}";
+        }
+        else
+        {
+            await _putLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                var online = runtime.Config with { Mode = LoopMode.Online };
+                await _store!.SaveLoopAsync(online, cancellationToken).ConfigureAwait(false);
+                runtime.SwapConfig(online);
+            }
+            finally
+            {
+                _putLock.Release();
+            }
+            deployedAt = _time.GetUtcNow();
+            verdict = TurnVerdict.Graduated;
+            reason = $"graduated to online: the {(config.Turns.PromoteWhen == PromotionPolicy.EstimateBeatsChampion ? "estimates" : $"{level} lower bounds")} of IPS and DR beat the baseline: {evidence}";
+            LogPromoted(runtime.Id, number, champion, reason);
+        }
+        var entry = new TurnRecord
+        {
+            Loop = runtime.Id,
+            Number = number,
+            Trigger = trigger,
+            StartedAt = started,
+            FinishedAt = _time.GetUtcNow(),
+            Window = window.Window,
+            ChampionVersion = champion,
+            Candidates =
+            [
+                new TurnCandidate { Name = "learner", Version = champion, Learner = config.Learner, Exploration = config.Exploration, Estimates = mine },
+                new TurnCandidate { Name = "baseline", Estimates = baseline },
+                new TurnCandidate { Name = "served (apprentice)", Estimates = window.Logged.GetEstimates(z) },
+                new TurnCandidate { Name = "uniform", Estimates = window.Uniform.GetEstimates(z) },
+            ],
+            Verdict = verdict,
+            Reason = reason,
+            DeployedVersion = verdict == TurnVerdict.Graduated ? champion : null,
+            DeployedAt = deployedAt,
+        };
+        await _store!.SaveTurnAsync(entry, cancellationToken).ConfigureAwait(false);
+        return entry;
+    }
+
     private static long LastJudgedThrough(IReadOnlyList<TurnRecord> turns)
     {
         for (var i = turns.Count - 1; i >= 0; i--)
         {
-            if (turns[i].Verdict is TurnVerdict.Promoted or TurnVerdict.Rejected or TurnVerdict.AwaitingManualPromotion && turns[i].Window is { } w)
+            if (turns[i].Verdict is TurnVerdict.Promoted or TurnVerdict.Rejected or TurnVerdict.AwaitingManualPromotion or TurnVerdict.Graduated && turns[i].Window is { } w)
             {
                 return w.ThroughSequence;
             }
@@ -480,22 +558,29 @@ public sealed partial class FlywheelEngine
         var store = _store!;
         var turns = await store.LoadTurnsAsync(runtime.Id, cancellationToken).ConfigureAwait(false);
         var entry = turns.LastOrDefault(t => t.DeployedVersion is not null);
-        if (entry is null || entry.Lift is not null || entry.DeployedVersion != runtime.ModelVersion || entry.Window is null
-            || entry.Verdict is not (TurnVerdict.Promoted or TurnVerdict.ManuallyPromoted))
+        if (entry is null || entry.Lift is not null || entry.DeployedVersion != runtime.ModelVersion || entry.Window is null || entry.DeployedAt is null
+            || entry.Verdict is not (TurnVerdict.Promoted or TurnVerdict.ManuallyPromoted or TurnVerdict.Graduated))
         {
             return;
         }
         var config = runtime.Config;
+        var graduated = entry.Verdict == TurnVerdict.Graduated;
+        if (graduated && config.Mode != LoopMode.Online)
+        {
+            return;
+        }
         var predecessor = entry.ChampionVersion;
         var deployed = entry.DeployedVersion.Value;
+        var deployedAt = entry.DeployedAt.Value;
         RunningMean before = default, afterDeploy = default;
         await foreach (var (decision, reward) in store.ReadRewardsAsync(runtime.Id, entry.Window.AfterSequence, cancellationToken).ConfigureAwait(false))
         {
-            if (decision.ModelVersion == predecessor && reward.Sequence <= entry.Window.ThroughSequence)
+            // Before: what the predecessor (or, for a graduation, the baseline) earned on the judged window.
+            if (reward.Sequence <= entry.Window.ThroughSequence && decision.ModelVersion == predecessor)
             {
                 before.Add(reward.Reward);
             }
-            else if (decision.ModelVersion == deployed)
+            else if (decision.ModelVersion == deployed && decision.At >= deployedAt)
             {
                 afterDeploy.Add(reward.Reward);
             }
@@ -520,13 +605,52 @@ public sealed partial class FlywheelEngine
             MeasuredAt = _time.GetUtcNow(),
         };
         await store.SaveTurnAsync(entry with { Lift = lift }, cancellationToken).ConfigureAwait(false);
-        if (lift.Difference.Upper < 0)
+        if (lift.Difference.Upper < 0 && graduated)
+        {
+            await RevertGraduationAsync(runtime, lift, cancellationToken).ConfigureAwait(false);
+        }
+        else if (lift.Difference.Upper < 0)
         {
             var level = (config.Turns.Confidence * 100).ToString("0.##", CultureInfo.InvariantCulture) + "%";
             var why = string.Create(CultureInfo.InvariantCulture,
                 $"guardrail: online reward {lift.Mean:F4} over {lift.Decisions} decisions is below v{predecessor}'s {lift.PredecessorMean:F4} over {lift.PredecessorDecisions}; difference {difference:F4}, {level} interval [{lift.Difference.Lower:F4}, {lift.Difference.Upper:F4}]");
             await RollbackCoreAsync(runtime, TurnTrigger.Guardrail, why, lift, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>A graduated loop that serves worse than its baseline did goes back to apprentice mode.</summary>
+    private async Task RevertGraduationAsync(LoopRuntime runtime, OnlineLift lift, CancellationToken cancellationToken)
+    {
+        var started = _time.GetUtcNow();
+        await _putLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var apprentice = runtime.Config with { Mode = LoopMode.Apprentice };
+            await _store!.SaveLoopAsync(apprentice, cancellationToken).ConfigureAwait(false);
+            runtime.SwapConfig(apprentice);
+        }
+        finally
+        {
+            _putLock.Release();
+        }
+        var level = (runtime.Config.Turns.Confidence * 100).ToString("0.##", CultureInfo.InvariantCulture) + "%";
+        var entry = new TurnRecord
+        {
+            Loop = runtime.Id,
+            Number = await NextTurnNumberAsync(runtime, cancellationToken).ConfigureAwait(false),
+            Trigger = TurnTrigger.Guardrail,
+            StartedAt = started,
+            FinishedAt = _time.GetUtcNow(),
+            ChampionVersion = runtime.ModelVersion,
+            Verdict = TurnVerdict.RolledBack,
+            Reason = string.Create(CultureInfo.InvariantCulture,
+                $"guardrail: after graduating, online reward {lift.Mean:F4} over {lift.Decisions} decisions is below the baseline's {lift.PredecessorMean:F4} over {lift.PredecessorDecisions}; difference {lift.Difference.Value:F4}, {level} interval [{lift.Difference.Lower:F4}, {lift.Difference.Upper:F4}]; back to apprentice mode"),
+            DeployedVersion = runtime.ModelVersion,
+            DeployedAt = _time.GetUtcNow(),
+            Lift = lift,
+        };
+        await _store!.SaveTurnAsync(entry, cancellationToken).ConfigureAwait(false);
+        LogRolledBack(runtime.Id, runtime.ModelVersion, runtime.ModelVersion, entry.Reason);
     }
 
     /// <summary>Welford's running mean and variance.</summary>

@@ -287,7 +287,6 @@ public class LoopConfigJsonTests
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"kind":"Choose"}""", null, "kind")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"kind":1}""", null, "kind")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"mode":"sometimes"}""", null, "mode")]
-    [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"mode":"apprentice"}""", null, "mode")]
     public void Parse_MalformedConfig_ThrowsNamingField(string json, string? expectedId, string field)
     {
         var ex = Assert.Throws<FlywheelValidationException>(() => LoopConfigJson.Parse(json, expectedId));
@@ -299,7 +298,6 @@ public class LoopConfigJsonTests
 
     [Theory]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"kind":"rank"}""", "kind")]
-    [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"mode":"apprentice"}""", "mode")]
     public void Parse_ValidButUnsupported_ThrowsNotSupported(string json, string field)
     {
         var ex = Assert.Throws<FlywheelValidationException>(() => LoopConfigJson.Parse(json));

@@ -16,6 +16,9 @@ public sealed class WorldRunner(IFlywheelEngine engine, FakeTimeProvider time, C
 
     public List<(string Loop, string SignalId)> Signals { get; } = [];
 
+    /// <summary>The product's baseline action for a context, sent with every decision when set.</summary>
+    public Func<(int Country, int Slot), string>? Baseline { get; set; }
+
     /// <summary>Called after each acknowledged decision ('D') and signal ('S') with its id.</summary>
     public Action<char, string, string>? OnAcknowledged { get; set; }
 
@@ -40,6 +43,7 @@ public sealed class WorldRunner(IFlywheelEngine engine, FakeTimeProvider time, C
                 UserId = $"u{_round % 97}",
                 Context = context,
                 Actions = CombinationWorld.Actions,
+                BaselineActionId = Baseline?.Invoke(ctx),
             }).AsTask()));
             foreach (var d in decisions)
             {

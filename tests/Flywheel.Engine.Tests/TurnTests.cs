@@ -221,3 +221,65 @@ public sealed class TurnTests(ITestOutputHelper output) : IDisposable
         public int GetHashCode(TurnRecord obj) => obj.Number.GetHashCode();
     }
 }
+
+public sealed class ApprenticeTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    [Fact]
+    public async Task Apprentice_DecentBaseline_GraduatesThenBeatsTheBaselineOnline()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 0, 0, 0, TimeSpan.Zero));
+        await using var engine = await TestEngine.OpenAsync(_dir.Path, time);
+        var loop = CombinationWorld.Loop("tutor", ["context*action", "context*context*action"], LoopMode.Apprentice)
+            with { Turns = new TurnsConfig { MinDecisions = 1000, EverySeconds = 2000 } };
+        await engine.PutLoopAsync(loop);
+        var world = new CombinationWorld(seed: 31);
+        // The product's rule: the best video for the user's country on average over the day, blind to the time slot.
+        var bestByCountry = Enumerable.Range(0, CombinationWorld.Countries.Length)
+            .Select(c => Enumerable.Range(0, CombinationWorld.ActionCount)
+                .MaxBy(a => Enumerable.Range(0, CombinationWorld.Slots.Length).Average(s => world.ExpectedReward((c, s), a))))
+            .ToArray();
+        string Baseline((int Country, int Slot) ctx) => CombinationWorld.Actions[bestByCountry[ctx.Country]].Id;
+        var cells = (from c in Enumerable.Range(0, CombinationWorld.Countries.Length) from s in Enumerable.Range(0, CombinationWorld.Slots.Length) select (c, s)).ToList();
+        var baselineValue = cells.Average(cell => world.ExpectedReward(cell, bestByCountry[cell.c]));
+        output.WriteLine($"baseline value {baselineValue:F4}, optimal {world.OptimalReward:F4}, uniform {world.UniformReward:F4}");
+        Assert.True(baselineValue > world.UniformReward + 0.1 && baselineValue < world.OptimalReward - 0.1, "the baseline is decent but sub-optimal");
+
+        var missing = await Assert.ThrowsAsync<FlywheelValidationException>(async () =>
+            await engine.DecideAsync("tutor", new DecideRequest { Context = CombinationWorld.Context((0, 0)), Actions = CombinationWorld.Actions }));
+        Assert.Equal("baselineActionId", missing.Field);
+
+        var runner = new WorldRunner(engine, time, world) { Baseline = Baseline };
+        TurnRecord? graduation = null;
+        var rounds = 0;
+        while (graduation is null && rounds < 12_000)
+        {
+            await runner.RunAsync(["tutor"], rounds: 1000);
+            rounds += 1000;
+            await engine.RunScheduledTurnsAsync();
+            graduation = (await engine.ListTurnsAsync("tutor")).FirstOrDefault(t => t.Verdict == TurnVerdict.Graduated);
+        }
+        foreach (var turn in await engine.ListTurnsAsync("tutor"))
+        {
+            output.WriteLine($"turn {turn.Number} ({turn.Trigger}): {turn.Verdict} — {turn.Reason}");
+        }
+        Assert.NotNull(graduation);
+        Assert.Contains("graduated to online", graduation.Reason, StringComparison.Ordinal);
+        Assert.Contains(graduation.Candidates, c => c.Name == "baseline");
+        Assert.Equal(LoopMode.Online, (await engine.GetLoopAsync("tutor"))!.Mode);
+        var apprenticeMean = runner.Rewards["tutor"].Average();
+
+        await runner.RunAsync(["tutor"], rounds: 3000);
+        await engine.RunScheduledTurnsAsync();
+        var online = runner.Rewards["tutor"].TakeLast(2000).Average();
+        output.WriteLine($"graduated after {rounds} rounds; mean expected reward while apprentice {apprenticeMean:F4}, last 2000 online {online:F4}, baseline {baselineValue:F4}");
+        Assert.True(online > baselineValue + 0.05, $"online {online:F4} should beat the baseline's {baselineValue:F4}");
+        var measured = (await engine.ListTurnsAsync("tutor")).Single(t => t.Number == graduation.Number);
+        Assert.NotNull(measured.Lift);
+        output.WriteLine($"ledger lift: {measured.Lift!.Mean:F4} vs {measured.Lift.PredecessorMean:F4}, Δ {measured.Lift.Difference.Value:F4} [{measured.Lift.Difference.Lower:F4}, {measured.Lift.Difference.Upper:F4}]");
+        Assert.True(measured.Lift.Difference.Lower > 0, "the ledger shows the online lift over the baseline");
+    }
+}
