@@ -15,6 +15,9 @@ public sealed record ExportRequest
     /// <c>champion</c> or a model version such as <c>v3</c>; null for none.
     /// </summary>
     public string? Policy { get; init; }
+
+    /// <summary>Only the shadow mismatches (the hard examples): decisions where a shadow disagreed and the reward shows one side was clearly wrong.</summary>
+    public bool MismatchesOnly { get; init; }
 }
 
 /// <summary>What <c>POST …/evaluate</c> estimates: named policies over rewarded decisions made in [<see cref="From"/>, <see cref="To"/>).</summary>

@@ -370,6 +370,91 @@ public static partial class FlywheelJson
         }).ToList(),
     });
 
+    /// <summary>Writes shadow choices as <c>[{ "version", "actionId", "probability", "servedProbability" }]</c>.</summary>
+    public static void WriteShadows(Utf8JsonWriter w, IReadOnlyList<ShadowChoice> shadows)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(shadows);
+        w.WriteStartArray();
+        foreach (var s in shadows)
+        {
+            w.WriteStartObject();
+            w.WriteNumber("version", s.Version);
+            w.WriteString("actionId", s.ActionId);
+            w.WriteNumber("probability", s.Probability);
+            w.WriteNumber("servedProbability", s.ServedProbability);
+            w.WriteEndObject();
+        }
+        w.WriteEndArray();
+    }
+
+    /// <summary>Reads what <see cref="WriteShadows"/> wrote.</summary>
+    public static IReadOnlyList<ShadowChoice> ReadShadows(JsonElement e) => Guard(() => e.EnumerateArray()
+        .Select(s => new ShadowChoice(s.GetProperty("version").GetInt32(), RequiredString(s, "actionId"), s.GetProperty("probability").GetDouble(), s.GetProperty("servedProbability").GetDouble()))
+        .ToArray());
+
+    /// <summary>Writes a shadow report.</summary>
+    public static void WriteShadowReport(Utf8JsonWriter w, ShadowReport report)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(report);
+        w.WriteStartObject();
+        w.WriteString("loop", report.Loop);
+        w.WriteNumber("version", report.Version);
+        w.WriteNumber("decisions", report.Decisions);
+        w.WriteNumber("agreements", report.Agreements);
+        WriteNumberOrNull(w, "agreementRate", report.AgreementRate);
+        if (report.Estimates is not null)
+        {
+            w.WritePropertyName("estimates");
+            WriteEstimates(w, report.Estimates, [OffPolicyEstimator.Ips, OffPolicyEstimator.IpsClopperPearson, OffPolicyEstimator.Snips]);
+        }
+        WriteNumberOrNull(w, "servedMean", report.ServedMean);
+        w.WriteNumber("mismatches", report.Mismatches);
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads a shadow report.</summary>
+    public static ShadowReport ReadShadowReport(JsonElement e) => Guard(() => new ShadowReport
+    {
+        Loop = RequiredString(e, "loop"),
+        Version = e.GetProperty("version").GetInt32(),
+        Decisions = e.GetProperty("decisions").GetInt64(),
+        Agreements = e.GetProperty("agreements").GetInt64(),
+        AgreementRate = NumberOrNull(e, "agreementRate", double.NaN),
+        Estimates = e.TryGetProperty("estimates", out var est) ? ReadEstimates(est) : null,
+        ServedMean = NumberOrNull(e, "servedMean", double.NaN),
+        Mismatches = e.GetProperty("mismatches").GetInt64(),
+    });
+
+    /// <summary>Writes a mismatch.</summary>
+    public static void WriteMismatch(Utf8JsonWriter w, Mismatch mismatch)
+    {
+        ArgumentNullException.ThrowIfNull(w);
+        ArgumentNullException.ThrowIfNull(mismatch);
+        w.WriteStartObject();
+        w.WriteString("decisionId", mismatch.DecisionId);
+        w.WriteString("at", Time(mismatch.At));
+        w.WriteNumber("version", mismatch.Version);
+        w.WriteString("servedActionId", mismatch.ServedActionId);
+        w.WriteString("shadowActionId", mismatch.ShadowActionId);
+        w.WriteNumber("reward", mismatch.Reward);
+        w.WriteString("wrong", mismatch.Wrong == MismatchSide.Served ? "served" : "shadow");
+        w.WriteEndObject();
+    }
+
+    /// <summary>Reads a mismatch.</summary>
+    public static Mismatch ReadMismatch(JsonElement e) => Guard(() => new Mismatch
+    {
+        DecisionId = RequiredString(e, "decisionId"),
+        At = ReadTimeOf(e, "at"),
+        Version = e.GetProperty("version").GetInt32(),
+        ServedActionId = RequiredString(e, "servedActionId"),
+        ShadowActionId = RequiredString(e, "shadowActionId"),
+        Reward = e.GetProperty("reward").GetDouble(),
+        Wrong = RequiredString(e, "wrong") == "served" ? MismatchSide.Served : MismatchSide.Shadow,
+    });
+
     private static void WriteNumberOrNull(Utf8JsonWriter w, string name, double value)
     {
         if (double.IsFinite(value))

@@ -264,6 +264,11 @@ public static partial class FlywheelJson
         w.WriteString("chosenActionId", d.ChosenActionId);
         w.WriteBoolean("explored", d.Explored);
         WriteRanking(w, d.Ranking);
+        if (d.Shadows.Count > 0)
+        {
+            w.WritePropertyName("shadows");
+            WriteShadows(w, d.Shadows);
+        }
         w.WriteStartArray("signals");
         foreach (var s in audit.Signals)
         {
@@ -319,6 +324,7 @@ public static partial class FlywheelJson
             Ranking = e.GetProperty("ranking").EnumerateArray()
                 .Select(r => new RankedAction(RequiredString(r, "actionId"), r.GetProperty("probability").GetDouble()))
                 .ToList(),
+            Shadows = e.TryGetProperty("shadows", out var shadows) ? ReadShadows(shadows) : [],
         };
         var signals = e.TryGetProperty("signals", out var array) && array.ValueKind == JsonValueKind.Array
             ? array.EnumerateArray().Select(s => new SignalRecord

@@ -182,6 +182,12 @@ public sealed record TurnsConfig
 
     /// <summary>Confidence level of the intervals. <value>Default 0.95.</value></summary>
     public double Confidence { get; init; } = 0.95;
+
+    /// <summary>
+    /// How many times a candidate learns a decision where a shadow disagreed with what was served and the reward shows
+    /// one of them was clearly wrong (a mismatch): 1 learns it once like any other; 1–100. <value>Default 1.</value>
+    /// </summary>
+    public double MismatchWeight { get; init; } = 1;
 }
 
 /// <summary>
@@ -293,6 +299,7 @@ public sealed partial record LoopConfig
         CheckRange("turns.everySeconds", Turns.EverySeconds, 1, 365 * 86400);
         CheckRange("turns.minDecisions", Turns.MinDecisions, 1, int.MaxValue);
         CheckRange("turns.confidence", Turns.Confidence, 0.5, 1, exclusiveMin: true, exclusiveMax: true);
+        CheckRange("turns.mismatchWeight", Turns.MismatchWeight, 1, 100);
     }
 
     private static void ValidateInteraction(string field, string? term)

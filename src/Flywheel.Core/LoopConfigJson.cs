@@ -243,6 +243,7 @@ public static class LoopConfigJson
             MinDecisions = o.Integer("minDecisions", d.MinDecisions, 1, int.MaxValue),
             PromoteWhen = o.Enum("promoteWhen", d.PromoteWhen, Policies),
             Confidence = o.Number("confidence") ?? d.Confidence,
+            MismatchWeight = o.Number("mismatchWeight") ?? d.MismatchWeight,
         };
         o.RejectUnknown();
         return t;
@@ -297,6 +298,7 @@ public static class LoopConfigJson
         w.WriteNumber("minDecisions", config.Turns.MinDecisions);
         w.WriteString("promoteWhen", Name(config.Turns.PromoteWhen));
         w.WriteNumber("confidence", config.Turns.Confidence);
+        w.WriteNumber("mismatchWeight", config.Turns.MismatchWeight);
         w.WriteEndObject();
         w.WriteString("mode", Name(config.Mode));
         w.WriteEndObject();

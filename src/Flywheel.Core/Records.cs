@@ -36,6 +36,9 @@ public sealed record DecisionRecord
     /// <summary>The model version that scored it.</summary>
     public required int ModelVersion { get; init; }
 
+    /// <summary>What each shadow model would have served instead (empty when the loop has no shadow).</summary>
+    public IReadOnlyList<ShadowChoice> Shadows { get; init; } = [];
+
     /// <summary>The probability with which the chosen action was served.</summary>
     public double ChosenProbability
     {
@@ -63,6 +66,13 @@ public sealed record DecisionRecord
         Ranking = Ranking,
     };
 }
+
+/// <summary>What a shadow model would have served for a decision, recorded with the decision it did not serve.</summary>
+/// <param name="Version">The shadow model's version.</param>
+/// <param name="ActionId">The action it would have served (drawn from its own distribution).</param>
+/// <param name="Probability">Its probability of that action.</param>
+/// <param name="ServedProbability">Its probability of the action actually served: the importance weight's numerator.</param>
+public sealed record ShadowChoice(int Version, string ActionId, double Probability, double ServedProbability);
 
 /// <summary>A signal as stored in the event log.</summary>
 public sealed record SignalRecord

@@ -34,9 +34,15 @@ internal sealed class ReplayRow
     /// <summary>The probability the serving policy gave each action (aligned with <see cref="Actions"/>).</summary>
     public double[] Logged { get; private set; } = [];
 
+    /// <summary>How many times learners learn it: <c>turns.mismatchWeight</c> (rounded) for a shadow mismatch, else 1.</summary>
+    public int Repeats { get; private set; } = 1;
+
     /// <summary>Fills the row from a stored decision; false when its chosen action is not among its actions.</summary>
-    public bool Set(DecisionRecord decision, RewardRecord reward)
+    public bool Set(DecisionRecord decision, RewardRecord reward, TurnsConfig turns, RewardConfig rewards)
     {
+        Repeats = turns.MismatchWeight > 1 && FlywheelEngine.IsMismatch(decision, reward.Reward, rewards)
+            ? (int)Math.Round(turns.MismatchWeight, MidpointRounding.AwayFromZero)
+            : 1;
         Chosen = Baseline = -1;
         var actions = decision.Actions;
         if (Actions.Length != actions.Count)
@@ -139,7 +145,10 @@ internal sealed class CandidateReplay
     public void Learn(ReplayRow row)
     {
         Featurize(row);
-        Learner.Learn(_vector, row.Chosen, (float)-row.Reward, row.Probability);
+        for (var r = 0; r < row.Repeats; r++)
+        {
+            Learner.Learn(_vector, row.Chosen, (float)-row.Reward, row.Probability);
+        }
         LearnedThrough = row.Sequence;
     }
 

@@ -17,7 +17,8 @@ public sealed partial class FlywheelEngine
         var policy = request.Policy is null ? null : await OpenPolicyAsync(runtime, request.Policy, "policy", cancellationToken).ConfigureAwait(false);
         await foreach (var (decision, reward) in _store!.ReadRewardsAsync(runtime.Id, 0, cancellationToken).ConfigureAwait(false))
         {
-            if (!InRange(decision.At, request.From, request.To))
+            if (!InRange(decision.At, request.From, request.To)
+                || (request.MismatchesOnly && !IsMismatch(decision, reward.Reward, runtime.Config.Reward)))
             {
                 continue;
             }
@@ -164,6 +165,15 @@ public sealed partial class FlywheelEngine
     private static bool InRange(DateTimeOffset at, DateTimeOffset? from, DateTimeOffset? to)
         => (from is null || at >= from) && (to is null || at < to);
 
+    /// <summary>A policy's probabilities for one context (tests compute true policy values with it).</summary>
+    internal async ValueTask<double[]> PolicyProbabilitiesAsync(string loop, string policy, Features context, IReadOnlyList<ActionCandidate> actions, CancellationToken cancellationToken = default)
+    {
+        var runtime = await GetRuntimeAsync(loop, cancellationToken).ConfigureAwait(false);
+        var scorer = await OpenPolicyAsync(runtime, policy, "policy", cancellationToken).ConfigureAwait(false);
+        scorer.Score(context, actions);
+        return scorer.Probabilities[..actions.Count];
+    }
+
     /// <summary>A model policy: <c>champion</c> (the serving weights now) or <c>v</c>N (stored weights of a registered model).</summary>
     private async ValueTask<PolicyScorer> OpenPolicyAsync(LoopRuntime runtime, string name, string field, CancellationToken cancellationToken)
     {
@@ -213,9 +223,11 @@ public sealed partial class FlywheelEngine
             return sum;
         }
 
-        public void Score(DecisionRecord decision)
+        public void Score(DecisionRecord decision) => Score(decision.Context, decision.Actions);
+
+        public void Score(Features context, IReadOnlyList<ActionCandidate> actions)
         {
-            var k = decision.Actions.Count;
+            var k = actions.Count;
             if (_costs.Length < k)
             {
                 _costs = new float[k];
@@ -227,8 +239,8 @@ public sealed partial class FlywheelEngine
                 _bagCosts = new float[k * model.Bags];
             }
             _vector.Clear();
-            _featurizer.SetContext(HashedFeatureSet.FromContext(decision.Context));
-            foreach (var action in decision.Actions)
+            _featurizer.SetContext(HashedFeatureSet.FromContext(context));
+            foreach (var action in actions)
             {
                 _featurizer.AddAction(HashedFeatureSet.FromAction(action), _vector);
             }

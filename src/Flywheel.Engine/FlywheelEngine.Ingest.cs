@@ -34,6 +34,7 @@ public sealed partial class FlywheelEngine
         }
         var chosen = Exploration.Sample(pmf, Exploration.UniformFor(runtime.Id, decisionId, _options.ExplorationSeed));
         var best = costs.Min();
+        var shadows = serving.Shadows.Count == 0 ? [] : ScoreShadows(runtime.Id, decisionId, serving.Shadows, request, chosen);
 
         // The chosen action first, then the rest from best to worst predicted cost.
         var order = Enumerable.Range(0, k).Where(i => i != chosen).OrderBy(i => costs[i]).ThenBy(i => i);
@@ -53,6 +54,7 @@ public sealed partial class FlywheelEngine
             Explored = serving.Config.Mode == LoopMode.Apprentice ? request.Actions[chosen].Id != request.BaselineActionId : costs[chosen] != best,
             Ranking = ranking,
             ModelVersion = serving.Model.Version,
+            Shadows = shadows,
         };
         var write = new DecideWrite(runtime, record, request.DecisionId is not null, DecisionPayload.Serialize(request.Context, request.Actions));
         await EnqueueAsync(write, cancellationToken).ConfigureAwait(false);
@@ -77,11 +79,39 @@ public sealed partial class FlywheelEngine
         pmf[baseline] += 1 - epsilon;
     }
 
+    /// <summary>
+    /// What each shadow would have served: its own distribution over the same actions and its own seeded draw, with its
+    /// probability of the action actually served (the importance weight of its live IPS estimate).
+    /// </summary>
+    private ShadowChoice[] ScoreShadows(string loop, string decisionId, IReadOnlyList<ShadowPolicy> shadows, DecideRequest request, int served)
+    {
+        var k = request.Actions.Count;
+        var choices = new ShadowChoice[shadows.Count];
+        var pmf = new double[k];
+        var costs = new float[k];
+        for (var s = 0; s < shadows.Count; s++)
+        {
+            var shadow = shadows[s];
+            var bagCosts = new float[k * shadow.Model.Bags];
+            ScoreWith(shadow.Featurizers, shadow.Model, request.Context, request.Actions, costs, bagCosts);
+            Exploration.Distribution(shadow.Exploration, costs, shadow.Model.Examples, pmf, bagCosts);
+            var pick = Exploration.Sample(pmf, Exploration.UniformFor(loop, decisionId, _options.ExplorationSeed ^ (0xD1B54A32D192ED03UL * (ulong)shadow.Version)));
+            choices[s] = new ShadowChoice(shadow.Version, request.Actions[pick].Id, pmf[pick], pmf[served]);
+        }
+        return choices;
+    }
+
     /// <summary>Predicted cost of each action under the serving model.</summary>
     private static float[] Score(ServingState serving, Features context, IReadOnlyList<ActionCandidate> actions, Span<float> bagCosts = default)
     {
         var costs = new float[actions.Count];
-        var scorer = serving.Featurizers.Rent();
+        ScoreWith(serving.Featurizers, serving.Model, context, actions, costs, bagCosts);
+        return costs;
+    }
+
+    private static void ScoreWith(FeaturizerPool featurizers, ServingModel model, Features context, IReadOnlyList<ActionCandidate> actions, Span<float> costs, Span<float> bagCosts)
+    {
+        var scorer = featurizers.Rent();
         try
         {
             var vector = scorer.Features;
@@ -91,13 +121,12 @@ public sealed partial class FlywheelEngine
             {
                 scorer.Featurizer.AddAction(HashedFeatureSet.FromAction(actions[i]), vector);
             }
-            serving.Model.Predict(vector, costs, bagCosts);
+            model.Predict(vector, costs, bagCosts);
         }
         finally
         {
-            serving.Featurizers.Return(scorer);
+            featurizers.Return(scorer);
         }
-        return costs;
     }
 
     /// <summary>Predicted costs under the loop's current serving model, without deciding (tests and audits).</summary>

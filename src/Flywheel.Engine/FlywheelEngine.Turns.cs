@@ -238,7 +238,7 @@ public sealed partial class FlywheelEngine
         var seed = (ulong)number * 0x9E3779B97F4A7C15UL;
         var replica = new CandidateReplay("champion (replayed)", config.Learner, config.Exploration, seed);
         var candidates = search.Select((c, i) => new CandidateReplay(c.Name, c.Learner, c.Exploration, seed + (ulong)i + 1)).ToList();
-        var window = await Task.Run(() => ReplayAsync(runtime.Id, after, through, replica, candidates, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var window = await Task.Run(() => ReplayAsync(runtime.Id, config, after, through, replica, candidates, cancellationToken), cancellationToken).ConfigureAwait(false);
 
         var served = window.Logged.GetEstimates(z);
         var evaluated = new List<TurnCandidate>
@@ -321,7 +321,7 @@ public sealed partial class FlywheelEngine
         var config = runtime.Config;
         var champion = runtime.ModelVersion;
         var learner = new CandidateReplay("learner", config.Learner, config.Exploration, (ulong)number);
-        var window = await Task.Run(() => ReplayAsync(runtime.Id, after, through, learner, [], cancellationToken), cancellationToken).ConfigureAwait(false);
+        var window = await Task.Run(() => ReplayAsync(runtime.Id, config, after, through, learner, [], cancellationToken), cancellationToken).ConfigureAwait(false);
         var baseline = window.Baseline.GetEstimates(z);
         var mine = learner.Estimates(z);
         var level = (config.Turns.Confidence * 100).ToString("0.##", CultureInfo.InvariantCulture) + "%";
@@ -456,7 +456,7 @@ public sealed partial class FlywheelEngine
     /// first. A reward is learned only once its window had closed before the decision being judged was made, so each
     /// learner judges with what it would have known live.
     /// </summary>
-    private async Task<ReplayWindow> ReplayAsync(string loop, long after, long through, CandidateReplay replica, IReadOnlyList<CandidateReplay> candidates, CancellationToken cancellationToken)
+    private async Task<ReplayWindow> ReplayAsync(string loop, LoopConfig config, long after, long through, CandidateReplay replica, IReadOnlyList<CandidateReplay> candidates, CancellationToken cancellationToken)
     {
         var result = new ReplayWindow();
         var pending = new Queue<ReplayRow>();
@@ -479,7 +479,7 @@ public sealed partial class FlywheelEngine
                 break;
             }
             var row = spare.Count > 0 ? spare.Pop() : new ReplayRow();
-            if (!row.Set(decision, reward))
+            if (!row.Set(decision, reward, config.Turns, config.Reward))
             {
                 spare.Push(row);
                 continue;
@@ -542,6 +542,10 @@ public sealed partial class FlywheelEngine
                 await store.SaveModelDataAsync(runtime.Id, previous, oldData, cancellationToken).ConfigureAwait(false);
             }
             await store.SaveModelAsync(model with { Status = ModelStatus.Champion, StatusChangedAt = now, Reason = promotedReason }, cancellationToken).ConfigureAwait(false);
+            if (model.Status == ModelStatus.Shadow)
+            {
+                await RefreshShadowsAsync(runtime, cancellationToken).ConfigureAwait(false);
+            }
         }
         finally
         {

@@ -109,6 +109,7 @@ public sealed partial class FlywheelEngine : IFlywheelEngine
         runtime.ExamplesSinceSnapshot = replayed;
         runtime.Dirty = replayed > 0;
 
+        await RefreshShadowsAsync(runtime, cancellationToken).ConfigureAwait(false);
         var open = await LoadOpenWindowsAsync(runtime, cancellationToken).ConfigureAwait(false);
         LogLoopRestored(config.Id, runtime.ModelVersion, snapshot?.LearnedThrough ?? 0, replayed, open);
         return runtime;

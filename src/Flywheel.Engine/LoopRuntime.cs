@@ -5,7 +5,17 @@ using Flywheel.Learning;
 namespace Flywheel.Engine;
 
 /// <summary>What deciders read: swapped whole, never mutated.</summary>
-internal sealed record ServingState(LoopConfig Config, ServingModel Model, FeaturizerPool Featurizers);
+internal sealed record ServingState(LoopConfig Config, ServingModel Model, FeaturizerPool Featurizers)
+{
+    /// <summary>Models that score every decision without being served.</summary>
+    public IReadOnlyList<ShadowPolicy> Shadows { get; init; } = [];
+}
+
+/// <summary>A shadow model: fixed weights with their own settings and featurizers.</summary>
+internal sealed record ShadowPolicy(int Version, ServingModel Model, LearnerConfig Learner, ExplorationConfig Exploration)
+{
+    public FeaturizerPool Featurizers { get; } = new(Learner);
+}
 
 /// <summary>A featurizer with its output buffer: not thread-safe, grown to fit, so deciders borrow one.</summary>
 internal sealed class Scorer(LearnerConfig config)
@@ -88,7 +98,16 @@ internal sealed class LoopRuntime
         {
             var s = _serving;
             var pool = s.Featurizers.Config == config.Learner ? s.Featurizers : new FeaturizerPool(config.Learner);
-            _serving = new ServingState(config, model, pool);
+            _serving = new ServingState(config, model, pool) { Shadows = s.Shadows };
+        }
+    }
+
+    /// <summary>Publishes the set of shadow models.</summary>
+    public void SwapShadows(IReadOnlyList<ShadowPolicy> shadows)
+    {
+        lock (_swap)
+        {
+            _serving = _serving with { Shadows = shadows };
         }
     }
 

@@ -743,7 +743,21 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
         Explored = reader.GetInt64(o + 7) != 0,
         Ranking = StoredJson.ReadRanking(Utf8(reader, o + 8)),
         ModelVersion = reader.GetInt32(o + 9),
+        Shadows = reader.IsDBNull(o + 10) ? [] : ReadShadows(reader.GetString(o + 10)),
     };
+
+    private static IReadOnlyList<ShadowChoice> ReadShadows(string json)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        try
+        {
+            return FlywheelJson.ReadShadows(document.RootElement);
+        }
+        catch (FlywheelValidationException ex)
+        {
+            throw StoredJson.Corrupt("decisions.shadows", ex.Message);
+        }
+    }
 
     private static SignalRecord ReadSignal(SqliteDataReader reader, int o, string loop) => new()
     {
@@ -792,7 +806,8 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
                 ("$loop", SqliteType.Text), ("$decision_id", SqliteType.Text), ("$at", SqliteType.Integer),
                 ("$user_id", SqliteType.Text), ("$context", SqliteType.Blob), ("$actions", SqliteType.Blob),
                 ("$baseline_action_id", SqliteType.Text), ("$chosen_action_id", SqliteType.Text),
-                ("$explored", SqliteType.Integer), ("$ranking", SqliteType.Blob), ("$model_version", SqliteType.Integer));
+                ("$explored", SqliteType.Integer), ("$ranking", SqliteType.Blob), ("$model_version", SqliteType.Integer),
+                ("$shadows", SqliteType.Blob));
             (_signal, _s) = Prepare(connection, SqliteSchema.InsertSignal,
                 ("$loop", SqliteType.Text), ("$signal_id", SqliteType.Text), ("$decision_id", SqliteType.Text),
                 ("$user_id", SqliteType.Text), ("$type", SqliteType.Text), ("$value", SqliteType.Real),
@@ -838,6 +853,7 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
             _d[8].Value = d.Explored ? 1L : 0L;
             _d[9].Value = _json.Ranking(d.Ranking ?? []);
             _d[10].Value = (long)d.ModelVersion;
+            _d[11].Value = d.Shadows is { Count: > 0 } shadows ? FlywheelJson.ToUtf8(w => FlywheelJson.WriteShadows(w, shadows)) : DBNull.Value;
             _decision.ExecuteNonQuery();
         }
 

@@ -67,8 +67,13 @@ internal static class SqliteSchema
         ) STRICT;
         """;
 
-    /// <summary>Version 2: the model registry (records as JSON, weights as a model snapshot) and the turn ledger.</summary>
+    /// <summary>
+    /// Version 2: the model registry (records as JSON, weights as a model snapshot), the turn ledger, and each
+    /// decision's shadow choices (JSON, null without shadows).
+    /// </summary>
     public const string CreateVersion2 = """
+        ALTER TABLE decisions ADD COLUMN shadows TEXT;
+
         CREATE TABLE IF NOT EXISTS models (
             loop     TEXT    NOT NULL,
             version  INTEGER NOT NULL,
@@ -87,9 +92,9 @@ internal static class SqliteSchema
 
     /// <summary>Decision columns as read by <c>ReadDecision</c>; the table is aliased <c>d</c>.</summary>
     public const string DecisionColumns =
-        "d.decision_id, d.at, d.user_id, d.context, d.actions, d.baseline_action_id, d.chosen_action_id, d.explored, d.ranking, d.model_version";
+        "d.decision_id, d.at, d.user_id, d.context, d.actions, d.baseline_action_id, d.chosen_action_id, d.explored, d.ranking, d.model_version, d.shadows";
 
-    public const int DecisionColumnCount = 10;
+    public const int DecisionColumnCount = 11;
 
     /// <summary>Signal columns as read by <c>ReadSignal</c>; the table is aliased <c>s</c>.</summary>
     public const string SignalColumns =
@@ -103,9 +108,9 @@ internal static class SqliteSchema
 
     /// <summary>The JSON columns arrive as UTF-8 blobs and are stored as TEXT.</summary>
     public const string InsertDecision = """
-        INSERT INTO decisions (loop, decision_id, at, user_id, context, actions, baseline_action_id, chosen_action_id, explored, ranking, model_version)
+        INSERT INTO decisions (loop, decision_id, at, user_id, context, actions, baseline_action_id, chosen_action_id, explored, ranking, model_version, shadows)
         VALUES ($loop, $decision_id, $at, $user_id, CAST($context AS TEXT), CAST($actions AS TEXT), $baseline_action_id, $chosen_action_id, $explored,
-                CAST($ranking AS TEXT), $model_version)
+                CAST($ranking AS TEXT), $model_version, CAST($shadows AS TEXT))
         """;
 
     public const string InsertSignal = """

@@ -281,6 +281,9 @@ public class LoopConfigJsonTests
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"turns":{"minDecisions":1e10}}""", null, "turns.minDecisions")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"turns":{"everySeconds":0}}""", null, "turns.everySeconds")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"turns":{"promoteWhen":"always"}}""", null, "turns.promoteWhen")]
+    [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"turns":{"mismatchWeight":0.5}}""", null, "turns.mismatchWeight")]
+    [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"turns":{"mismatchWeight":101}}""", null, "turns.mismatchWeight")]
+    [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"turns":{"mismatchWeight":"2"}}""", null, "turns.mismatchWeight")]
     // Kind and mode.
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"kind":"rank"}""", null, "kind")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"kind":"ability"}""", null, "kind")]

@@ -35,6 +35,11 @@ public sealed class WorldRunner(IFlywheelEngine engine, FakeTimeProvider time, C
         {
             time.Advance(TimeSpan.FromSeconds(1));
             await DeliverDueSignalsAsync();
+            if (flushEvery == 1)
+            {
+                // Every decision then sees a model that has learned exactly the rewards closed before it: reproducible runs.
+                await engine.FlushAsync();
+            }
             var ctx = world.NextContext();
             var context = CombinationWorld.Context(ctx);
             var decisions = await Task.WhenAll(loops.Select(loop => engine.DecideAsync(loop, new DecideRequest

@@ -62,6 +62,23 @@ public abstract partial class StoreConformanceTests
     private static string Json(TurnRecord t) => FlywheelJson.ToString(w => FlywheelJson.WriteTurn(w, t));
 
     [Fact]
+    public async Task CommitAsync_DecisionWithShadows_ReadsBackEveryShadowChoiceExactly()
+    {
+        var store = await OpenAsync();
+        var shadowed = RichDecision("feed", "d-shadow", T0) with
+        {
+            Shadows = [new ShadowChoice(3, "a2", 0.1 + 0.2, 1e-300), new ShadowChoice(4, "a1", 1, 0)],
+        };
+        var batch = new StoreBatch();
+        batch.Decisions.Add(shadowed);
+        batch.Decisions.Add(RichDecision("feed", "d-plain", T0));
+        await store.CommitAsync(batch);
+
+        AssertSameDecision(shadowed, await store.GetDecisionAsync("feed", "d-shadow"));
+        Assert.Empty((await store.GetDecisionAsync("feed", "d-plain"))!.Shadows);
+    }
+
+    [Fact]
     public async Task SaveModelAsync_NewAndReplaced_LoadModelsReturnsLatestByVersionPerLoop()
     {
         var store = await OpenAsync();

@@ -588,6 +588,7 @@ public abstract partial class StoreConformanceTests : IAsyncLifetime
             Assert.Equal(expected.Ranking[i].ActionId, actual.Ranking[i].ActionId);
             Assert.Equal(BitConverter.DoubleToInt64Bits(expected.Ranking[i].Probability), BitConverter.DoubleToInt64Bits(actual.Ranking[i].Probability));
         }
+        Assert.Equal(expected.Shadows, actual.Shadows);
         Assert.Equal(expected.ModelVersion, actual.ModelVersion);
     }
 
