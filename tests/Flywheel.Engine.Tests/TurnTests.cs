@@ -186,6 +186,31 @@ public sealed class TurnTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task Schedule_TimerOnTheFakeClock_RunsTurnsWhenDueAndEnoughDecisionsExist()
+    {
+        var time = Clock();
+        await using var engine = await TestEngine.OpenAsync(_dir.Path, time, o =>
+        {
+            o.ScheduleTurns = true;
+            o.TurnCheckInterval = TimeSpan.FromSeconds(30);
+        });
+        await engine.PutLoopAsync(Feed("feed", Pairs, epsilon: 0.1, everySeconds: 900) with { Turns = new TurnsConfig { EverySeconds = 900, MinDecisions = 300 } });
+        await new WorldRunner(engine, time, new CombinationWorld(seed: 12)).RunAsync(["feed"], rounds: 2000, flushEvery: 1);
+
+        // The timer's work runs off the clock's thread; wait (in real time) for it to settle.
+        IReadOnlyList<TurnRecord> ledger = [];
+        for (var i = 0; i < 200 && ledger.Count < 2; i++)
+        {
+            await Task.Delay(50);
+            ledger = await engine.ListTurnsAsync("feed");
+        }
+        Assert.True(ledger.Count >= 2, $"expected scheduled turns, found {ledger.Count}");
+        Assert.All(ledger, t => Assert.Equal(TurnTrigger.Schedule, t.Trigger));
+        Assert.All(ledger, t => Assert.True(t.Window!.Decisions >= 300, "a scheduled turn waits for turns.minDecisions new decisions"));
+        Assert.All(ledger.Zip(ledger.Skip(1)), pair => Assert.True(pair.Second.StartedAt - pair.First.FinishedAt >= TimeSpan.FromSeconds(900)));
+    }
+
+    [Fact]
     public async Task Registry_AndLedger_SurviveARestart()
     {
         var time = Clock();
