@@ -463,15 +463,45 @@ public sealed partial class FlywheelEngine
         var spare = new Stack<ReplayRow>();
         DateTimeOffset? from = null, to = null;
         long decisions = 0, signals = 0;
-        void LearnAll(ReplayRow row)
+
+        // The rows are read and ordered here; the learners then run the same steps in the same order, each on its own
+        // thread, a batch at a time, so the results do not depend on the number of cores.
+        CandidateReplay[] learners = [replica, .. candidates];
+        var steps = new List<(ReplayRow Row, bool Judge)>(ReplayBatch + 64);
+        var done = new List<ReplayRow>();
+        var parallel = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount };
+        void RunSteps()
         {
-            replica.Learn(row);
-            foreach (var c in candidates)
+            Parallel.For(0, learners.Length, parallel, i =>
             {
-                c.Learn(row);
+                var learner = learners[i];
+                foreach (var (row, judge) in steps)
+                {
+                    if (!judge)
+                    {
+                        learner.Learn(row);
+                        continue;
+                    }
+                    learner.Evaluate(row);
+                    if (i == 0)
+                    {
+                        replica.AddReferences(row, ref result.Logged, ref result.Uniform, ref result.Baseline);
+                    }
+                }
+            });
+            steps.Clear();
+            foreach (var row in done)
+            {
+                spare.Push(row);
             }
-            spare.Push(row);
+            done.Clear();
         }
+        void Learn(ReplayRow row)
+        {
+            steps.Add((row, false));
+            done.Add(row);
+        }
+
         await foreach (var (decision, reward) in _store!.ReadRewardsAsync(loop, 0, cancellationToken).ConfigureAwait(false))
         {
             if (reward.Sequence > through)
@@ -486,30 +516,33 @@ public sealed partial class FlywheelEngine
             }
             while (pending.TryPeek(out var closed) && closed.ClosedAt <= row.DecidedAt)
             {
-                LearnAll(pending.Dequeue());
+                Learn(pending.Dequeue());
             }
             if (reward.Sequence > after)
             {
-                replica.Evaluate(row);
-                foreach (var c in candidates)
-                {
-                    c.Evaluate(row);
-                }
-                replica.AddReferences(row, ref result.Logged, ref result.Uniform, ref result.Baseline);
+                steps.Add((row, true));
                 from = from is null || decision.At < from ? decision.At : from;
                 to = to is null || decision.At > to ? decision.At : to;
                 decisions++;
                 signals += reward.SignalCount;
             }
             pending.Enqueue(row);
+            if (steps.Count >= ReplayBatch)
+            {
+                RunSteps();
+            }
         }
         while (pending.Count > 0)
         {
-            LearnAll(pending.Dequeue());
+            Learn(pending.Dequeue());
         }
+        RunSteps();
         result.Window = new DataWindow { AfterSequence = after, ThroughSequence = through, From = from, To = to, Decisions = decisions, Signals = signals };
         return result;
     }
+
+    /// <summary>Replay steps handed to the learners at a time.</summary>
+    private const int ReplayBatch = 2048;
 
     /// <summary>
     /// Makes <paramref name="model"/> the champion: its weights (stored, trained through its position) catch up on the
