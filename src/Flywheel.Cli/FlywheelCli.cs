@@ -71,6 +71,9 @@ public static class FlywheelCli
         root.Subcommands.Add(EvaluateCommand.Create(context));
         root.Subcommands.Add(ServeCommand.Create(context));
         root.Subcommands.Add(LoopsCommand.Create(context));
+        root.Subcommands.Add(TurnsCommand.Create(context));
+        root.Subcommands.Add(ModelsCommand.Create(context));
+        root.Subcommands.Add(ExportCommand.Create(context));
         return root;
     }
 

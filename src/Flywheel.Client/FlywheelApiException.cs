@@ -12,8 +12,8 @@ public sealed record FlywheelProblemDetails(string? Type, string? Title, int? St
 
 /// <summary>
 /// Thrown when the server refuses a call with a status the client does not map to a domain exception (such as 401,
-/// 403, 409 or 415), when a retryable status (408, 500, 502, 504) persists after every retry, or when an answer is
-/// not in the expected shape. Refusals of the input itself are <see cref="FlywheelApiValidationException"/>s, and
+/// 403 or 415), when a retryable status (408, 500, 502, 504) persists after every retry (or, for calls that are not
+/// idempotent, occurs once), or when an answer is not in the expected shape or an export stream breaks off. Refusals of the input itself are <see cref="FlywheelApiValidationException"/>s, and
 /// persistent overload is a <see cref="FlywheelOverloadedException"/>, as in process.
 /// </summary>
 public class FlywheelApiException : Exception
@@ -45,9 +45,10 @@ public class FlywheelApiException : Exception
 }
 
 /// <summary>
-/// Thrown when the server refuses the input (400, 404, 413 or 422). It is a <see cref="FlywheelValidationException"/>
+/// Thrown when the server refuses the input (400, 404, 409, 413 or 422). It is a <see cref="FlywheelValidationException"/>
 /// with the server's <see cref="FlywheelValidationException.Field"/> and <see cref="FlywheelValidationException.Kind"/>
-/// (<see cref="ValidationKind.NotFound"/> for 404, <see cref="ValidationKind.TooLarge"/> for 413), so code that calls
+/// (<see cref="ValidationKind.NotFound"/> for 404, <see cref="ValidationKind.Conflict"/> for 409,
+/// <see cref="ValidationKind.TooLarge"/> for 413), so code that calls
 /// the engine in process and code that calls it over HTTP handle refusals alike.
 /// </summary>
 public sealed class FlywheelApiValidationException : FlywheelValidationException

@@ -16,41 +16,99 @@ public sealed partial class FlywheelClient
     /// <summary>An answer the caller reads: 2xx, or 404 where the call maps it to null.</summary>
     private readonly record struct Response(int Status, byte[] Content);
 
+    /// <summary>Which failures a call may retry.</summary>
+    private enum Retry
+    {
+        /// <summary>
+        /// Every transient failure (network errors, timeouts, 408, 429, 500, 502, 503, 504): the call is a read, or a
+        /// write whose ids are chosen before the first attempt, so repeating it changes nothing.
+        /// </summary>
+        Transient,
+
+        /// <summary>
+        /// Only failures that prove the server did not act: the connection could not be made, or the server answered
+        /// 429 or 503 (it refuses work it will not do). For calls that are not idempotent, such as running a turn: after
+        /// a timeout or a 5xx the first attempt may have done its work, or may still be doing it.
+        /// </summary>
+        NotDelivered,
+    }
+
+    /// <summary>One call: what to send, how to read the answer and what to retry.</summary>
+    private sealed record Call(HttpMethod Method, string Path, byte[]? Body = null)
+    {
+        /// <summary>A 404 is an answer (mapped to null by the caller), not an error.</summary>
+        public bool AllowNotFound { get; init; }
+
+        public Retry Retry { get; init; } = Retry.Transient;
+
+        /// <summary>The attempt may take <see cref="FlywheelClientOptions.LongOperationTimeout"/> rather than <see cref="FlywheelClientOptions.Timeout"/>.</summary>
+        public bool LongRunning { get; init; }
+
+        /// <summary>Return once the headers are in; the caller streams the body (the attempt timeout covers the headers only).</summary>
+        public bool Streamed { get; init; }
+
+        /// <summary>The media type asked for besides problem+json. <value>Default <c>application/json</c>.</value></summary>
+        public MediaTypeWithQualityHeaderValue Accept { get; init; } = AcceptJson;
+    }
+
     /// <summary>
     /// Sends one request, retrying transient failures. The body is built once, before the first attempt, so every
     /// attempt carries the same ids.
     /// </summary>
-    private async Task<Response> SendAsync(HttpMethod method, string path, byte[]? body, bool allowNotFound, CancellationToken cancellationToken)
+    private Task<Response> SendAsync(HttpMethod method, string path, byte[]? body, bool allowNotFound, CancellationToken cancellationToken)
+        => SendAsync(new Call(method, path, body) { AllowNotFound = allowNotFound }, cancellationToken);
+
+    /// <summary>Sends <paramref name="call"/> and reads its whole answer.</summary>
+    private async Task<Response> SendAsync(Call call, CancellationToken cancellationToken)
     {
-        var uri = new Uri(_baseAddress, path);
+        using var response = await SendCoreAsync(call with { Streamed = false }, cancellationToken).ConfigureAwait(false);
+        // Buffered by the attempt itself (ResponseContentRead), under its timeout; this only copies it.
+        var content = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+        return new Response((int)response.StatusCode, content);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="call"/>, retrying what <see cref="Call.Retry"/> allows, and returns the successful answer
+    /// (2xx, or 404 when allowed), which the caller disposes. Refusals throw as the engine would in process.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendCoreAsync(Call call, CancellationToken cancellationToken)
+    {
+        var method = call.Method;
+        var uri = new Uri(_baseAddress, call.Path);
         var options = Options;
+        var attemptTimeout = call.LongRunning ? options.LongOperationTimeout : options.Timeout;
         for (var attempt = 1; ; attempt++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             ExceptionDispatchInfo failure;
             int? status = null;
             TimeSpan? retryAfter = null;
-            using (var timeout = options.Timeout == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(options.Timeout, options.TimeProvider))
+            bool retryable;
+            using (var timeout = attemptTimeout == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(attemptTimeout, options.TimeProvider))
             using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token))
             {
+                HttpResponseMessage? response = null;
                 try
                 {
                     using var request = new HttpRequestMessage(method, uri);
-                    request.Headers.Accept.Add(AcceptJson);
+                    request.Headers.Accept.Add(call.Accept);
                     request.Headers.Accept.Add(AcceptProblem);
                     request.Headers.UserAgent.Add(UserAgent);
-                    if (body is not null)
+                    if (call.Body is not null)
                     {
-                        request.Content = new ByteArrayContent(body);
+                        request.Content = new ByteArrayContent(call.Body);
                         request.Content.Headers.ContentType = JsonContentType;
                     }
-                    using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, linked.Token).ConfigureAwait(false);
-                    var content = await response.Content.ReadAsByteArrayAsync(linked.Token).ConfigureAwait(false);
+                    var completion = call.Streamed ? HttpCompletionOption.ResponseHeadersRead : HttpCompletionOption.ResponseContentRead;
+                    response = await _http.SendAsync(request, completion, linked.Token).ConfigureAwait(false);
                     var code = (int)response.StatusCode;
-                    if (code is >= 200 and < 300 || (code == 404 && allowNotFound))
+                    if (code is >= 200 and < 300 || (code == 404 && call.AllowNotFound))
                     {
-                        return new Response(code, content);
+                        var answer = response;
+                        response = null;
+                        return answer;
                     }
+                    var content = await response.Content.ReadAsByteArrayAsync(linked.Token).ConfigureAwait(false);
                     var problem = ReadProblem(content);
                     retryAfter = RetryAfter(response.Headers.RetryAfter);
                     if (!IsTransient(code))
@@ -58,22 +116,30 @@ public sealed partial class FlywheelClient
                         throw CreateException(code, problem);
                     }
                     status = code;
+                    retryable = call.Retry == Retry.Transient || code is 429 or 503;
                     failure = ExceptionDispatchInfo.Capture(code is 429 or 503
                         ? new FlywheelOverloadedException(retryAfter ?? TimeSpan.FromSeconds(1))
                         : new FlywheelApiException(code, problem));
                 }
                 catch (HttpRequestException ex)
                 {
+                    retryable = call.Retry == Retry.Transient || !MayHaveReachedServer(ex);
                     failure = ExceptionDispatchInfo.Capture(ex);
                 }
                 catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
                 {
-                    // Our attempt timeout or HttpClient.Timeout, not the caller: a transient failure.
+                    // Our attempt timeout or HttpClient.Timeout, not the caller: a transient failure, but the server
+                    // may have received the request and still be working on it.
+                    retryable = call.Retry == Retry.Transient;
                     failure = ExceptionDispatchInfo.Capture(new TimeoutException($"The Flywheel server did not answer {method} {uri} in time.", ex));
+                }
+                finally
+                {
+                    response?.Dispose();
                 }
             }
 
-            if (attempt > options.MaxRetries)
+            if (!retryable || attempt > options.MaxRetries)
             {
                 failure.Throw();
             }
@@ -87,6 +153,10 @@ public sealed partial class FlywheelClient
             }
         }
     }
+
+    /// <summary>False only when the request certainly never reached the server: no name resolution, connection or TLS session.</summary>
+    private static bool MayHaveReachedServer(HttpRequestException exception) => exception.HttpRequestError is not
+        (HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError);
 
     private static bool IsTransient(int status) => status is 408 or 429 or 500 or 502 or 503 or 504;
 
@@ -117,6 +187,7 @@ public sealed partial class FlywheelClient
         {
             400 => ValidationKind.Invalid,
             404 => ValidationKind.NotFound,
+            409 => ValidationKind.Conflict,
             413 => ValidationKind.TooLarge,
             422 => string.Equals(problem?.Title, "Not supported", StringComparison.OrdinalIgnoreCase) ? ValidationKind.NotSupported : ValidationKind.Invalid,
             _ => null,

@@ -14,7 +14,9 @@ namespace Flywheel.Client;
 /// <para>Thread-safe. Every call retries transient failures (network errors, timeouts, 408, 429, 500, 502, 503, 504)
 /// with exponential backoff, honouring <c>Retry-After</c>. Retries are safe: <see cref="DecideAsync"/> and
 /// <see cref="SignalAsync(string, IReadOnlyList{SignalInput}, CancellationToken)"/> choose the decision and signal
-/// ids before the first attempt, and the server stores each id once.</para>
+/// ids before the first attempt, and the server stores each id once. Calls that are not idempotent
+/// (<see cref="RunTurnAsync"/>, <see cref="PromoteAsync"/>, <see cref="RollbackAsync"/>) retry only failures that prove
+/// the server did not act: no connection, 429 or 503.</para>
 /// <para>Refusals come back as the exceptions the engine throws in process: <see cref="FlywheelValidationException"/>
 /// (as <see cref="FlywheelApiValidationException"/>, with the offending field) and
 /// <see cref="FlywheelOverloadedException"/>; anything else is a <see cref="FlywheelApiException"/>.</para>

@@ -19,8 +19,18 @@ public sealed class FlywheelClientOptions
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// How long one attempt of a long operation may take: running a turn, an evaluation, and the wait for the first
+    /// bytes of an export (the rows then stream for as long as they take). A turn that times out is not retried: the
+    /// server finishes it anyway, and <see cref="FlywheelClient.ListTurnsAsync"/> shows its entry.
+    /// <value>Default 10 minutes; <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> disables it.</value>
+    /// </summary>
+    public TimeSpan LongOperationTimeout { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>
     /// Retries after the first attempt on transient failures: network errors, timeouts, 408, 429, 500, 502, 503 and
-    /// 504. Retrying is safe because the client chooses decision and signal ids before the first attempt.
+    /// 504. Retrying is safe because the client chooses decision and signal ids before the first attempt. Calls that
+    /// are not idempotent (running a turn, promoting, rolling back) retry only failures that prove the server did not
+    /// act: no connection, 429 or 503.
     /// <value>Default 4; 0 disables retries.</value>
     /// </summary>
     public int MaxRetries { get; set; } = 4;
@@ -78,6 +88,10 @@ public sealed class FlywheelClientOptions
         if (Timeout <= TimeSpan.Zero && Timeout != System.Threading.Timeout.InfiniteTimeSpan)
         {
             throw new ArgumentOutOfRangeException(nameof(Timeout), Timeout, "must be positive or Timeout.InfiniteTimeSpan");
+        }
+        if (LongOperationTimeout <= TimeSpan.Zero && LongOperationTimeout != System.Threading.Timeout.InfiniteTimeSpan)
+        {
+            throw new ArgumentOutOfRangeException(nameof(LongOperationTimeout), LongOperationTimeout, "must be positive or Timeout.InfiniteTimeSpan");
         }
         ArgumentOutOfRangeException.ThrowIfNegative(MaxRetries, nameof(MaxRetries));
         ArgumentOutOfRangeException.ThrowIfLessThan(InitialBackoff, TimeSpan.Zero, nameof(InitialBackoff));

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Flywheel.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -10,9 +11,12 @@ using Microsoft.Extensions.Options;
 namespace Flywheel.Server;
 
 /// <summary>The <c>/v1</c> endpoints of DESIGN §5. Each one parses strictly, calls the engine and writes JSON.</summary>
-public static class FlywheelEndpoints
+public static partial class FlywheelEndpoints
 {
-    /// <summary>Maps the loop, decide, signal and audit endpoints plus <c>/healthz</c>.</summary>
+    /// <summary>
+    /// Maps the loop, decide, signal and audit endpoints, the model registry, the turn ledger, evaluation and export,
+    /// plus <c>/healthz</c>.
+    /// </summary>
     public static IEndpointRouteBuilder MapFlywheelApi(this IEndpointRouteBuilder endpoints)
     {
         ArgumentNullException.ThrowIfNull(endpoints);
@@ -33,6 +37,7 @@ public static class FlywheelEndpoints
             .Accepts<JsonElement>("application/json", "*/*").Produces<JsonElement>(202).ProducesProblem(422).ProducesProblem(413).ProducesProblem(404);
         v1.MapGet("/loops/{loop}/decisions/{decisionId}", GetDecisionAsync)
             .WithName("GetDecision").WithSummary("One decision with its signals and reward (audit).").Produces<JsonElement>(200).ProducesProblem(404);
+        v1.MapRegistryAndTurns();
 
         endpoints.MapGet("/healthz", () => Results.Json(new { status = "ok" })).WithName("Healthz").WithSummary("Liveness.");
         return endpoints;
@@ -106,13 +111,44 @@ public static class FlywheelEndpoints
     /// <summary>Reads the body as JSON, enforcing the content type and the size limit without trusting Content-Length.</summary>
     private static async Task<JsonDocument> ReadJsonAsync(HttpContext http, FlywheelServerOptions options)
     {
-        var request = http.Request;
+        CheckJsonContentType(http.Request);
+        var body = await ReadBodyAsync(http, options);
+        if (body.WrittenCount == 0)
+        {
+            throw new HttpProblemException(400, "Bad request", "the body is empty; it must be a JSON object");
+        }
+        return ParseJson(body);
+    }
+
+    /// <summary>Like <see cref="ReadJsonAsync"/>, but a request without a body (or with an empty one) gives null.</summary>
+    private static async Task<JsonDocument?> ReadOptionalJsonAsync(HttpContext http, FlywheelServerOptions options)
+    {
+        if (http.Request.ContentLength == 0 || http.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
+        {
+            return null;
+        }
+        var body = await ReadBodyAsync(http, options);
+        if (body.WrittenCount == 0)
+        {
+            return null;
+        }
+        CheckJsonContentType(http.Request);
+        return ParseJson(body);
+    }
+
+    private static void CheckJsonContentType(HttpRequest request)
+    {
         var contentType = request.ContentType;
         if (contentType is null || !(contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
             || contentType.Contains("+json", StringComparison.OrdinalIgnoreCase)))
         {
             throw new HttpProblemException(415, "Unsupported media type", $"the body must be JSON with Content-Type application/json; got '{contentType ?? "(none)"}'", "Content-Type");
         }
+    }
+
+    private static async Task<ArrayBufferWriter<byte>> ReadBodyAsync(HttpContext http, FlywheelServerOptions options)
+    {
+        var request = http.Request;
         var limit = options.MaxRequestBodyBytes;
         if (request.ContentLength > limit)
         {
@@ -137,13 +173,14 @@ public static class FlywheelEndpoints
                 break;
             }
         }
-        if (buffer.WrittenCount == 0)
-        {
-            throw new HttpProblemException(400, "Bad request", "the body is empty; it must be a JSON object");
-        }
+        return buffer;
+    }
+
+    private static JsonDocument ParseJson(ArrayBufferWriter<byte> body)
+    {
         try
         {
-            return JsonDocument.Parse(buffer.WrittenMemory, new JsonDocumentOptions { MaxDepth = 32 });
+            return JsonDocument.Parse(body.WrittenMemory, new JsonDocumentOptions { MaxDepth = 32 });
         }
         catch (JsonException ex)
         {

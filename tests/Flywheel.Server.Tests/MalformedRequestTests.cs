@@ -94,6 +94,18 @@ public sealed class MalformedRequestTests : IAsyncLifetime
         var text = await _server.Http.GetStringAsync("/openapi/v1.json");
         Assert.Contains("/v1/loops/{loop}/decide", text);
         Assert.Contains("/v1/loops/{loop}/signals", text);
+        using var doc = JsonDocument.Parse(text);
+        var paths = doc.RootElement.GetProperty("paths");
+        Assert.True(paths.GetProperty("/v1/loops/{loop}/models").TryGetProperty("get", out _));
+        Assert.True(paths.GetProperty("/v1/loops/{loop}/models/{version}/promote").TryGetProperty("post", out _));
+        Assert.True(paths.GetProperty("/v1/loops/{loop}/rollback").TryGetProperty("post", out _));
+        Assert.True(paths.GetProperty("/v1/loops/{loop}/turns").TryGetProperty("get", out _));
+        Assert.True(paths.GetProperty("/v1/loops/{loop}/turns").TryGetProperty("post", out _));
+        Assert.True(paths.GetProperty("/v1/loops/{loop}/evaluate").TryGetProperty("post", out _));
+        var export = paths.GetProperty("/v1/loops/{loop}/export").GetProperty("get");
+        var parameters = export.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToList();
+        Assert.Equal(["loop", "format", "from", "to", "policy", "mismatches"], parameters);
+        Assert.True(export.GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("application/x-ndjson", out _));
         using var reference = await _server.Http.GetAsync("/scalar/v1");
         Assert.Equal(HttpStatusCode.OK, reference.StatusCode);
     }

@@ -31,6 +31,21 @@ public sealed class SdkEndToEndTests(ITestOutputHelper output)
 
         public ValueTask FlushAsync(CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
 
+        public ValueTask<IReadOnlyList<ModelRecord>> ListModelsAsync(string loop, CancellationToken cancellationToken = default) => new(client.ListModelsAsync(loop, cancellationToken));
+
+        public ValueTask<TurnRecord> PromoteAsync(string loop, int version, string? reason = null, CancellationToken cancellationToken = default)
+            => new(client.PromoteAsync(loop, version, reason, cancellationToken));
+
+        public ValueTask<TurnRecord> RollbackAsync(string loop, string? reason = null, CancellationToken cancellationToken = default) => new(client.RollbackAsync(loop, reason, cancellationToken));
+
+        public ValueTask<TurnRecord> RunTurnAsync(string loop, CancellationToken cancellationToken = default) => new(client.RunTurnAsync(loop, cancellationToken));
+
+        public ValueTask<IReadOnlyList<TurnRecord>> ListTurnsAsync(string loop, CancellationToken cancellationToken = default) => new(client.ListTurnsAsync(loop, cancellationToken));
+
+        public IAsyncEnumerable<LoggedDecision> ExportAsync(string loop, ExportRequest request, CancellationToken cancellationToken = default) => client.ExportAsync(loop, request, cancellationToken);
+
+        public ValueTask<EvaluationReport> EvaluateAsync(string loop, EvaluateRequest request, CancellationToken cancellationToken = default) => new(client.EvaluateAsync(loop, request, cancellationToken));
+
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using System.Net.Sockets;
-using System.Text.Json;
 using Flywheel.Client;
 using Flywheel.Core;
 
@@ -11,13 +9,7 @@ internal static class LoopsCommand
 {
     public static Command Create(CliContext context)
     {
-        var server = new Option<string>("--server")
-        {
-            Description = "The Flywheel server.",
-            HelpName = "URL",
-            DefaultValueFactory = _ => "http://127.0.0.1:5005",
-            Recursive = true,
-        };
+        var server = ServerCommand.ServerOption(recursive: true);
         var json = new Option<bool>("--json") { Description = "Print JSON.", Recursive = true };
 
         var list = new Command("list", "List the loops with their kind, mode and signal types.");
@@ -83,40 +75,6 @@ internal static class LoopsCommand
         return new Command("loops", "List, show and apply loop configs on a running server.") { server, json, list, show, apply };
     }
 
-    private static async Task<int> RunAsync(CliContext context, string verb, string server, Func<FlywheelClient, Task> action)
-    {
-        var command = $"{FlywheelCli.Name} loops {verb}";
-        if (!Uri.TryCreate(server, UriKind.Absolute, out var address) || address.Scheme is not ("http" or "https"))
-        {
-            context.ErrorLine(command, $"--server '{server}' is not an http(s) URL");
-            return ExitCodes.Usage;
-        }
-        using var http = new HttpClient { BaseAddress = address };
-        var client = new FlywheelClient(http, new FlywheelClientOptions { BaseAddress = address, MaxRetries = 1, Timeout = TimeSpan.FromSeconds(10) });
-        try
-        {
-            await action(client);
-            return ExitCodes.Success;
-        }
-        catch (FlywheelValidationException ex)
-        {
-            context.ErrorLine(command, ex.Message);
-            return ExitCodes.Usage;
-        }
-        catch (UsageException ex)
-        {
-            context.ErrorLine(command, ex.Message);
-            return ExitCodes.Usage;
-        }
-        catch (Exception ex) when (ex is HttpRequestException or SocketException or TimeoutException or FlywheelApiException or FlywheelOverloadedException)
-        {
-            context.ErrorLine(command, $"server {address} failed: {ex.Message}");
-            return ExitCodes.Failure;
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
-        {
-            context.ErrorLine(command, ex.Message);
-            return ExitCodes.Usage;
-        }
-    }
+    private static Task<int> RunAsync(CliContext context, string verb, string server, Func<FlywheelClient, Task> action)
+        => ServerCommand.RunAsync(context, $"{FlywheelCli.Name} loops {verb}", server, action);
 }

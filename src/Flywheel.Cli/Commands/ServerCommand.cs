@@ -1,0 +1,81 @@
+using System.CommandLine;
+using System.Net.Sockets;
+using System.Text.Json;
+using Flywheel.Client;
+using Flywheel.Core;
+
+namespace Flywheel.Cli.Commands;
+
+/// <summary>What the verbs that talk to a running server share: <c>--server</c>, the client, and the exit codes.</summary>
+internal static class ServerCommand
+{
+    public const string DefaultServer = "http://127.0.0.1:5005";
+
+    /// <summary>The <c>--server URL</c> option.</summary>
+    public static Option<string> ServerOption(bool recursive = false) => new("--server")
+    {
+        Description = "The Flywheel server.",
+        HelpName = "URL",
+        DefaultValueFactory = _ => DefaultServer,
+        Recursive = recursive,
+    };
+
+    /// <summary>
+    /// Runs <paramref name="action"/> with a client of <paramref name="server"/>. Refusals of the input (an unknown
+    /// loop, a bad field, a conflict) and bad arguments print one line and return <see cref="ExitCodes.Usage"/>; a
+    /// server that cannot be reached or fails prints one line and returns <see cref="ExitCodes.Failure"/>.
+    /// </summary>
+    public static async Task<int> RunAsync(CliContext context, string command, string server, Func<FlywheelClient, Task> action)
+    {
+        if (!Uri.TryCreate(server, UriKind.Absolute, out var address) || address.Scheme is not ("http" or "https"))
+        {
+            context.ErrorLine(command, $"--server '{server}' is not an http(s) URL");
+            return ExitCodes.Usage;
+        }
+        using var http = new HttpClient { BaseAddress = address, Timeout = Timeout.InfiniteTimeSpan };
+        var client = new FlywheelClient(http, new FlywheelClientOptions
+        {
+            BaseAddress = address,
+            MaxRetries = 1,
+            Timeout = TimeSpan.FromSeconds(10),
+            // A person waits for a turn or an evaluation at the terminal and stops it with Ctrl+C.
+            LongOperationTimeout = TimeSpan.FromHours(1),
+        });
+        try
+        {
+            await action(client);
+            return ExitCodes.Success;
+        }
+        catch (FlywheelValidationException ex)
+        {
+            context.ErrorLine(command, ex.Message);
+            return ExitCodes.Usage;
+        }
+        catch (UsageException ex)
+        {
+            context.ErrorLine(command, ex.Message);
+            return ExitCodes.Usage;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or SocketException or TimeoutException or FlywheelApiException or FlywheelOverloadedException)
+        {
+            context.ErrorLine(command, $"server {address} failed: {ex.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            context.ErrorLine(command, ex.Message);
+            return ExitCodes.Usage;
+        }
+    }
+
+    /// <summary>Reads a model version written <c>3</c> or <c>v3</c>.</summary>
+    public static int ParseVersion(string text, string option)
+    {
+        var digits = text.StartsWith('v') ? text.AsSpan(1) : text.AsSpan();
+        if (!int.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version) || version < 1)
+        {
+            throw new UsageException($"{option} '{text}' is not a model version; use a number such as 3 or v3");
+        }
+        return version;
+    }
+}

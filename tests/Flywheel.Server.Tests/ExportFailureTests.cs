@@ -1,0 +1,141 @@
+using System.Runtime.CompilerServices;
+using Flywheel.Client;
+using Flywheel.Core;
+using Flywheel.Engine;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace Flywheel.Server.Tests;
+
+/// <summary>An export that fails after its answer has started must not look like a complete, shorter export.</summary>
+public sealed class ExportFailureTests : IAsyncLifetime
+{
+    private readonly string _folder = Directory.CreateTempSubdirectory("flywheel-export-failure-").FullName;
+    private WebApplication _app = null!;
+    private Uri _address = null!;
+
+    /// <summary>The real engine, except that an export throws after <see cref="FailAfter"/> rows.</summary>
+    private sealed class FailingExportEngine(FlywheelEngine inner) : IFlywheelEngine
+    {
+        public const int FailAfter = 300;
+
+        public async IAsyncEnumerable<LoggedDecision> ExportAsync(string loop, ExportRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+        {
+            var n = 0;
+            await foreach (var row in inner.ExportAsync(loop, request, cancellationToken))
+            {
+                if (n++ == FailAfter)
+                {
+                    throw new InvalidOperationException("the store went away");
+                }
+                yield return row;
+            }
+        }
+
+        public ValueTask<LoopConfig> PutLoopAsync(LoopConfig config, CancellationToken cancellationToken = default) => inner.PutLoopAsync(config, cancellationToken);
+
+        public ValueTask<LoopConfig?> GetLoopAsync(string loop, CancellationToken cancellationToken = default) => inner.GetLoopAsync(loop, cancellationToken);
+
+        public ValueTask<IReadOnlyList<LoopConfig>> ListLoopsAsync(CancellationToken cancellationToken = default) => inner.ListLoopsAsync(cancellationToken);
+
+        public ValueTask<Decision> DecideAsync(string loop, DecideRequest request, CancellationToken cancellationToken = default) => inner.DecideAsync(loop, request, cancellationToken);
+
+        public ValueTask<SignalBatchResult> RecordSignalsAsync(string loop, IReadOnlyList<SignalInput> signals, CancellationToken cancellationToken = default)
+            => inner.RecordSignalsAsync(loop, signals, cancellationToken);
+
+        public ValueTask<DecisionAudit?> GetDecisionAsync(string loop, string decisionId, CancellationToken cancellationToken = default) => inner.GetDecisionAsync(loop, decisionId, cancellationToken);
+
+        public ValueTask<LoopCounts> GetCountsAsync(string loop, CancellationToken cancellationToken = default) => inner.GetCountsAsync(loop, cancellationToken);
+
+        public ValueTask FlushAsync(CancellationToken cancellationToken = default) => inner.FlushAsync(cancellationToken);
+
+        public ValueTask<IReadOnlyList<ModelRecord>> ListModelsAsync(string loop, CancellationToken cancellationToken = default) => inner.ListModelsAsync(loop, cancellationToken);
+
+        public ValueTask<TurnRecord> PromoteAsync(string loop, int version, string? reason = null, CancellationToken cancellationToken = default)
+            => inner.PromoteAsync(loop, version, reason, cancellationToken);
+
+        public ValueTask<TurnRecord> RollbackAsync(string loop, string? reason = null, CancellationToken cancellationToken = default) => inner.RollbackAsync(loop, reason, cancellationToken);
+
+        public ValueTask<TurnRecord> RunTurnAsync(string loop, CancellationToken cancellationToken = default) => inner.RunTurnAsync(loop, cancellationToken);
+
+        public ValueTask<IReadOnlyList<TurnRecord>> ListTurnsAsync(string loop, CancellationToken cancellationToken = default) => inner.ListTurnsAsync(loop, cancellationToken);
+
+        public ValueTask<EvaluationReport> EvaluateAsync(string loop, EvaluateRequest request, CancellationToken cancellationToken = default) => inner.EvaluateAsync(loop, request, cancellationToken);
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+    }
+
+    public async Task InitializeAsync()
+    {
+        var options = new FlywheelServerOptions { DataDirectory = Path.Combine(_folder, "data"), Urls = "http://127.0.0.1:0" };
+        _app = FlywheelServerApp.Build(options, b => b.Services.AddSingleton<IFlywheelEngine>(sp => new FailingExportEngine(sp.GetRequiredService<FlywheelEngine>())));
+        await _app.StartAsync();
+        _address = new Uri(FlywheelServerApp.Addresses(_app)[0]);
+
+        var engine = _app.Services.GetRequiredService<FlywheelEngine>();
+        await engine.PutLoopAsync(LoopConfigJson.Parse("""{ "id": "feed", "signals": { "click": { "weight": 1, "closesWindow": true } } }"""));
+        for (var i = 0; i < 2 * FailingExportEngine.FailAfter; i++)
+        {
+            var decision = await engine.DecideAsync("feed", new DecideRequest { DecisionId = $"d{i}", Actions = [new ActionCandidate("a"), new ActionCandidate("b")] });
+            await engine.RecordSignalsAsync("feed", [new SignalInput { DecisionId = decision.DecisionId, Type = "click" }]);
+        }
+        await engine.FlushAsync();
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        Directory.Delete(_folder, recursive: true);
+    }
+
+    // The server ends the connection abruptly (a reset). Depending on timing the reset arrives before or after the
+    // client has read the status line, so the caller sees either a failed request or a body that breaks off; never a
+    // complete-looking answer.
+    [Theory]
+    [InlineData("jsonl")]
+    [InlineData("vw")]
+    public async Task Export_FailsAfterTheAnswerStarted_BreaksTheConnection(string format)
+    {
+        using var http = new HttpClient { BaseAddress = _address };
+        var bytes = 0L;
+
+        var ex = await Record.ExceptionAsync(async () =>
+        {
+            using var response = await http.GetAsync($"/v1/loops/feed/export?format={format}", HttpCompletionOption.ResponseHeadersRead);
+            Assert.Equal(200, (int)response.StatusCode);
+            Assert.True(response.Headers.TransferEncodingChunked);
+            Assert.Null(response.Content.Headers.ContentLength);
+            await using var body = await response.Content.ReadAsStreamAsync();
+            var buffer = new byte[8192];
+            int read;
+            while ((read = await body.ReadAsync(buffer)) > 0)
+            {
+                bytes += read;
+            }
+        });
+
+        Assert.True(ex is HttpRequestException or IOException, $"the export ended with {ex?.GetType().Name ?? "no error"} after {bytes} bytes");
+    }
+
+    [Fact]
+    public async Task ClientExport_FailsAfterTheAnswerStarted_Throws()
+    {
+        using var http = new HttpClient();
+        var client = new FlywheelClient(http, new FlywheelClientOptions { BaseAddress = _address, MaxRetries = 1, InitialBackoff = TimeSpan.Zero });
+        var rows = 0;
+
+        var ex = await Record.ExceptionAsync(async () =>
+        {
+            await foreach (var _ in client.ExportAsync("feed", new ExportRequest()))
+            {
+                rows++;
+            }
+        });
+
+        // A break after the status line is a FlywheelApiException ("broke off"); a reset before it, a failed request.
+        Assert.True(ex is FlywheelApiException { Message: var m } ? m.Contains("broke off", StringComparison.Ordinal) : ex is HttpRequestException,
+            $"the export ended with {ex?.GetType().Name ?? "no error"}: {ex?.Message}");
+        Assert.InRange(rows, 0, FailingExportEngine.FailAfter);
+    }
+}
