@@ -53,4 +53,16 @@ public interface IFlywheelEngine : IAsyncDisposable
 
     /// <summary>Off-policy estimates of named policies over a time range.</summary>
     ValueTask<EvaluationReport> EvaluateAsync(string loop, EvaluateRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Makes a registered model with stored weights a shadow: it scores every decision without being served.</summary>
+    ValueTask<ModelRecord> ShadowAsync(string loop, int version, CancellationToken cancellationToken = default);
+
+    /// <summary>Retires a shadow or a candidate.</summary>
+    ValueTask<ModelRecord> RetireAsync(string loop, int version, string? reason = null, CancellationToken cancellationToken = default);
+
+    /// <summary>A shadow's agreement with what was served, its live IPS/SNIPS value and its mismatch count.</summary>
+    ValueTask<ShadowReport> GetShadowReportAsync(string loop, int version, CancellationToken cancellationToken = default);
+
+    /// <summary>The latest mismatches of one shadow (or of all when <paramref name="version"/> is null), oldest first.</summary>
+    ValueTask<IReadOnlyList<Mismatch>> ListMismatchesAsync(string loop, int? version = null, int limit = 100, CancellationToken cancellationToken = default);
 }

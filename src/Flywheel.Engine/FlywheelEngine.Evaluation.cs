@@ -18,7 +18,8 @@ public sealed partial class FlywheelEngine
         await foreach (var (decision, reward) in _store!.ReadRewardsAsync(runtime.Id, 0, cancellationToken).ConfigureAwait(false))
         {
             if (!InRange(decision.At, request.From, request.To)
-                || (request.MismatchesOnly && !IsMismatch(decision, reward.Reward, runtime.Config.Reward)))
+                || (request.MismatchesOnly && !IsMismatch(decision, reward.Reward, runtime.Config.Reward))
+                || !IsEvaluable(decision))
             {
                 continue;
             }
@@ -76,12 +77,12 @@ public sealed partial class FlywheelEngine
             {
                 continue;
             }
-            var chosen = IndexOf(decision.Actions, decision.ChosenActionId);
-            var p = decision.ChosenProbability;
-            if (chosen < 0 || !(p > 0))
+            if (!IsEvaluable(decision))
             {
                 continue;
             }
+            var chosen = IndexOf(decision.Actions, decision.ChosenActionId);
+            var p = decision.ChosenProbability;
             decisions++;
             champion.Score(decision);
             var k = decision.Actions.Count;
@@ -140,6 +141,26 @@ public sealed partial class FlywheelEngine
                 Estimates = accumulators[i].Count > 0 ? accumulators[i].GetEstimates() : null,
             }).ToList(),
         };
+    }
+
+    /// <summary>
+    /// A decision off-policy evaluation can use: its served action among its actions, with a probability in (0, 1].
+    /// Export and evaluate skip the same decisions, so an export evaluates to the same figures.
+    /// </summary>
+    private static bool IsEvaluable(DecisionRecord decision)
+    {
+        if (IndexOf(decision.Actions, decision.ChosenActionId) < 0)
+        {
+            return false;
+        }
+        foreach (var ranked in decision.Ranking)
+        {
+            if (ranked.ActionId == decision.ChosenActionId)
+            {
+                return ranked.Probability is > 0 and <= 1;
+            }
+        }
+        return false;
     }
 
     private static int IndexOf(IReadOnlyList<ActionCandidate> actions, string id)

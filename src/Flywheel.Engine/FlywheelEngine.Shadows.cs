@@ -7,10 +7,8 @@ namespace Flywheel.Engine;
 // Shadow mode: registered models that score every live decision without being served, and what they show.
 public sealed partial class FlywheelEngine
 {
-    /// <summary>
-    /// Makes a registered model with stored weights a shadow: from now on it scores every decision of the loop, and each
-    /// decision records what it would have served.
-    /// </summary>
+    /// <inheritdoc />
+    /// <remarks>From now on it scores every decision of the loop, and each decision records what it would have served.</remarks>
     public async ValueTask<ModelRecord> ShadowAsync(string loop, int version, CancellationToken cancellationToken = default)
     {
         var runtime = await GetRuntimeAsync(loop, cancellationToken).ConfigureAwait(false);
@@ -38,7 +36,8 @@ public sealed partial class FlywheelEngine
         }
     }
 
-    /// <summary>Retires a shadow or a candidate (the champion cannot be retired: promote another or roll back).</summary>
+    /// <inheritdoc />
+    /// <remarks>The champion cannot be retired: promote another model or roll back.</remarks>
     public async ValueTask<ModelRecord> RetireAsync(string loop, int version, string? reason = null, CancellationToken cancellationToken = default)
     {
         var runtime = await GetRuntimeAsync(loop, cancellationToken).ConfigureAwait(false);
@@ -66,10 +65,7 @@ public sealed partial class FlywheelEngine
         }
     }
 
-    /// <summary>
-    /// How a shadow compares with what was served on the rewarded decisions it scored: agreement, its IPS and SNIPS value
-    /// on live traffic with intervals, and how many mismatches it has.
-    /// </summary>
+    /// <inheritdoc />
     public async ValueTask<ShadowReport> GetShadowReportAsync(string loop, int version, CancellationToken cancellationToken = default)
     {
         var runtime = await GetRuntimeAsync(loop, cancellationToken).ConfigureAwait(false);
@@ -110,10 +106,7 @@ public sealed partial class FlywheelEngine
         };
     }
 
-    /// <summary>
-    /// The latest <paramref name="limit"/> mismatches, oldest first: decisions where a shadow (all shadows when
-    /// <paramref name="version"/> is null) disagreed with what was served and the reward shows one of them was clearly wrong.
-    /// </summary>
+    /// <inheritdoc />
     public async ValueTask<IReadOnlyList<Mismatch>> ListMismatchesAsync(string loop, int? version = null, int limit = 100, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);

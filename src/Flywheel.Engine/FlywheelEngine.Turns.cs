@@ -69,7 +69,7 @@ public sealed partial class FlywheelEngine
             var entry = new TurnRecord
             {
                 Loop = runtime.Id,
-                Number = await NextTurnNumberAsync(runtime, cancellationToken).ConfigureAwait(false),
+                Number = await NextTurnNumberAsync(runtime, CancellationToken.None).ConfigureAwait(false),
                 Trigger = TurnTrigger.Manual,
                 StartedAt = started,
                 FinishedAt = _time.GetUtcNow(),
@@ -80,7 +80,7 @@ public sealed partial class FlywheelEngine
                 DeployedVersion = version,
                 DeployedAt = _time.GetUtcNow(),
             };
-            await _store.SaveTurnAsync(entry, cancellationToken).ConfigureAwait(false);
+            await _store.SaveTurnAsync(entry, CancellationToken.None).ConfigureAwait(false);
             return entry;
         }
         finally
@@ -120,7 +120,7 @@ public sealed partial class FlywheelEngine
         var entry = new TurnRecord
         {
             Loop = runtime.Id,
-            Number = await NextTurnNumberAsync(runtime, cancellationToken).ConfigureAwait(false),
+            Number = await NextTurnNumberAsync(runtime, CancellationToken.None).ConfigureAwait(false),
             Trigger = trigger,
             StartedAt = started,
             FinishedAt = _time.GetUtcNow(),
@@ -131,7 +131,7 @@ public sealed partial class FlywheelEngine
             DeployedAt = _time.GetUtcNow(),
             Lift = lift,
         };
-        await _store.SaveTurnAsync(entry, cancellationToken).ConfigureAwait(false);
+        await _store.SaveTurnAsync(entry, CancellationToken.None).ConfigureAwait(false);
         LogRolledBack(runtime.Id, champion.Version, target.Version, why);
         return entry;
     }
@@ -308,7 +308,7 @@ public sealed partial class FlywheelEngine
             DeployedVersion = winner?.Version,
             DeployedAt = deployedAt,
         };
-        await store.SaveTurnAsync(entry, cancellationToken).ConfigureAwait(false);
+        await store.SaveTurnAsync(entry, CancellationToken.None).ConfigureAwait(false);
         return entry;
     }
 
@@ -382,7 +382,7 @@ public sealed partial class FlywheelEngine
             DeployedVersion = verdict == TurnVerdict.Graduated ? champion : null,
             DeployedAt = deployedAt,
         };
-        await _store!.SaveTurnAsync(entry, cancellationToken).ConfigureAwait(false);
+        await _store!.SaveTurnAsync(entry, CancellationToken.None).ConfigureAwait(false);
         return entry;
     }
 
@@ -566,18 +566,19 @@ public sealed partial class FlywheelEngine
             await store.SaveLoopAsync(config, cancellationToken).ConfigureAwait(false);
             var swap = new LearnSwap(runtime, config, learner, model.TrainedThrough.Value, model.Version);
             await _learn.Writer.WriteAsync(swap, cancellationToken).ConfigureAwait(false);
-            var (oldData, oldThrough) = await swap.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            // From here the swap happens whatever the caller does, so the registry and the ledger are written in full.
+            var (oldData, oldThrough) = await swap.Done.Task.ConfigureAwait(false);
             var now = _time.GetUtcNow();
-            var models = await store.LoadModelsAsync(runtime.Id, cancellationToken).ConfigureAwait(false);
+            var models = await store.LoadModelsAsync(runtime.Id, CancellationToken.None).ConfigureAwait(false);
             if (models.FirstOrDefault(m => m.Version == previous) is { } old)
             {
-                await store.SaveModelAsync(old with { Status = ModelStatus.Retired, StatusChangedAt = now, Reason = retiredReason, TrainedThrough = oldThrough }, cancellationToken).ConfigureAwait(false);
-                await store.SaveModelDataAsync(runtime.Id, previous, oldData, cancellationToken).ConfigureAwait(false);
+                await store.SaveModelAsync(old with { Status = ModelStatus.Retired, StatusChangedAt = now, Reason = retiredReason, TrainedThrough = oldThrough }, CancellationToken.None).ConfigureAwait(false);
+                await store.SaveModelDataAsync(runtime.Id, previous, oldData, CancellationToken.None).ConfigureAwait(false);
             }
-            await store.SaveModelAsync(model with { Status = ModelStatus.Champion, StatusChangedAt = now, Reason = promotedReason }, cancellationToken).ConfigureAwait(false);
+            await store.SaveModelAsync(model with { Status = ModelStatus.Champion, StatusChangedAt = now, Reason = promotedReason }, CancellationToken.None).ConfigureAwait(false);
             if (model.Status == ModelStatus.Shadow)
             {
-                await RefreshShadowsAsync(runtime, cancellationToken).ConfigureAwait(false);
+                await RefreshShadowsAsync(runtime, CancellationToken.None).ConfigureAwait(false);
             }
         }
         finally
@@ -674,7 +675,7 @@ public sealed partial class FlywheelEngine
         var entry = new TurnRecord
         {
             Loop = runtime.Id,
-            Number = await NextTurnNumberAsync(runtime, cancellationToken).ConfigureAwait(false),
+            Number = await NextTurnNumberAsync(runtime, CancellationToken.None).ConfigureAwait(false),
             Trigger = TurnTrigger.Guardrail,
             StartedAt = started,
             FinishedAt = _time.GetUtcNow(),
@@ -686,7 +687,7 @@ public sealed partial class FlywheelEngine
             DeployedAt = _time.GetUtcNow(),
             Lift = lift,
         };
-        await _store!.SaveTurnAsync(entry, cancellationToken).ConfigureAwait(false);
+        await _store!.SaveTurnAsync(entry, CancellationToken.None).ConfigureAwait(false);
         LogRolledBack(runtime.Id, runtime.ModelVersion, runtime.ModelVersion, entry.Reason);
     }
 
