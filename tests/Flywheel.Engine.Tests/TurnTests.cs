@@ -180,6 +180,8 @@ public sealed class TurnTests(ITestOutputHelper output) : IDisposable
         var found = ledger.First(t => t.Verdict == TurnVerdict.Promoted
             && t.Candidates.Single(c => c.Version == t.DeployedVersion).Learner!.Interactions.Contains("context*context*action"));
         Assert.Contains("lower bounds of IPS and DR beat the champion", found.Reason, StringComparison.Ordinal);
+        Assert.NotNull(found.Lift);
+        Assert.True(found.Lift!.Difference.Lower > 0, "the ledger shows the measured online lift of the promotion");
         Assert.Contains("context*context*action", (await engine.GetLoopAsync("discover"))!.Learner.Interactions);
         Assert.True(Last2000("discover") >= 0.9 * Last2000("pairs"), $"discover {Last2000("discover"):F4} should be within 10% of pairs {Last2000("pairs"):F4}");
         Assert.Empty(await engine.ListTurnsAsync("pairs"));
@@ -427,4 +429,95 @@ public sealed class ShadowTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"rewards {counts.Rewards}, candidate examples {learned}");
         Assert.True(learned > counts.Rewards, $"{learned} examples should exceed {counts.Rewards} rewards");
     }
+}
+
+public sealed class JudgeTests
+{
+    private static OffPolicyEstimates Estimates(double ips, double ipsHalf, double dr, double drHalf, double ess = 500) => new()
+    {
+        Count = 1000,
+        EffectiveSampleSize = ess,
+        Ips = new Estimate(ips, ips - ipsHalf, ips + ipsHalf),
+        Snips = new Estimate(ips, ips - ipsHalf, ips + ipsHalf),
+        Dm = new Estimate(dr, dr - drHalf, dr + drHalf),
+        Dr = new Estimate(dr, dr - drHalf, dr + drHalf),
+        MinReward = 0,
+        MaxReward = 1,
+        MaxWeight = 10,
+    };
+
+    private static ModelRecord Candidate(int version, OffPolicyEstimates estimates) => new()
+    {
+        Loop = "feed",
+        Version = version,
+        Status = ModelStatus.Candidate,
+        Learner = new LearnerConfig(),
+        Exploration = new ExplorationConfig(),
+        Estimates = estimates,
+        CreatedAt = DateTimeOffset.UnixEpoch,
+        StatusChangedAt = DateTimeOffset.UnixEpoch,
+        Reason = $"candidate {version}",
+    };
+
+    private static readonly OffPolicyEstimates Champion = Estimates(0.50, 0.01, 0.50, 0.01, ess: 1000);
+
+    [Fact]
+    public void Judge_LowerBoundPolicy_PromotesTheCandidateMostClearlyBetterOnBothEstimators()
+    {
+        var turns = new TurnsConfig();
+        var better = Candidate(2, Estimates(0.60, 0.05, 0.60, 0.04));
+        var clearer = Candidate(3, Estimates(0.58, 0.01, 0.58, 0.01));
+        var (winner, verdict, reason) = FlywheelEngine.Judge(turns, 1, Champion, [better, clearer]);
+        Assert.Equal(TurnVerdict.Promoted, verdict);
+        Assert.Same(clearer, winner);
+        Assert.Contains("95% lower bounds of IPS and DR beat the champion", reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0.60, 0.05, 0.49, 0.05)] // DR's interval reaches below the champion
+    [InlineData(0.45, 0.20, 0.70, 0.05)] // DR looks far better but IPS, which no reward model can fool, does not
+    [InlineData(0.40, 0.01, 0.40, 0.01)] // plainly worse
+    public void Judge_LowerBoundPolicy_RejectsUnlessBothLowerBoundsBeatTheChampion(double ips, double ipsHalf, double dr, double drHalf)
+    {
+        var (winner, verdict, reason) = FlywheelEngine.Judge(new TurnsConfig(), 1, Champion, [Candidate(2, Estimates(ips, ipsHalf, dr, drHalf))]);
+        Assert.Null(winner);
+        Assert.Equal(TurnVerdict.Rejected, verdict);
+        Assert.Contains("champion v1 earned 0.5000 online", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Judge_EstimatePolicy_PromotesOnPointEstimatesAlone()
+    {
+        var turns = new TurnsConfig { PromoteWhen = PromotionPolicy.EstimateBeatsChampion };
+        var candidate = Candidate(2, Estimates(0.52, 0.10, 0.51, 0.10));
+        Assert.Equal(TurnVerdict.Promoted, FlywheelEngine.Judge(turns, 1, Champion, [candidate]).Verdict);
+        Assert.Equal(TurnVerdict.Rejected, FlywheelEngine.Judge(turns, 1, Champion, [Candidate(3, Estimates(0.52, 0.1, 0.49, 0.1))]).Verdict);
+    }
+
+    [Fact]
+    public void Judge_ManualPolicy_NeverPromotes()
+    {
+        var turns = new TurnsConfig { PromoteWhen = PromotionPolicy.Manual };
+        var (winner, verdict, reason) = FlywheelEngine.Judge(turns, 1, Champion, [Candidate(2, Estimates(0.9, 0.01, 0.9, 0.01))]);
+        Assert.Null(winner);
+        Assert.Equal(TurnVerdict.AwaitingManualPromotion, verdict);
+        Assert.Contains("v2", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Judge_TooFewEffectiveSamples_IsNotJudged()
+    {
+        var (winner, verdict, reason) = FlywheelEngine.Judge(new TurnsConfig(), 1, Champion, [Candidate(2, Estimates(0.9, 0.01, 0.9, 0.01, ess: 12))]);
+        Assert.Null(winner);
+        Assert.Equal(TurnVerdict.Rejected, verdict);
+        Assert.Contains("30 effective samples", reason, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(0.95, 1.959963984540054)]
+    [InlineData(0.99, 2.5758293035489004)]
+    [InlineData(0.9, 1.6448536269514722)]
+    [InlineData(0.8, 1.2815515655446004)]
+    public void ZFor_Confidence_IsTheNormalQuantile(double confidence, double z)
+        => Assert.Equal(z, Estimate.ZFor(confidence), z * 1e-8);
 }
