@@ -50,7 +50,7 @@ public static partial class FlywheelEndpoints
         [Description("true: only the shadow mismatches (decisions where a shadow disagreed and the reward shows one side was clearly wrong).")] string? mismatches)
     {
         await EnsureLoopAsync(engine, loop, http.RequestAborted);
-        CheckQuery(http.Request.Query);
+        CheckQuery(http.Request.Query, "export", ExportParameters);
         var vw = format switch
         {
             "jsonl" => false,
@@ -109,13 +109,13 @@ public static partial class FlywheelEndpoints
     }
 
     /// <summary>Refuses query parameters the endpoint does not know, and repeated ones, naming them.</summary>
-    private static void CheckQuery(IQueryCollection query)
+    private static void CheckQuery(IQueryCollection query, string endpoint, string[] known)
     {
         foreach (var (name, values) in query)
         {
-            if (!ExportParameters.Contains(name, StringComparer.Ordinal))
+            if (!known.Contains(name, StringComparer.Ordinal))
             {
-                throw new FlywheelValidationException(name, $"is not a query parameter of export; use {string.Join(", ", ExportParameters)}");
+                throw new FlywheelValidationException(name, $"is not a query parameter of {endpoint}; use {string.Join(", ", known)}");
             }
             if (values.Count > 1)
             {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using Flywheel.Core;
 using Microsoft.AspNetCore.Builder;
@@ -9,7 +8,7 @@ using Microsoft.Extensions.Options;
 
 namespace Flywheel.Server;
 
-// The model registry, the turn ledger and off-policy evaluation (DESIGN §5).
+// The model registry, the turn ledger and off-policy evaluation (DESIGN §5); shadow mode is in FlywheelEndpoints.Shadows.cs.
 public static partial class FlywheelEndpoints
 {
     /// <summary>Longest <c>reason</c> a promotion or rollback may carry, in characters.</summary>
@@ -45,6 +44,7 @@ public static partial class FlywheelEndpoints
             .WithSummary("Off-policy estimates (IPS, SNIPS, DM, DR with intervals) of named policies over rewarded decisions made in [from, to).")
             .Accepts<JsonElement>("application/json", "*/*")
             .Produces<JsonElement>(200).ProducesProblem(404).ProducesProblem(409).ProducesProblem(422);
+        v1.MapShadows();
         v1.MapExport();
     }
 
@@ -67,10 +67,7 @@ public static partial class FlywheelEndpoints
     private static async Task PromoteAsync(HttpContext http, string loop, string version, IFlywheelEngine engine, IOptions<FlywheelServerOptions> options, IHostApplicationLifetime lifetime)
     {
         await EnsureLoopAsync(engine, loop, http.RequestAborted);
-        if (!int.TryParse(version, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number < 1)
-        {
-            throw new FlywheelValidationException("version", $"'{version}' is not a model version; use a positive integer such as 3");
-        }
+        var number = ParseVersion(version);
         var reason = await ReadReasonAsync(http, options.Value, allowReason: true);
         // A promotion that has started finishes even when the caller goes away, so the ledger always records it.
         var entry = await engine.PromoteAsync(loop, number, reason, lifetime.ApplicationStopping);
@@ -120,7 +117,7 @@ public static partial class FlywheelEndpoints
     }
 
     /// <summary>
-    /// Reads the optional body of promote, rollback and run-turn: none, or a JSON object with an optional
+    /// Reads the optional body of promote, rollback, run-turn, shadow and retire: none, or a JSON object with an optional
     /// <c>reason</c> (only where <paramref name="allowReason"/>). Unknown fields are refused, naming them.
     /// </summary>
     private static async Task<string?> ReadReasonAsync(HttpContext http, FlywheelServerOptions options, bool allowReason)

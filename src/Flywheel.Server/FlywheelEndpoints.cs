@@ -14,8 +14,8 @@ namespace Flywheel.Server;
 public static partial class FlywheelEndpoints
 {
     /// <summary>
-    /// Maps the loop, decide, signal and audit endpoints, the model registry, the turn ledger, evaluation and export,
-    /// plus <c>/healthz</c>.
+    /// Maps the loop, decide, signal and audit endpoints, the model registry, shadow mode, the turn ledger, evaluation
+    /// and export, plus <c>/healthz</c>.
     /// </summary>
     public static IEndpointRouteBuilder MapFlywheelApi(this IEndpointRouteBuilder endpoints)
     {

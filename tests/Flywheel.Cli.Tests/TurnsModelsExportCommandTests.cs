@@ -12,7 +12,8 @@ namespace Flywheel.Cli.Tests;
 
 /// <summary>
 /// A real server on a fake clock with a loop, <c>feed</c>, that has served <see cref="Decisions"/> decisions (20 a
-/// second from <see cref="Start"/>), each rewarded at once by a window-closing click or skip, all learned.
+/// second from <see cref="Start"/>), each rewarded at once by a window-closing click or skip, all learned. Tests that
+/// change more than feed's registry and ledger create their own loop (<see cref="CreateLoopAsync"/>, <see cref="ServeAsync"/>).
 /// </summary>
 public sealed class SeededServer : IAsyncLifetime
 {
@@ -21,6 +22,9 @@ public sealed class SeededServer : IAsyncLifetime
 
     private readonly string _folder = Directory.CreateTempSubdirectory("flywheel-cli-turns-").FullName;
     private WebApplication _app = null!;
+    private FakeTimeProvider _time = null!;
+    private HttpClient _http = null!;
+    private FlywheelClient _client = null!;
 
     public string Url { get; private set; } = "";
 
@@ -28,47 +32,62 @@ public sealed class SeededServer : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var time = new FakeTimeProvider(Start);
-        _app = FlywheelServerApp.Build(new FlywheelServerOptions { DataDirectory = Path.Combine(_folder, "data"), Urls = "http://127.0.0.1:0", TimeProvider = time });
+        _time = new FakeTimeProvider(Start);
+        _app = FlywheelServerApp.Build(new FlywheelServerOptions { DataDirectory = Path.Combine(_folder, "data"), Urls = "http://127.0.0.1:0", TimeProvider = _time });
         await _app.StartAsync();
         Url = FlywheelServerApp.Addresses(_app)[0];
+        _http = new HttpClient();
+        _client = new FlywheelClient(_http, new FlywheelClientOptions { BaseAddress = new Uri(Url) });
+        await CreateLoopAsync("feed");
+        await ServeAsync("feed", 0, Decisions, new Random(11));
+    }
 
-        using var http = new HttpClient();
-        var client = new FlywheelClient(http, new FlywheelClientOptions { BaseAddress = new Uri(Url) });
-        await client.PutLoopAsync(LoopConfigJson.Parse("""
-            { "id": "feed",
-              "signals": { "click": { "weight": 1.0, "closesWindow": true }, "skip": { "weight": 0.0, "closesWindow": true } },
-              "turns": { "everySeconds": 31536000, "minDecisions": 200, "promoteWhen": "manual" } }
-            """));
-        var random = new Random(11);
+    /// <summary>
+    /// Creates <paramref name="loop"/>: click or skip closes the window at once; turns run only by hand and promote
+    /// nothing by themselves; exploration as <paramref name="exploration"/> says (the default when null).
+    /// </summary>
+    public async Task CreateLoopAsync(string loop, string? exploration = null) => await _client.PutLoopAsync(LoopConfigJson.Parse($$"""
+        { "id": "{{loop}}",
+          "signals": { "click": { "weight": 1.0, "closesWindow": true }, "skip": { "weight": 0.0, "closesWindow": true } },
+          {{(exploration is null ? "" : $"\"exploration\": {exploration},")}}
+          "turns": { "everySeconds": 31536000, "minDecisions": 200, "promoteWhen": "manual" } }
+        """));
+
+    /// <summary>
+    /// Has <paramref name="loop"/> serve decisions <c>d{first}</c> onwards, 20 a second, each rewarded at once by a
+    /// click or a skip; returns once all are learned.
+    /// </summary>
+    public async Task ServeAsync(string loop, int first, int decisions, Random random)
+    {
         string[] countries = ["fr", "de", "jp"];
-        for (var first = 0; first < Decisions; first += 20)
+        for (var start = first; start < first + decisions; start += 20)
         {
-            var served = await Task.WhenAll(Enumerable.Range(first, 20).Select(i => client.DecideAsync("feed", new DecideRequest
+            var served = await Task.WhenAll(Enumerable.Range(start, 20).Select(i => _client.DecideAsync(loop, new DecideRequest
             {
                 DecisionId = $"d{i}",
                 Context = new Features { ["user"] = { ["country"] = countries[i % 3] } },
                 Actions = [new ActionCandidate("a0"), new ActionCandidate("a1"), new ActionCandidate("a2")],
             })));
-            await client.SignalAsync("feed", served.Select((d, j) => new SignalInput
+            await _client.SignalAsync(loop, served.Select((d, j) => new SignalInput
             {
                 DecisionId = d.DecisionId,
-                Type = random.NextDouble() < (d.ChosenActionId == $"a{(first + j) % 3}" ? 0.7 : 0.2) ? "click" : "skip",
+                Type = random.NextDouble() < (d.ChosenActionId == $"a{(start + j) % 3}" ? 0.7 : 0.2) ? "click" : "skip",
             }).ToList());
-            time.Advance(TimeSpan.FromSeconds(1));
+            _time.Advance(TimeSpan.FromSeconds(1));
         }
         await _app.Services.GetRequiredService<IFlywheelEngine>().FlushAsync();
     }
 
     public async Task DisposeAsync()
     {
+        _http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
         Directory.Delete(_folder, recursive: true);
     }
 }
 
-public sealed class TurnsModelsExportCommandTests(SeededServer server) : IClassFixture<SeededServer>
+public sealed partial class TurnsModelsExportCommandTests(SeededServer server) : IClassFixture<SeededServer>
 {
     private static async Task<(int Code, string Out, string Error)> RunAsync(params string[] args)
     {

@@ -62,6 +62,16 @@ public sealed class ExportFailureTests : IAsyncLifetime
 
         public ValueTask<EvaluationReport> EvaluateAsync(string loop, EvaluateRequest request, CancellationToken cancellationToken = default) => inner.EvaluateAsync(loop, request, cancellationToken);
 
+        public ValueTask<ModelRecord> ShadowAsync(string loop, int version, CancellationToken cancellationToken = default) => inner.ShadowAsync(loop, version, cancellationToken);
+
+        public ValueTask<ModelRecord> RetireAsync(string loop, int version, string? reason = null, CancellationToken cancellationToken = default)
+            => inner.RetireAsync(loop, version, reason, cancellationToken);
+
+        public ValueTask<ShadowReport> GetShadowReportAsync(string loop, int version, CancellationToken cancellationToken = default) => inner.GetShadowReportAsync(loop, version, cancellationToken);
+
+        public ValueTask<IReadOnlyList<Mismatch>> ListMismatchesAsync(string loop, int? version = null, int limit = 100, CancellationToken cancellationToken = default)
+            => inner.ListMismatchesAsync(loop, version, limit, cancellationToken);
+
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 

@@ -102,6 +102,14 @@ public sealed class MalformedRequestTests : IAsyncLifetime
         Assert.True(paths.GetProperty("/v1/loops/{loop}/turns").TryGetProperty("get", out _));
         Assert.True(paths.GetProperty("/v1/loops/{loop}/turns").TryGetProperty("post", out _));
         Assert.True(paths.GetProperty("/v1/loops/{loop}/evaluate").TryGetProperty("post", out _));
+        Assert.True(paths.GetProperty("/v1/loops/{loop}/models/{version}/shadow").TryGetProperty("post", out _));
+        Assert.True(paths.GetProperty("/v1/loops/{loop}/models/{version}/shadow").TryGetProperty("get", out _));
+        Assert.True(paths.GetProperty("/v1/loops/{loop}/models/{version}/retire").TryGetProperty("post", out _));
+        foreach (var path in new[] { "/v1/loops/{loop}/models/{version}/mismatches", "/v1/loops/{loop}/mismatches" })
+        {
+            var mismatches = paths.GetProperty(path).GetProperty("get");
+            Assert.Contains("limit", mismatches.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()));
+        }
         var export = paths.GetProperty("/v1/loops/{loop}/export").GetProperty("get");
         var parameters = export.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToList();
         Assert.Equal(["loop", "format", "from", "to", "policy", "mismatches"], parameters);

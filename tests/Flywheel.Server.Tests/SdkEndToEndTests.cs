@@ -46,6 +46,17 @@ public sealed class SdkEndToEndTests(ITestOutputHelper output)
 
         public ValueTask<EvaluationReport> EvaluateAsync(string loop, EvaluateRequest request, CancellationToken cancellationToken = default) => new(client.EvaluateAsync(loop, request, cancellationToken));
 
+        public ValueTask<ModelRecord> ShadowAsync(string loop, int version, CancellationToken cancellationToken = default) => new(client.ShadowAsync(loop, version, cancellationToken));
+
+        public ValueTask<ModelRecord> RetireAsync(string loop, int version, string? reason = null, CancellationToken cancellationToken = default)
+            => new(client.RetireAsync(loop, version, reason, cancellationToken));
+
+        public ValueTask<ShadowReport> GetShadowReportAsync(string loop, int version, CancellationToken cancellationToken = default)
+            => new(client.GetShadowReportAsync(loop, version, cancellationToken));
+
+        public ValueTask<IReadOnlyList<Mismatch>> ListMismatchesAsync(string loop, int? version = null, int limit = 100, CancellationToken cancellationToken = default)
+            => new(client.ListMismatchesAsync(loop, version, limit, cancellationToken));
+
         public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 

@@ -46,10 +46,19 @@ public sealed class TurnsAndExportFixture : IAsyncLifetime
     public async Task SeedAsync(string loop, int decisions, int seed)
     {
         (await Server.SendAsync(HttpMethod.Put, $"/v1/loops/{loop}", LoopConfig)).EnsureSuccessStatusCode();
-        var random = new Random(seed);
-        for (var first = 0; first < decisions; first += PerSecond)
+        await ServeAsync(loop, 0, decisions, new Random(seed));
+    }
+
+    /// <summary>
+    /// Has <paramref name="loop"/> serve decisions <paramref name="first"/> to <paramref name="first"/> + <paramref name="decisions"/> − 1
+    /// (ids <c>{loop}-d{i}</c>), each rewarded at once, <see cref="PerSecond"/> a second; returns once all are learned.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> ServeAsync(string loop, int first, int decisions, Random random)
+    {
+        var ids = new List<string>(decisions);
+        for (var start = first; start < first + decisions; start += PerSecond)
         {
-            var batch = Enumerable.Range(first, Math.Min(PerSecond, decisions - first)).ToList();
+            var batch = Enumerable.Range(start, Math.Min(PerSecond, first + decisions - start)).ToList();
             var served = await Task.WhenAll(batch.Select(i => Client.DecideAsync(loop, Request(loop, i))));
             var signals = new List<SignalInput>();
             for (var j = 0; j < batch.Count; j++)
@@ -60,9 +69,11 @@ public sealed class TurnsAndExportFixture : IAsyncLifetime
                 signals.Add(new SignalInput { SignalId = $"{served[j].DecisionId}-s", DecisionId = served[j].DecisionId, Type = click ? "click" : "skip" });
             }
             await Client.SignalAsync(loop, signals);
+            ids.AddRange(served.Select(d => d.DecisionId));
             Time.Advance(TimeSpan.FromSeconds(1));
         }
         await FlushAsync();
+        return ids;
     }
 
     /// <summary>Waits until every accepted event is joined and learned, and the serving model reflects it.</summary>

@@ -4,7 +4,7 @@ using Flywheel.Core;
 
 namespace Flywheel.Cli.Commands;
 
-/// <summary>Readable text of the turn ledger and the model registry, for <c>turns</c> and <c>models</c>.</summary>
+/// <summary>Readable text of the turn ledger, the model registry and shadow reports, for <c>turns</c> and <c>models</c>.</summary>
 internal static class LedgerText
 {
     private static readonly CultureInfo C = CultureInfo.InvariantCulture;
@@ -93,6 +93,59 @@ internal static class LedgerText
                 m.Estimates is { } e2 ? Interval(e2.Dr) : "-",
                 Time(m.CreatedAt),
                 m.Reason ?? "",
+            ]);
+        }
+        var widths = Widths(rows);
+        foreach (var row in rows)
+        {
+            output.WriteLine(Row(row, widths));
+        }
+        output.Flush();
+    }
+
+    /// <summary>
+    /// A shadow's report: rewarded decisions scored, agreements and rate, the served mean, IPS (and its
+    /// Clopper–Pearson interval when there is one) and SNIPS with their intervals, then the mismatch count.
+    /// </summary>
+    public static void WriteShadowReport(TextWriter output, ShadowReport report)
+    {
+        output.WriteLine(string.Create(C, $"shadow v{report.Version} of loop '{report.Loop}'"));
+        output.WriteLine(string.Create(C, $"  decisions:   {report.Decisions:N0} rewarded decisions scored"));
+        var rate = double.IsFinite(report.AgreementRate) ? report.AgreementRate.ToString("P1", C) : "n/a";
+        output.WriteLine(string.Create(C, $"  agreements:  {report.Agreements:N0} ({rate} served the same action)"));
+        output.WriteLine($"  served mean: {Number(report.ServedMean)}");
+        if (report.Estimates is { } e)
+        {
+            output.WriteLine($"  IPS:         {Number(e.Ips.Value)} {Interval(e.Ips)}");
+            if (e.IpsClopperPearson is { } cp)
+            {
+                output.WriteLine($"  IPS (CP):    {Number(cp.Value)} {Interval(cp)}");
+            }
+            output.WriteLine($"  SNIPS:       {Number(e.Snips.Value)} {Interval(e.Snips)}");
+        }
+        else
+        {
+            output.WriteLine("  IPS, SNIPS:  n/a (no rewarded decision scored yet)");
+        }
+        output.WriteLine(string.Create(C, $"  mismatches:  {report.Mismatches:N0}"));
+        output.Flush();
+    }
+
+    /// <summary>Mismatches as a table: decision, time, shadow version, served action, the shadow's action, reward, the side shown wrong.</summary>
+    public static void WriteMismatches(TextWriter output, IReadOnlyList<Mismatch> mismatches)
+    {
+        var rows = new List<string[]> { new[] { "decision", "made", "shadow", "served", "shadow chose", "reward", "wrong" } };
+        foreach (var m in mismatches)
+        {
+            rows.Add(
+            [
+                m.DecisionId,
+                Time(m.At),
+                $"v{m.Version.ToString(C)}",
+                m.ServedActionId,
+                m.ShadowActionId,
+                Number(m.Reward),
+                m.Wrong == MismatchSide.Served ? "served" : "shadow",
             ]);
         }
         var widths = Widths(rows);
