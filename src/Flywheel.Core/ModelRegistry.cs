@@ -5,7 +5,7 @@ public enum ModelStatus
 {
     /// <summary>Trained by a turn and evaluated; not served.</summary>
     Candidate,
-    /// <summary>Scores live decisions without being served (not supported yet).</summary>
+    /// <summary>Scores every live decision without being served; the decision records what it would have served.</summary>
     Shadow,
     /// <summary>The model that serves the loop.</summary>
     Champion,
