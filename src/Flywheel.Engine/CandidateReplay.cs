@@ -144,10 +144,24 @@ internal sealed class CandidateReplay
     /// <summary>Learns a row's reward.</summary>
     public void Learn(ReplayRow row)
     {
-        Featurize(row);
-        for (var r = 0; r < row.Repeats; r++)
+        if (LearnerConfig.Reduction is Reduction.Ips or Reduction.Dr)
         {
-            Learner.Learn(_vector, row.Chosen, (float)-row.Reward, row.Probability);
+            // These reductions move every action, so they need every action's features.
+            Featurize(row);
+            for (var r = 0; r < row.Repeats; r++)
+            {
+                Learner.Learn(_vector, row.Chosen, (float)-row.Reward, row.Probability);
+            }
+        }
+        else
+        {
+            _vector.Clear();
+            _featurizer.SetContext(row.Context);
+            _featurizer.AddAction(row.Actions[row.Chosen], _vector);
+            for (var r = 0; r < row.Repeats; r++)
+            {
+                Learner.Learn(_vector.Indices(0), _vector.Values(0), (float)-row.Reward, row.Probability, row.Actions.Length);
+            }
         }
         LearnedThrough = row.Sequence;
     }

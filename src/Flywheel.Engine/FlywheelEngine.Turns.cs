@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Threading.Channels;
 using Flywheel.Core;
 using Flywheel.Evaluation;
 using Flywheel.Learning;
@@ -460,22 +461,36 @@ public sealed partial class FlywheelEngine
     {
         var result = new ReplayWindow();
         var pending = new Queue<ReplayRow>();
-        var spare = new Stack<ReplayRow>();
         DateTimeOffset? from = null, to = null;
         long decisions = 0, signals = 0;
 
-        // The rows are read and ordered here; the learners then run the same steps in the same order, each on its own
-        // thread, a batch at a time, so the results do not depend on the number of cores.
+        // This thread reads and orders the rows; a second one hands each batch of steps to the learners, which run the
+        // same steps in the same order, each on its own thread, so the results do not depend on the number of cores.
         CandidateReplay[] learners = [replica, .. candidates];
-        var steps = new List<(ReplayRow Row, bool Judge)>(ReplayBatch + 64);
-        var done = new List<ReplayRow>();
         var parallel = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount };
-        void RunSteps()
+        var batches = Channel.CreateBounded<List<(ReplayRow Row, bool Judge)>>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        var consumer = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var batch in batches.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    RunSteps(batch);
+                }
+            }
+            catch (Exception ex)
+            {
+                // Stop the reader too: it would otherwise wait for room in the channel forever.
+                batches.Writer.TryComplete(ex);
+                throw;
+            }
+        }, cancellationToken);
+        void RunSteps(List<(ReplayRow Row, bool Judge)> batch)
         {
             Parallel.For(0, learners.Length, parallel, i =>
             {
                 var learner = learners[i];
-                foreach (var (row, judge) in steps)
+                foreach (var (row, judge) in batch)
                 {
                     if (!judge)
                     {
@@ -489,54 +504,56 @@ public sealed partial class FlywheelEngine
                     }
                 }
             });
-            steps.Clear();
-            foreach (var row in done)
-            {
-                spare.Push(row);
-            }
-            done.Clear();
-        }
-        void Learn(ReplayRow row)
-        {
-            steps.Add((row, false));
-            done.Add(row);
         }
 
-        await foreach (var (decision, reward) in _store!.ReadRewardsAsync(loop, 0, cancellationToken).ConfigureAwait(false))
+        var steps = new List<(ReplayRow Row, bool Judge)>(ReplayBatch + 64);
+        try
         {
-            if (reward.Sequence > through)
+            await foreach (var (decision, reward) in _store!.ReadRewardsAsync(loop, 0, cancellationToken).ConfigureAwait(false))
             {
-                break;
+                if (reward.Sequence > through)
+                {
+                    break;
+                }
+                var row = new ReplayRow();
+                if (!row.Set(decision, reward, config.Turns, config.Reward))
+                {
+                    continue;
+                }
+                while (pending.TryPeek(out var closed) && closed.ClosedAt <= row.DecidedAt)
+                {
+                    steps.Add((pending.Dequeue(), false));
+                }
+                if (reward.Sequence > after)
+                {
+                    steps.Add((row, true));
+                    from = from is null || decision.At < from ? decision.At : from;
+                    to = to is null || decision.At > to ? decision.At : to;
+                    decisions++;
+                    signals += reward.SignalCount;
+                }
+                pending.Enqueue(row);
+                if (steps.Count >= ReplayBatch)
+                {
+                    await batches.Writer.WriteAsync(steps, cancellationToken).ConfigureAwait(false);
+                    steps = new List<(ReplayRow Row, bool Judge)>(ReplayBatch + 64);
+                }
             }
-            var row = spare.Count > 0 ? spare.Pop() : new ReplayRow();
-            if (!row.Set(decision, reward, config.Turns, config.Reward))
+            while (pending.Count > 0)
             {
-                spare.Push(row);
-                continue;
+                steps.Add((pending.Dequeue(), false));
             }
-            while (pending.TryPeek(out var closed) && closed.ClosedAt <= row.DecidedAt)
-            {
-                Learn(pending.Dequeue());
-            }
-            if (reward.Sequence > after)
-            {
-                steps.Add((row, true));
-                from = from is null || decision.At < from ? decision.At : from;
-                to = to is null || decision.At > to ? decision.At : to;
-                decisions++;
-                signals += reward.SignalCount;
-            }
-            pending.Enqueue(row);
-            if (steps.Count >= ReplayBatch)
-            {
-                RunSteps();
-            }
+            await batches.Writer.WriteAsync(steps, cancellationToken).ConfigureAwait(false);
         }
-        while (pending.Count > 0)
+        catch (ChannelClosedException)
         {
-            Learn(pending.Dequeue());
+            // The learners failed; their exception comes out of the consumer below.
         }
-        RunSteps();
+        finally
+        {
+            batches.Writer.TryComplete();
+        }
+        await consumer.ConfigureAwait(false);
         result.Window = new DataWindow { AfterSequence = after, ThroughSequence = through, From = from, To = to, Decisions = decisions, Signals = signals };
         return result;
     }
