@@ -23,7 +23,8 @@ public sealed class EvaluateCommandTests : IDisposable
         }
     }
 
-    private static string Shared
+    /// <summary>The reference files of ../shared/data/ope, copied into samples/data/ope (ope-small gzipped).</summary>
+    private static string OpeFolder
     {
         get
         {
@@ -31,14 +32,14 @@ public sealed class EvaluateCommandTests : IDisposable
             {
                 if (File.Exists(Path.Combine(dir.FullName, "Flywheel.slnx")))
                 {
-                    return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared"));
+                    return Path.Combine(dir.FullName, "samples", "data", "ope");
                 }
             }
             throw new InvalidOperationException("Flywheel.slnx not found");
         }
     }
 
-    private static string OpeFile(string name) => Path.Combine(Shared, "data", "ope", name);
+    private static string OpeFile(string name) => Path.Combine(OpeFolder, name);
 
     private string Write(string name, string text)
     {
@@ -59,7 +60,7 @@ public sealed class EvaluateCommandTests : IDisposable
 
     [Theory]
     [InlineData("ope-tiny.jsonl", "ope-tiny.jsonl")]
-    [InlineData("ope-small.jsonl", "ope-small.jsonl")]
+    [InlineData("ope-small.jsonl.gz", "ope-small.jsonl")]
     [InlineData("ope-skewed.jsonl.gz", "ope-skewed.jsonl")]
     public async Task Evaluate_Json_ReferenceFile_EqualsTheReference(string file, string key)
     {
@@ -68,7 +69,7 @@ public sealed class EvaluateCommandTests : IDisposable
         Assert.Equal("", stderr);
         Assert.Single(Lines(stdout));
         using var actualDoc = JsonDocument.Parse(stdout);
-        using var referenceDoc = JsonDocument.Parse(File.ReadAllText(Path.Combine(Shared, "reference", "ope-reference.json")));
+        using var referenceDoc = JsonDocument.Parse(File.ReadAllText(Path.Combine(OpeFolder, "ope-reference.json")));
         var actual = actualDoc.RootElement;
         var expected = referenceDoc.RootElement.GetProperty(key);
 

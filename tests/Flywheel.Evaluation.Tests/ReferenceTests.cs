@@ -4,7 +4,7 @@ using Flywheel.Core;
 
 namespace Flywheel.Evaluation.Tests;
 
-/// <summary>Every number of ../shared/reference/ope-reference.json, reproduced from ../shared/data/ope to 1e-9 relative.</summary>
+/// <summary>Every number of ope-reference.json, reproduced from the reference files (samples/data/ope) to 1e-9 relative.</summary>
 public class ReferenceTests(ITestOutputHelper output)
 {
     public static TheoryData<string, string> Files()

@@ -2,7 +2,10 @@ using System.Text.Json;
 
 namespace Flywheel.Evaluation.Tests;
 
-/// <summary>The shared reference data beside the repository: ../shared/data/ope and ../shared/reference.</summary>
+/// <summary>
+/// The reference data of ../shared/data/ope and ../shared/reference/ope-reference.json, copied into samples/data/ope
+/// (ope-small gzipped) so that a clone tests on its own.
+/// </summary>
 internal static class SharedData
 {
     public const double Tolerance = 1e-9;
@@ -11,7 +14,7 @@ internal static class SharedData
     public static readonly (string File, string Key)[] ReferenceFiles =
     [
         ("ope-tiny.jsonl", "ope-tiny.jsonl"),
-        ("ope-small.jsonl", "ope-small.jsonl"),
+        ("ope-small.jsonl.gz", "ope-small.jsonl"),
         ("ope-skewed.jsonl.gz", "ope-skewed.jsonl"),
     ];
 
@@ -23,16 +26,16 @@ internal static class SharedData
             {
                 if (File.Exists(Path.Combine(dir.FullName, "Flywheel.slnx")))
                 {
-                    return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared"));
+                    return Path.Combine(dir.FullName, "samples", "data", "ope");
                 }
             }
             throw new InvalidOperationException("Flywheel.slnx not found");
         }
     }
 
-    public static string OpeFile(string name) => Path.Combine(Root, "data", "ope", name);
+    public static string OpeFile(string name) => Path.Combine(Root, name);
 
-    public static JsonDocument Reference() => JsonDocument.Parse(File.ReadAllText(Path.Combine(Root, "reference", "ope-reference.json")));
+    public static JsonDocument Reference() => JsonDocument.Parse(File.ReadAllText(Path.Combine(Root, "ope-reference.json")));
 
     public static double RelativeError(double actual, double expected)
         => expected == 0 ? Math.Abs(actual) : Math.Abs(actual - expected) / Math.Abs(expected);
