@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text.Json;
 using Flywheel.Core;
+using Flywheel.Learning.Replay;
 
 namespace Flywheel.Evaluation;
 
@@ -15,7 +16,7 @@ public sealed class LoggedDecisionReader : IDisposable
 {
     private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 64 };
 
-    private readonly PeekableStream _source;
+    private readonly SourceStream _source;
     private readonly Stream _text;
     private readonly Utf8LineReader _lines;
     private readonly FlywheelLimits _limits;
@@ -29,7 +30,7 @@ public sealed class LoggedDecisionReader : IDisposable
         ArgumentNullException.ThrowIfNull(stream);
         _limits = limits ?? FlywheelLimits.Unlimited;
         TotalBytes = stream.CanSeek ? stream.Length - stream.Position : -1;
-        _source = new PeekableStream(stream, leaveOpen);
+        _source = new SourceStream(stream, leaveOpen);
         Span<byte> magic = stackalloc byte[2];
         IsCompressed = _source.Peek(magic) == 2 && magic[0] == 0x1F && magic[1] == 0x8B;
         _text = IsCompressed ? new GZipStream(_source, CompressionMode.Decompress) : _source;
