@@ -14,4 +14,31 @@ internal sealed record CliContext(TextWriter Out, TextWriter Error, bool Interac
         Error.WriteLine($"{command}: {single}");
         Error.Flush();
     }
+
+    /// <summary>
+    /// Runs a verb that reads a data file: bad arguments (<see cref="UsageException"/>), bad data (a
+    /// <see cref="FormatException"/> or <see cref="Core.FlywheelValidationException"/> naming the line), a corrupt gzip
+    /// stream and an unreadable file each print one line and give <see cref="ExitCodes.Usage"/>.
+    /// </summary>
+    public int RunFileVerb(string command, string file, Func<int> run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        try
+        {
+            return run();
+        }
+        catch (Exception ex) when (ex is UsageException or FormatException or Core.FlywheelValidationException)
+        {
+            ErrorLine(command, ex.Message);
+        }
+        catch (InvalidDataException ex)
+        {
+            ErrorLine(command, $"'{file}' could not be decompressed: {ex.Message}");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            ErrorLine(command, $"cannot read '{file}': {ex.Message}");
+        }
+        return ExitCodes.Usage;
+    }
 }

@@ -2,9 +2,9 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using Flywheel.Core;
 using Flywheel.Evaluation;
 using Spectre.Console;
-using Flywheel.Core;
 
 namespace Flywheel.Cli.Commands;
 
@@ -56,7 +56,7 @@ internal static class EvaluateCommand
 
     private static int Run(CliContext context, Settings settings, CancellationToken cancellationToken)
     {
-        try
+        return context.RunFileVerb(CommandName, settings.File, () =>
         {
             var estimators = ParseEstimators(settings.Estimators);
             if (Directory.Exists(settings.File))
@@ -82,24 +82,7 @@ internal static class EvaluateCommand
                 WriteTable(context.Out, settings, report, estimators);
             }
             return ExitCodes.Success;
-        }
-        catch (UsageException ex)
-        {
-            context.ErrorLine(CommandName, ex.Message);
-        }
-        catch (LoggedDataException ex)
-        {
-            context.ErrorLine(CommandName, ex.Message);
-        }
-        catch (InvalidDataException ex)
-        {
-            context.ErrorLine(CommandName, $"'{settings.File}' could not be decompressed: {ex.Message}");
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            context.ErrorLine(CommandName, $"cannot read '{settings.File}': {ex.Message}");
-        }
-        return ExitCodes.Usage;
+        });
     }
 
     private static HashSet<OffPolicyEstimator> ParseEstimators(string list)

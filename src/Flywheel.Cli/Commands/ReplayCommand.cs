@@ -105,7 +105,7 @@ internal static class ReplayCommand
     private static int Run(CliContext context, Settings settings, CancellationToken cancellationToken)
     {
         const string command = FlywheelCli.Name + " replay";
-        try
+        return context.RunFileVerb(command, settings.File, () =>
         {
             var options = BuildOptions(settings);
             var result = Replay(context, settings, options, cancellationToken);
@@ -118,25 +118,7 @@ internal static class ReplayCommand
                 WriteSummary(context.Out, settings, options, result);
             }
             return ExitCodes.Success;
-        }
-        catch (UsageException ex)
-        {
-            context.ErrorLine(command, ex.Message);
-        }
-        catch (ReplayDataException ex)
-        {
-            context.ErrorLine(command, ex.Message);
-        }
-        catch (InvalidDataException ex)
-        {
-            // A corrupt gzip stream.
-            context.ErrorLine(command, $"'{settings.File}' could not be decompressed: {ex.Message}");
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            context.ErrorLine(command, $"cannot read '{settings.File}': {ex.Message}");
-        }
-        return ExitCodes.Usage;
+        });
     }
 
     private static CbifyReplayOptions BuildOptions(Settings s)
