@@ -24,20 +24,7 @@ public sealed class EvaluateCommandTests : IDisposable
     }
 
     /// <summary>The reference files of ../shared/data/ope, copied into samples/data/ope (ope-small gzipped).</summary>
-    private static string OpeFolder
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "Flywheel.slnx")))
-                {
-                    return Path.Combine(dir.FullName, "samples", "data", "ope");
-                }
-            }
-            throw new InvalidOperationException("Flywheel.slnx not found");
-        }
-    }
+    private static string OpeFolder => Cli.SampleData("ope");
 
     private static string OpeFile(string name) => Path.Combine(OpeFolder, name);
 
@@ -48,15 +35,9 @@ public sealed class EvaluateCommandTests : IDisposable
         return path;
     }
 
-    private static async Task<(int Code, string Out, string Error)> RunAsync(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await FlywheelCli.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Error)> RunAsync(params string[] args) => Cli.RunAsync(args);
 
-    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    private static string[] Lines(string text) => Cli.Lines(text);
 
     [Theory]
     [InlineData("ope-tiny.jsonl", "ope-tiny.jsonl")]

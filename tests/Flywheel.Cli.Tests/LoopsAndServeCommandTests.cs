@@ -25,13 +25,7 @@ public sealed class LoopsAndServeCommandTests : IAsyncLifetime
         Directory.Delete(_folder, recursive: true);
     }
 
-    private static async Task<(int Code, string Out, string Error)> RunAsync(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await FlywheelCli.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Error)> RunAsync(params string[] args) => Cli.RunAsync(args);
 
     private string Write(string name, string text)
     {

@@ -19,17 +19,7 @@ public sealed class ReplayCommandTests : IDisposable
         }
     }
 
-    private static string Digits()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Flywheel.slnx")))
-            {
-                return Path.Combine(dir.FullName, "samples", "data", "digits.csv");
-            }
-        }
-        throw new InvalidOperationException("Flywheel.slnx not found");
-    }
+    private static string Digits() => Cli.SampleData("digits.csv");
 
     private string Write(string name, string text)
     {
@@ -38,15 +28,9 @@ public sealed class ReplayCommandTests : IDisposable
         return path;
     }
 
-    private static async Task<(int Code, string Out, string Error)> RunAsync(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await FlywheelCli.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Error)> RunAsync(params string[] args) => Cli.RunAsync(args);
 
-    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    private static string[] Lines(string text) => Cli.Lines(text);
 
     [Fact]
     public async Task Replay_Json_PrintsOneObjectWithTheFigures()

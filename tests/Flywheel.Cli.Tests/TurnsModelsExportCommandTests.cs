@@ -89,15 +89,9 @@ public sealed class SeededServer : IAsyncLifetime
 
 public sealed partial class TurnsModelsExportCommandTests(SeededServer server) : IClassFixture<SeededServer>
 {
-    private static async Task<(int Code, string Out, string Error)> RunAsync(params string[] args)
-    {
-        using var stdout = new StringWriter();
-        using var stderr = new StringWriter();
-        var code = await FlywheelCli.RunAsync(args, stdout, stderr);
-        return (code, stdout.ToString(), stderr.ToString());
-    }
+    private static Task<(int Code, string Out, string Error)> RunAsync(params string[] args) => Cli.RunAsync(args);
 
-    private static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+    private static string[] Lines(string text) => Cli.Lines(text);
 
     [Fact]
     public async Task TurnsRun_ThenModelsPromoteAndRollback_PrintTheLedgerAndTheRegistry()
