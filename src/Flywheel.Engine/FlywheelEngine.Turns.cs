@@ -325,7 +325,7 @@ public sealed partial class FlywheelEngine
         var window = await Task.Run(() => ReplayAsync(runtime.Id, config, after, through, learner, [], cancellationToken), cancellationToken).ConfigureAwait(false);
         var baseline = window.Baseline.GetEstimates(z);
         var mine = learner.Estimates(z);
-        var level = (config.Turns.Confidence * 100).ToString("0.##", CultureInfo.InvariantCulture) + "%";
+        var level = Level(config.Turns);
         var evidence = string.Create(CultureInfo.InvariantCulture,
             $"learner v{champion}: IPS {mine.Ips.Value:F4} [{mine.Ips.Lower:F4}, {mine.Ips.Upper:F4}], DR {mine.Dr.Value:F4} [{mine.Dr.Lower:F4}, {mine.Dr.Upper:F4}], ESS {mine.EffectiveSampleSize:F0}; baseline: IPS {baseline.Ips.Value:F4}, DR {baseline.Dr.Value:F4} on the same {baseline.Count} decisions");
         var ipsMargin = config.Turns.PromoteWhen == PromotionPolicy.EstimateBeatsChampion ? mine.Ips.Value - baseline.Ips.Value : mine.Ips.Lower - baseline.Ips.Value;
@@ -346,17 +346,7 @@ public sealed partial class FlywheelEngine
         }
         else
         {
-            await _putLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-            try
-            {
-                var online = runtime.Config with { Mode = LoopMode.Online };
-                await _store!.SaveLoopAsync(online, cancellationToken).ConfigureAwait(false);
-                runtime.SwapConfig(online);
-            }
-            finally
-            {
-                _putLock.Release();
-            }
+            await SetModeAsync(runtime, LoopMode.Online, cancellationToken).ConfigureAwait(false);
             deployedAt = _time.GetUtcNow();
             verdict = TurnVerdict.Graduated;
             reason = $"graduated to online: the {(config.Turns.PromoteWhen == PromotionPolicy.EstimateBeatsChampion ? "estimates" : $"{level} lower bounds")} of IPS and DR beat the baseline: {evidence}";
@@ -410,7 +400,7 @@ public sealed partial class FlywheelEngine
     /// </summary>
     internal static (ModelRecord? Winner, TurnVerdict Verdict, string Reason) Judge(TurnsConfig turns, int champion, OffPolicyEstimates served, IReadOnlyList<ModelRecord> candidates)
     {
-        var level = (turns.Confidence * 100).ToString("0.##", CultureInfo.InvariantCulture) + "%";
+        var level = Level(turns);
         var ips = served.Ips.Value;
         var dr = served.Dr.Value;
         static string Figures(ModelRecord m) => string.Create(CultureInfo.InvariantCulture,
@@ -666,10 +656,29 @@ public sealed partial class FlywheelEngine
         }
         else if (lift.Difference.Upper < 0)
         {
-            var level = (config.Turns.Confidence * 100).ToString("0.##", CultureInfo.InvariantCulture) + "%";
+            var level = Level(config.Turns);
             var why = string.Create(CultureInfo.InvariantCulture,
                 $"guardrail: online reward {lift.Mean:F4} over {lift.Decisions} decisions is below v{predecessor}'s {lift.PredecessorMean:F4} over {lift.PredecessorDecisions}; difference {difference:F4}, {level} interval [{lift.Difference.Lower:F4}, {lift.Difference.Upper:F4}]");
             await RollbackCoreAsync(runtime, TurnTrigger.Guardrail, why, lift, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The confidence level as text, such as <c>95%</c>.</summary>
+    private static string Level(TurnsConfig turns) => (turns.Confidence * 100).ToString("0.##", CultureInfo.InvariantCulture) + "%";
+
+    /// <summary>Stores and serves the loop's config with another mode (graduation and its reversal).</summary>
+    private async Task SetModeAsync(LoopRuntime runtime, LoopMode mode, CancellationToken cancellationToken)
+    {
+        await _putLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var config = runtime.Config with { Mode = mode };
+            await _store!.SaveLoopAsync(config, cancellationToken).ConfigureAwait(false);
+            runtime.SwapConfig(config);
+        }
+        finally
+        {
+            _putLock.Release();
         }
     }
 
@@ -677,18 +686,8 @@ public sealed partial class FlywheelEngine
     private async Task RevertGraduationAsync(LoopRuntime runtime, OnlineLift lift, CancellationToken cancellationToken)
     {
         var started = _time.GetUtcNow();
-        await _putLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var apprentice = runtime.Config with { Mode = LoopMode.Apprentice };
-            await _store!.SaveLoopAsync(apprentice, cancellationToken).ConfigureAwait(false);
-            runtime.SwapConfig(apprentice);
-        }
-        finally
-        {
-            _putLock.Release();
-        }
-        var level = (runtime.Config.Turns.Confidence * 100).ToString("0.##", CultureInfo.InvariantCulture) + "%";
+        await SetModeAsync(runtime, LoopMode.Apprentice, cancellationToken).ConfigureAwait(false);
+        var level = Level(runtime.Config.Turns);
         var entry = new TurnRecord
         {
             Loop = runtime.Id,
