@@ -93,4 +93,7 @@ public interface IFlywheelStore : IAsyncDisposable
 
     /// <summary>The loop's ledger, by number.</summary>
     ValueTask<IReadOnlyList<TurnRecord>> LoadTurnsAsync(string loop, CancellationToken cancellationToken = default);
+
+    /// <summary>The newest <paramref name="count"/> ledger entries, by number (what a scheduler checks without reading years of ledger).</summary>
+    ValueTask<IReadOnlyList<TurnRecord>> LoadLatestTurnsAsync(string loop, int count, CancellationToken cancellationToken = default);
 }

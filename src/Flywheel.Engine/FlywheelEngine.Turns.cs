@@ -170,8 +170,8 @@ public sealed partial class FlywheelEngine
 
     private async ValueTask<long> NextTurnNumberAsync(LoopRuntime runtime, CancellationToken cancellationToken)
     {
-        var turns = await _store!.LoadTurnsAsync(runtime.Id, cancellationToken).ConfigureAwait(false);
-        return turns.Count == 0 ? 1 : turns[^1].Number + 1;
+        var latest = await _store!.LoadLatestTurnsAsync(runtime.Id, 1, cancellationToken).ConfigureAwait(false);
+        return latest.Count == 0 ? 1 : latest[^1].Number + 1;
     }
 
     private async ValueTask<int> NextVersionAsync(LoopRuntime runtime, CancellationToken cancellationToken)
@@ -191,9 +191,8 @@ public sealed partial class FlywheelEngine
         var started = _time.GetUtcNow();
         var config = runtime.Config;
         var champion = runtime.ModelVersion;
-        var turns = await store.LoadTurnsAsync(runtime.Id, cancellationToken).ConfigureAwait(false);
-        var number = turns.Count == 0 ? 1 : turns[^1].Number + 1;
-        var after = LastJudgedThrough(turns);
+        var number = await NextTurnNumberAsync(runtime, cancellationToken).ConfigureAwait(false);
+        var after = await LastJudgedThroughAsync(runtime, cancellationToken).ConfigureAwait(false);
         var through = await store.GetLastRewardSequenceAsync(runtime.Id, cancellationToken).ConfigureAwait(false);
         var fresh = through - after;
         TurnRecord Entry(TurnVerdict verdict, string reason) => new()
@@ -375,6 +374,18 @@ public sealed partial class FlywheelEngine
         };
         await _store!.SaveTurnAsync(entry, CancellationToken.None).ConfigureAwait(false);
         return entry;
+    }
+
+    /// <summary>Where the last judged window ended (0 before the first): the next turn judges the rewards after it.</summary>
+    private async ValueTask<long> LastJudgedThroughAsync(LoopRuntime runtime, CancellationToken cancellationToken)
+    {
+        const int Recent = 64;
+        var turns = await _store!.LoadLatestTurnsAsync(runtime.Id, Recent, cancellationToken).ConfigureAwait(false);
+        var through = LastJudgedThrough(turns);
+        // Only a long run of entries that judged nothing (manual turns without data, promotions, rollbacks) reads further back.
+        return through > 0 || turns.Count < Recent
+            ? through
+            : LastJudgedThrough(await _store.LoadTurnsAsync(runtime.Id, cancellationToken).ConfigureAwait(false));
     }
 
     private static long LastJudgedThrough(IReadOnlyList<TurnRecord> turns)
@@ -601,7 +612,8 @@ public sealed partial class FlywheelEngine
     private async Task CheckDeploymentAsync(LoopRuntime runtime, CancellationToken cancellationToken)
     {
         var store = _store!;
-        var turns = await store.LoadTurnsAsync(runtime.Id, cancellationToken).ConfigureAwait(false);
+        // The deploy being watched is among the newest entries: a later deploy replaces it.
+        var turns = await store.LoadLatestTurnsAsync(runtime.Id, 16, cancellationToken).ConfigureAwait(false);
         var entry = turns.LastOrDefault(t => t.DeployedVersion is not null);
         if (entry is null || entry.Lift is not null || entry.DeployedVersion != runtime.ModelVersion || entry.Window is null || entry.DeployedAt is null
             || entry.Verdict is not (TurnVerdict.Promoted or TurnVerdict.ManuallyPromoted or TurnVerdict.Graduated))
@@ -769,8 +781,8 @@ public sealed partial class FlywheelEngine
                     try
                     {
                         await CheckDeploymentAsync(runtime, token).ConfigureAwait(false);
-                        var turns = await _store!.LoadTurnsAsync(runtime.Id, token).ConfigureAwait(false);
-                        var last = turns.Count > 0 ? turns[^1].FinishedAt : runtime.CreatedAt;
+                        var latest = await _store!.LoadLatestTurnsAsync(runtime.Id, 1, token).ConfigureAwait(false);
+                        var last = latest.Count > 0 ? latest[^1].FinishedAt : runtime.CreatedAt;
                         if (_time.GetUtcNow() - last >= TimeSpan.FromSeconds(runtime.Config.Turns.EverySeconds))
                         {
                             await RunTurnCoreAsync(runtime, TurnTrigger.Schedule, token).ConfigureAwait(false);

@@ -73,6 +73,17 @@ public sealed partial class SqliteFlywheelStore
     public async ValueTask<IReadOnlyList<TurnRecord>> LoadTurnsAsync(string loop, CancellationToken cancellationToken = default)
         => await ReadJsonRowsAsync("SELECT json FROM turns WHERE loop = $loop ORDER BY number", loop, "turns.json", FlywheelJson.ReadTurn, cancellationToken).ConfigureAwait(false);
 
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<TurnRecord>> LoadLatestTurnsAsync(string loop, int count, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        var newestFirst = await ReadJsonRowsAsync(
+            $"SELECT json FROM turns WHERE loop = $loop ORDER BY number DESC LIMIT {count.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
+            loop, "turns.json", FlywheelJson.ReadTurn, cancellationToken).ConfigureAwait(false);
+        newestFirst.Reverse();
+        return newestFirst;
+    }
+
     private async ValueTask WriteAsync(string sql, string loop, long key, byte[] json, CancellationToken cancellationToken)
     {
         await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);

@@ -151,4 +151,21 @@ public abstract partial class StoreConformanceTests
         Assert.Equal(new byte[] { 4, 5 }, await store.LoadModelDataAsync("feed", 1));
         Assert.Empty(await store.LoadTurnsAsync("other"));
     }
+
+    [Fact]
+    public async Task LoadLatestTurnsAsync_Count_ReturnsTheNewestByNumber()
+    {
+        var store = await OpenAsync();
+        Assert.Empty(await store.LoadLatestTurnsAsync("feed", 3));
+        foreach (var n in new long[] { 4, 1, 3, 2, 5 })
+        {
+            await store.SaveTurnAsync(Turn("feed", n));
+        }
+        await store.SaveTurnAsync(Turn("other", 9));
+
+        Assert.Equal([3L, 4L, 5L], (await store.LoadLatestTurnsAsync("feed", 3)).Select(t => t.Number));
+        Assert.Equal([5L], (await store.LoadLatestTurnsAsync("feed", 1)).Select(t => t.Number));
+        Assert.Equal([1L, 2L, 3L, 4L, 5L], (await store.LoadLatestTurnsAsync("feed", 100)).Select(t => t.Number));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await store.LoadLatestTurnsAsync("feed", 0));
+    }
 }
