@@ -20,8 +20,6 @@ internal sealed class ReplayRow
 
     public double Reward { get; private set; }
 
-    public int ModelVersion { get; private set; }
-
     /// <summary>Its position in the loop's learning order.</summary>
     public long Sequence { get; private set; }
 
@@ -77,7 +75,6 @@ internal sealed class ReplayRow
         Context = HashedFeatureSet.FromContext(decision.Context);
         Probability = decision.ChosenProbability;
         Reward = reward.Reward;
-        ModelVersion = decision.ModelVersion;
         Sequence = reward.Sequence;
         DecidedAt = decision.At;
         ClosedAt = reward.ClosedAt;
@@ -119,8 +116,6 @@ internal sealed class CandidateReplay
 
     /// <summary>The last reward sequence learned.</summary>
     public long LearnedThrough { get; private set; }
-
-    public long Evaluated => _accumulator.Count;
 
     public OffPolicyEstimates Estimates(double z) => _accumulator.GetEstimates(z);
 
