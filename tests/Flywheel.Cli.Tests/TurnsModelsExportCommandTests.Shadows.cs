@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Flywheel.Core;
 
@@ -149,26 +147,5 @@ public sealed partial class TurnsModelsExportCommandTests
         Assert.Equal(2, code);
         Assert.Equal("", stdout);
         Assert.Contains(expected, Assert.Single(Lines(stderr)), StringComparison.Ordinal);
-    }
-
-    [Theory]
-    [InlineData("models", "feed", "--shadow", "2")]
-    [InlineData("models", "feed", "--retire", "2", "--reason", "done")]
-    [InlineData("models", "feed", "--report", "2")]
-    [InlineData("models", "feed", "--mismatches", "--limit", "10")]
-    public async Task Models_ShadowCallsServerDown_OneLineExitOne(params string[] args)
-    {
-        int port;
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-
-        var (code, stdout, stderr) = await RunAsync([.. args, "--server", $"http://127.0.0.1:{port}"]);
-
-        Assert.Equal(1, code);
-        Assert.Equal("", stdout);
-        Assert.Contains("failed", Assert.Single(Lines(stderr)), StringComparison.Ordinal);
     }
 }

@@ -256,6 +256,10 @@ public sealed partial class TurnsModelsExportCommandTests(SeededServer server) :
     [InlineData("turns", "feed", "--run")]
     [InlineData("models", "feed", "--rollback")]
     [InlineData("export", "feed", "--format", "jsonl")]
+    [InlineData("models", "feed", "--shadow", "2")]
+    [InlineData("models", "feed", "--retire", "2", "--reason", "done")]
+    [InlineData("models", "feed", "--report", "2")]
+    [InlineData("models", "feed", "--mismatches", "--limit", "10")]
     public async Task Verbs_ServerDown_OneLineExitOne(params string[] args)
     {
         int port;
