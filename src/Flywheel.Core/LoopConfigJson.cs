@@ -221,7 +221,7 @@ public static class LoopConfigJson
         {
             Bits = o.Integer("bits", d.Bits, 16, 24),
             Interactions = interactions,
-            LearningRate = o.Number("learningRate") ?? d.LearningRate,
+            LearningRate = o.Number("learningRate"),
             PowerT = o.Number("powerT") ?? d.PowerT,
             L2 = o.Number("l2") ?? d.L2,
             Reduction = o.Enum("reduction", d.Reduction, Reductions),
@@ -331,7 +331,7 @@ public static class LoopConfigJson
             w.WriteStringValue(term);
         }
         w.WriteEndArray();
-        w.WriteNumber("learningRate", learner.LearningRate);
+        w.WriteNumber("learningRate", learner.EffectiveLearningRate);
         w.WriteNumber("powerT", learner.PowerT);
         w.WriteNumber("l2", learner.L2);
         w.WriteString("reduction", Name(learner.Reduction));

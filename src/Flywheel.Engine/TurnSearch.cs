@@ -24,8 +24,8 @@ public static class TurnSearch
         ArgumentNullException.ThrowIfNull(exploration);
         var list = new List<CandidateSettings>
         {
-            new("learningRate×2", learner with { LearningRate = Math.Min(100, learner.LearningRate * 2) }, exploration),
-            new("learningRate÷2", learner with { LearningRate = learner.LearningRate / 2 }, exploration),
+            new("learningRate×2", learner with { LearningRate = Math.Min(100, learner.EffectiveLearningRate * 2) }, exploration),
+            new("learningRate÷2", learner with { LearningRate = learner.EffectiveLearningRate / 2 }, exploration),
         };
         if (!learner.Interactions.Contains(ContextPairs))
         {

@@ -34,11 +34,12 @@ public sealed class BanditLearner
         _bags = new OnlineRegressor[bags];
         for (var b = 0; b < bags; b++)
         {
-            _bags[b] = new OnlineRegressor(config.Bits, config.LearningRate, config.PowerT, config.L2);
+            _bags[b] = new OnlineRegressor(config.Bits, config.EffectiveLearningRate, config.PowerT, config.L2,
+                clipToLabelRange: config.Reduction == Reduction.Mtr);
         }
         if (config.Reduction == Reduction.Dr)
         {
-            _rewardModel = new OnlineRegressor(config.Bits, config.LearningRate, config.PowerT, config.L2);
+            _rewardModel = new OnlineRegressor(config.Bits, config.EffectiveLearningRate, config.PowerT, config.L2);
         }
     }
 

@@ -71,8 +71,8 @@ public sealed class FeatureVector
 
 /// <summary>
 /// Turns hashed context and action features into weight indices: every interaction term of the learner config
-/// (DESIGN §4), each action namespace alone, and a constant. Context-side crosses are computed once per decision and
-/// reused for every action. Allocation-free in steady state. Not thread-safe: use one per thread.
+/// (DESIGN §4), each action namespace alone, and a constant shared by every action (except with <c>mtr</c>, see
+/// <see cref="SharedConstant"/>). Context-side crosses are computed once per decision and reused for every action. Allocation-free in steady state. Not thread-safe: use one per thread.
 /// </summary>
 public sealed class Featurizer
 {
@@ -104,6 +104,7 @@ public sealed class Featurizer
     private readonly bool[] _hasNamed;
     private readonly int _mask;
     private readonly int _constantIndex;
+    private readonly bool _sharedConstant;
     private readonly Partials[] _contextPartials;
     private readonly Selector[][] _contextSide;
     private readonly Selector[][] _actionSide;
@@ -111,12 +112,20 @@ public sealed class Featurizer
     private readonly Partials _actionPartials = new();
     private HashedFeatureSet? _context;
 
+    /// <summary>
+    /// True when every action carries the shared constant feature. <c>mtr</c> leaves it out, as VW's cb_adf does: its
+    /// importance weights reach 1/(p·K) for a rarely explored action, and one such update on a weight every action
+    /// shares would move every action's estimate. Each action keeps its own bias through its id feature.
+    /// </summary>
+    public bool SharedConstant => _sharedConstant;
+
     /// <summary>Compiles the interaction terms of a learner config.</summary>
     public Featurizer(LearnerConfig config)
     {
         ArgumentNullException.ThrowIfNull(config);
         _mask = (1 << config.Bits) - 1;
         _constantIndex = FeatureHashing.Index(FeatureHashing.Constant, _mask);
+        _sharedConstant = config.Reduction != Reduction.Mtr;
         _terms = config.Interactions.Select(Compile).ToArray();
         _contextPartials = _terms.Select(_ => new Partials()).ToArray();
         _contextSide = new Selector[_terms.Length][];
@@ -206,7 +215,10 @@ public sealed class Featurizer
             throw new InvalidOperationException("Call SetContext first.");
         }
         var mask = _mask;
-        output.Add(_constantIndex, 1f);
+        if (_sharedConstant)
+        {
+            output.Add(_constantIndex, 1f);
+        }
         for (var n = 0; n < action.Count; n++)
         {
             var ns = action[n];

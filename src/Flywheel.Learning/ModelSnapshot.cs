@@ -10,14 +10,15 @@ public sealed class ModelSnapshotException(string message) : Exception(message);
 
 /// <summary>
 /// The binary snapshot of a <see cref="BanditLearner"/>: a header (magic, format version, settings fingerprint, bits,
-/// bags, seed, counters), then per regressor (each bag, then the <c>dr</c> reward model) its two sums and its non-zero
-/// slots, and an XxHash64 checksum of everything
-/// before it. Loading verifies all of it before building anything, so a bad file never replaces a running model.
+/// bags, seed, counters), then per regressor (each bag, then the <c>dr</c> reward model) its two sums, the range of
+/// labels it has seen and its non-zero slots, and an XxHash64 checksum of everything before it. Format 2 (no label
+/// range) still loads. Loading verifies all of it before building anything, so a bad file never replaces a running model.
 /// </summary>
 public static class ModelSnapshot
 {
     private static ReadOnlySpan<byte> Magic => "FWMODEL1"u8;
-    private const int FormatVersion = 2;
+    private const int FormatVersion = 3;
+    private const int OldestReadableVersion = 2; // 2 lacks the label range of format 3; it loads as [0, 0].
     private const int HeaderSize = 8 + 4 + 8 + 4 + 4 + 8 + 8 + 8;
 
     /// <summary>A fingerprint of the settings that give the weights their meaning.</summary>
@@ -26,7 +27,7 @@ public static class ModelSnapshot
         ArgumentNullException.ThrowIfNull(config);
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         var text = string.Join("|", config.Bits, string.Join(",", config.Interactions), config.Reduction,
-            config.LearningRate.ToString("R", inv), config.PowerT.ToString("R", inv), config.L2.ToString("R", inv));
+            config.EffectiveLearningRate.ToString("R", inv), config.PowerT.ToString("R", inv), config.L2.ToString("R", inv));
         return XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(text));
     }
 
@@ -49,7 +50,7 @@ public static class ModelSnapshot
                     nonZero[b]++;
                 }
             }
-            size += 8 + 8 + 4 + nonZero[b] * 16;
+            size += 8 + 8 + 8 + 4 + nonZero[b] * 16;
         }
         var buffer = new byte[size];
         var span = buffer.AsSpan();
@@ -67,6 +68,8 @@ public static class ModelSnapshot
             var regressor = regressors[b];
             BinaryPrimitives.WriteDoubleLittleEndian(span[o..], regressor.NormalizedSum); o += 8;
             BinaryPrimitives.WriteDoubleLittleEndian(span[o..], regressor.TotalWeight); o += 8;
+            BinaryPrimitives.WriteSingleLittleEndian(span[o..], regressor.MinLabel); o += 4;
+            BinaryPrimitives.WriteSingleLittleEndian(span[o..], regressor.MaxLabel); o += 4;
             BinaryPrimitives.WriteInt32LittleEndian(span[o..], nonZero[b]); o += 4;
             var w = regressor.Weights;
             var g = regressor.Gradients;
@@ -110,10 +113,11 @@ public static class ModelSnapshot
         }
         var o = Magic.Length;
         var format = BinaryPrimitives.ReadInt32LittleEndian(data[o..]); o += 4;
-        if (format != FormatVersion)
+        if (format is < OldestReadableVersion or > FormatVersion)
         {
-            throw new ModelSnapshotException($"model snapshot format {format} is not supported (expected {FormatVersion})");
+            throw new ModelSnapshotException($"model snapshot format {format} is not supported (expected {OldestReadableVersion} to {FormatVersion})");
         }
+        var labelRange = format >= 3 ? 8 : 0;
         var fingerprint = BinaryPrimitives.ReadUInt64LittleEndian(data[o..]); o += 8;
         if (fingerprint != Fingerprint(config))
         {
@@ -140,13 +144,18 @@ public static class ModelSnapshot
         var regressors = learner.RewardModel is null ? learner.Regressors.ToArray() : [.. learner.Regressors, learner.RewardModel];
         for (var b = 0; b < regressors.Length; b++)
         {
-            if (body.Length < o + 20)
+            if (body.Length < o + 20 + labelRange)
             {
                 throw new ModelSnapshotException("model snapshot is corrupt (truncated bag)");
             }
             var regressor = regressors[b];
             regressor.NormalizedSum = BinaryPrimitives.ReadDoubleLittleEndian(data[o..]); o += 8;
             regressor.TotalWeight = BinaryPrimitives.ReadDoubleLittleEndian(data[o..]); o += 8;
+            if (labelRange > 0)
+            {
+                regressor.MinLabel = BinaryPrimitives.ReadSingleLittleEndian(data[o..]); o += 4;
+                regressor.MaxLabel = BinaryPrimitives.ReadSingleLittleEndian(data[o..]); o += 4;
+            }
             var count = BinaryPrimitives.ReadInt32LittleEndian(data[o..]); o += 4;
             if (count < 0 || count > slots || body.Length < o + (long)count * 16)
             {

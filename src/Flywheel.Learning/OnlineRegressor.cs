@@ -6,7 +6,9 @@ namespace Flywheel.Learning;
 /// <summary>
 /// A hashed linear regressor trained by squared-loss SGD with the adaptive, normalized and invariant update of
 /// Vowpal Wabbit (ALGORITHMS §2). Each slot has a weight, a sum of squared gradients and the largest |x| seen, kept in
-/// three arrays so that predicting touches only the weights. Not thread-safe.
+/// three arrays so that predicting touches only the weights. Optionally, as VW's squared loss does, an update measures
+/// its error from the prediction clipped to the range of labels seen so far, so a prediction already beyond the label
+/// it is told is left alone. Not thread-safe.
 /// </summary>
 public sealed class OnlineRegressor
 {
@@ -17,13 +19,15 @@ public sealed class OnlineRegressor
     private readonly double _learningRate;
     private readonly double _powerT;
     private readonly float _decay;
+    private readonly bool _clip;
 
     /// <summary>Creates a zero model with 2^<paramref name="bits"/> slots.</summary>
     /// <param name="bits">Table size exponent.</param>
     /// <param name="learningRate">The learning rate l.</param>
     /// <param name="powerT">The decay exponent of the adaptive rates.</param>
     /// <param name="l2">L2 regularisation: each update shrinks the weights it touches by the factor 1 − l·l2.</param>
-    public OnlineRegressor(int bits, double learningRate = 0.5, double powerT = 0.5, double l2 = 0)
+    /// <param name="clipToLabelRange">Measure each update's error from the prediction clipped to the labels seen so far.</param>
+    public OnlineRegressor(int bits, double learningRate = 0.5, double powerT = 0.5, double l2 = 0, bool clipToLabelRange = false)
     {
         if (bits is < 1 or > 30)
         {
@@ -36,6 +40,7 @@ public sealed class OnlineRegressor
         _learningRate = learningRate;
         _powerT = powerT;
         _decay = (float)(1 - learningRate * l2);
+        _clip = clipToLabelRange;
     }
 
     /// <summary>Table size exponent.</summary>
@@ -52,6 +57,15 @@ public sealed class OnlineRegressor
 
     /// <summary>Sum of importance weights learned from (VW's T).</summary>
     public double TotalWeight { get; internal set; }
+
+    /// <summary>True when updates clip the prediction to [<see cref="MinLabel"/>, <see cref="MaxLabel"/>].</summary>
+    public bool ClipsToLabelRange => _clip;
+
+    /// <summary>The smallest label learned from, or 0 (the range starts at [0, 0], as VW's does).</summary>
+    public float MinLabel { get; internal set; }
+
+    /// <summary>The largest label learned from, or 0.</summary>
+    public float MaxLabel { get; internal set; }
 
     /// <summary>The weights, for snapshots.</summary>
     internal Span<float> Weights => _weights;
@@ -97,6 +111,12 @@ public sealed class OnlineRegressor
             }
         }
         var prediction = Predict(indices, values);
+        if (_clip)
+        {
+            MinLabel = MathF.Min(MinLabel, label);
+            MaxLabel = MathF.Max(MaxLabel, label);
+            prediction = Math.Clamp(prediction, MinLabel, MaxLabel);
+        }
         var error = label - prediction;
         if (error == 0 || importance <= 0)
         {

@@ -80,6 +80,20 @@ public class LoopConfigJsonTests
         Assert.Equal(Reduction.Mtr, c.Learner.Reduction);
         Assert.Equal(18, c.Learner.Bits);
         Assert.Equal(new[] { "context*action" }, c.Learner.Interactions);
+        Assert.Null(c.Learner.LearningRate);
+        Assert.Equal(1.0, c.Learner.EffectiveLearningRate);
+    }
+
+    [Fact]
+    public void LearningRate_Unset_IsTheReductionsDefaultAndIsWrittenOut()
+    {
+        Assert.Equal(0.5, new LearnerConfig().EffectiveLearningRate);
+        Assert.Equal(0.5, new LearnerConfig { Reduction = Reduction.Dr }.EffectiveLearningRate);
+        Assert.Equal(1.0, new LearnerConfig { Reduction = Reduction.Mtr }.EffectiveLearningRate);
+        Assert.Equal(0.25, new LearnerConfig { Reduction = Reduction.Mtr, LearningRate = 0.25 }.EffectiveLearningRate);
+        var written = LoopConfigJson.Serialize(LoopConfigJson.Parse("""{"id":"x","signals":{"a":{"weight":1}},"learner":{"reduction":"mtr"}}"""));
+        Assert.Contains("\"learningRate\":1", written);
+        Assert.Equal(1.0, LoopConfigJson.Parse(written).Learner.LearningRate);
     }
 
     [Fact]

@@ -31,6 +31,20 @@ public class FeaturizerTests
     }
 
     [Fact]
+    public void AddAction_Mtr_LeavesOutTheSharedConstant()
+    {
+        var dm = new Featurizer(new LearnerConfig());
+        var mtr = new Featurizer(new LearnerConfig { Reduction = Reduction.Mtr });
+        Assert.True(dm.SharedConstant);
+        Assert.False(mtr.SharedConstant);
+        var (withConstant, _) = Build(new LearnerConfig(), Context, Action);
+        var (without, _) = Build(new LearnerConfig { Reduction = Reduction.Mtr }, Context, Action);
+        Assert.Equal(withConstant.Skip(1), without);
+        Assert.Equal(FeatureHashing.Index(FeatureHashing.Constant, dm.Mask), withConstant[0]);
+        Assert.DoesNotContain(withConstant[0], without);
+    }
+
+    [Fact]
     public void AddAction_ContextPairs_AddsEachUnorderedPairOnce()
     {
         var (indices, _) = Build(new LearnerConfig { Interactions = ["context*action", "context*context*action"] }, Context, Action);

@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.IO.Hashing;
 using Flywheel.Core;
 using Flywheel.Learning;
 
@@ -33,7 +35,58 @@ public class ModelSnapshotTests
         Assert.True(learner.Regressor.Weights.SequenceEqual(loaded.Regressor.Weights));
         Assert.True(learner.Regressor.Gradients.SequenceEqual(loaded.Regressor.Gradients));
         Assert.True(learner.Regressor.Norms.SequenceEqual(loaded.Regressor.Norms));
+        Assert.Equal(learner.Regressor.MinLabel, loaded.Regressor.MinLabel);
+        Assert.Equal(learner.Regressor.MaxLabel, loaded.Regressor.MaxLabel);
         Assert.Equal(bytes, ModelSnapshot.Save(loaded));
+    }
+
+    [Fact]
+    public void SaveLoad_Mtr_KeepsTheLabelRangeItClipsTo()
+    {
+        var config = new LearnerConfig { Bits = 16, Reduction = Reduction.Mtr };
+        var learner = Trained(config);
+        Assert.True(learner.Regressor.ClipsToLabelRange);
+        Assert.Equal((0f, 1f), (learner.Regressor.MinLabel, learner.Regressor.MaxLabel));
+        var loaded = ModelSnapshot.Load(ModelSnapshot.Save(learner), config);
+        Assert.True(loaded.Regressor.ClipsToLabelRange);
+        Assert.Equal((0f, 1f), (loaded.Regressor.MinLabel, loaded.Regressor.MaxLabel));
+    }
+
+    [Fact]
+    public void Load_Format2_WithoutLabelRange_StillLoads()
+    {
+        var config = new LearnerConfig { Bits = 16 };
+        var learner = Trained(config);
+        var loaded = ModelSnapshot.Load(AsFormat2(ModelSnapshot.Save(learner)), config);
+        Assert.Equal(learner.Examples, loaded.Examples);
+        Assert.True(learner.Regressor.Weights.SequenceEqual(loaded.Regressor.Weights));
+        Assert.Equal((0f, 0f), (loaded.Regressor.MinLabel, loaded.Regressor.MaxLabel));
+    }
+
+    [Fact]
+    public void Load_UnknownFormat_IsRejectedWithAClearMessage()
+    {
+        var config = new LearnerConfig { Bits = 16 };
+        var bytes = ModelSnapshot.Save(Trained(config));
+        BinaryPrimitives.WriteInt32LittleEndian(bytes.AsSpan(8), 9);
+        BinaryPrimitives.WriteUInt64LittleEndian(bytes.AsSpan(bytes.Length - 8), XxHash64.HashToUInt64(bytes.AsSpan(0, bytes.Length - 8)));
+        var ex = Assert.Throws<ModelSnapshotException>(() => ModelSnapshot.Load(bytes, config));
+        Assert.Contains("format 9", ex.Message);
+    }
+
+    // Rewrites a one-regressor format-3 snapshot as format 2: the version, no label range, a new checksum.
+    private static byte[] AsFormat2(byte[] v3)
+    {
+        const int header = 8 + 4 + 8 + 4 + 4 + 8 + 8 + 8;
+        var v2 = new List<byte>(v3.Length);
+        v2.AddRange(v3.AsSpan(0, header + 16).ToArray());
+        v2.AddRange(v3.AsSpan(header + 24, v3.Length - 8 - (header + 24)).ToArray());
+        var body = v2.ToArray();
+        BinaryPrimitives.WriteInt32LittleEndian(body.AsSpan(8), 2);
+        var result = new byte[body.Length + 8];
+        body.CopyTo(result, 0);
+        BinaryPrimitives.WriteUInt64LittleEndian(result.AsSpan(body.Length), XxHash64.HashToUInt64(body));
+        return result;
     }
 
     [Fact]

@@ -66,4 +66,46 @@ public class OnlineRegressorTests
         Assert.True(ten.Predict([1], [1f]) > one.Predict([1], [1f]));
         Assert.True(ten.Predict([1], [1f]) <= 1f, "the invariant update never overshoots the label");
     }
+
+    [Fact]
+    public void Update_ClipToLabelRange_LeavesAPredictionBeyondTheLabelAlone()
+    {
+        // Feature 1 alone is pushed to 1; then slots 1 and 2 together predict about 2, beyond every label seen (0 and 1).
+        var clipped = new OnlineRegressor(bits: 4, clipToLabelRange: true);
+        var plain = new OnlineRegressor(bits: 4);
+        foreach (var r in new[] { clipped, plain })
+        {
+            r.Update([3], [1f], 0f, 1f);
+            for (var i = 0; i < 20; i++)
+            {
+                r.Update([1], [1f], 1f, 1f);
+                r.Update([2], [1f], 1f, 1f);
+            }
+        }
+        Assert.Equal(0f, clipped.MinLabel);
+        Assert.Equal(1f, clipped.MaxLabel);
+        var before = clipped.Predict([1, 2], [1f, 1f]);
+        Assert.True(before > 1.5f, $"prediction {before}");
+        clipped.Update([1, 2], [1f, 1f], 1f, 1f);
+        plain.Update([1, 2], [1f, 1f], 1f, 1f);
+        Assert.Equal(before, clipped.Predict([1, 2], [1f, 1f]));
+        Assert.True(plain.Predict([1, 2], [1f, 1f]) < before, "without clipping the update pulls the prediction back to 1");
+    }
+
+    [Fact]
+    public void Update_ClipToLabelRange_MeasuresTheErrorFromTheClippedPrediction()
+    {
+        // A prediction of −1 against label 1, with labels seen in [0, 1], moves as far as one from 0 would.
+        var fromMinusOne = new OnlineRegressor(bits: 4, clipToLabelRange: true);
+        var fromZero = new OnlineRegressor(bits: 4, clipToLabelRange: true);
+        fromMinusOne.Weights[5] = -1f;
+        fromMinusOne.Norms[5] = 1f;
+        fromZero.Norms[5] = 1f;
+        foreach (var r in new[] { fromMinusOne, fromZero })
+        {
+            r.Update([6], [1f], 0f, 1f);
+            r.Update([5], [1f], 1f, 1f);
+        }
+        Assert.Equal(fromZero.Predict([5], [1f]) - 0f, fromMinusOne.Predict([5], [1f]) - -1f, 6);
+    }
 }

@@ -63,17 +63,25 @@ public class CbifyReplayTests(ITestOutputHelper output)
     [InlineData(Reduction.Mtr)]
     public void Run_SeparableData_ReachesLowLoss(Reduction reduction)
     {
-        var result = Run(ReplayTestData.Csv(ReplayTestData.Separable(3000)),
-            new CbifyReplayOptions
+        // One run's loss depends on its draws, so the bound holds for the mean over four seeds.
+        var text = ReplayTestData.Csv(ReplayTestData.Separable(3000));
+        double progressive = 0, greedy = 0;
+        for (var seed = 1UL; seed <= 4; seed++)
+        {
+            var result = Run(text, new CbifyReplayOptions
             {
                 Classes = 3,
+                Seed = seed,
                 Learner = new LearnerConfig { Reduction = reduction },
                 Exploration = new ExplorationConfig { Algorithm = ExplorationAlgorithm.EpsilonGreedy },
             });
-        output.WriteLine($"separable {reduction}: progressive {result.ProgressiveLoss:F4}, greedy {result.GreedyLoss:F4}");
+            output.WriteLine($"separable {reduction}, seed {seed}: progressive {result.ProgressiveLoss:F4}, greedy {result.GreedyLoss:F4}");
+            progressive += result.ProgressiveLoss / 4;
+            greedy += result.GreedyLoss / 4;
+        }
         // ε = 0.05 over 3 actions alone costs 0.05 · 2/3 ≈ 0.033; learning costs a little more at the start.
-        Assert.InRange(result.ProgressiveLoss, 0, 0.12);
-        Assert.InRange(result.GreedyLoss, 0, 0.1);
+        Assert.InRange(progressive, 0, 0.12);
+        Assert.InRange(greedy, 0, 0.1);
     }
 
     [Fact]
