@@ -97,9 +97,10 @@ internal sealed class CandidateReplay
     private double[] _pmf = new double[16];
     private OffPolicyAccumulator _accumulator;
 
-    public CandidateReplay(string name, LearnerConfig learner, ExplorationConfig exploration, ulong seed)
+    public CandidateReplay(string name, LearnerConfig learner, ExplorationConfig exploration, RewardConfig reward, ulong seed)
     {
         Name = name;
+        Reward = reward;
         LearnerConfig = learner;
         Exploration = exploration;
         Learner = BanditLearner.For(learner, exploration, seed);
@@ -111,6 +112,9 @@ internal sealed class CandidateReplay
     public LearnerConfig LearnerConfig { get; }
 
     public ExplorationConfig Exploration { get; }
+
+    /// <summary>The loop's reward range: q̂ is the prediction clamped into it.</summary>
+    public RewardConfig Reward { get; }
 
     public BanditLearner Learner { get; }
 
@@ -128,6 +132,9 @@ internal sealed class CandidateReplay
         var bagCosts = _bagCosts.AsSpan(0, k * Learner.Bags);
         Learner.Predict(_vector, costs, bagCosts);
         Learning.Exploration.Distribution(Exploration, costs, Learner.Examples, pmf, bagCosts);
+        // From here the costs serve as q̂ (here and in AddReferences): a reward outside the loop's range is never a
+        // better estimate, and the dm policy's clipping lets its best action's predicted cost run below the lowest.
+        ClampToRewardRange(costs, Reward);
         double policyEstimate = 0;
         for (var a = 0; a < k; a++)
         {
@@ -159,6 +166,17 @@ internal sealed class CandidateReplay
             }
         }
         LearnedThrough = row.Sequence;
+    }
+
+    /// <summary>Clamps predicted costs (−reward) into the reward range [min, max].</summary>
+    internal static void ClampToRewardRange(Span<float> costs, RewardConfig reward)
+    {
+        var lowest = (float)-reward.Max;
+        var highest = (float)-reward.Min;
+        for (var a = 0; a < costs.Length; a++)
+        {
+            costs[a] = Math.Clamp(costs[a], lowest, highest);
+        }
     }
 
     private int Featurize(ReplayRow row)

@@ -201,7 +201,7 @@ public sealed partial class FlywheelEngine
         if (name == "champion")
         {
             var serving = runtime.Serving;
-            return new PolicyScorer(serving.Model, serving.Config.Learner, serving.Config.Exploration);
+            return new PolicyScorer(serving.Model, serving.Config.Learner, serving.Config.Exploration, serving.Config.Reward);
         }
         if (name.Length < 2 || name[0] != 'v' || !int.TryParse(name.AsSpan(1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version))
         {
@@ -217,11 +217,14 @@ public sealed partial class FlywheelEngine
         var data = await _store.LoadModelDataAsync(runtime.Id, version, cancellationToken).ConfigureAwait(false)
             ?? throw new FlywheelValidationException(field, $"model version {version} has no stored weights (only the latest turn's candidates and past champions keep theirs)") { Kind = ValidationKind.Conflict };
         var learner = ModelSnapshot.Load(data, model.Learner, model.Exploration);
-        return new PolicyScorer(learner.ToServingModel(version), model.Learner, model.Exploration);
+        return new PolicyScorer(learner.ToServingModel(version), model.Learner, model.Exploration, runtime.Config.Reward);
     }
 
-    /// <summary>Scores stored decisions with one model: its exploring distribution and its predicted rewards (−cost).</summary>
-    private sealed class PolicyScorer(ServingModel model, LearnerConfig learner, ExplorationConfig exploration)
+    /// <summary>
+    /// Scores stored decisions with one model: its exploring distribution and its predicted rewards (−cost, clamped
+    /// into the loop's reward range).
+    /// </summary>
+    private sealed class PolicyScorer(ServingModel model, LearnerConfig learner, ExplorationConfig exploration, RewardConfig reward)
     {
         private readonly Featurizer _featurizer = new(learner);
         private readonly FeatureVector _vector = new();
@@ -270,6 +273,7 @@ public sealed partial class FlywheelEngine
             model.Predict(_vector, costs, bagCosts);
             var pmf = Probabilities.AsSpan(0, k);
             Exploration.Distribution(exploration, costs, model.Examples, pmf, bagCosts);
+            CandidateReplay.ClampToRewardRange(costs, reward);
             for (var a = 0; a < k; a++)
             {
                 Rewards[a] = -costs[a];

@@ -236,8 +236,8 @@ public sealed partial class FlywheelEngine
         }
         var search = _options.CandidateSearch(config);
         var seed = (ulong)number * 0x9E3779B97F4A7C15UL;
-        var replica = new CandidateReplay("champion (replayed)", config.Learner, config.Exploration, seed);
-        var candidates = search.Select((c, i) => new CandidateReplay(c.Name, c.Learner, c.Exploration, seed + (ulong)i + 1)).ToList();
+        var replica = new CandidateReplay("champion (replayed)", config.Learner, config.Exploration, config.Reward, seed);
+        var candidates = search.Select((c, i) => new CandidateReplay(c.Name, c.Learner, c.Exploration, config.Reward, seed + (ulong)i + 1)).ToList();
         var window = await Task.Run(() => ReplayAsync(runtime.Id, config, after, through, replica, candidates, cancellationToken), cancellationToken).ConfigureAwait(false);
 
         var served = window.Logged.GetEstimates(z);
@@ -320,7 +320,7 @@ public sealed partial class FlywheelEngine
     {
         var config = runtime.Config;
         var champion = runtime.ModelVersion;
-        var learner = new CandidateReplay("learner", config.Learner, config.Exploration, (ulong)number);
+        var learner = new CandidateReplay("learner", config.Learner, config.Exploration, config.Reward, (ulong)number);
         var window = await Task.Run(() => ReplayAsync(runtime.Id, config, after, through, learner, [], cancellationToken), cancellationToken).ConfigureAwait(false);
         var baseline = window.Baseline.GetEstimates(z);
         var mine = learner.Estimates(z);

@@ -19,7 +19,9 @@ internal sealed class FittedRewardModel
     public FittedRewardModel(LearnerConfig config)
     {
         var dm = config with { Reduction = Reduction.Dm };
-        _learner = new BanditLearner(dm);
+        // An estimate of value, not a decision: plain squared loss, never clipped (PredictionClip.Floor would let the
+        // best action's predicted cost run below every cost seen).
+        _learner = new BanditLearner(dm, clip: PredictionClip.None);
         _featurizer = new Featurizer(dm);
     }
 

@@ -24,7 +24,8 @@ public sealed class BanditLearner
     /// Learn as if every logged probability were 1 (SquareCB's regression oracle, as VW does): the inverse-gap
     /// weighting already explores, so importance weights would only add variance.
     /// </param>
-    public BanditLearner(LearnerConfig config, int bags = 1, ulong seed = 0, bool unweighted = false)
+    /// <param name="clip">The policy regressors' clipping; null for the reduction's (<see cref="ClipFor"/>).</param>
+    public BanditLearner(LearnerConfig config, int bags = 1, ulong seed = 0, bool unweighted = false, PredictionClip? clip = null)
     {
         ArgumentNullException.ThrowIfNull(config);
         ArgumentOutOfRangeException.ThrowIfLessThan(bags, 1);
@@ -34,14 +35,25 @@ public sealed class BanditLearner
         _bags = new OnlineRegressor[bags];
         for (var b = 0; b < bags; b++)
         {
-            _bags[b] = new OnlineRegressor(config.Bits, config.EffectiveLearningRate, config.PowerT, config.L2,
-                clipToLabelRange: config.Reduction == Reduction.Mtr);
+            _bags[b] = new OnlineRegressor(config.Bits, config.EffectiveLearningRate, config.PowerT, config.L2, clip ?? ClipFor(config.Reduction));
         }
         if (config.Reduction == Reduction.Dr)
         {
             _rewardModel = new OnlineRegressor(config.Bits, config.EffectiveLearningRate, config.PowerT, config.L2);
         }
     }
+
+    /// <summary>
+    /// The clipping of the policy regressors, chosen by measurement on the replay sets (bench/RESULTS.md): <c>mtr</c>
+    /// clamps to the cost range as VW does, <c>dm</c> only raises predictions below the lowest cost, and <c>ips</c> and
+    /// <c>dr</c>, whose targets are importance-scaled estimates rather than costs, do not clip.
+    /// </summary>
+    public static PredictionClip ClipFor(Reduction reduction) => reduction switch
+    {
+        Reduction.Mtr => PredictionClip.Range,
+        Reduction.Dm => PredictionClip.Floor,
+        _ => PredictionClip.None,
+    };
 
     /// <summary>A learner shaped for a loop's exploration (one regressor per bag when bagging).</summary>
     public static BanditLearner For(LearnerConfig learner, ExplorationConfig exploration, ulong seed = 0)

@@ -5,8 +5,9 @@ namespace Flywheel.Learning;
 
 /// <summary>
 /// A hashed linear regressor trained by squared-loss SGD with the adaptive, normalized and invariant update of
-/// Vowpal Wabbit (ALGORITHMS §2). Each slot has a weight, a sum of squared gradients and the largest |x| seen, kept in
-/// three arrays so that predicting touches only the weights. Optionally, as VW's squared loss does, an update measures
+/// Vowpal Wabbit (ALGORITHMS §2), except that an importance weight above 1 enters the sums of squared gradients as 1.
+/// Each slot has a weight, a sum of squared gradients and the largest |x| seen, kept in three arrays so that
+/// predicting touches only the weights. Optionally, as VW's squared loss does, an update measures
 /// its error from the prediction clipped to the range of labels seen so far, so a prediction already beyond the label
 /// it is told is left alone. Not thread-safe.
 /// </summary>
@@ -19,15 +20,15 @@ public sealed class OnlineRegressor
     private readonly double _learningRate;
     private readonly double _powerT;
     private readonly float _decay;
-    private readonly bool _clip;
+    private readonly PredictionClip _clip;
 
     /// <summary>Creates a zero model with 2^<paramref name="bits"/> slots.</summary>
     /// <param name="bits">Table size exponent.</param>
     /// <param name="learningRate">The learning rate l.</param>
     /// <param name="powerT">The decay exponent of the adaptive rates.</param>
     /// <param name="l2">L2 regularisation: each update shrinks the weights it touches by the factor 1 − l·l2.</param>
-    /// <param name="clipToLabelRange">Measure each update's error from the prediction clipped to the labels seen so far.</param>
-    public OnlineRegressor(int bits, double learningRate = 0.5, double powerT = 0.5, double l2 = 0, bool clipToLabelRange = false)
+    /// <param name="clip">Which side of the labels seen so far an update clips the prediction to before measuring its error.</param>
+    public OnlineRegressor(int bits, double learningRate = 0.5, double powerT = 0.5, double l2 = 0, PredictionClip clip = PredictionClip.None)
     {
         if (bits is < 1 or > 30)
         {
@@ -40,7 +41,7 @@ public sealed class OnlineRegressor
         _learningRate = learningRate;
         _powerT = powerT;
         _decay = (float)(1 - learningRate * l2);
-        _clip = clipToLabelRange;
+        _clip = clip;
     }
 
     /// <summary>Table size exponent.</summary>
@@ -58,10 +59,10 @@ public sealed class OnlineRegressor
     /// <summary>Sum of importance weights learned from (VW's T).</summary>
     public double TotalWeight { get; internal set; }
 
-    /// <summary>True when updates clip the prediction to [<see cref="MinLabel"/>, <see cref="MaxLabel"/>].</summary>
-    public bool ClipsToLabelRange => _clip;
+    /// <summary>How updates clip the prediction to [<see cref="MinLabel"/>, <see cref="MaxLabel"/>].</summary>
+    public PredictionClip Clip => _clip;
 
-    /// <summary>The smallest label learned from, or 0 (the range starts at [0, 0], as VW's does).</summary>
+    /// <summary>The smallest label learned from, or 0 (the range starts at [0, 0], as VW's does). Tracked when clipping.</summary>
     public float MinLabel { get; internal set; }
 
     /// <summary>The largest label learned from, or 0.</summary>
@@ -111,11 +112,11 @@ public sealed class OnlineRegressor
             }
         }
         var prediction = Predict(indices, values);
-        if (_clip)
+        if (_clip != PredictionClip.None)
         {
             MinLabel = MathF.Min(MinLabel, label);
             MaxLabel = MathF.Max(MaxLabel, label);
-            prediction = Math.Clamp(prediction, MinLabel, MaxLabel);
+            prediction = _clip == PredictionClip.Range ? Math.Clamp(prediction, MinLabel, MaxLabel) : MathF.Max(prediction, MinLabel);
         }
         var error = label - prediction;
         if (error == 0 || importance <= 0)
@@ -125,7 +126,10 @@ public sealed class OnlineRegressor
         ref var w0 = ref MemoryMarshal.GetArrayDataReference(_weights);
         ref var g0 = ref MemoryMarshal.GetArrayDataReference(_gradients);
         ref var n0 = ref MemoryMarshal.GetArrayDataReference(_norms);
-        var gradSquared = importance * 4f * error * error;
+        // VW adds importance × g² to the adaptive sums. An importance above 1 counts once here: the invariant update
+        // walks the error down along the importance path, so h repeats do not see h times the first gradient, and
+        // counting them all would freeze the features of every rarely explored action that an mtr update touches.
+        var gradSquared = MathF.Min(importance, 1f) * 4f * error * error;
         var sqrtRate = _powerT == 0.5;
         double normSum = 0, predPerUpdate = 0;
         for (var i = 0; i < indices.Length; i++)
@@ -183,4 +187,20 @@ public sealed class OnlineRegressor
 
     /// <summary>Copies the weights (not the update state) for serving.</summary>
     public float[] CopyWeights() => (float[])_weights.Clone();
+}
+
+/// <summary>How an <see cref="OnlineRegressor"/> update clips its prediction to the labels seen before measuring its error.</summary>
+public enum PredictionClip
+{
+    /// <summary>No clipping: plain squared loss.</summary>
+    None,
+
+    /// <summary>
+    /// Raise the prediction to the smallest label seen: a cost predicted below every cost seen, told the smallest, is left
+    /// alone, since the lowest cost is what a decision picks; above it the fit stays plain squared loss.
+    /// </summary>
+    Floor,
+
+    /// <summary>Clamp the prediction to [smallest, largest] label seen, as VW's squared loss does.</summary>
+    Range,
 }

@@ -520,4 +520,13 @@ public sealed class JudgeTests
     [InlineData(0.8, 1.2815515655446004)]
     public void ZFor_Confidence_IsTheNormalQuantile(double confidence, double z)
         => Assert.Equal(z, Estimate.ZFor(confidence), z * 1e-8);
+
+    [Fact]
+    public void RewardEstimates_PredictedCostsOutsideTheRewardRange_AreClampedIntoIt()
+    {
+        // Rewards in [−1, 2] are costs in [−2, 1]; a cost predicted below −2 would be a reward no decision can earn.
+        float[] costs = [-3.5f, -0.25f, 1.75f, 1f];
+        CandidateReplay.ClampToRewardRange(costs, new RewardConfig { Min = -1, Max = 2 });
+        Assert.Equal([-2f, -0.25f, 1f, 1f], costs);
+    }
 }

@@ -45,10 +45,10 @@ public class ModelSnapshotTests
     {
         var config = new LearnerConfig { Bits = 16, Reduction = Reduction.Mtr };
         var learner = Trained(config);
-        Assert.True(learner.Regressor.ClipsToLabelRange);
+        Assert.Equal(PredictionClip.Range, learner.Regressor.Clip);
         Assert.Equal((0f, 1f), (learner.Regressor.MinLabel, learner.Regressor.MaxLabel));
         var loaded = ModelSnapshot.Load(ModelSnapshot.Save(learner), config);
-        Assert.True(loaded.Regressor.ClipsToLabelRange);
+        Assert.Equal(PredictionClip.Range, loaded.Regressor.Clip);
         Assert.Equal((0f, 1f), (loaded.Regressor.MinLabel, loaded.Regressor.MaxLabel));
     }
 

@@ -68,10 +68,26 @@ public class OnlineRegressorTests
     }
 
     [Fact]
+    public void Update_ImportanceAboveOne_StepsFurtherButAddsToTheAdaptiveSumOnlyOnce()
+    {
+        var one = new OnlineRegressor(bits: 4);
+        var twenty = new OnlineRegressor(bits: 4);
+        var half = new OnlineRegressor(bits: 4);
+        one.Update([1, 2], [1f, 3f], 1f, 1f);
+        twenty.Update([1, 2], [1f, 3f], 1f, 20f);
+        half.Update([1, 2], [1f, 3f], 1f, 0.5f);
+        Assert.Equal(one.Gradients[1], twenty.Gradients[1]);
+        Assert.Equal(one.Gradients[2], twenty.Gradients[2]);
+        Assert.Equal(one.Gradients[2] / 2, half.Gradients[2], 5);
+        Assert.True(twenty.Predict([1, 2], [1f, 3f]) > one.Predict([1, 2], [1f, 3f]));
+        Assert.Equal(20, twenty.TotalWeight);
+    }
+
+    [Fact]
     public void Update_ClipToLabelRange_LeavesAPredictionBeyondTheLabelAlone()
     {
         // Feature 1 alone is pushed to 1; then slots 1 and 2 together predict about 2, beyond every label seen (0 and 1).
-        var clipped = new OnlineRegressor(bits: 4, clipToLabelRange: true);
+        var clipped = new OnlineRegressor(bits: 4, clip: PredictionClip.Range);
         var plain = new OnlineRegressor(bits: 4);
         foreach (var r in new[] { clipped, plain })
         {
@@ -96,8 +112,8 @@ public class OnlineRegressorTests
     public void Update_ClipToLabelRange_MeasuresTheErrorFromTheClippedPrediction()
     {
         // A prediction of −1 against label 1, with labels seen in [0, 1], moves as far as one from 0 would.
-        var fromMinusOne = new OnlineRegressor(bits: 4, clipToLabelRange: true);
-        var fromZero = new OnlineRegressor(bits: 4, clipToLabelRange: true);
+        var fromMinusOne = new OnlineRegressor(bits: 4, clip: PredictionClip.Range);
+        var fromZero = new OnlineRegressor(bits: 4, clip: PredictionClip.Range);
         fromMinusOne.Weights[5] = -1f;
         fromMinusOne.Norms[5] = 1f;
         fromZero.Norms[5] = 1f;
@@ -107,5 +123,23 @@ public class OnlineRegressorTests
             r.Update([5], [1f], 1f, 1f);
         }
         Assert.Equal(fromZero.Predict([5], [1f]) - 0f, fromMinusOne.Predict([5], [1f]) - -1f, 6);
+    }
+
+    [Fact]
+    public void Update_ClipFloor_LeavesACostBelowTheLowestAloneButPullsOneAboveTheHighestBack()
+    {
+        // Labels seen: 0 and 1. Slot 1 is pushed to about −1 by hand, slot 2 to about 2.
+        var floor = new OnlineRegressor(bits: 4, clip: PredictionClip.Floor);
+        floor.Update([3], [1f], 0f, 1f);
+        floor.Update([4], [1f], 1f, 1f);
+        floor.Weights[1] = -1f;
+        floor.Norms[1] = 1f;
+        floor.Weights[2] = 2f;
+        floor.Norms[2] = 1f;
+        floor.Update([1], [1f], 0f, 1f);
+        floor.Update([2], [1f], 1f, 1f);
+        Assert.Equal(-1f, floor.Predict([1], [1f]));
+        Assert.True(floor.Predict([2], [1f]) < 2f, "above the highest label the fit is plain squared loss");
+        Assert.Equal((0f, 1f), (floor.MinLabel, floor.MaxLabel));
     }
 }
