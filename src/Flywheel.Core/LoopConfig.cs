@@ -159,11 +159,11 @@ public sealed record LearnerConfig
     public double? LearningRate { get; init; }
 
     /// <summary>
-    /// The learning rate in force: <see cref="LearningRate"/> when set, else 1.0 with <c>mtr</c> and 0.3 otherwise.
+    /// The learning rate in force: <see cref="LearningRate"/> when set, else 1.0 with <c>mtr</c> and 0.25 otherwise.
     /// <c>mtr</c>'s importance weight 1/(p·K) is about 1/K on the exploited action, so it needs larger steps than the
     /// reductions that learn with weight 1. Both values were chosen on 13 replay sets (bench/RESULTS.md).
     /// </summary>
-    public double EffectiveLearningRate => LearningRate ?? (Reduction == Reduction.Mtr ? 1.0 : 0.3);
+    public double EffectiveLearningRate => LearningRate ?? (Reduction == Reduction.Mtr ? 1.0 : 0.25);
 
     /// <summary>Learning-rate decay exponent. <value>Default 0.5.</value></summary>
     public double PowerT { get; init; } = 0.5;

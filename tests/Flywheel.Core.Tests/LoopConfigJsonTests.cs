@@ -87,8 +87,8 @@ public class LoopConfigJsonTests
     [Fact]
     public void LearningRate_Unset_IsTheReductionsDefaultAndIsWrittenOut()
     {
-        Assert.Equal(0.3, new LearnerConfig().EffectiveLearningRate);
-        Assert.Equal(0.3, new LearnerConfig { Reduction = Reduction.Dr }.EffectiveLearningRate);
+        Assert.Equal(0.25, new LearnerConfig().EffectiveLearningRate);
+        Assert.Equal(0.25, new LearnerConfig { Reduction = Reduction.Dr }.EffectiveLearningRate);
         Assert.Equal(1.0, new LearnerConfig { Reduction = Reduction.Mtr }.EffectiveLearningRate);
         Assert.Equal(0.25, new LearnerConfig { Reduction = Reduction.Mtr, LearningRate = 0.25 }.EffectiveLearningRate);
         var written = LoopConfigJson.Serialize(LoopConfigJson.Parse("""{"id":"x","signals":{"a":{"weight":1}},"learner":{"reduction":"mtr"}}"""));
