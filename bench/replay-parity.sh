@@ -46,20 +46,24 @@ declare -A vw=(
   [digits.squarecb_adf]="0.4377 (0.3957–0.4819)" [letter.squarecb_adf]="0.8249 (0.7987–0.8606)"
   [digits.bag5_adf]="0.5251 (0.4725–0.6322)" [letter.bag5_adf]="0.8377 (0.8014–0.8679)"
   [digits.eps_dr]="0.7190 (0.6628–0.8041)" [letter.eps_dr]="0.9451 (0.9396–0.9524)"
-  [digits.default]="best VW bandit setting: 0.4377 (squarecb_adf)" [letter.default]="best VW bandit setting: 0.8249 (squarecb_adf)")
-declare -A classes=([digits]=10 [letter]=26)
+  [digits.default]="best VW bandit setting: 0.4377 (squarecb_adf)" [letter.default]="best VW bandit setting: 0.8249 (squarecb_adf)"
+  [synth.eps_adf]="0.5505" [synth.softmax_adf]="0.4600" [synth.squarecb_adf]="0.4002" [synth.bag5_adf]="0.3525"
+  [synth.eps_dr]="0.7396" [synth.default]="best VW bandit setting: 0.3525 (bag5_adf)")
+declare -A classes=([digits]=10 [letter]=26 [synth]=20)
+# digits and letter come in five shuffles; synth in one order.
+files() { if [[ $1 == synth ]]; then echo "$data/synth.csv.gz"; else echo "$data/$1".s{0,1,2,3,4}.csv; fi; }
 only="${SETTINGS:-${settings[*]}}"
 
-printf '\nprogressive loss; mean and min–max over shuffles s0..s4 × seeds %s\n\n' "$seeds"
+printf '\nprogressive loss; mean and min–max over shuffles s0..s4 (synth: its one order) × seeds %s\n\n' "$seeds"
 printf '| data set | setting | Flywheel arguments | runs | Flywheel mean | min–max | greedy mean | VW 9.11.2 mean (min–max) |\n'
 printf '|---|---|---|---|---|---|---|---|\n'
-for set in digits letter; do
+for set in digits letter synth; do
   for name in $only; do
     losses=() greedy=()
-    for s in 0 1 2 3 4; do
+    for file in $(files "$set"); do
       for seed in $seeds; do
         # shellcheck disable=SC2086
-        json="$(replay --cbify "${classes[$set]}" "$data/$set.s$s.csv" ${args[$name]} --seed "$seed")"
+        json="$(replay --cbify "${classes[$set]}" "$file" ${args[$name]} --seed "$seed")"
         losses+=("$(field progressiveLoss "$json")")
         greedy+=("$(field greedyLoss "$json")")
       done

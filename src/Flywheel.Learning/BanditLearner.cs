@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Flywheel.Core;
 
 namespace Flywheel.Learning;
@@ -97,6 +98,7 @@ public sealed class BanditLearner
     /// Predicted costs of every action in <paramref name="features"/>: the mean over bags in <paramref name="costs"/>,
     /// and each bag's (bag-major) in <paramref name="bagCosts"/> when it is given.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Predict(FeatureVector features, Span<float> costs, Span<float> bagCosts = default)
     {
         ArgumentNullException.ThrowIfNull(features);
@@ -132,6 +134,7 @@ public sealed class BanditLearner
     /// Learns that action <paramref name="chosen"/> of <paramref name="features"/> (which holds every candidate action),
     /// served with <paramref name="probability"/>, cost <paramref name="cost"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Learn(FeatureVector features, int chosen, float cost, double probability)
     {
         ArgumentNullException.ThrowIfNull(features);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.IO.Hashing;
 using System.Text;
 using Flywheel.Core;
@@ -16,6 +17,7 @@ public static class Exploration
     /// <param name="examplesSeen">Examples the model has learned from (SquareCB's t).</param>
     /// <param name="pmf">Receives the distribution.</param>
     /// <param name="bagCosts">For <c>bag</c>: each bag's costs, bag-major (bag b, action a at b·K + a).</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Distribution(ExplorationConfig config, ReadOnlySpan<float> costs, long examplesSeen, Span<double> pmf, ReadOnlySpan<float> bagCosts = default)
     {
         ArgumentNullException.ThrowIfNull(config);

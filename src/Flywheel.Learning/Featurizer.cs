@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Flywheel.Core;
 
 namespace Flywheel.Learning;
@@ -150,6 +151,7 @@ public sealed class Featurizer
     }).ToArray();
 
     /// <summary>Sets the context of the next actions and computes its side of every cross.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SetContext(HashedFeatureSet context)
     {
         ArgumentNullException.ThrowIfNull(context);
@@ -206,6 +208,7 @@ public sealed class Featurizer
     };
 
     /// <summary>Appends one action's features to <paramref name="output"/> and closes the action.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void AddAction(HashedFeatureSet action, FeatureVector output)
     {
         ArgumentNullException.ThrowIfNull(action);
@@ -271,6 +274,7 @@ public sealed class Featurizer
 
     // Cartesian product of the positions' features; a position repeating the previous one takes only later features,
     // so context*context yields each unordered pair once.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Cross(Selector[] positions, HashedFeatureSet set, Partials output)
     {
         if (positions.Length == 0)

@@ -97,6 +97,7 @@ public sealed class OnlineRegressor
     }
 
     /// <summary>One squared-loss update towards <paramref name="label"/> with importance <paramref name="importance"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Update(ReadOnlySpan<int> indices, ReadOnlySpan<float> values, float label, float importance)
     {
         if (indices.Length != values.Length)

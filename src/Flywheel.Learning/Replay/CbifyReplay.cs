@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Diagnostics;
 using System.Globalization;
 using Flywheel.Core;
@@ -104,6 +105,7 @@ public sealed class CbifyReplay
     public CbifyReplayResult Run(MulticlassReader reader, IProgress<ReplayProgress>? progress = null, CancellationToken cancellationToken = default)
         => Run(reader, Stopwatch.GetTimestamp(), progress, cancellationToken);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private CbifyReplayResult Run(MulticlassReader reader, long start, IProgress<ReplayProgress>? progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(reader);

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Flywheel.Learning.Replay;
 
 /// <summary>
@@ -23,6 +24,7 @@ internal sealed class LineReader : IDisposable
     public long LineNumber { get; private set; }
 
     /// <summary>Reads the next line, without its line end; false at the end of the text.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryReadLine(out ReadOnlySpan<char> line)
     {
         while (true)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Globalization;
 using System.IO.Compression;
 using System.Text;
@@ -137,6 +138,7 @@ public sealed class MulticlassReader : IDisposable
     public long TotalBytes { get; }
 
     /// <summary>Moves to the next example; false at the end of the input.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Read()
     {
         ReadOnlySpan<char> line;
@@ -191,6 +193,7 @@ public sealed class MulticlassReader : IDisposable
         return (featureNames, featureNames.Select(n => FeatureHashing.Hash(n, seed)).ToArray());
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ParseCsv(ReadOnlySpan<char> line)
     {
         var rest = line;
@@ -217,6 +220,7 @@ public sealed class MulticlassReader : IDisposable
     private ReplayDataException WrongFieldCount(ReadOnlySpan<char> line)
         => new(LineNumber, $"expected {_columnHashes.Length + 1} comma-separated fields as in the header, found {line.Count(',') + 1}");
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ParseVw(ReadOnlySpan<char> line)
     {
         var bar = line.IndexOf('|');
@@ -257,6 +261,7 @@ public sealed class MulticlassReader : IDisposable
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ParseVwNamespace(ReadOnlySpan<char> segment)
     {
         var scale = 1.0;
@@ -338,7 +343,11 @@ public sealed class MulticlassReader : IDisposable
 
     private double ParseNumber(ReadOnlySpan<char> field, ReadOnlySpan<char> what)
     {
-        if (!double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out var value))
+        if (DecimalText.TryParsePlain(field, out var value))
+        {
+            return value;
+        }
+        if (!double.TryParse(field, NumberStyles.Float, CultureInfo.InvariantCulture, out value))
         {
             throw new ReplayDataException(LineNumber, $"value '{Shorten(field.Trim())}' of '{Shorten(what)}' is not a number");
         }

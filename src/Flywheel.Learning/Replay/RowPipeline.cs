@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 
@@ -52,6 +53,7 @@ internal sealed class RowPipeline : IDisposable
         _producer = Task.Factory.StartNew(() => Produce(reader, token), token, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void Produce(MulticlassReader reader, CancellationToken token)
     {
         var batch = Rent();
