@@ -159,14 +159,25 @@ public sealed record LearnerConfig
     public double? LearningRate { get; init; }
 
     /// <summary>
-    /// The learning rate in force: <see cref="LearningRate"/> when set, else 1.0 with <c>mtr</c> and 0.25 otherwise.
-    /// <c>mtr</c>'s importance weight 1/(p·K) is about 1/K on the exploited action, so it needs larger steps than the
-    /// reductions that learn with weight 1. Both values were chosen on 13 replay sets (bench/RESULTS.md).
+    /// The learning rate in force: <see cref="LearningRate"/> when set, else the reduction's: 0.6 with <c>dm</c>, 1.0
+    /// with <c>mtr</c> (its importance weight is about 1/K on the exploited action, so it needs larger steps) and 0.25
+    /// with <c>ips</c> and <c>dr</c> (their targets are scaled up by 1/p). Chosen on 23 replay sets (bench/RESULTS.md).
     /// </summary>
-    public double EffectiveLearningRate => LearningRate ?? (Reduction == Reduction.Mtr ? 1.0 : 0.25);
+    public double EffectiveLearningRate => LearningRate ?? Reduction switch
+    {
+        Reduction.Dm => 0.6,
+        Reduction.Mtr => 1.0,
+        _ => 0.25,
+    };
 
-    /// <summary>Learning-rate decay exponent. <value>Default 0.5.</value></summary>
-    public double PowerT { get; init; } = 0.5;
+    /// <summary>Learning-rate decay exponent, or null for the reduction's default (<see cref="EffectivePowerT"/>).</summary>
+    public double? PowerT { get; init; }
+
+    /// <summary>
+    /// The decay exponent in force: <see cref="PowerT"/> when set, else 0.65 with <c>dm</c> (larger first steps that
+    /// shrink faster: better on small and on noisy sets alike) and VW's 0.5 with the other reductions.
+    /// </summary>
+    public double EffectivePowerT => PowerT ?? (Reduction == Reduction.Dm ? 0.65 : 0.5);
 
     /// <summary>L2 regularisation. <value>Default 0.</value></summary>
     public double L2 { get; init; }
@@ -293,7 +304,7 @@ public sealed partial record LoopConfig
         CheckRange("exploration.bags", Exploration.Bags, 1, 64);
         CheckRange("learner.bits", Learner.Bits, 16, 24);
         CheckRange("learner.learningRate", Learner.EffectiveLearningRate, 0, 100, exclusiveMin: true);
-        CheckRange("learner.powerT", Learner.PowerT, 0, 1);
+        CheckRange("learner.powerT", Learner.EffectivePowerT, 0, 1);
         CheckRange("learner.l2", Learner.L2, 0, 1);
         if (Learner.Interactions is null)
         {

@@ -222,7 +222,7 @@ public static class LoopConfigJson
             Bits = o.Integer("bits", d.Bits, 16, 24),
             Interactions = interactions,
             LearningRate = o.Number("learningRate"),
-            PowerT = o.Number("powerT") ?? d.PowerT,
+            PowerT = o.Number("powerT"),
             L2 = o.Number("l2") ?? d.L2,
             Reduction = o.Enum("reduction", d.Reduction, Reductions),
         };
@@ -332,7 +332,7 @@ public static class LoopConfigJson
         }
         w.WriteEndArray();
         w.WriteNumber("learningRate", learner.EffectiveLearningRate);
-        w.WriteNumber("powerT", learner.PowerT);
+        w.WriteNumber("powerT", learner.EffectivePowerT);
         w.WriteNumber("l2", learner.L2);
         w.WriteString("reduction", Name(learner.Reduction));
         w.WriteEndObject();

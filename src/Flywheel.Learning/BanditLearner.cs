@@ -36,11 +36,11 @@ public sealed class BanditLearner
         _bags = new OnlineRegressor[bags];
         for (var b = 0; b < bags; b++)
         {
-            _bags[b] = new OnlineRegressor(config.Bits, config.EffectiveLearningRate, config.PowerT, config.L2, clip ?? ClipFor(config.Reduction));
+            _bags[b] = new OnlineRegressor(config.Bits, config.EffectiveLearningRate, config.EffectivePowerT, config.L2, clip ?? ClipFor(config.Reduction));
         }
         if (config.Reduction == Reduction.Dr)
         {
-            _rewardModel = new OnlineRegressor(config.Bits, config.EffectiveLearningRate, config.PowerT, config.L2);
+            _rewardModel = new OnlineRegressor(config.Bits, config.EffectiveLearningRate, config.EffectivePowerT, config.L2);
         }
     }
 

@@ -27,7 +27,7 @@ public static class ModelSnapshot
         ArgumentNullException.ThrowIfNull(config);
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         var text = string.Join("|", config.Bits, string.Join(",", config.Interactions), config.Reduction,
-            config.EffectiveLearningRate.ToString("R", inv), config.PowerT.ToString("R", inv), config.L2.ToString("R", inv));
+            config.EffectiveLearningRate.ToString("R", inv), config.EffectivePowerT.ToString("R", inv), config.L2.ToString("R", inv));
         return XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(text));
     }
 

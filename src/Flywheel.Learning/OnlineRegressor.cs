@@ -21,6 +21,9 @@ public sealed class OnlineRegressor
     private readonly double _powerT;
     private readonly float _decay;
     private readonly PredictionClip _clip;
+    private readonly float _negativePowerT;
+    private readonly float _normExponent;
+    private float[] _rates = new float[64];
 
     /// <summary>Creates a zero model with 2^<paramref name="bits"/> slots.</summary>
     /// <param name="bits">Table size exponent.</param>
@@ -42,6 +45,8 @@ public sealed class OnlineRegressor
         _powerT = powerT;
         _decay = (float)(1 - learningRate * l2);
         _clip = clip;
+        _negativePowerT = (float)-powerT;
+        _normExponent = (float)(2 * (powerT - 1));
     }
 
     /// <summary>Table size exponent.</summary>
@@ -132,6 +137,10 @@ public sealed class OnlineRegressor
         // counting them all would freeze the features of every rarely explored action that an mtr update touches.
         var gradSquared = MathF.Min(importance, 1f) * 4f * error * error;
         var sqrtRate = _powerT == 0.5;
+        if (!sqrtRate && _rates.Length < indices.Length)
+        {
+            _rates = new float[Math.Max(indices.Length, _rates.Length * 2)];
+        }
         double normSum = 0, predPerUpdate = 0;
         for (var i = 0; i < indices.Length; i++)
         {
@@ -156,7 +165,17 @@ public sealed class OnlineRegressor
                 }
                 n = ax;
             }
-            var rate = Rate(g, n, sqrtRate);
+            float rate;
+            if (sqrtRate)
+            {
+                rate = 1f / (MathF.Sqrt(g) * n);
+            }
+            else
+            {
+                // g^−p · n^(2p−2), kept for the second pass: powers are too dear to take twice per feature.
+                rate = MathF.Exp(_negativePowerT * MathF.Log(g) + _normExponent * MathF.Log(n));
+                _rates[i] = rate;
+            }
             normSum += x2 / (n * n);
             predPerUpdate += x2 * rate;
         }
@@ -177,14 +196,10 @@ public sealed class OnlineRegressor
             }
             var slot = indices[i];
             ref var w = ref Unsafe.Add(ref w0, slot);
-            var rate = Rate(Unsafe.Add(ref g0, slot), Unsafe.Add(ref n0, slot), sqrtRate);
+            var rate = sqrtRate ? 1f / (MathF.Sqrt(Unsafe.Add(ref g0, slot)) * Unsafe.Add(ref n0, slot)) : _rates[i];
             w = w * _decay + step * rate * x;
         }
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private float Rate(float g, float n, bool sqrtRate)
-        => sqrtRate ? 1f / (MathF.Sqrt(g) * n) : (float)(Math.Pow(g, -_powerT) * Math.Pow((double)n * n, _powerT - 1));
 
     /// <summary>Copies the weights (not the update state) for serving.</summary>
     public float[] CopyWeights() => (float[])_weights.Clone();

@@ -87,13 +87,20 @@ public class LoopConfigJsonTests
     [Fact]
     public void LearningRate_Unset_IsTheReductionsDefaultAndIsWrittenOut()
     {
-        Assert.Equal(0.25, new LearnerConfig().EffectiveLearningRate);
+        Assert.Equal(0.6, new LearnerConfig().EffectiveLearningRate);
+        Assert.Equal(0.65, new LearnerConfig().EffectivePowerT);
         Assert.Equal(0.25, new LearnerConfig { Reduction = Reduction.Dr }.EffectiveLearningRate);
+        Assert.Equal(0.25, new LearnerConfig { Reduction = Reduction.Ips }.EffectiveLearningRate);
+        Assert.Equal(0.5, new LearnerConfig { Reduction = Reduction.Dr }.EffectivePowerT);
+        Assert.Equal(0.5, new LearnerConfig { Reduction = Reduction.Mtr }.EffectivePowerT);
+        Assert.Equal(0.3, new LearnerConfig { PowerT = 0.3 }.EffectivePowerT);
         Assert.Equal(1.0, new LearnerConfig { Reduction = Reduction.Mtr }.EffectiveLearningRate);
         Assert.Equal(0.25, new LearnerConfig { Reduction = Reduction.Mtr, LearningRate = 0.25 }.EffectiveLearningRate);
         var written = LoopConfigJson.Serialize(LoopConfigJson.Parse("""{"id":"x","signals":{"a":{"weight":1}},"learner":{"reduction":"mtr"}}"""));
         Assert.Contains("\"learningRate\":1", written);
+        Assert.Contains("\"powerT\":0.5", written);
         Assert.Equal(1.0, LoopConfigJson.Parse(written).Learner.LearningRate);
+        Assert.Equal(0.5, LoopConfigJson.Parse(written).Learner.PowerT);
     }
 
     [Fact]
@@ -374,7 +381,11 @@ public class LoopConfigJsonTests
         Assert.Equal(expected.Reward, actual.Reward);
         Assert.Equal(expected.Exploration, actual.Exploration);
         Assert.Equal(expected.Learner.Interactions, actual.Learner.Interactions);
-        Assert.Equal(expected.Learner with { Interactions = NoTerms }, actual.Learner with { Interactions = NoTerms });
+        // Serializing pins the reduction's default rate and decay (a stored loop keeps the learner it was trained with).
+        Assert.Equal(Pinned(expected.Learner), Pinned(actual.Learner));
         Assert.Equal(expected.Turns, actual.Turns);
     }
+
+    private static LearnerConfig Pinned(LearnerConfig learner)
+        => learner with { Interactions = NoTerms, LearningRate = learner.EffectiveLearningRate, PowerT = learner.EffectivePowerT };
 }
