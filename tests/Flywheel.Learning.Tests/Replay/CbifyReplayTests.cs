@@ -85,14 +85,21 @@ public class CbifyReplayTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public void Run_Digits_DmProgressiveLossIsBelowVwLevels()
+    public void Run_Digits_DefaultsBeatVwsBestBanditSetting()
     {
+        // samples/data/digits.csv is the reference's digits.s0.csv. VW 9.11.2's best bandit setting on digits is
+        // squarecb_adf, 0.4377 over the five shuffles (0.4463 on s0); the defaults must stay below it.
         var path = Path.Combine(ReplayTestData.RepositoryRoot(), "samples", "data", "digits.csv");
-        var result = new CbifyReplay(new CbifyReplayOptions { Classes = 10, Seed = 1 }).Run(path);
-        output.WriteLine($"samples/data/digits.csv, dm, epsilon 0.05, seed 1: progressive loss {result.ProgressiveLoss:R}, greedy loss {result.GreedyLoss:R}, {result.ExamplesPerSecond:F0} examples/s");
-        Assert.Equal(1797, result.Examples);
-        Assert.InRange(result.ProgressiveLoss, 0, 0.6);
-        Assert.True(result.GreedyLoss <= result.ProgressiveLoss + 0.05);
+        double progressive = 0;
+        for (var seed = 1UL; seed <= 3; seed++)
+        {
+            var result = new CbifyReplay(new CbifyReplayOptions { Classes = 10, Seed = seed }).Run(path);
+            output.WriteLine($"samples/data/digits.csv, defaults, seed {seed}: progressive loss {result.ProgressiveLoss:R}, greedy loss {result.GreedyLoss:R}");
+            Assert.Equal(1797, result.Examples);
+            Assert.True(result.GreedyLoss <= result.ProgressiveLoss + 0.05);
+            progressive += result.ProgressiveLoss / 3;
+        }
+        Assert.InRange(progressive, 0, 0.4377);
     }
 
     [Fact]
