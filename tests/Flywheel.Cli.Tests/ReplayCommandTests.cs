@@ -53,7 +53,24 @@ public sealed class ReplayCommandTests : IDisposable
         Assert.Equal("squarecb", root.GetProperty("algorithm").GetString());
         Assert.Equal("mtr", root.GetProperty("cbType").GetString());
         Assert.Equal(0.0, root.GetProperty("epsilon").GetDouble());
+        Assert.Equal(1.0, root.GetProperty("learningRate").GetDouble());
+        Assert.Equal(0.5, root.GetProperty("powerT").GetDouble());
         Assert.Equal(3UL, root.GetProperty("seed").GetUInt64());
+    }
+
+    [Fact]
+    public async Task Replay_LearningRateAndPowerT_OverrideTheCbTypesDefaults()
+    {
+        var defaults = await RunAsync("replay", "--cbify", "10", Digits(), "--json");
+        var set = await RunAsync("replay", "--cbify", "10", Digits(), "--json", "--learning-rate", "0.5", "--power-t", "0.5");
+        Assert.Equal(0, set.Code);
+        using var d = JsonDocument.Parse(defaults.Out);
+        using var o = JsonDocument.Parse(set.Out);
+        Assert.Equal(0.6, d.RootElement.GetProperty("learningRate").GetDouble());
+        Assert.Equal(0.65, d.RootElement.GetProperty("powerT").GetDouble());
+        Assert.Equal(0.5, o.RootElement.GetProperty("learningRate").GetDouble());
+        Assert.Equal(0.5, o.RootElement.GetProperty("powerT").GetDouble());
+        Assert.NotEqual(d.RootElement.GetProperty("progressiveLoss").GetDouble(), o.RootElement.GetProperty("progressiveLoss").GetDouble());
     }
 
     [Fact]
@@ -116,6 +133,10 @@ public sealed class ReplayCommandTests : IDisposable
     [InlineData("unknown algorithm", "--algorithm=foo", "Argument 'foo' not recognized")]
     [InlineData("bags 0", "--bags=0", "--bags must be from 1 to 64")]
     [InlineData("negative lambda", "--lambda=-1", "--lambda must be a finite number")]
+    [InlineData("learning rate 0", "--learning-rate=0", "--learning-rate must be greater than 0 and at most 100; got 0")]
+    [InlineData("learning rate NaN", "--learning-rate=NaN", "--learning-rate must be greater than 0")]
+    [InlineData("power_t 2", "--power-t=2", "--power-t must lie in [0, 1]; got 2")]
+    [InlineData("power_t not a number", "--power-t=fast", "fast")]
     public async Task Replay_BadArgument_OneLineExit2(string what, string argument, string expected)
     {
         var args = new List<string> { "replay", "--cbify", "10", Digits(), "--json" };

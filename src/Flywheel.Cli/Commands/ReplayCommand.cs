@@ -66,6 +66,16 @@ internal static class ReplayCommand
             HelpName = "N",
             DefaultValueFactory = _ => new ExplorationConfig().Bags,
         };
+        var learningRate = new Option<double?>("--learning-rate")
+        {
+            Description = "Learning rate (default by cb type: dm 0.6, mtr 1.0, ips and dr 0.25).",
+            HelpName = "R",
+        };
+        var powerT = new Option<double?>("--power-t")
+        {
+            Description = "Decay exponent of the adaptive rates (default by cb type: dm 0.65, the others 0.5).",
+            HelpName = "P",
+        };
         var seed = new Option<ulong>("--seed")
         {
             Description = "Seed of the action draws.",
@@ -79,7 +89,7 @@ internal static class ReplayCommand
 
         var command = new Command("replay", "Replay supervised data as a contextual-bandit simulation (VW's --cbify) and report the progressive loss.")
         {
-            cbify, file, algorithm, cbType, epsilon, lambda, gamma, bags, seed, json,
+            cbify, file, algorithm, cbType, epsilon, lambda, gamma, bags, learningRate, powerT, seed, json,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -92,6 +102,8 @@ internal static class ReplayCommand
                 parse.GetValue(lambda),
                 parse.GetValue(gamma),
                 parse.GetValue(bags),
+                parse.GetValue(learningRate),
+                parse.GetValue(powerT),
                 parse.GetValue(seed),
                 parse.GetValue(json));
             return Task.FromResult(Run(context, settings, cancellationToken));
@@ -100,7 +112,8 @@ internal static class ReplayCommand
     }
 
     private sealed record Settings(
-        string File, int Classes, string Algorithm, string CbType, double? Epsilon, double Lambda, double Gamma, int Bags, ulong Seed, bool Json);
+        string File, int Classes, string Algorithm, string CbType, double? Epsilon, double Lambda, double Gamma, int Bags,
+        double? LearningRate, double? PowerT, ulong Seed, bool Json);
 
     private static int Run(CliContext context, Settings settings, CancellationToken cancellationToken)
     {
@@ -160,6 +173,14 @@ internal static class ReplayCommand
         {
             throw new UsageException($"--bags must be from 1 to 64; got {s.Bags}");
         }
+        if (s.LearningRate is { } rate && !(rate is > 0 and <= 100))
+        {
+            throw new UsageException($"--learning-rate must be greater than 0 and at most 100; got {rate.ToString(CultureInfo.InvariantCulture)}");
+        }
+        if (s.PowerT is { } p && !(p is >= 0 and <= 1))
+        {
+            throw new UsageException($"--power-t must lie in [0, 1]; got {p.ToString(CultureInfo.InvariantCulture)}");
+        }
         if (Directory.Exists(s.File))
         {
             throw new UsageException($"'{s.File}' is a directory, not a data file");
@@ -171,7 +192,7 @@ internal static class ReplayCommand
         return new CbifyReplayOptions
         {
             Classes = s.Classes,
-            Learner = new LearnerConfig { Reduction = reduction },
+            Learner = new LearnerConfig { Reduction = reduction, LearningRate = s.LearningRate, PowerT = s.PowerT },
             Exploration = new ExplorationConfig { Algorithm = algorithm, Epsilon = s.Epsilon, Lambda = s.Lambda, Gamma = s.Gamma, Bags = s.Bags },
             Seed = s.Seed,
         };
@@ -211,6 +232,8 @@ internal static class ReplayCommand
             w.WriteNumber("lambda", s.Lambda);
             w.WriteNumber("gamma", s.Gamma);
             w.WriteNumber("bags", s.Bags);
+            w.WriteNumber("learningRate", options.Learner.EffectiveLearningRate);
+            w.WriteNumber("powerT", options.Learner.EffectivePowerT);
             w.WriteNumber("seed", s.Seed);
             w.WriteNumber("examples", r.Examples);
             w.WriteNumber("progressiveLoss", r.ProgressiveLoss);
@@ -229,7 +252,7 @@ internal static class ReplayCommand
         var format = (r.Format == MulticlassFormat.Csv ? "CSV" : "VW text") + (r.Compressed ? ", gzip" : "");
         var exploration = s.Algorithm == "epsilon-greedy" ? string.Create(c, $"epsilon-greedy (epsilon {options.Exploration.EffectiveEpsilon})") : s.Algorithm;
         output.WriteLine(string.Create(c, $"replay {s.File} ({format}): {r.Examples:N0} examples, K = {s.Classes}"));
-        output.WriteLine(string.Create(c, $"  {exploration}, cb type {s.CbType}, seed {s.Seed}"));
+        output.WriteLine(string.Create(c, $"  {exploration}, cb type {s.CbType}, learning rate {options.Learner.EffectiveLearningRate}, power_t {options.Learner.EffectivePowerT}, seed {s.Seed}"));
         output.WriteLine(string.Create(c, $"  progressive loss  {r.ProgressiveLoss:F4}"));
         output.WriteLine(string.Create(c, $"  greedy loss       {r.GreedyLoss:F4}"));
         output.WriteLine(string.Create(c, $"  {r.Seconds:F2} s, {r.ExamplesPerSecond:N0} examples/s"));
