@@ -48,6 +48,7 @@ public static class Exploration
     public static void Distribution(ExplorationConfig config, ReadOnlySpan<float> costs, Span<double> pmf) => Distribution(config, costs, 0, pmf);
 
     /// <summary>ε-greedy: ε/K each, and 1 − ε shared equally by the actions tied at the lowest cost.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void EpsilonGreedy(double epsilon, ReadOnlySpan<float> costs, Span<double> pmf)
     {
         var k = costs.Length;
@@ -73,6 +74,7 @@ public static class Exploration
     }
 
     /// <summary>Softmax: p(a) ∝ exp(−λ·(ŝ_a − min ŝ)).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Softmax(double lambda, ReadOnlySpan<float> costs, Span<double> pmf)
     {
         var k = costs.Length;
@@ -95,6 +97,7 @@ public static class Exploration
     }
 
     /// <summary>SquareCB with exploitation strength γ: p(a) = 1/(K + γ(ŝ_a − ŝ_best)) for a ≠ best, the rest on the best.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SquareCb(double gamma, ReadOnlySpan<float> costs, Span<double> pmf)
     {
         var k = costs.Length;
@@ -123,6 +126,7 @@ public static class Exploration
     }
 
     /// <summary>Bagging: each bag votes for its lowest-cost actions (ties split the vote); p is the share of votes.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Bag(ReadOnlySpan<float> bagCosts, int k, Span<double> pmf)
     {
         if (k == 0)
@@ -220,6 +224,7 @@ public static class Exploration
     }
 
     /// <summary>Index of the action drawn from <paramref name="pmf"/> by the uniform number <paramref name="u"/> in [0, 1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int Sample(ReadOnlySpan<double> pmf, double u)
     {
         var total = 0.0;

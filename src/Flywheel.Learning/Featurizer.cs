@@ -86,7 +86,20 @@ public sealed class Featurizer
     {
         public ulong[] Hashes = new ulong[64];
         public float[] Values = new float[64];
+        public ulong[] Mixed = new ulong[64]; // CrossLeft of each hash, for context sides crossed with every action
         public int Count;
+
+        public void Mix()
+        {
+            if (Mixed.Length < Count)
+            {
+                Mixed = new ulong[Hashes.Length];
+            }
+            for (var i = 0; i < Count; i++)
+            {
+                Mixed[i] = FeatureHashing.CrossLeft(Hashes[i]);
+            }
+        }
 
         public void Add(ulong hash, float value)
         {
@@ -165,6 +178,7 @@ public sealed class Featurizer
             var partials = _contextPartials[t];
             partials.Count = 0;
             Cross(_contextSide[t], context, partials);
+            partials.Mix();
         }
     }
 
@@ -255,17 +269,24 @@ public sealed class Featurizer
                 continue;
             }
             var leftCount = left.Count;
-            var leftHashes = left.Hashes.AsSpan(0, leftCount);
+            var leftMixed = left.Mixed.AsSpan(0, leftCount);
             var leftValues = left.Values.AsSpan(0, leftCount);
             for (var r = 0; r < right.Count; r++)
             {
                 var rh = right.Hashes[r];
                 var rv = right.Values[r];
                 var indices = output.Append(leftCount, out var values);
-                for (var l = 0; l < leftHashes.Length; l++)
+                FeatureHashing.CrossIndices(leftMixed, rh, mask, indices);
+                if (rv == 1f)
                 {
-                    indices[l] = FeatureHashing.Index(FeatureHashing.Cross(leftHashes[l], rh), mask);
-                    values[l] = leftValues[l] * rv;
+                    leftValues.CopyTo(values);
+                }
+                else
+                {
+                    for (var l = 0; l < leftValues.Length; l++)
+                    {
+                        values[l] = leftValues[l] * rv;
+                    }
                 }
             }
         }

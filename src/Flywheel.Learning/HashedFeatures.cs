@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Flywheel.Core;
 
 namespace Flywheel.Learning;
@@ -36,6 +37,7 @@ public sealed class HashedNamespace
     public void Clear() => Count = 0;
 
     /// <summary>Adds a hashed feature; zero values are skipped (they contribute nothing to a linear model).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Add(ulong hash, float value)
     {
         if (value == 0)

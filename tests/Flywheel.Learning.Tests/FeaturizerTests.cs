@@ -31,6 +31,27 @@ public class FeaturizerTests
     }
 
     [Fact]
+    public void CrossIndices_EveryLength_EqualsIndexOfCrossOneByOne()
+    {
+        var random = new Random(674386);
+        foreach (var mask in new[] { (1 << 18) - 1, (1 << 24) - 1, 15 })
+        {
+            for (var n = 0; n <= 41; n++)
+            {
+                var left = Enumerable.Range(0, n).Select(_ => (ulong)random.NextInt64() ^ ((ulong)random.Next() << 40)).ToArray();
+                var right = (ulong)random.NextInt64();
+                var indices = new int[n + 3];
+                FeatureHashing.CrossIndices(left.Select(FeatureHashing.CrossLeft).ToArray(), right, mask, indices);
+                for (var i = 0; i < n; i++)
+                {
+                    Assert.Equal(FeatureHashing.Index(FeatureHashing.Cross(left[i], right), mask), indices[i]);
+                }
+                Assert.Equal([0, 0, 0], indices[n..]);
+            }
+        }
+    }
+
+    [Fact]
     public void AddAction_Mtr_LeavesOutTheSharedConstant()
     {
         var dm = new Featurizer(new LearnerConfig());

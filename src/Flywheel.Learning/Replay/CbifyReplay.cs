@@ -190,6 +190,7 @@ public sealed class CbifyReplay
     }
 
     /// <summary>The expected cost of the lowest-cost action with ties split evenly: the fraction of tied actions that are wrong.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static double GreedyCost(ReadOnlySpan<float> costs, int label)
     {
         var best = costs[0];

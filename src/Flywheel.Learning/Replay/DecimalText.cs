@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace Flywheel.Learning.Replay;
 
 /// <summary>
@@ -15,6 +16,7 @@ internal static class DecimalText
     ];
 
     /// <summary>Parses <paramref name="text"/> when it is a plain decimal; false sends the caller to the full parser.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool TryParsePlain(ReadOnlySpan<char> text, out double value)
     {
         value = 0;

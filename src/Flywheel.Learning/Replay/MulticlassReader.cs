@@ -324,6 +324,7 @@ public sealed class MulticlassReader : IDisposable
         return hash;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private int ParseLabel(ReadOnlySpan<char> field)
     {
         var trimmed = field.Trim();
@@ -341,6 +342,7 @@ public sealed class MulticlassReader : IDisposable
     private float ParseValue(ReadOnlySpan<char> field, string column)
         => ToFloat(ParseNumber(field, column), field);
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private double ParseNumber(ReadOnlySpan<char> field, ReadOnlySpan<char> what)
     {
         if (DecimalText.TryParsePlain(field, out var value))

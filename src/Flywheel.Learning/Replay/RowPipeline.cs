@@ -24,6 +24,7 @@ internal sealed class RowPipeline : IDisposable
         public long BytesRead;
         public ExceptionDispatchInfo? Error;
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Add(int label, HashedNamespace features)
         {
             var start = Offsets[Count];
