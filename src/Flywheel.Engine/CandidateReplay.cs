@@ -134,7 +134,7 @@ internal sealed class CandidateReplay
         Learning.Exploration.Distribution(Exploration, costs, Learner.Examples, pmf, bagCosts);
         // From here the costs serve as q̂ (here and in AddReferences): a reward outside the loop's range is never a
         // better estimate, and the dm policy's clipping lets its best action's predicted cost run below the lowest.
-        ClampToRewardRange(costs, Reward);
+        RewardEstimates.ClampCosts(costs, Reward);
         double policyEstimate = 0;
         for (var a = 0; a < k; a++)
         {
@@ -166,17 +166,6 @@ internal sealed class CandidateReplay
             }
         }
         LearnedThrough = row.Sequence;
-    }
-
-    /// <summary>Clamps predicted costs (−reward) into the reward range [min, max].</summary>
-    internal static void ClampToRewardRange(Span<float> costs, RewardConfig reward)
-    {
-        var lowest = (float)-reward.Max;
-        var highest = (float)-reward.Min;
-        for (var a = 0; a < costs.Length; a++)
-        {
-            costs[a] = Math.Clamp(costs[a], lowest, highest);
-        }
     }
 
     private int Featurize(ReplayRow row)
@@ -219,6 +208,21 @@ internal sealed class CandidateReplay
         if (row.Baseline >= 0)
         {
             baseline.Add(row.Baseline == row.Chosen ? 1 / row.Probability : 0, row.Reward, -costs[row.Baseline], chosenEstimate);
+        }
+    }
+}
+
+/// <summary>Reward estimates q̂ taken from a policy's own predicted costs.</summary>
+internal static class RewardEstimates
+{
+    /// <summary>Clamps predicted costs (−reward) into the loop's reward range [min, max].</summary>
+    public static void ClampCosts(Span<float> costs, RewardConfig reward)
+    {
+        var lowest = (float)-reward.Max;
+        var highest = (float)-reward.Min;
+        for (var a = 0; a < costs.Length; a++)
+        {
+            costs[a] = Math.Clamp(costs[a], lowest, highest);
         }
     }
 }

@@ -273,7 +273,7 @@ public sealed partial class FlywheelEngine
             model.Predict(_vector, costs, bagCosts);
             var pmf = Probabilities.AsSpan(0, k);
             Exploration.Distribution(exploration, costs, model.Examples, pmf, bagCosts);
-            CandidateReplay.ClampToRewardRange(costs, reward);
+            RewardEstimates.ClampCosts(costs, reward);
             for (var a = 0; a < k; a++)
             {
                 Rewards[a] = -costs[a];

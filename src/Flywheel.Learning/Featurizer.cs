@@ -73,7 +73,8 @@ public sealed class FeatureVector
 /// <summary>
 /// Turns hashed context and action features into weight indices: every interaction term of the learner config
 /// (DESIGN §4), each action namespace alone, and a constant shared by every action (except with <c>mtr</c>, see
-/// <see cref="SharedConstant"/>). Context-side crosses are computed once per decision and reused for every action. Allocation-free in steady state. Not thread-safe: use one per thread.
+/// <see cref="SharedConstant"/>). Context-side crosses are computed once per decision and reused for every action.
+/// Allocation-free in steady state. Not thread-safe: use one per thread.
 /// </summary>
 public sealed class Featurizer
 {
@@ -178,7 +179,10 @@ public sealed class Featurizer
             var partials = _contextPartials[t];
             partials.Count = 0;
             Cross(_contextSide[t], context, partials);
-            partials.Mix();
+            if (_actionSide[t].Length > 0)
+            {
+                partials.Mix();
+            }
         }
     }
 

@@ -526,7 +526,7 @@ public sealed class JudgeTests
     {
         // Rewards in [−1, 2] are costs in [−2, 1]; a cost predicted below −2 would be a reward no decision can earn.
         float[] costs = [-3.5f, -0.25f, 1.75f, 1f];
-        CandidateReplay.ClampToRewardRange(costs, new RewardConfig { Min = -1, Max = 2 });
+        RewardEstimates.ClampCosts(costs, new RewardConfig { Min = -1, Max = 2 });
         Assert.Equal([-2f, -0.25f, 1f, 1f], costs);
     }
 }
