@@ -67,6 +67,8 @@ public static class FlywheelCli
     {
         var root = new RootCommand("Flywheel: a self-hosted data-flywheel engine (contextual bandits that learn from their own decisions).");
         // One class per verb; serve, evaluate, simulate, … slot in here.
+        root.Subcommands.Add(DemoCommand.Create(context));
+        root.Subcommands.Add(SimulateCommand.Create(context));
         root.Subcommands.Add(ReplayCommand.Create(context));
         root.Subcommands.Add(EvaluateCommand.Create(context));
         root.Subcommands.Add(ServeCommand.Create(context));

@@ -89,6 +89,12 @@ public sealed partial class FlywheelEngine
                 unpublished.Clear();
                 lastPublish = _time.GetTimestamp();
             }
+            else if (flushes.Count > 0)
+            {
+                // A flush leaves the serving model current as of now, so the publish interval counts from here: on a fake
+                // clock, what is published next (and so what every later decision sees) depends only on the clock.
+                lastPublish = _time.GetTimestamp();
+            }
             var now = _time.GetUtcNow();
             foreach (var loop in touched)
             {

@@ -739,8 +739,12 @@ public sealed partial class FlywheelEngine
         }
     }
 
-    /// <summary>What the schedule timer runs, callable by tests at a chosen moment of a fake clock.</summary>
-    internal Task RunScheduledTurnsAsync()
+    /// <summary>
+    /// Runs what the turn schedule runs, now: for each loop, judge a pending deployment (the guardrail), then run a turn
+    /// when <c>turns.everySeconds</c> have passed since the last. For hosts that drive a fake clock with
+    /// <see cref="FlywheelOptions.ScheduleTurns"/> off (simulations, tests), so turns happen at reproducible moments.
+    /// </summary>
+    public Task RunScheduledTurnsAsync()
     {
         Volatile.Write(ref _turnCheckRunning, 1);
         return CheckTurnsAsync();

@@ -1,0 +1,147 @@
+using System.CommandLine;
+using System.Globalization;
+using Flywheel.Simulation;
+using Spectre.Console;
+
+namespace Flywheel.Cli.Commands;
+
+/// <summary>What <c>flywheel simulate</c> and <c>flywheel demo</c> share: their options, progress, and the month table.</summary>
+internal static class SimulationCli
+{
+    private static readonly CultureInfo C = CultureInfo.InvariantCulture;
+
+    public static Option<int> DaysOption() => new("--days")
+    {
+        Description = "Days to simulate, from 1 January 2027 (1 to 3,650).",
+        HelpName = "N",
+        DefaultValueFactory = _ => 365,
+    };
+
+    public static Option<int> UsersOption() => new("--users")
+    {
+        Description = "Users each product has at launch; its market grows from there (1 to 1,000,000).",
+        HelpName = "N",
+        DefaultValueFactory = _ => SimulationOptions.DefaultUsers,
+    };
+
+    public static Option<ulong> SeedOption() => new("--seed")
+    {
+        Description = "Seed of the world: the same seed gives the same figures.",
+        HelpName = "S",
+        DefaultValueFactory = _ => 1UL,
+    };
+
+    public static Option<bool> JsonOption() => new("--json")
+    {
+        Description = "Print one JSON object with the daily and monthly figures of every product to stdout.",
+    };
+
+    /// <summary>Checks the size options; throws <see cref="UsageException"/> naming the bad one.</summary>
+    public static void Check(int days, int users)
+    {
+        if (days is < 1 or > 3650)
+        {
+            throw new UsageException($"--days must be from 1 to 3,650; got {days.ToString(C)}");
+        }
+        if (users is < 1 or > 1_000_000)
+        {
+            throw new UsageException($"--users must be from 1 to 1,000,000; got {users.ToString(C)}");
+        }
+    }
+
+    /// <summary>Runs the scenario with a progress bar on a terminal, or a plain line every tenth of the run otherwise.</summary>
+    public static async Task<SimulationResult> RunAsync(CliContext context, string label, Scenario scenario, SimulationOptions options, bool quiet, CancellationToken cancellationToken)
+    {
+        if (!context.Interactive || quiet)
+        {
+            var plain = new PlainProgress(context.Error, label, quiet);
+            return await Simulation.Simulation.RunAsync(scenario, options, plain, cancellationToken).ConfigureAwait(false);
+        }
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(context.Error) });
+        SimulationResult? result = null;
+        await console.Progress()
+            .AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .StartAsync(async progress =>
+            {
+                var task = progress.AddTask(label, autoStart: true, maxValue: 1);
+                result = await Simulation.Simulation.RunAsync(scenario, options, new SyncProgress(task), cancellationToken).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        return result!;
+    }
+
+    /// <summary>
+    /// The month table: for each product its monthly active users, mean reward per decision, serving model version and
+    /// turns promoted that month.
+    /// </summary>
+    public static void WriteMonthTable(TextWriter output, SimulationResult result)
+    {
+        var header = new List<string> { "month" };
+        foreach (var p in result.Products)
+        {
+            header.AddRange([$"{p.Spec.Name} users", $"{p.Spec.Name} reward", $"{p.Spec.Name} model", $"{p.Spec.Name} turns"]);
+        }
+        var rows = new List<string[]> { header.ToArray() };
+        for (var m = 1; m <= result.MonthCount; m++)
+        {
+            var row = new List<string> { SimulationCalendar.MonthName(m) };
+            foreach (var p in result.Products)
+            {
+                var month = p.Months[m - 1];
+                if (!month.Launched)
+                {
+                    row.AddRange(["-", "-", "-", "-"]);
+                    continue;
+                }
+                row.Add(month.ActiveUsers.ToString("N0", C));
+                row.Add(month.MeanReward is { } r ? r.Value.ToString("F3", C) : "-");
+                row.Add(month.ModelVersion is { } v ? "v" + v.ToString(C) : "-");
+                row.Add(month.TurnsPromoted.ToString(C) + (month.RolledBack > 0 ? $" (-{month.RolledBack.ToString(C)})" : ""));
+            }
+            rows.Add(row.ToArray());
+        }
+        var widths = Enumerable.Range(0, header.Count).Select(i => rows.Max(r => r[i].Length)).ToArray();
+        foreach (var row in rows)
+        {
+            output.WriteLine(string.Join("  ", row.Select((cell, i) => i == 0 ? cell.PadRight(widths[i]) : cell.PadLeft(widths[i]))).TrimEnd());
+        }
+    }
+
+    /// <summary>Figures of one product in one month, for closing paragraphs.</summary>
+    public static string Figures(ProductResult product, int month)
+    {
+        var m = product.Months[month - 1];
+        var reward = m.MeanReward is { } r ? string.Create(C, $"mean reward {r.Value:F3} [{r.Lower:F3}, {r.Upper:F3}]") : "no decisions";
+        return string.Create(C, $"{m.ActiveUsers:N0} active users, {reward}");
+    }
+
+    private sealed class SyncProgress(ProgressTask task) : IProgress<SimulationProgress>
+    {
+        public void Report(SimulationProgress value) => task.Value = value.Fraction;
+    }
+
+    /// <summary>One line per tenth of the run: deterministic, whatever the machine's speed.</summary>
+    private sealed class PlainProgress(TextWriter error, string label, bool quiet) : IProgress<SimulationProgress>
+    {
+        private int _tenths;
+
+        public void Report(SimulationProgress value)
+        {
+            var tenths = (int)(value.Fraction * 10);
+            if (quiet || tenths <= Volatile.Read(ref _tenths))
+            {
+                return;
+            }
+            lock (this)
+            {
+                if (tenths <= _tenths)
+                {
+                    return;
+                }
+                _tenths = tenths;
+                error.WriteLine(string.Create(C, $"{label}: {tenths * 10}% ({value.Done:N0} of {value.Total:N0} product-days)"));
+                error.Flush();
+            }
+        }
+    }
+}

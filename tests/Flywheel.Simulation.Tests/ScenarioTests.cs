@@ -1,0 +1,118 @@
+using Flywheel.Cli;
+using Xunit.Abstractions;
+
+namespace Flywheel.Simulation.Tests;
+
+/// <summary>
+/// Each scenario's known truth, checked on a full simulated year through the real engine and store at the demo's
+/// default size and seed: the figures are reproducible, so the assertions are about what had to happen, with the
+/// margins the closing note reports.
+/// </summary>
+public sealed class ScenarioTests(ITestOutputHelper output) : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("flywheel-scenario-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private Task<SimulationResult> RunAsync(Scenario scenario, int days = 365, int users = SimulationOptions.DefaultUsers, ulong seed = 1)
+        => Simulation.RunAsync(scenario, new SimulationOptions { Days = days, Users = users, Seed = seed, DataDirectory = Path.Combine(_root, scenario.Name) });
+
+    private void Report(SimulationResult result)
+    {
+        foreach (var p in result.Products)
+        {
+            var m = p.Months[^1];
+            output.WriteLine($"{p.Spec.Name}: month {m.Month} active {m.ActiveUsers}, reward {m.MeanReward}, lift share {m.Truth?.LiftShare:F3}, turns promoted {p.Turns.Count(t => t.Turn.Verdict == Core.TurnVerdict.Promoted)}");
+        }
+    }
+
+    [Fact]
+    public async Task Feed_DemoDefaults_LoopPullsAwayAndTheLateLoopEndsBetween()
+    {
+        var result = await RunAsync(Scenarios.Feed(withLateLoop: true));
+        Report(result);
+        var a = result["a"].Months[^1];
+        var b = result["b"].Months[^1];
+        var c = result["c"].Months[^1];
+        Assert.Equal(12, a.Month);
+
+        var difference = result.RewardDifference("a", "b", 12)!.Value;
+        output.WriteLine($"A - B in month 12: {difference}");
+        Assert.True(difference.Lower > 0, $"A's month-12 reward should beat B's with a 95% interval above zero; got {difference}");
+        Assert.True(a.ActiveUsers > b.ActiveUsers, $"A ends with {a.ActiveUsers} active users, B with {b.ActiveUsers}");
+
+        Assert.True(c.ActiveUsers > b.ActiveUsers && c.ActiveUsers < a.ActiveUsers, $"C's {c.ActiveUsers} active users should lie between B's {b.ActiveUsers} and A's {a.ActiveUsers}");
+        Assert.True(c.MeanReward!.Value.Value > b.MeanReward!.Value.Value && c.MeanReward.Value.Value < a.MeanReward!.Value.Value,
+            $"C's reward {c.MeanReward} should lie between B's {b.MeanReward} and A's {a.MeanReward}");
+
+        // The straight line never changes its model; the world's truth says it picks at random from its shortlist.
+        Assert.All(result["b"].Months, m => Assert.Equal(result["b"].Months[0].ModelVersion, m.ModelVersion));
+        Assert.InRange(b.Truth!.LiftShare, -0.15, 0.15);
+        Assert.True(a.Truth!.LiftShare > 0.4, $"A reached {a.Truth.LiftShare:F3} of the possible lift");
+        Assert.True(result["b"].Months[^1].Rivals > 0);
+        Assert.All(result["a"].Turns, t => Assert.Equal(Core.TurnTrigger.Schedule, t.Turn.Trigger));
+        Assert.True(result["a"].Turns.Count >= 11, $"A ran {result["a"].Turns.Count} monthly turns");
+    }
+
+    [Theory]
+    [InlineData("no-signal")]
+    [InlineData("no-pipe")]
+    public async Task BrokenLoop_DemoDefaults_ADoesNotBeatB(string name)
+    {
+        var result = await RunAsync(Scenarios.Get(name));
+        Report(result);
+        var difference = result.RewardDifference("a", "b", 12)!.Value;
+        output.WriteLine($"A - B in month 12: {difference}");
+        Assert.False(difference.Lower > 0, $"{name}: A's reward must not beat B's; got {difference}");
+        Assert.InRange(result["a"].Months[^1].Truth!.LiftShare, -0.15, 0.15);
+        Assert.All(result["a"].Turns, t => Assert.NotEqual(Core.TurnVerdict.Promoted, t.Turn.Verdict));
+        if (name == "no-signal")
+        {
+            Assert.All(result["a"].Days, d => Assert.Empty(d.Signals));
+        }
+        else
+        {
+            Assert.True(result["a"].Months[^1].ImplicitSignals > 0, "no-pipe captures every signal");
+        }
+    }
+
+    [Fact]
+    public async Task Demo_SameSeedTwice_PrintsByteIdenticalJson()
+    {
+        // 200 days: C launches on day 182, and A runs six scheduled turns.
+        string[] Args(string dir) => ["demo", "--days", "200", "--users", "25", "--seed", "3", "--json", "--out", dir];
+        var (first, firstCode) = await CliAsync(Args(Path.Combine(_root, "one")));
+        var (second, secondCode) = await CliAsync(Args(Path.Combine(_root, "two")));
+        Assert.Equal(0, firstCode);
+        Assert.Equal(0, secondCode);
+        Assert.Equal(first, second);
+
+        using var json = System.Text.Json.JsonDocument.Parse(first);
+        var root = json.RootElement;
+        Assert.Equal(3UL, root.GetProperty("seed").GetUInt64());
+        Assert.Equal(200, root.GetProperty("days").GetInt32());
+        var months = root.GetProperty("months");
+        Assert.Equal(7, months.GetArrayLength());
+        foreach (var key in new[] { "a", "b" })
+        {
+            var month = months[0].GetProperty(key);
+            foreach (var field in new[] { "activeUsers", "meanReward", "meanRewardLower", "meanRewardUpper", "modelVersion", "turnsPromoted" })
+            {
+                Assert.Equal(System.Text.Json.JsonValueKind.Number, month.GetProperty(field).ValueKind);
+            }
+        }
+        Assert.False(months[0].GetProperty("c").GetProperty("launched").GetBoolean());
+        Assert.True(months[6].GetProperty("c").GetProperty("launched").GetBoolean());
+        Assert.Equal(200, root.GetProperty("daily").GetArrayLength());
+        Assert.True(root.GetProperty("turns").GetProperty("a").GetArrayLength() >= 6);
+        Assert.True(File.Exists(Path.Combine(_root, "one", "index.html")));
+    }
+
+    private static async Task<(string Out, int Code)> CliAsync(string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var code = await FlywheelCli.RunAsync(args, stdout, stderr);
+        return (stdout.ToString(), code);
+    }
+}
