@@ -20,9 +20,9 @@ internal sealed class Item(int index, int topic, bool isLong, double quality, in
 /// </summary>
 /// <remarks>
 /// The engine sees, per decision, the context <c>user: {region, age}</c> and <c>time: {daypart}</c>, and per
-/// candidate <c>item: {id, topic, length, fresh}</c>. Appeal = segment taste + personal taste for the item's topic +
-/// item quality + patience × (long ? 1 : 0) − novelty decay × age share; a view is enjoyed with probability
-/// sigmoid(appeal − bias).
+/// candidate <c>item: {topic, length, fresh}</c> (the engine adds the item's id itself). Appeal = segment taste +
+/// personal taste for the item's topic + item quality + patience × (long ? 1 : 0) − novelty decay × age share; a view
+/// is enjoyed with probability sigmoid(appeal − bias).
 /// </remarks>
 internal sealed class FeedWorld
 {
@@ -138,7 +138,6 @@ internal sealed class FeedWorld
     {
         ["item"] =
         {
-            ["id"] = item.Id,
             ["topic"] = TopicNames[item.Topic % TopicNames.Length],
             ["length"] = item.IsLong ? "long" : "short",
             ["fresh"] = Math.Round(1 - (double)(day - item.ArrivalDay) / Settings.ItemLifetimeDays, 3),

@@ -52,7 +52,7 @@ public static class Scenarios
         {
             Name = name,
             Description = "Everyone shares one taste by topic and items do not differ otherwise: A learns it in days, and more data stops helping early.",
-            World = new WorldSettings { SegmentTaste = 0, PersonalTaste = 0, QualitySpread = 0, PatienceEffect = 0, NoveltyDecay = 0, Regions = 1, AgeBands = 1 },
+            World = new WorldSettings { Regions = 1, AgeBands = 1, SegmentTaste = 1.0, PersonalTaste = 0, QualitySpread = 0, PatienceEffect = 0, NoveltyDecay = 0 },
             Products = [Loop, StraightLine],
         },
         "drift" => new Scenario

@@ -52,6 +52,29 @@ public sealed class ScenarioTests(ITestOutputHelper output) : IDisposable
         Assert.True(result["b"].Months[^1].Rivals > 0);
         Assert.All(result["a"].Turns, t => Assert.Equal(Core.TurnTrigger.Schedule, t.Turn.Trigger));
         Assert.True(result["a"].Turns.Count >= 11, $"A ran {result["a"].Turns.Count} monthly turns");
+
+        // The README shows rows of this run's month table: they must be what the demo prints.
+        using var table = new StringWriter();
+        MonthTable.Write(table, result);
+        var printed = table.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd()).ToHashSet();
+        var readme = File.ReadAllText(Path.Combine(RepoRoot(), "README.md"));
+        var block = System.Text.RegularExpressions.Regex.Match(readme, @"```\n(month +A users.*?)```", System.Text.RegularExpressions.RegexOptions.Singleline);
+        Assert.True(block.Success, "the README shows the demo's month table");
+        var rows = block.Groups[1].Value.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(rows.Length >= 3);
+        Assert.All(rows, row => Assert.Contains(row.TrimEnd(), printed));
+    }
+
+    private static string RepoRoot()
+    {
+        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "Flywheel.slnx")))
+            {
+                return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException("Flywheel.slnx not found");
     }
 
     [Theory]
@@ -77,10 +100,50 @@ public sealed class ScenarioTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public async Task Invisible_DemoDefaults_GainsTooSmallToFeel()
+    {
+        var result = await RunAsync(Scenarios.Get("invisible"));
+        Report(result);
+        var a = result["a"].Months[^1];
+        var b = result["b"].Months[^1];
+        // The best pick of a shortlist is worth little more than a random one, so no model can lift the reward much.
+        Assert.True(a.Truth!.Oracle - a.Truth.Uniform < 0.1, $"possible lift {a.Truth.Oracle - a.Truth.Uniform:F3}");
+        Assert.True(result.RewardDifference("a", "b", 12)!.Value.Upper < 0.1);
+        Assert.True(Math.Abs(a.ActiveUsers - b.ActiveUsers) < 0.25 * b.ActiveUsers, $"A {a.ActiveUsers} and B {b.ActiveUsers} active users");
+    }
+
+    [Fact]
+    public async Task Plateau_DemoDefaults_LearnsEarlyThenStopsGaining()
+    {
+        var result = await RunAsync(Scenarios.Get("plateau"));
+        Report(result);
+        double Share(int month) => result["a"].Months[month - 1].Truth!.LiftShare;
+        var early = (Share(4) + Share(5) + Share(6)) / 3;
+        var late = (Share(10) + Share(11) + Share(12)) / 3;
+        output.WriteLine($"lift share: month 1 {Share(1):F3}, months 4-6 {early:F3}, months 10-12 {late:F3}");
+        Assert.True(early - Share(1) > 0.1, "A learns the shared taste in its first months");
+        Assert.True(late - early < 0.1, "six more months of data add little");
+    }
+
+    [Fact]
+    public async Task Drift_DemoDefaults_TheLoopThatStoppedGoesStale()
+    {
+        var result = await RunAsync(Scenarios.Get("drift"));
+        Report(result);
+        double Share(string key, int month) => result[key].Months[month - 1].Truth!.LiftShare;
+        output.WriteLine($"lift share A: June {Share("a", 6):F3}, July {Share("a", 7):F3}, Dec {Share("a", 12):F3}; B: June {Share("b", 6):F3}, July {Share("b", 7):F3}, Dec {Share("b", 12):F3}");
+        Assert.True(Share("a", 7) < Share("a", 6) - 0.1, "the shift of tastes on day 183 hurts the loop too");
+        Assert.True(Share("a", 12) > 0.8 * Share("a", 6), "the loop that keeps learning recovers");
+        Assert.True(Share("b", 12) < 0.6 * Share("b", 6), "the loop that stopped on day 120 stays stale");
+        Assert.True(result.RewardDifference("a", "b", 12)!.Value.Lower > 0);
+        Assert.Equal(Core.LoopMode.Frozen, result["b"].Loop.Mode);
+    }
+
+    [Fact]
     public async Task Demo_SameSeedTwice_PrintsByteIdenticalJson()
     {
         // 200 days: C launches on day 182, and A runs six scheduled turns.
-        string[] Args(string dir) => ["demo", "--days", "200", "--users", "25", "--seed", "3", "--json", "--out", dir];
+        string[] Args(string dir) => ["demo", "--days", "200", "--users", "40", "--seed", "3", "--json", "--out", dir];
         var (first, firstCode) = await CliAsync(Args(Path.Combine(_root, "one")));
         var (second, secondCode) = await CliAsync(Args(Path.Combine(_root, "two")));
         Assert.Equal(0, firstCode);

@@ -75,7 +75,7 @@ internal static class DemoCommand
             o.WriteLine($"  {p.Spec.Name}: {p.Spec.Description}");
         }
         o.WriteLine();
-        SimulationCli.WriteMonthTable(o, result);
+        MonthTable.Write(o, result);
         o.WriteLine();
         foreach (var paragraph in DemoStory.Summarize(result).Split("\n\n"))
         {

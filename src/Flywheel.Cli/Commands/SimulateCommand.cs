@@ -76,7 +76,7 @@ internal static class SimulateCommand
                     context.Out.WriteLine($"  {p.Spec.Name}: {p.Spec.Description}");
                 }
                 context.Out.WriteLine();
-                SimulationCli.WriteMonthTable(context.Out, result);
+                MonthTable.Write(context.Out, result);
                 var last = result.MonthCount;
                 context.Out.WriteLine();
                 foreach (var p in result.Products)
