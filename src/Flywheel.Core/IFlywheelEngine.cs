@@ -29,7 +29,8 @@ public interface IFlywheelEngine : IAsyncDisposable
 
     /// <summary>
     /// Waits until every event accepted before the call has been joined (windows due by the current time closed)
-    /// and learned from, and the serving model reflects it. Simulations on a fake clock call it after advancing time.
+    /// and learned from, and the serving model reflects it. Simulations on a fake clock call it after advancing time;
+    /// the interval between model publications counts from the flush.
     /// </summary>
     ValueTask FlushAsync(CancellationToken cancellationToken = default);
 

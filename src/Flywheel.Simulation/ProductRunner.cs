@@ -95,10 +95,6 @@ internal sealed class ProductRunner(FeedWorld world, ProductSpec spec, Simulatio
 
     private async Task LaunchAsync(CancellationToken cancellationToken)
     {
-        if (Directory.Exists(DataDirectory))
-        {
-            Directory.Delete(DataDirectory, recursive: true);
-        }
         Directory.CreateDirectory(DataDirectory);
         // The simulator runs the turn schedule at fixed moments itself. Intervals are on the fake clock, where a day
         // passes in a fraction of a second: one snapshot a simulated day, not one a minute.
@@ -112,6 +108,28 @@ internal sealed class ProductRunner(FeedWorld world, ProductSpec spec, Simulatio
         _engine = await FlywheelEngine.OpenAsync(engineOptions, _time, cancellationToken: cancellationToken).ConfigureAwait(false);
         await _engine.PutLoopAsync(_loop, cancellationToken).ConfigureAwait(false);
         _modelVersion = (await _engine.ListModelsAsync(LoopId, cancellationToken).ConfigureAwait(false)).Single(m => m.Status == ModelStatus.Champion).Version;
+    }
+
+    /// <summary>
+    /// Empties a product's folder of an earlier run's store, and refuses a folder holding anything else: a run never
+    /// deletes files it did not write.
+    /// </summary>
+    internal static void ClearStore(string directory)
+    {
+        if (Directory.Exists(directory))
+        {
+            var entries = Directory.GetFileSystemEntries(directory);
+            var foreign = entries.FirstOrDefault(e => !Path.GetFileName(e).StartsWith("flywheel.db", StringComparison.Ordinal) || Directory.Exists(e));
+            if (foreign is not null)
+            {
+                throw new IOException($"'{directory}' holds '{Path.GetFileName(foreign)}', which is not part of a Flywheel store; choose another folder");
+            }
+            foreach (var file in entries)
+            {
+                File.Delete(file);
+            }
+        }
+        Directory.CreateDirectory(directory);
     }
 
     private sealed class Session(WorldUser user, Features context)

@@ -31,9 +31,24 @@ public static class Simulation
             var now = Interlocked.Increment(ref done);
             progress?.Report(new SimulationProgress(now, total));
         }
-        var runs = scenario.Products
-            .Select(spec => Task.Run(() => new ProductRunner(world, spec, options).RunAsync(OnDay, cancellationToken), cancellationToken))
-            .ToArray();
+        foreach (var spec in scenario.Products)
+        {
+            ProductRunner.ClearStore(Path.Combine(options.DataDirectory, spec.Key));
+        }
+        // One product's failure stops the others rather than letting them run out their year.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var runs = scenario.Products.Select(spec => Task.Run(async () =>
+        {
+            try
+            {
+                return await new ProductRunner(world, spec, options).RunAsync(OnDay, stop.Token).ConfigureAwait(false);
+            }
+            catch
+            {
+                await stop.CancelAsync().ConfigureAwait(false);
+                throw;
+            }
+        }, stop.Token)).ToArray();
         var products = await Task.WhenAll(runs).ConfigureAwait(false);
         return new SimulationResult { Scenario = scenario, Options = options, Products = products };
     }

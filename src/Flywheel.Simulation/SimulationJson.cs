@@ -201,23 +201,12 @@ public static class SimulationJson
         w.WriteEndObject();
     }
 
+    /// <summary>A number, or null when there is none (an int prints without a fraction either way).</summary>
     private static void WriteOptional(Utf8JsonWriter w, string name, double? value)
     {
         if (value is { } v)
         {
             w.WriteNumber(name, Round(v));
-        }
-        else
-        {
-            w.WriteNull(name);
-        }
-    }
-
-    private static void WriteOptional(Utf8JsonWriter w, string name, int? value)
-    {
-        if (value is { } v)
-        {
-            w.WriteNumber(name, v);
         }
         else
         {

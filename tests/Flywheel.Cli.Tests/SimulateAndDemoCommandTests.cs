@@ -40,6 +40,29 @@ public sealed class SimulateAndDemoCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Demo_OutHoldsSomeoneElsesFiles_RefusesAndDeletesNothing()
+    {
+        var mine = Path.Combine(_folder, "data", "a");
+        Directory.CreateDirectory(mine);
+        await File.WriteAllTextAsync(Path.Combine(mine, "notes.txt"), "keep me");
+        var (code, stdout, stderr) = await RunAsync("demo", "--days", "3", "--users", "5", "--out", _folder);
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Contains("notes.txt", Assert.Single(Lines(stderr)), StringComparison.Ordinal);
+        Assert.Equal("keep me", await File.ReadAllTextAsync(Path.Combine(mine, "notes.txt")));
+    }
+
+    [Fact]
+    public async Task Demo_SameOutTwice_ReplacesItsOwnStores()
+    {
+        var (first, _, _) = await RunAsync("demo", "--days", "3", "--users", "5", "--out", _folder, "--json");
+        var (second, out2, _) = await RunAsync("demo", "--days", "3", "--users", "5", "--out", _folder, "--json");
+        Assert.Equal(0, first);
+        Assert.Equal(0, second);
+        Assert.Contains("\"months\"", out2, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Simulate_Json_PrintsDailyAndMonthlyFiguresOfEveryProduct()
     {
         var (code, stdout, stderr) = await RunAsync("simulate", "no-pipe", "--days", "40", "--users", "15", "--seed", "2", "--json");
