@@ -32,8 +32,9 @@ public static class DemoStory
             text.Append(string.Create(C, $"B, the straight line, had {bm.ActiveUsers:N0} active users{(bm.Rivals > 0 ? $" with {bm.Rivals} rival clone{(bm.Rivals == 1 ? "" : "s")} splitting its market" : "")} and earned {Reward(bm)}: it still serves its launch-day model, since nothing it saw could change it. "));
             if (result.RewardDifference("a", "b", month) is { } diff)
             {
-                var verdict = diff.Lower > 0 ? "the interval excludes zero" : "the interval includes zero: no difference shown";
-                text.Append(string.Create(C, $"A's reward per decision was higher by {diff.Value:F3} (95% interval [{diff.Lower:F3}, {diff.Upper:F3}]; {verdict})."));
+                var verdict = diff.Lower > 0 || diff.Upper < 0 ? "the interval excludes zero" : "the interval includes zero: no difference shown";
+                var direction = diff.Value >= 0 ? "higher" : "lower";
+                text.Append(string.Create(C, $"A's reward per decision was {direction} by {Math.Abs(diff.Value):F3} (95% interval of A − B [{diff.Lower:F3}, {diff.Upper:F3}]; {verdict})."));
             }
             text.Append("\n\n");
             if (am.Truth is { } at && bm.Truth is { } bt)
@@ -74,7 +75,13 @@ public static class DemoStory
     private static string Compare(ProductMonth x, ProductMonth y, string name)
     {
         var users = x.ActiveUsers > y.ActiveUsers ? "more users" : x.ActiveUsers < y.ActiveUsers ? "fewer users" : "as many users";
-        var reward = (x.MeanReward?.Value ?? double.NaN) > (y.MeanReward?.Value ?? double.NaN) ? "a higher reward" : "a lower reward";
+        var reward = (x.MeanReward, y.MeanReward) switch
+        {
+            ({ } rx, { } ry) when rx.Value > ry.Value => "a higher reward",
+            ({ } rx, { } ry) when rx.Value < ry.Value => "a lower reward",
+            ({ }, { }) => "the same reward",
+            _ => "no reward to compare",
+        };
         return $"{users} and {reward} than {name}";
     }
 

@@ -37,8 +37,8 @@ internal sealed class WorldUser
 
 /// <summary>
 /// The people of one product's market: who is there, who visits when, who leaves, and who arrives through word of
-/// mouth. The k-th person to arrive is the same person in every product of a world (their traits come from a shared
-/// stream), so products differ only in what they do with them.
+/// mouth. The k-th person to arrive is the same person in every product of a world (each market forks the same
+/// seed-derived stream for their traits); visits, enjoyment and churn draw from the product's own stream.
 /// </summary>
 internal sealed class Market
 {

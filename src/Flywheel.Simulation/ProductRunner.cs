@@ -11,9 +11,10 @@ namespace Flywheel.Simulation;
 /// clock) to decide, and sends what the users did as signals; at each day's end the engine's turn schedule runs.
 /// </summary>
 /// <remarks>
-/// Runs are reproducible: before each wave of decisions the engine is flushed (every reward due is learned and
-/// published), and the wave's calls are issued from one thread in a fixed order, so the group commits, the reward
-/// sequence and what every decision saw are the same on every run and every machine.
+/// Runs are reproducible: before the first wave of each part of the day the engine is flushed (every reward due is
+/// learned and published), no model is published during the part (a visit's waves span less than the publish
+/// interval; <see cref="WorldSettings.Validate"/> keeps it so), and each wave's calls are issued from one thread in a
+/// fixed order. The group commits, the reward sequence and what every decision saw are then the same on every run.
 /// </remarks>
 internal sealed class ProductRunner(FeedWorld world, ProductSpec spec, SimulationOptions options)
 {
@@ -26,6 +27,7 @@ internal sealed class ProductRunner(FeedWorld world, ProductSpec spec, Simulatio
     private readonly List<ProductDay> _days = [];
     private readonly List<SimulatedTurn> _turns = [];
     private readonly Dictionary<int, int> _monthlyActive = [];
+    private readonly EngineErrors _errors = new();
     private readonly FakeTimeProvider _time = new(SimulationCalendar.DateOf(Math.Max(1, spec.LaunchDay)));
     private LoopConfig _loop = LoopFor(spec);
     private FlywheelEngine? _engine;
@@ -71,6 +73,7 @@ internal sealed class ProductRunner(FeedWorld world, ProductSpec spec, Simulatio
                         await LaunchAsync(cancellationToken).ConfigureAwait(false);
                     }
                     _days.Add(await RunDayAsync(day, cancellationToken).ConfigureAwait(false));
+                    _errors.ThrowIfAny(spec.Name);
                 }
                 onDay();
             }
@@ -105,7 +108,7 @@ internal sealed class ProductRunner(FeedWorld world, ProductSpec spec, Simulatio
             PublishInterval = TimeSpan.FromHours(1),
             SnapshotInterval = TimeSpan.FromDays(1),
         }.UseSqlite(DataDirectory);
-        _engine = await FlywheelEngine.OpenAsync(engineOptions, _time, cancellationToken: cancellationToken).ConfigureAwait(false);
+        _engine = await FlywheelEngine.OpenAsync(engineOptions, _time, _errors, cancellationToken).ConfigureAwait(false);
         await _engine.PutLoopAsync(_loop, cancellationToken).ConfigureAwait(false);
         _modelVersion = (await _engine.ListModelsAsync(LoopId, cancellationToken).ConfigureAwait(false)).Single(m => m.Status == ModelStatus.Champion).Version;
     }

@@ -58,7 +58,7 @@ public static class Scenarios
         "drift" => new Scenario
         {
             Name = name,
-            Description = "Tastes are reshuffled on day 183. A keeps learning and turning; B learned like A until day 120 and then stopped, so it goes stale.",
+            Description = "Tastes are reshuffled on day 183. A keeps learning and turning; B is the same loop, stopped (frozen) on day 120, so it goes stale.",
             World = new WorldSettings { DriftDay = 183 },
             Products =
             [

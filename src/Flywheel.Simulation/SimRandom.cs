@@ -1,7 +1,8 @@
 namespace Flywheel.Simulation;
 
 /// <summary>
-/// xoshiro256** seeded through SplitMix64: the same seed gives the same stream on every machine and .NET version, and
+/// xoshiro256** seeded through SplitMix64: the same seed gives the same bits everywhere (the Gaussian and Poisson draws
+/// go through the runtime's log, cos and exp), and
 /// <see cref="Fork"/> derives independent streams by name, so adding a draw to one part of a world leaves the others'
 /// draws unchanged.
 /// </summary>

@@ -22,6 +22,7 @@ public static class Simulation
         ArgumentNullException.ThrowIfNull(scenario);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        Validate(scenario);
         var world = new FeedWorld(scenario.World, options.Seed, options.Days);
         Directory.CreateDirectory(options.DataDirectory);
         var total = (long)scenario.Products.Count * options.Days;
@@ -51,5 +52,26 @@ public static class Simulation
         }, stop.Token)).ToArray();
         var products = await Task.WhenAll(runs).ConfigureAwait(false);
         return new SimulationResult { Scenario = scenario, Options = options, Products = products };
+    }
+
+    /// <summary>Product keys name folders and JSON members: short, lower-case, unique; days are 1-based.</summary>
+    private static void Validate(Scenario scenario)
+    {
+        if (scenario.Products is null || scenario.Products.Count == 0)
+        {
+            throw new ArgumentException("a scenario needs at least one product", nameof(scenario));
+        }
+        var keys = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var p in scenario.Products)
+        {
+            if (p.Key is null || p.Key.Length is 0 or > 16 || !p.Key.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9')) || !keys.Add(p.Key))
+            {
+                throw new ArgumentException($"product key '{p.Key}' must be 1 to 16 lower-case letters or digits, unique in the scenario", nameof(scenario));
+            }
+            if (p.LaunchDay < 1 || p.FreezeDay < 1 || p.ClonedFromDay < 1)
+            {
+                throw new ArgumentException($"product '{p.Key}': launchDay, freezeDay and clonedFromDay count from day 1", nameof(scenario));
+            }
+        }
     }
 }

@@ -91,11 +91,42 @@ public sealed record WorldSettings
     /// <summary>Day (1-based) on which every segment's tastes are reshuffled among topics; null for none.</summary>
     public int? DriftDay { get; init; }
 
+    /// <summary>Most items one visit may show: a visit's waves, two simulated minutes apart, must fit in the engine's publish interval.</summary>
+    internal const int MostItemsPerVisit = 25;
+
+    /// <summary>Checks every setting; throws <see cref="ArgumentOutOfRangeException"/> naming the first bad one.</summary>
     internal void Validate()
     {
-        if (Topics < 2 || Regions < 1 || AgeBands < 1 || Candidates < 2 || MaxSessionLength < 1 || InitialItems < Candidates || ItemLifetimeDays < 1)
+        static void Range(string name, double value, double min, double max)
         {
-            throw new ArgumentOutOfRangeException(nameof(WorldSettings), "a world needs at least 2 topics, 1 region and age band, 2 candidates, 1 item per visit, as many items as candidates and a positive item lifetime");
+            if (!double.IsFinite(value) || value < min || value > max)
+            {
+                throw new ArgumentOutOfRangeException(name, value, $"{name} must lie in [{min}, {max}]");
+            }
+        }
+        Range(nameof(Topics), Topics, 2, 64);
+        Range(nameof(Regions), Regions, 1, 64);
+        Range(nameof(AgeBands), AgeBands, 1, 64);
+        Range(nameof(Candidates), Candidates, 2, 100);
+        Range(nameof(MaxSessionLength), MaxSessionLength, 1, MostItemsPerVisit);
+        Range(nameof(InitialItems), InitialItems, Candidates, 1_000_000);
+        Range(nameof(ItemLifetimeDays), ItemLifetimeDays, 1, 100_000);
+        Range(nameof(ItemsPerDay), ItemsPerDay, double.Epsilon, 100_000);
+        foreach (var (name, value) in new[] { (nameof(SegmentTaste), SegmentTaste), (nameof(PersonalTaste), PersonalTaste), (nameof(QualitySpread), QualitySpread), (nameof(PatienceEffect), PatienceEffect), (nameof(NoveltyDecay), NoveltyDecay) })
+        {
+            Range(name, value, 0, 1_000);
+        }
+        foreach (var (name, value) in new[] { (nameof(ContinueAfterEngaged), ContinueAfterEngaged), (nameof(ContinueAfterSkip), ContinueAfterSkip), (nameof(RewatchRate), RewatchRate), (nameof(ThumbsUpRate), ThumbsUpRate), (nameof(ThumbsDownRate), ThumbsDownRate), (nameof(SkipRate), SkipRate), (nameof(SatisfiedShare), SatisfiedShare), (nameof(Churn), Churn), (nameof(LoyaltyStep), LoyaltyStep) })
+        {
+            Range(name, value, 0, 1);
+        }
+        Range(nameof(EngagementBias), EngagementBias, -100, 100);
+        Range(nameof(MarketSize), MarketSize, 1, 1_000_000);
+        Range(nameof(Inflow), Inflow, 0, 1_000);
+        Range(nameof(WordOfMouth), WordOfMouth, 0, 1_000);
+        if (DriftDay is { } drift)
+        {
+            Range(nameof(DriftDay), drift, 1, int.MaxValue);
         }
     }
 }

@@ -17,6 +17,8 @@ public sealed class SimulateAndDemoCommandTests : IDisposable
     [InlineData("flywheel demo", "--days must be from 1 to 3,650; got 4000", "demo", "--days", "4000")]
     [InlineData("flywheel demo", "--users must be from 1 to 1,000,000; got 0", "demo", "--users", "0")]
     [InlineData("flywheel demo", "Unrecognized", "demo", "--speed", "fast")]
+    [InlineData("flywheel demo", "--out needs a directory", "demo", "--out", "")]
+    [InlineData("flywheel simulate", "--data-dir needs a directory", "simulate", "feed", "--data-dir", " ")]
     public async Task SimulateAndDemo_BadArgument_OneLineExit2(string command, string expected, params string[] args)
     {
         var (code, stdout, stderr) = await RunAsync(args);

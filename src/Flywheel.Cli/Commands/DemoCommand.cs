@@ -41,6 +41,10 @@ internal static class DemoCommand
         try
         {
             SimulationCli.Check(days, users);
+            if (string.IsNullOrWhiteSpace(output))
+            {
+                throw new UsageException("--out needs a directory");
+            }
             if (File.Exists(output))
             {
                 throw new UsageException($"--out '{output}' is a file; give a directory");
@@ -69,7 +73,7 @@ internal static class DemoCommand
             return ExitCodes.Success;
         }
         var o = context.Out;
-        o.WriteLine("Three feed products launch on the same model on 1 January 2027:");
+        o.WriteLine("Three feed products on the same model (A and B launch on 1 January 2027, C on 1 July):");
         foreach (var p in result.Products)
         {
             o.WriteLine($"  {p.Spec.Name}: {p.Spec.Description}");

@@ -49,6 +49,10 @@ internal static class SimulateCommand
         try
         {
             SimulationCli.Check(days, users);
+            if (dataDir is not null && string.IsNullOrWhiteSpace(dataDir))
+            {
+                throw new UsageException("--data-dir needs a directory");
+            }
         }
         catch (UsageException ex)
         {
@@ -98,9 +102,16 @@ internal static class SimulateCommand
         }
         finally
         {
-            if (temporary && Directory.Exists(directory))
+            if (temporary)
             {
-                Directory.Delete(directory, recursive: true);
+                try
+                {
+                    Directory.Delete(directory, recursive: true);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    // A temporary folder left behind must not turn the run's result into a failure.
+                }
             }
         }
     }

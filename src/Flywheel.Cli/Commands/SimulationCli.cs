@@ -102,7 +102,8 @@ internal static class SimulationCli
                     return;
                 }
                 _tenths = tenths;
-                error.WriteLine(string.Create(C, $"{label}: {tenths * 10}% ({value.Done:N0} of {value.Total:N0} product-days)"));
+                // The tenth's own count, not value.Done: reports from parallel products may arrive out of order.
+                error.WriteLine(string.Create(C, $"{label}: {tenths * 10}% ({value.Total * tenths / 10:N0} of {value.Total:N0} product-days)"));
                 error.Flush();
             }
         }
