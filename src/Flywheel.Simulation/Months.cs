@@ -22,9 +22,8 @@ internal static class Months
             Estimate? reward = null;
             if (n > 0)
             {
-                var mean = sum / n;
-                var variance = n > 1 ? Math.Max(0, (squares - n * mean * mean) / (n - 1)) : 0;
-                var half = 1.959963984540054 * Math.Sqrt(variance / n);
+                var (mean, variance) = SimulationResult.MeanAndVariance(n, sum, squares);
+                var half = Estimate.Z95 * Math.Sqrt(variance / n);
                 reward = new Estimate(mean, mean - half, mean + half);
             }
             var signals = new SortedDictionary<string, long>(StringComparer.Ordinal);

@@ -211,7 +211,7 @@ public sealed record SimulationResult
             return null;
         }
         var diff = a.Mean - b.Mean;
-        var half = 1.959963984540054 * Math.Sqrt(a.Variance / a.N + b.Variance / b.N);
+        var half = Estimate.Z95 * Math.Sqrt(a.Variance / a.N + b.Variance / b.N);
         return new Estimate(diff, diff - half, diff + half);
     }
 
@@ -225,12 +225,18 @@ public sealed record SimulationResult
             sum += day.RewardSum;
             squares += day.RewardSquares;
         }
+        var (mean, variance) = MeanAndVariance(n, sum, squares);
+        return (n, mean, variance);
+    }
+
+    /// <summary>Mean and sample variance from a count, a sum and a sum of squares (zeros without data).</summary>
+    internal static (double Mean, double Variance) MeanAndVariance(long n, double sum, double squares)
+    {
         if (n == 0)
         {
-            return (0, 0, 0);
+            return (0, 0);
         }
         var mean = sum / n;
-        var variance = n > 1 ? Math.Max(0, (squares - n * mean * mean) / (n - 1)) : 0;
-        return (n, mean, variance);
+        return (mean, n > 1 ? Math.Max(0, (squares - n * mean * mean) / (n - 1)) : 0);
     }
 }
