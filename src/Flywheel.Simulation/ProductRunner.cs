@@ -296,13 +296,14 @@ internal sealed class ProductRunner(FeedWorld world, ProductSpec spec, Simulatio
                 session.Shown.Add(item.Index);
                 var reward = React(session, item, day, decisions[i].DecisionId, random, tally, signals);
                 Truth(session.User, shortlists[i], item, day, tally);
+                session.Done |= session.Shown.Count >= settings.MaxSessionLength;
                 tally.Decisions++;
                 tally.RewardSum += reward;
                 tally.RewardSquares += reward * reward;
             }
             foreach (var session in sessions)
             {
-                if (session.Done || session.Shown.Count >= settings.MaxSessionLength)
+                if (session.Done)
                 {
                     var satisfaction = (double)session.Enjoyed / session.Shown.Count;
                     if (satisfaction >= settings.SatisfiedShare)
@@ -316,7 +317,7 @@ internal sealed class ProductRunner(FeedWorld world, ProductSpec spec, Simulatio
                     }
                 }
             }
-            sessions.RemoveAll(s => s.Done || s.Shown.Count >= settings.MaxSessionLength);
+            sessions.RemoveAll(s => s.Done);
         }
         await SendAsync(signals, cancellationToken).ConfigureAwait(false);
     }

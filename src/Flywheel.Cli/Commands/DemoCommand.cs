@@ -66,10 +66,7 @@ internal static class DemoCommand
 
         if (json)
         {
-            using var buffer = new MemoryStream();
-            SimulationJson.Write(buffer, result);
-            context.Out.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
-            context.Out.Flush();
+            SimulationCli.WriteJson(context.Out, result);
             return ExitCodes.Success;
         }
         var o = context.Out;

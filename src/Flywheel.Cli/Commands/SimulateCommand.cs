@@ -68,9 +68,7 @@ internal static class SimulateCommand
             var result = await SimulationCli.RunAsync(context, "simulate " + name, scenario, options, quiet: false, cancellationToken).ConfigureAwait(false);
             if (json)
             {
-                using var stdout = new MemoryStream();
-                SimulationJson.Write(stdout, result);
-                context.Out.WriteLine(System.Text.Encoding.UTF8.GetString(stdout.GetBuffer(), 0, (int)stdout.Length));
+                SimulationCli.WriteJson(context.Out, result);
             }
             else
             {

@@ -70,6 +70,15 @@ internal static class SimulationCli
         return result!;
     }
 
+    /// <summary>Prints the run's JSON object (<see cref="SimulationJson"/>) as one line.</summary>
+    public static void WriteJson(TextWriter output, SimulationResult result)
+    {
+        using var buffer = new MemoryStream();
+        SimulationJson.Write(buffer, result);
+        output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+        output.Flush();
+    }
+
     /// <summary>Figures of one product in one month, for closing paragraphs.</summary>
     public static string Figures(ProductResult product, int month)
     {
