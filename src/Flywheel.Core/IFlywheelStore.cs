@@ -31,6 +31,9 @@ public sealed class StoreBatch
 /// </summary>
 public interface IFlywheelStore : IAsyncDisposable
 {
+    /// <summary>What the store says about itself for operators' logs: where the data lives and what an acknowledgement promises.</summary>
+    string Description => GetType().Name;
+
     /// <summary>Creates or migrates the schema.</summary>
     ValueTask InitializeAsync(CancellationToken cancellationToken = default);
 

@@ -6,19 +6,30 @@ using Microsoft.Extensions.Options;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
-/// <summary>Returned by <see cref="FlywheelServiceCollectionExtensions.AddFlywheel"/> to configure Flywheel further.</summary>
-public sealed class FlywheelBuilder(IServiceCollection services)
+/// <summary>
+/// Returned by <see cref="FlywheelServiceCollectionExtensions.AddFlywheel"/> to configure Flywheel further, such as
+/// choosing the store: <c>services.AddFlywheel(o => ...).UseSqlite("./flywheel-data")</c>.
+/// </summary>
+public sealed class FlywheelBuilder(IServiceCollection services) : IFlywheelStoreSelector
 {
     /// <summary>The service collection.</summary>
     public IServiceCollection Services { get; } = services;
+
+    /// <inheritdoc />
+    public void UseStore(Func<IServiceProvider?, IFlywheelStore> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        Services.Configure<FlywheelOptions>(o => o.StoreFactory = factory);
+    }
 }
 
 /// <summary>Registers the Flywheel engine.</summary>
 public static class FlywheelServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers <see cref="IFlywheelEngine"/> as a singleton. Choose a store in <paramref name="configure"/>, e.g.
-    /// <c>services.AddFlywheel(o => o.UseSqlite("./flywheel-data"))</c>. Uses the registered <see cref="TimeProvider"/>
+    /// Registers <see cref="IFlywheelEngine"/> as a singleton. Choose a store on the returned builder, e.g.
+    /// <c>services.AddFlywheel(o => o.ExplorationSeed = 7).UseSqlite("./flywheel-data")</c>, or in
+    /// <paramref name="configure"/> (<c>o => o.UseSqlite(dir)</c>). Uses the registered <see cref="TimeProvider"/>
     /// (the system clock unless one is registered). Options are validated when the engine is first resolved.
     /// </summary>
     public static FlywheelBuilder AddFlywheel(this IServiceCollection services, Action<FlywheelOptions> configure)

@@ -1,6 +1,5 @@
-using System.Threading.Channels;
+using System.Runtime.CompilerServices;
 using Flywheel.Core;
-using Flywheel.Learning;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -8,29 +7,30 @@ using Microsoft.Extensions.Options;
 namespace Flywheel.Engine;
 
 /// <summary>
-/// The loop at work in one process. Deciders score with an immutable model snapshot and wait only for the group
-/// commit of their own record; one ingest writer orders every event, joins signals to decisions and commits in
-/// groups; one learner worker learns from each closed reward and publishes new snapshots. All time comes from the
-/// <see cref="TimeProvider"/>. Thread-safe.
+/// The loop at work in one process: the one entry point of <see cref="IFlywheelEngine"/>, a thin façade over
+/// components with one job each. Data flows one way: the <see cref="Decider"/> scores and logs decisions through the
+/// <see cref="IngestWriter"/>, which orders and commits every event and closes reward windows with the
+/// <see cref="Joiner"/>; the <see cref="LearnerHost"/> learns each closed reward and publishes new policies; the
+/// <see cref="TurnRunner"/> trains, judges and deploys candidates through the <see cref="ModelRegistry"/>. All time
+/// comes from the <see cref="TimeProvider"/>. Thread-safe.
 /// </summary>
-public sealed partial class FlywheelEngine : IFlywheelEngine
+public sealed class FlywheelEngine : IFlywheelEngine
 {
+    /// <summary>
+    /// The share of apprentice decisions explored uniformly when the loop's exploration sets no ε: enough that a couple of
+    /// thousand decisions can show whether a learner beats the baseline over ten or so actions.
+    /// </summary>
+    public const double ApprenticeEpsilon = Decider.ApprenticeEpsilon;
+
+    /// <summary>Fewest effective samples (Kish) behind a candidate's estimates before its intervals are trusted.</summary>
+    public const double MinimumEffectiveSampleSize = TurnJudge.MinimumEffectiveSampleSize;
+
     private readonly FlywheelOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly IServiceProvider? _services;
-    private readonly Dictionary<string, LoopRuntime> _loops = new(StringComparer.Ordinal);
-    private readonly Lock _loopsLock = new();
-    private readonly SemaphoreSlim _putLock = new(1, 1);
-    private readonly Channel<WriteRequest> _writes;
-    private readonly Channel<LearnItem> _learn;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Lazy<Task> _started;
-    private IFlywheelStore? _store;
-    private Task? _writer;
-    private Task? _learner;
-    private ITimer? _joinTimer;
-    private int _tickQueued;
+    private readonly Lazy<Task<Components>> _started;
     private int _disposed;
 
     /// <summary>Creates an engine; it opens its store on first use (or on <see cref="StartAsync"/>).</summary>
@@ -42,13 +42,7 @@ public sealed partial class FlywheelEngine : IFlywheelEngine
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)loggerFactory?.CreateLogger<FlywheelEngine>() ?? NullLogger.Instance;
         _services = services;
-        _writes = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(_options.MaxQueuedWrites)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
-        _learn = Channel.CreateBounded<LearnItem>(new BoundedChannelOptions(1024) { SingleReader = true, SingleWriter = false });
-        _started = new Lazy<Task>(() => InitializeAsync(_stopping.Token), LazyThreadSafetyMode.ExecutionAndPublication);
+        _started = new Lazy<Task<Components>>(() => InitializeAsync(_stopping.Token), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>Opens an engine without dependency injection.</summary>
@@ -62,250 +56,281 @@ public sealed partial class FlywheelEngine : IFlywheelEngine
     /// <summary>Opens the store, restores every loop (model snapshot plus replay, open windows) and starts the workers.</summary>
     public Task StartAsync(CancellationToken cancellationToken = default) => _started.Value.WaitAsync(cancellationToken);
 
-    private async Task InitializeAsync(CancellationToken cancellationToken)
+    private async Task<Components> InitializeAsync(CancellationToken cancellationToken)
     {
-        _store = _options.StoreFactory!(_services);
-        await _store.InitializeAsync(cancellationToken).ConfigureAwait(false);
-        foreach (var config in await _store.LoadLoopsAsync(cancellationToken).ConfigureAwait(false))
-        {
-            var runtime = await RestoreLoopAsync(config, cancellationToken).ConfigureAwait(false);
-            lock (_loopsLock)
-            {
-                _loops[config.Id] = runtime;
-            }
-        }
-        _writer = Task.Run(WriterLoopAsync, CancellationToken.None);
-        _learner = Task.Run(LearnerLoopAsync, CancellationToken.None);
-        _joinTimer = _time.CreateTimer(_ => PostTick(), null, _options.JoinInterval, _options.JoinInterval);
-        StartTurnSchedule();
+        var store = _options.StoreFactory!(_services);
+        await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
+        var parts = new Components(_options, _time, store, _logger, _stopping.Token);
+        await parts.Loops.RestoreAllAsync(cancellationToken).ConfigureAwait(false);
+        parts.Learner.Start();
+        parts.Ingest.Start();
+        parts.Turns.Start();
+        return parts;
     }
 
-    private async Task<LoopRuntime> RestoreLoopAsync(LoopConfig config, CancellationToken cancellationToken)
-    {
-        var store = _store!;
-        var runtime = new LoopRuntime(config, ServingModel.Empty(config.Learner.Bits, 1, LoopRuntime.BagsOf(config))) { CreatedAt = _time.GetUtcNow() };
-        var snapshot = await store.LoadSnapshotAsync(config.Id, cancellationToken).ConfigureAwait(false);
-        if (snapshot is not null)
-        {
-            try
-            {
-                runtime.Learner = ModelSnapshot.Load(snapshot.Data, config.Learner, config.Exploration);
-                runtime.ModelVersion = snapshot.Version;
-                runtime.LearnedThrough = snapshot.LearnedThrough;
-            }
-            catch (ModelSnapshotException ex)
-            {
-                LogSnapshotRejected(config.Id, ex.Message);
-            }
-        }
-        long replayed = 0;
-        await foreach (var (decision, reward) in store.ReadRewardsAsync(config.Id, runtime.LearnedThrough, cancellationToken).ConfigureAwait(false))
-        {
-            Learn(runtime, decision, reward);
-            replayed++;
-        }
-        runtime.SwapModel(runtime.Learner.ToServingModel(runtime.ModelVersion), config.Learner);
-        runtime.LastSnapshotAt = _time.GetUtcNow();
-        runtime.ExamplesSinceSnapshot = replayed;
-        runtime.Dirty = replayed > 0;
+    private Task<Components> StartedAsync(CancellationToken cancellationToken) => _started.Value.WaitAsync(cancellationToken);
 
-        await RefreshShadowsAsync(runtime, cancellationToken).ConfigureAwait(false);
-        var open = await LoadOpenWindowsAsync(runtime, cancellationToken).ConfigureAwait(false);
-        LogLoopRestored(config.Id, runtime.ModelVersion, snapshot?.LearnedThrough ?? 0, replayed, open);
-        return runtime;
+    private async ValueTask<(Components Parts, LoopRuntime Runtime)> LoopAsync(string loop, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(loop);
+        var parts = await StartedAsync(cancellationToken).ConfigureAwait(false);
+        return (parts, parts.Table.Get(loop));
     }
+
+    /// <summary>
+    /// What the store says about itself (where the data lives, what an acknowledgement promises); empty until the
+    /// engine has started.
+    /// </summary>
+    public string StoreDescription => _started.IsValueCreated && _started.Value.IsCompletedSuccessfully ? _started.Value.Result.Store.Description : "";
 
     /// <inheritdoc />
     public async ValueTask<LoopConfig> PutLoopAsync(LoopConfig config, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
-        await StartAsync(cancellationToken).ConfigureAwait(false);
-        await _putLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            await _store!.SaveLoopAsync(config, cancellationToken).ConfigureAwait(false);
-            LoopRuntime? existing;
-            lock (_loopsLock)
-            {
-                _loops.TryGetValue(config.Id, out existing);
-            }
-            if (existing is null)
-            {
-                var runtime = new LoopRuntime(config, ServingModel.Empty(config.Learner.Bits, 1, LoopRuntime.BagsOf(config)))
-                {
-                    LastSnapshotAt = _time.GetUtcNow(),
-                    CreatedAt = _time.GetUtcNow(),
-                };
-                lock (_loopsLock)
-                {
-                    _loops[config.Id] = runtime;
-                }
-                return config;
-            }
-            if (ModelSnapshot.Fingerprint(existing.Config.Learner) != ModelSnapshot.Fingerprint(config.Learner)
-                || LoopRuntime.BagsOf(existing.Config) != LoopRuntime.BagsOf(config))
-            {
-                var reset = new LearnReset(existing, config);
-                await _learn.Writer.WriteAsync(reset, cancellationToken).ConfigureAwait(false);
-                await reset.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            existing.SwapConfig(config);
-            return config;
-        }
-        finally
-        {
-            _putLock.Release();
-        }
+        var parts = await StartedAsync(cancellationToken).ConfigureAwait(false);
+        return await parts.Loops.PutAsync(config, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async ValueTask<LoopConfig?> GetLoopAsync(string loop, CancellationToken cancellationToken = default)
     {
-        await StartAsync(cancellationToken).ConfigureAwait(false);
-        lock (_loopsLock)
-        {
-            return _loops.TryGetValue(loop, out var runtime) ? runtime.Config : null;
-        }
+        var parts = await StartedAsync(cancellationToken).ConfigureAwait(false);
+        return parts.Table.TryGet(loop)?.Config;
     }
 
     /// <inheritdoc />
     public async ValueTask<IReadOnlyList<LoopConfig>> ListLoopsAsync(CancellationToken cancellationToken = default)
     {
-        await StartAsync(cancellationToken).ConfigureAwait(false);
-        lock (_loopsLock)
-        {
-            return _loops.Values.Select(l => l.Config).OrderBy(c => c.Id, StringComparer.Ordinal).ToList();
-        }
+        var parts = await StartedAsync(cancellationToken).ConfigureAwait(false);
+        return parts.Table.All().Select(l => l.Config).OrderBy(c => c.Id, StringComparer.Ordinal).ToList();
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<Decision> DecideAsync(string loop, DecideRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+        return await parts.Decider.DecideAsync(runtime, request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<SignalBatchResult> RecordSignalsAsync(string loop, IReadOnlyList<SignalInput> signals, CancellationToken cancellationToken = default)
+    {
+        var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+        return await parts.Ingest.RecordSignalsAsync(runtime, signals, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async ValueTask<DecisionAudit?> GetDecisionAsync(string loop, string decisionId, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(decisionId);
-        var runtime = await GetRuntimeAsync(loop, cancellationToken).ConfigureAwait(false);
-        var record = await _store!.GetDecisionAsync(runtime.Id, decisionId, cancellationToken).ConfigureAwait(false);
-        if (record is null)
-        {
-            return null;
-        }
-        return new DecisionAudit
-        {
-            Decision = record,
-            Signals = await _store.GetSignalsAsync(runtime.Id, decisionId, cancellationToken).ConfigureAwait(false),
-            Reward = await _store.GetRewardAsync(runtime.Id, decisionId, cancellationToken).ConfigureAwait(false),
-        };
+        var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+        return await parts.Loops.GetDecisionAsync(runtime, decisionId, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async ValueTask<LoopCounts> GetCountsAsync(string loop, CancellationToken cancellationToken = default)
     {
-        var runtime = await GetRuntimeAsync(loop, cancellationToken).ConfigureAwait(false);
-        return await _store!.CountAsync(runtime.Id, cancellationToken).ConfigureAwait(false);
+        var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+        return await parts.Loops.CountAsync(runtime, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async ValueTask FlushAsync(CancellationToken cancellationToken = default)
     {
-        await StartAsync(cancellationToken).ConfigureAwait(false);
-        var flush = new FlushWrite();
-        await EnqueueAsync(flush, cancellationToken).ConfigureAwait(false);
-        await flush.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private async ValueTask<LoopRuntime> GetRuntimeAsync(string loop, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(loop);
-        await StartAsync(cancellationToken).ConfigureAwait(false);
-        lock (_loopsLock)
-        {
-            if (_loops.TryGetValue(loop, out var runtime))
-            {
-                return runtime;
-            }
-        }
-        throw new FlywheelValidationException("loop", $"loop '{loop}' does not exist") { Kind = ValidationKind.NotFound };
-    }
-
-    private ValueTask EnqueueAsync(WriteRequest request, CancellationToken cancellationToken)
-    {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
-        if (_writes.Writer.TryWrite(request))
-        {
-            return ValueTask.CompletedTask;
-        }
-        if (request is FlushWrite)
-        {
-            return _writes.Writer.WriteAsync(request, cancellationToken);
-        }
-        throw new FlywheelOverloadedException(TimeSpan.FromSeconds(1));
+        var parts = await StartedAsync(cancellationToken).ConfigureAwait(false);
+        await parts.Ingest.FlushAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private void PostTick()
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<ModelRecord>> ListModelsAsync(string loop, CancellationToken cancellationToken = default)
     {
-        if (Interlocked.Exchange(ref _tickQueued, 1) == 0 && !_writes.Writer.TryWrite(new TickWrite()))
+        var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+        return await parts.Registry.ListAsync(runtime, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<TurnRecord>> ListTurnsAsync(string loop, CancellationToken cancellationToken = default)
+    {
+        var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+        return await parts.Registry.ListTurnsAsync(runtime, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<TurnRecord> RunTurnAsync(string loop, CancellationToken cancellationToken = default)
+    {
+        var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+        return await parts.Turns.RunTurnAsync(runtime, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<TurnRecord> PromoteAsync(string loop, int version, string? reason = null, CancellationToken cancellationToken = default)
+    {
+        var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+        return await parts.Turns.PromoteAsync(runtime, version, reason, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<TurnRecord> RollbackAsync(string loop, string? reason = null, CancellationToken cancellationToken = default)
+    {
+        var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+        return await parts.Turns.RollbackAsync(runtime, reason, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Runs what the turn schedule runs, now: for each loop, judge a pending deployment (the guardrail), then run a turn
+    /// when <c>turns.everySeconds</c> have passed since the last. For hosts that drive a fake clock with
+    /// <see cref="FlywheelOptions.ScheduleTurns"/> off (simulations, tests), so turns happen at reproducible moments.
+    /// <paramref name="cancellationToken"/> stops waiting for the engine to start; once started, the check finishes
+    /// unless the engine is disposed.
+    /// </summary>
+    public async Task RunScheduledTurnsAsync(CancellationToken cancellationToken = default)
+    {
+        var parts = await StartedAsync(cancellationToken).ConfigureAwait(false);
+        await parts.Turns.RunScheduledTurnsAsync().ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<LoggedDecision> ExportAsync(string loop, ExportRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+        await foreach (var row in parts.Evaluator.ExportAsync(runtime, request, cancellationToken).ConfigureAwait(false))
         {
-            Volatile.Write(ref _tickQueued, 0);
+            yield return row;
         }
     }
 
-    /// <summary>Drains the queues, saves every learner snapshot and closes the store.</summary>
+    /// <inheritdoc />
+    public async ValueTask<EvaluationReport> EvaluateAsync(string loop, EvaluateRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+        return await parts.Evaluator.EvaluateAsync(runtime, request, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>From now on it scores every decision of the loop, and each decision records what it would have served.</remarks>
+    public async ValueTask<ModelRecord> ShadowAsync(string loop, int version, CancellationToken cancellationToken = default)
+    {
+        var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+        return await parts.Shadows.ShadowAsync(runtime, version, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>The champion cannot be retired: promote another model or roll back.</remarks>
+    public async ValueTask<ModelRecord> RetireAsync(string loop, int version, string? reason = null, CancellationToken cancellationToken = default)
+    {
+        var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+        return await parts.Shadows.RetireAsync(runtime, version, reason, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<ShadowReport> GetShadowReportAsync(string loop, int version, CancellationToken cancellationToken = default)
+    {
+        var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+        return await parts.Shadows.GetReportAsync(runtime, version, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<Mismatch>> ListMismatchesAsync(string loop, int? version = null, int limit = 100, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+        return await parts.Shadows.ListMismatchesAsync(runtime, version, limit, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Predicted costs under the loop's current serving policy, without deciding (tests and audits).</summary>
+    internal async ValueTask<float[]> ScoreAsync(string loop, Features context, IReadOnlyList<ActionCandidate> actions, CancellationToken cancellationToken = default)
+    {
+        var (_, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+        return Decider.Score(runtime.Serving, context, actions);
+    }
+
+    /// <summary>A policy's probabilities for one context (tests compute true policy values with it).</summary>
+    internal async ValueTask<double[]> PolicyProbabilitiesAsync(string loop, string policy, Features context, IReadOnlyList<ActionCandidate> actions, CancellationToken cancellationToken = default)
+    {
+        var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+        return await parts.Evaluator.PolicyProbabilitiesAsync(runtime, policy, context, actions, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Examples a registered model's stored weights have learned (tests check mismatch up-weighting with it).</summary>
+    internal async ValueTask<long> CandidateExamplesAsync(string loop, int version, CancellationToken cancellationToken = default)
+    {
+        var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+        var model = await parts.Registry.FindAsync(runtime, version, cancellationToken).ConfigureAwait(false);
+        var data = await parts.Registry.LoadWeightsAsync(runtime, version, cancellationToken).ConfigureAwait(false);
+        return runtime.Kind.LoadLearner(data, model.Learner, model.Exploration).Examples;
+    }
+
+    /// <summary>Stops the turn schedule, drains ingest and learning, saves every learner snapshot and closes the store.</summary>
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
             return;
         }
+        Components? parts = null;
         if (_started.IsValueCreated)
         {
             try
             {
-                await _started.Value.ConfigureAwait(false);
+                parts = await _started.Value.ConfigureAwait(false);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 // Start-up failed; there is nothing to drain.
             }
         }
-        if (_joinTimer is not null)
-        {
-            await _joinTimer.DisposeAsync().ConfigureAwait(false);
-        }
-        if (_turnTimer is not null)
-        {
-            await _turnTimer.DisposeAsync().ConfigureAwait(false);
-        }
         await _stopping.CancelAsync().ConfigureAwait(false);
-        await _turnCheck.ConfigureAwait(false);
-        _writes.Writer.TryComplete();
-        if (_writer is not null)
+        if (parts is not null)
         {
-            await _writer.ConfigureAwait(false);
-        }
-        _learn.Writer.TryComplete();
-        if (_learner is not null)
-        {
-            await _learner.ConfigureAwait(false);
-        }
-        await _stopping.CancelAsync().ConfigureAwait(false);
-        if (_store is not null)
-        {
-            await _store.DisposeAsync().ConfigureAwait(false);
+            await parts.Turns.StopAsync().ConfigureAwait(false);
+            await parts.Ingest.StopAsync().ConfigureAwait(false);
+            await parts.Learner.StopAsync().ConfigureAwait(false);
+            await parts.Store.DisposeAsync().ConfigureAwait(false);
         }
         _stopping.Dispose();
-        _putLock.Dispose();
-        _turnLock.Dispose();
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Loop {Loop}: stored model snapshot rejected ({Reason}); rebuilding from the reward log.")]
-    private partial void LogSnapshotRejected(string loop, string reason);
+    /// <summary>The engine's components, wired once the store is open. Each one owns its own state.</summary>
+    private sealed class Components
+    {
+        public Components(FlywheelOptions options, TimeProvider time, IFlywheelStore store, ILogger logger, CancellationToken stopping)
+        {
+            Store = store;
+            Learner = new LearnerHost(options, time, store, Table, logger);
+            Ingest = new IngestWriter(options, time, store, Table, Learner, logger);
+            Decider = new Decider(options, time, Ingest);
+            Registry = new ModelRegistry(time, store);
+            Shadows = new ShadowService(time, store, Registry);
+            Loops = new LoopService(time, store, Table, Learner, Shadows, logger);
+            var deployment = new Deployment(time, store, Table, Learner, Registry, Shadows, logger);
+            var guardrail = new Guardrail(time, store, Registry, deployment, logger);
+            Turns = new TurnRunner(options, time, store, Table, Registry, deployment, guardrail, logger, stopping);
+            Evaluator = new Evaluator(store);
+        }
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Loop {Loop}: model v{Version} restored from snapshot through reward {Through}, {Replayed} rewards replayed, {Open} windows open.")]
-    private partial void LogLoopRestored(string loop, int version, long through, long replayed, int open);
+        public IFlywheelStore Store { get; }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Group commit failed; {Calls} calls answered with the error and loop state reloaded from the store.")]
-    private partial void LogCommitFailed(Exception exception, int calls);
+        public LoopTable Table { get; } = new();
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Saving the model snapshot of loop {Loop} failed; it will be retried.")]
-    private partial void LogSnapshotFailed(Exception exception, string loop);
+        public LoopService Loops { get; }
+
+        public LearnerHost Learner { get; }
+
+        public IngestWriter Ingest { get; }
+
+        public Decider Decider { get; }
+
+        public ModelRegistry Registry { get; }
+
+        public ShadowService Shadows { get; }
+
+        public TurnRunner Turns { get; }
+
+        public Evaluator Evaluator { get; }
+    }
 }

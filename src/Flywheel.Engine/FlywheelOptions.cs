@@ -1,15 +1,23 @@
 using Flywheel.Core;
+using Flywheel.Learning;
 
 namespace Flywheel.Engine;
 
 /// <summary>Settings of a <see cref="FlywheelEngine"/>. Validated when the engine starts.</summary>
-public sealed class FlywheelOptions
+public sealed class FlywheelOptions : IFlywheelStoreSelector
 {
     /// <summary>
     /// Creates the store. Set it with a storage package's extension, such as <c>o.UseSqlite(dataDir)</c>.
     /// The engine initializes and disposes the store it creates.
     /// </summary>
     public Func<IServiceProvider?, IFlywheelStore>? StoreFactory { get; set; }
+
+    /// <inheritdoc />
+    public void UseStore(Func<IServiceProvider?, IFlywheelStore> factory)
+    {
+        ArgumentNullException.ThrowIfNull(factory);
+        StoreFactory = factory;
+    }
 
     /// <summary>Size limits for decisions and signal batches.</summary>
     public FlywheelLimits Limits { get; set; } = new();
@@ -51,11 +59,11 @@ public sealed class FlywheelOptions
     public TimeSpan TurnCheckInterval { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
-    /// The settings a turn trains beside the champion's, given the loop's config. <value>Default
-    /// <see cref="TurnSearch.Candidates"/>: learning rate ×2 and ÷2, the pairs-of-context cross added or removed, and one
-    /// exploration change.</value>
+    /// The settings a turn trains beside the champion's, given the loop's config. <value>Default: the loop kind's own
+    /// search (<see cref="ILoopKind.Candidates"/>); for <c>choose</c>, <see cref="TurnSearch.Candidates"/>: learning rate
+    /// ×2 and ÷2, the pairs-of-context cross added or removed, and one exploration change.</value>
     /// </summary>
-    public Func<LoopConfig, IReadOnlyList<CandidateSettings>> CandidateSearch { get; set; } = config => TurnSearch.Candidates(config.Learner, config.Exploration);
+    public Func<LoopConfig, IReadOnlyList<CandidateSettings>> CandidateSearch { get; set; } = config => LoopKinds.For(config).Candidates(config);
 
     internal void Validate()
     {

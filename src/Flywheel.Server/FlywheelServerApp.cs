@@ -13,11 +13,11 @@ using Scalar.AspNetCore;
 
 namespace Flywheel.Server;
 
-/// <summary>Builds the Flywheel HTTP server: the engine on SQLite, the <c>/v1</c> API, OpenAPI and its reference UI.</summary>
+/// <summary>Builds the Flywheel HTTP server: the engine on its store (SQLite by default), the <c>/v1</c> API, OpenAPI and its reference UI.</summary>
 public static partial class FlywheelServerApp
 {
     /// <summary>Builds (does not start) a server for <paramref name="options"/>.</summary>
-    /// <param name="options">Where the data lives, which URLs to listen on, which durability promise holds.</param>
+    /// <param name="options">Which store holds the data, which URLs to listen on, the limits.</param>
     /// <param name="configure">Last-minute changes to the builder (logging, extra services).</param>
     public static WebApplication Build(FlywheelServerOptions options, Action<WebApplicationBuilder>? configure = null)
     {
@@ -27,11 +27,15 @@ public static partial class FlywheelServerApp
         builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes + 1);
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton(options.TimeProvider);
-        builder.Services.AddFlywheel(o =>
+        var flywheel = builder.Services.AddFlywheel(o => o.Limits = options.Limits);
+        if (options.Store is { } store)
         {
-            o.UseSqlite(options.DataDirectory, options.Durability);
-            o.Limits = options.Limits;
-        });
+            store(flywheel);
+        }
+        else
+        {
+            flywheel.UseSqlite(options.DataDirectory);
+        }
         builder.Services.AddHostedService<EngineLifetime>();
         builder.Services.AddOpenApi();
         // Per-request framework logs would drown the few lines that matter.
@@ -89,11 +93,11 @@ public static partial class FlywheelServerApp
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]
     private static partial void LogUnhandled(ILogger logger, Exception exception, string method, string path);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Flywheel listening on {Urls}; data in {DataDirectory}; durability {Promise}")]
-    private static partial void LogStarted(ILogger logger, string urls, string dataDirectory, string promise);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Flywheel listening on {Urls}; store: {Store}")]
+    private static partial void LogStarted(ILogger logger, string urls, string store);
 
     /// <summary>Opens the engine at start-up (so a bad data directory fails fast) and says where everything is.</summary>
-    private sealed class EngineLifetime(FlywheelEngine engine, IServer server, IOptions<FlywheelServerOptions> options, ILogger<EngineLifetime> logger, IHostApplicationLifetime lifetime) : IHostedService
+    private sealed class EngineLifetime(FlywheelEngine engine, IServer server, ILogger<EngineLifetime> logger, IHostApplicationLifetime lifetime) : IHostedService
     {
         public async Task StartAsync(CancellationToken cancellationToken)
         {
@@ -101,7 +105,7 @@ public static partial class FlywheelServerApp
             lifetime.ApplicationStarted.Register(() =>
             {
                 var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-                LogStarted(logger, string.Join(", ", addresses), Path.GetFullPath(options.Value.DataDirectory), options.Value.DurabilityPromise);
+                LogStarted(logger, string.Join(", ", addresses), engine.StoreDescription);
             });
         }
 

@@ -190,7 +190,7 @@ internal sealed class ProductRunner(FeedWorld world, ProductSpec spec, Simulatio
         await engine.FlushAsync(cancellationToken).ConfigureAwait(false);
         if (spec.Turns && _loop.Mode != LoopMode.Frozen)
         {
-            await engine.RunScheduledTurnsAsync().ConfigureAwait(false);
+            await engine.RunScheduledTurnsAsync(cancellationToken).ConfigureAwait(false);
             await CollectTurnsAsync(day, tally, cancellationToken).ConfigureAwait(false);
         }
         if (rivals > 0)

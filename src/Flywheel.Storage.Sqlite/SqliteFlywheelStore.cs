@@ -88,6 +88,14 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
     /// <summary>The durability commits have.</summary>
     public SqliteDurability Durability { get; }
 
+    /// <summary>The database file and the promise an acknowledgement makes under <see cref="Durability"/>.</summary>
+    public string Description => $"SQLite at {DatabasePath}; durability {DurabilityPromise(Durability)}";
+
+    /// <summary>The promise an acknowledgement makes under <paramref name="durability"/>, for logs and docs.</summary>
+    public static string DurabilityPromise(SqliteDurability durability) => durability == SqliteDurability.Power
+        ? "power: every acknowledged event is fsynced (synchronous=FULL) and survives power loss"
+        : "process: every acknowledged event survives any process crash (WAL, synchronous=NORMAL); the last commits may be lost on power loss";
+
     /// <summary>Creates a store and initializes it: the directory, the file, WAL mode and the schema.</summary>
     /// <param name="options">Where the file lives and how durable commits are.</param>
     /// <param name="cancellationToken">Cancels the wait for the writer.</param>

@@ -1,4 +1,5 @@
 using Flywheel.Core;
+using Flywheel.Learning;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 
@@ -467,7 +468,7 @@ public sealed class JudgeTests
         var turns = new TurnsConfig();
         var better = Candidate(2, Estimates(0.60, 0.05, 0.60, 0.04));
         var clearer = Candidate(3, Estimates(0.58, 0.01, 0.58, 0.01));
-        var (winner, verdict, reason) = FlywheelEngine.Judge(turns, 1, Champion, [better, clearer]);
+        var (winner, verdict, reason) = TurnJudge.Judge(turns, 1, Champion, [better, clearer]);
         Assert.Equal(TurnVerdict.Promoted, verdict);
         Assert.Same(clearer, winner);
         Assert.Contains("95% lower bounds of IPS and DR beat the champion", reason, StringComparison.Ordinal);
@@ -479,7 +480,7 @@ public sealed class JudgeTests
     [InlineData(0.40, 0.01, 0.40, 0.01)] // plainly worse
     public void Judge_LowerBoundPolicy_RejectsUnlessBothLowerBoundsBeatTheChampion(double ips, double ipsHalf, double dr, double drHalf)
     {
-        var (winner, verdict, reason) = FlywheelEngine.Judge(new TurnsConfig(), 1, Champion, [Candidate(2, Estimates(ips, ipsHalf, dr, drHalf))]);
+        var (winner, verdict, reason) = TurnJudge.Judge(new TurnsConfig(), 1, Champion, [Candidate(2, Estimates(ips, ipsHalf, dr, drHalf))]);
         Assert.Null(winner);
         Assert.Equal(TurnVerdict.Rejected, verdict);
         Assert.Contains("champion v1 earned 0.5000 online", reason, StringComparison.Ordinal);
@@ -490,15 +491,15 @@ public sealed class JudgeTests
     {
         var turns = new TurnsConfig { PromoteWhen = PromotionPolicy.EstimateBeatsChampion };
         var candidate = Candidate(2, Estimates(0.52, 0.10, 0.51, 0.10));
-        Assert.Equal(TurnVerdict.Promoted, FlywheelEngine.Judge(turns, 1, Champion, [candidate]).Verdict);
-        Assert.Equal(TurnVerdict.Rejected, FlywheelEngine.Judge(turns, 1, Champion, [Candidate(3, Estimates(0.52, 0.1, 0.49, 0.1))]).Verdict);
+        Assert.Equal(TurnVerdict.Promoted, TurnJudge.Judge(turns, 1, Champion, [candidate]).Verdict);
+        Assert.Equal(TurnVerdict.Rejected, TurnJudge.Judge(turns, 1, Champion, [Candidate(3, Estimates(0.52, 0.1, 0.49, 0.1))]).Verdict);
     }
 
     [Fact]
     public void Judge_ManualPolicy_NeverPromotes()
     {
         var turns = new TurnsConfig { PromoteWhen = PromotionPolicy.Manual };
-        var (winner, verdict, reason) = FlywheelEngine.Judge(turns, 1, Champion, [Candidate(2, Estimates(0.9, 0.01, 0.9, 0.01))]);
+        var (winner, verdict, reason) = TurnJudge.Judge(turns, 1, Champion, [Candidate(2, Estimates(0.9, 0.01, 0.9, 0.01))]);
         Assert.Null(winner);
         Assert.Equal(TurnVerdict.AwaitingManualPromotion, verdict);
         Assert.Contains("v2", reason, StringComparison.Ordinal);
@@ -507,7 +508,7 @@ public sealed class JudgeTests
     [Fact]
     public void Judge_TooFewEffectiveSamples_IsNotJudged()
     {
-        var (winner, verdict, reason) = FlywheelEngine.Judge(new TurnsConfig(), 1, Champion, [Candidate(2, Estimates(0.9, 0.01, 0.9, 0.01, ess: 12))]);
+        var (winner, verdict, reason) = TurnJudge.Judge(new TurnsConfig(), 1, Champion, [Candidate(2, Estimates(0.9, 0.01, 0.9, 0.01, ess: 12))]);
         Assert.Null(winner);
         Assert.Equal(TurnVerdict.Rejected, verdict);
         Assert.Contains("30 effective samples", reason, StringComparison.Ordinal);

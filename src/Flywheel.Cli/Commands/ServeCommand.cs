@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using Flywheel.Server;
 using Flywheel.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Flywheel.Cli.Commands;
 
@@ -43,12 +44,11 @@ internal static class ServeCommand
         {
             DataDirectory = parse.GetRequiredValue(dataDir),
             Urls = parse.GetRequiredValue(urls),
-            Durability = parse.GetRequiredValue(durability) == "power" ? SqliteDurability.Power : SqliteDurability.Process,
-        }, parse.GetValue(store), cancellationToken));
+        }, parse.GetRequiredValue(durability) == "power" ? SqliteDurability.Power : SqliteDurability.Process, parse.GetValue(store), cancellationToken));
         return command;
     }
 
-    private static async Task<int> RunAsync(CliContext context, FlywheelServerOptions options, string? store, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CliContext context, FlywheelServerOptions options, SqliteDurability durability, string? store, CancellationToken cancellationToken)
     {
         const string command = FlywheelCli.Name + " serve";
         if (store is not null)
@@ -69,6 +69,7 @@ internal static class ServeCommand
                 return ExitCodes.Usage;
             }
         }
+        options.Store = flywheel => flywheel.UseSqlite(options.DataDirectory, durability);
         WebApplication app;
         try
         {
@@ -90,7 +91,7 @@ internal static class ServeCommand
                 context.ErrorLine(command, $"cannot listen on {options.Urls}: {ex.Message}");
                 return ExitCodes.Usage;
             }
-            catch (Exception ex) when (ex is UnauthorizedAccessException or IOException or Microsoft.Data.Sqlite.SqliteException)
+            catch (Exception ex) when (ex is UnauthorizedAccessException or IOException or System.Data.Common.DbException)
             {
                 context.ErrorLine(command, $"cannot open the store in '{options.DataDirectory}': {ex.Message}");
                 return ExitCodes.Usage;

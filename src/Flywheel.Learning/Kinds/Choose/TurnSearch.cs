@@ -1,16 +1,11 @@
 using Flywheel.Core;
 
-namespace Flywheel.Engine;
-
-/// <summary>One candidate's settings: what it changes (its name) and the resulting learner and exploration.</summary>
-/// <param name="Name">What it changes, such as <c>learningRate×2</c>.</param>
-/// <param name="Learner">Its learner settings.</param>
-/// <param name="Exploration">Its exploration settings.</param>
-public sealed record CandidateSettings(string Name, LearnerConfig Learner, ExplorationConfig Exploration);
+namespace Flywheel.Learning;
 
 /// <summary>
 /// The settings a turn tries beside the champion's: a small search over the learning rate, the interactions and
-/// the exploration, one change at a time, so that the ledger says which change earned a promotion.
+/// the exploration, one change at a time, so that the ledger says which change earned a promotion. The <c>choose</c>
+/// kind's search (<see cref="ILoopKind.Candidates"/>).
 /// </summary>
 public static class TurnSearch
 {

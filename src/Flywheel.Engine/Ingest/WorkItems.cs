@@ -1,4 +1,5 @@
 using Flywheel.Core;
+using Flywheel.Learning;
 
 namespace Flywheel.Engine;
 
@@ -44,9 +45,9 @@ internal sealed class FlushWrite : WriteRequest
 /// <summary>Work for the learner worker, in the order the writer committed it.</summary>
 internal abstract class LearnItem;
 
-internal sealed class LearnBatch(List<(LoopRuntime Loop, PendingDecision Decision, RewardRecord Reward)> examples) : LearnItem
+internal sealed class LearnBatch(List<ClosedReward> examples) : LearnItem
 {
-    public List<(LoopRuntime Loop, PendingDecision Decision, RewardRecord Reward)> Examples { get; } = examples;
+    public List<ClosedReward> Examples { get; } = examples;
 }
 
 internal sealed class LearnFlush(TaskCompletionSource done) : LearnItem
@@ -58,13 +59,13 @@ internal sealed class LearnFlush(TaskCompletionSource done) : LearnItem
 /// Replaces the champion: the learner catches up on the rewards learned since <see cref="LearnedThrough"/>, then
 /// serves with <see cref="Config"/> as <see cref="Version"/>; answers the old learner's snapshot and position.
 /// </summary>
-internal sealed class LearnSwap(LoopRuntime loop, LoopConfig config, Flywheel.Learning.BanditLearner learner, long learnedThrough, int version) : LearnItem
+internal sealed class LearnSwap(LoopRuntime loop, LoopConfig config, ILoopLearner learner, long learnedThrough, int version) : LearnItem
 {
     public LoopRuntime Loop { get; } = loop;
 
     public LoopConfig Config { get; } = config;
 
-    public Flywheel.Learning.BanditLearner Learner { get; } = learner;
+    public ILoopLearner Learner { get; } = learner;
 
     public long LearnedThrough { get; } = learnedThrough;
 

@@ -5,21 +5,20 @@ using Flywheel.Learning;
 
 namespace Flywheel.Engine;
 
-// Export of joined training data and off-policy evaluation over a time range.
-public sealed partial class FlywheelEngine
+/// <summary>Export of joined training data, and off-policy evaluation of the loop's policies over a time range.</summary>
+internal sealed class Evaluator(IFlywheelStore store)
 {
-    /// <inheritdoc />
-    public async IAsyncEnumerable<LoggedDecision> ExportAsync(string loop, ExportRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>The loop's rewarded decisions in a time range, optionally with a policy's probabilities and reward estimates.</summary>
+    public async IAsyncEnumerable<LoggedDecision> ExportAsync(LoopRuntime runtime, ExportRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var runtime = await GetRuntimeAsync(loop, cancellationToken).ConfigureAwait(false);
         CheckRange(request.From, request.To);
         var policy = request.Policy is null ? null : await OpenPolicyAsync(runtime, request.Policy, "policy", cancellationToken).ConfigureAwait(false);
-        await foreach (var (decision, reward) in _store!.ReadRewardsAsync(runtime.Id, 0, cancellationToken).ConfigureAwait(false))
+        await foreach (var (decision, reward) in store.ReadRewardsAsync(runtime.Id, 0, cancellationToken).ConfigureAwait(false))
         {
-            if (!InRange(decision.At, request.From, request.To)
-                || (request.MismatchesOnly && !IsMismatch(decision, reward.Reward, runtime.Config.Reward))
-                || !IsEvaluable(decision))
+            if (!Decisions.InRange(decision.At, request.From, request.To)
+                || (request.MismatchesOnly && !Decisions.IsMismatch(decision, reward.Reward, runtime.Config.Reward))
+                || !Decisions.IsEvaluable(decision))
             {
                 continue;
             }
@@ -48,11 +47,10 @@ public sealed partial class FlywheelEngine
         }
     }
 
-    /// <inheritdoc />
-    public async ValueTask<EvaluationReport> EvaluateAsync(string loop, EvaluateRequest request, CancellationToken cancellationToken = default)
+    /// <summary>IPS, SNIPS, DM and DR of each named policy over the decisions made in a time range.</summary>
+    public async ValueTask<EvaluationReport> EvaluateAsync(LoopRuntime runtime, EvaluateRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var runtime = await GetRuntimeAsync(loop, cancellationToken).ConfigureAwait(false);
         CheckRange(request.From, request.To);
         if (request.Policies is null || request.Policies.Count == 0)
         {
@@ -71,17 +69,17 @@ public sealed partial class FlywheelEngine
         }
         var accumulators = new OffPolicyAccumulator[policies.Length];
         long decisions = 0;
-        await foreach (var (decision, reward) in _store!.ReadRewardsAsync(runtime.Id, 0, cancellationToken).ConfigureAwait(false))
+        await foreach (var (decision, reward) in store.ReadRewardsAsync(runtime.Id, 0, cancellationToken).ConfigureAwait(false))
         {
-            if (!InRange(decision.At, request.From, request.To))
+            if (!Decisions.InRange(decision.At, request.From, request.To))
             {
                 continue;
             }
-            if (!IsEvaluable(decision))
+            if (!Decisions.IsEvaluable(decision))
             {
                 continue;
             }
-            var chosen = IndexOf(decision.Actions, decision.ChosenActionId);
+            var chosen = Decisions.IndexOf(decision.Actions, decision.ChosenActionId);
             var p = decision.ChosenProbability;
             decisions++;
             champion.Score(decision);
@@ -104,7 +102,7 @@ public sealed partial class FlywheelEngine
                         double served = 0;
                         foreach (var ranked in decision.Ranking)
                         {
-                            var a = IndexOf(decision.Actions, ranked.ActionId);
+                            var a = Decisions.IndexOf(decision.Actions, ranked.ActionId);
                             served += a >= 0 ? ranked.Probability * q[a] : 0;
                         }
                         accumulators[i].Add(1, reward.Reward, served, q[chosen]);
@@ -118,7 +116,7 @@ public sealed partial class FlywheelEngine
                         accumulators[i].Add(1.0 / k / p, reward.Reward, mean / k, q[chosen]);
                         break;
                     default: // baseline
-                        var b = decision.BaselineActionId is null ? -1 : IndexOf(decision.Actions, decision.BaselineActionId);
+                        var b = decision.BaselineActionId is null ? -1 : Decisions.IndexOf(decision.Actions, decision.BaselineActionId);
                         if (b >= 0)
                         {
                             accumulators[i].Add(b == chosen ? 1 / p : 0, reward.Reward, q[b], q[chosen]);
@@ -143,38 +141,6 @@ public sealed partial class FlywheelEngine
         };
     }
 
-    /// <summary>
-    /// A decision off-policy evaluation can use: its served action among its actions, with a probability in (0, 1].
-    /// Export and evaluate skip the same decisions, so an export evaluates to the same figures.
-    /// </summary>
-    private static bool IsEvaluable(DecisionRecord decision)
-    {
-        if (IndexOf(decision.Actions, decision.ChosenActionId) < 0)
-        {
-            return false;
-        }
-        foreach (var ranked in decision.Ranking)
-        {
-            if (ranked.ActionId == decision.ChosenActionId)
-            {
-                return ranked.Probability is > 0 and <= 1;
-            }
-        }
-        return false;
-    }
-
-    private static int IndexOf(IReadOnlyList<ActionCandidate> actions, string id)
-    {
-        for (var i = 0; i < actions.Count; i++)
-        {
-            if (actions[i].Id == id)
-            {
-                return i;
-            }
-        }
-        return -1;
-    }
-
     private static void CheckRange(DateTimeOffset? from, DateTimeOffset? to)
     {
         if (from is { } f && to is { } t && t < f)
@@ -183,13 +149,9 @@ public sealed partial class FlywheelEngine
         }
     }
 
-    private static bool InRange(DateTimeOffset at, DateTimeOffset? from, DateTimeOffset? to)
-        => (from is null || at >= from) && (to is null || at < to);
-
     /// <summary>A policy's probabilities for one context (tests compute true policy values with it).</summary>
-    internal async ValueTask<double[]> PolicyProbabilitiesAsync(string loop, string policy, Features context, IReadOnlyList<ActionCandidate> actions, CancellationToken cancellationToken = default)
+    public async ValueTask<double[]> PolicyProbabilitiesAsync(LoopRuntime runtime, string policy, Features context, IReadOnlyList<ActionCandidate> actions, CancellationToken cancellationToken)
     {
-        var runtime = await GetRuntimeAsync(loop, cancellationToken).ConfigureAwait(false);
         var scorer = await OpenPolicyAsync(runtime, policy, "policy", cancellationToken).ConfigureAwait(false);
         scorer.Score(context, actions);
         return scorer.Probabilities[..actions.Count];
@@ -201,7 +163,7 @@ public sealed partial class FlywheelEngine
         if (name == "champion")
         {
             var serving = runtime.Serving;
-            return new PolicyScorer(serving.Model, serving.Config.Learner, serving.Config.Exploration, serving.Config.Reward);
+            return new PolicyScorer(serving.Policy, serving.Config.Exploration, serving.Config.Reward);
         }
         if (name.Length < 2 || name[0] != 'v' || !int.TryParse(name.AsSpan(1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version))
         {
@@ -211,27 +173,24 @@ public sealed partial class FlywheelEngine
         {
             return await OpenPolicyAsync(runtime, "champion", field, cancellationToken).ConfigureAwait(false);
         }
-        var models = await _store!.LoadModelsAsync(runtime.Id, cancellationToken).ConfigureAwait(false);
+        var models = await store.LoadModelsAsync(runtime.Id, cancellationToken).ConfigureAwait(false);
         var model = models.FirstOrDefault(m => m.Version == version)
             ?? throw new FlywheelValidationException(field, $"loop '{runtime.Id}' has no model version {version}") { Kind = ValidationKind.NotFound };
-        var data = await _store.LoadModelDataAsync(runtime.Id, version, cancellationToken).ConfigureAwait(false)
+        var data = await store.LoadModelDataAsync(runtime.Id, version, cancellationToken).ConfigureAwait(false)
             ?? throw new FlywheelValidationException(field, $"model version {version} has no stored weights (only the latest turn's candidates and past champions keep theirs)") { Kind = ValidationKind.Conflict };
-        var learner = ModelSnapshot.Load(data, model.Learner, model.Exploration);
-        return new PolicyScorer(learner.ToServingModel(version), model.Learner, model.Exploration, runtime.Config.Reward);
+        var learner = runtime.Kind.LoadLearner(data, model.Learner, model.Exploration);
+        return new PolicyScorer(learner.Publish(version), model.Exploration, runtime.Config.Reward);
     }
 
     /// <summary>
     /// Scores stored decisions with one model: its exploring distribution and its predicted rewards (−cost, clamped
     /// into the loop's reward range).
     /// </summary>
-    private sealed class PolicyScorer(ServingModel model, LearnerConfig learner, ExplorationConfig exploration, RewardConfig reward)
+    private sealed class PolicyScorer(ILoopPolicy policy, ExplorationConfig exploration, RewardConfig reward)
     {
-        private readonly Featurizer _featurizer = new(learner);
-        private readonly FeatureVector _vector = new();
         private float[] _costs = new float[16];
-        private float[] _bagCosts = new float[16];
 
-        public int Version => model.Version;
+        public int Version => policy.Version;
 
         public double[] Probabilities { get; private set; } = new double[16];
 
@@ -258,21 +217,8 @@ public sealed partial class FlywheelEngine
                 Probabilities = new double[k];
                 Rewards = new double[k];
             }
-            if (_bagCosts.Length < k * model.Bags)
-            {
-                _bagCosts = new float[k * model.Bags];
-            }
-            _vector.Clear();
-            _featurizer.SetContext(HashedFeatureSet.FromContext(context));
-            foreach (var action in actions)
-            {
-                _featurizer.AddAction(HashedFeatureSet.FromAction(action), _vector);
-            }
             var costs = _costs.AsSpan(0, k);
-            var bagCosts = _bagCosts.AsSpan(0, k * model.Bags);
-            model.Predict(_vector, costs, bagCosts);
-            var pmf = Probabilities.AsSpan(0, k);
-            Exploration.Distribution(exploration, costs, model.Examples, pmf, bagCosts);
+            policy.Score(exploration, context, actions, costs, Probabilities.AsSpan(0, k));
             RewardEstimates.ClampCosts(costs, reward);
             for (var a = 0; a < k; a++)
             {

@@ -4,12 +4,13 @@ using Flywheel.Learning;
 
 namespace Flywheel.Engine;
 
-/// <summary>One rewarded decision of the log, hashed once and shared by every candidate of a turn.</summary>
+/// <summary>One rewarded decision of the log, prepared once by the loop's kind and shared by every learner of a turn.</summary>
 internal sealed class ReplayRow
 {
-    public HashedFeatureSet Context { get; private set; } = null!;
+    /// <summary>The decision in the form the kind's learners read.</summary>
+    public PreparedDecision Prepared { get; private set; } = null!;
 
-    public HashedFeatureSet[] Actions { get; private set; } = [];
+    public int ActionCount { get; private set; }
 
     public int Chosen { get; private set; }
 
@@ -29,50 +30,36 @@ internal sealed class ReplayRow
     /// <summary>When its reward window closed (and the live learner learned it).</summary>
     public DateTimeOffset ClosedAt { get; private set; }
 
-    /// <summary>The probability the serving policy gave each action (aligned with <see cref="Actions"/>).</summary>
+    /// <summary>The probability the serving policy gave each action (aligned with the decision's actions).</summary>
     public double[] Logged { get; private set; } = [];
 
     /// <summary>How many times learners learn it: <c>turns.mismatchWeight</c> (rounded) for a shadow mismatch, else 1.</summary>
     public int Repeats { get; private set; } = 1;
 
     /// <summary>Fills the row from a stored decision; false when its chosen action is not among its actions.</summary>
-    public bool Set(DecisionRecord decision, RewardRecord reward, TurnsConfig turns, RewardConfig rewards)
+    public bool Set(ILoopKind kind, DecisionRecord decision, RewardRecord reward, TurnsConfig turns, RewardConfig rewards)
     {
-        Repeats = turns.MismatchWeight > 1 && FlywheelEngine.IsMismatch(decision, reward.Reward, rewards)
+        Repeats = turns.MismatchWeight > 1 && Decisions.IsMismatch(decision, reward.Reward, rewards)
             ? (int)Math.Round(turns.MismatchWeight, MidpointRounding.AwayFromZero)
             : 1;
-        Chosen = Baseline = -1;
         var actions = decision.Actions;
-        if (Actions.Length != actions.Count)
+        ActionCount = actions.Count;
+        if (Logged.Length != actions.Count)
         {
-            Actions = new HashedFeatureSet[actions.Count];
             Logged = new double[actions.Count];
         }
         Array.Clear(Logged);
-        for (var i = 0; i < actions.Count; i++)
-        {
-            Actions[i] = HashedFeatureSet.FromAction(actions[i]);
-            if (actions[i].Id == decision.ChosenActionId)
-            {
-                Chosen = i;
-            }
-            if (actions[i].Id == decision.BaselineActionId)
-            {
-                Baseline = i;
-            }
-        }
+        Chosen = Decisions.IndexOf(actions, decision.ChosenActionId);
+        Baseline = decision.BaselineActionId is null ? -1 : Decisions.IndexOf(actions, decision.BaselineActionId);
         foreach (var ranked in decision.Ranking)
         {
-            for (var i = 0; i < actions.Count; i++)
+            var i = Decisions.IndexOf(actions, ranked.ActionId);
+            if (i >= 0)
             {
-                if (actions[i].Id == ranked.ActionId)
-                {
-                    Logged[i] = ranked.Probability;
-                    break;
-                }
+                Logged[i] = ranked.Probability;
             }
         }
-        Context = HashedFeatureSet.FromContext(decision.Context);
+        Prepared = kind.Prepare(decision);
         Probability = decision.ChosenProbability;
         Reward = reward.Reward;
         Sequence = reward.Sequence;
@@ -90,21 +77,17 @@ internal sealed class ReplayRow
 /// </summary>
 internal sealed class CandidateReplay
 {
-    private readonly Featurizer _featurizer;
-    private readonly FeatureVector _vector = new();
     private float[] _costs = new float[16];
-    private float[] _bagCosts = new float[16];
     private double[] _pmf = new double[16];
     private OffPolicyAccumulator _accumulator;
 
-    public CandidateReplay(string name, LearnerConfig learner, ExplorationConfig exploration, RewardConfig reward, ulong seed)
+    public CandidateReplay(ILoopKind kind, string name, LearnerConfig learner, ExplorationConfig exploration, RewardConfig reward, ulong seed)
     {
         Name = name;
         Reward = reward;
         LearnerConfig = learner;
         Exploration = exploration;
-        Learner = BanditLearner.For(learner, exploration, seed);
-        _featurizer = new Featurizer(learner);
+        Learner = kind.CreateLearner(learner, exploration, seed);
     }
 
     public string Name { get; }
@@ -116,7 +99,7 @@ internal sealed class CandidateReplay
     /// <summary>The loop's reward range: q̂ is the prediction clamped into it.</summary>
     public RewardConfig Reward { get; }
 
-    public BanditLearner Learner { get; }
+    public ILoopLearner Learner { get; }
 
     /// <summary>The last reward sequence learned.</summary>
     public long LearnedThrough { get; private set; }
@@ -126,12 +109,15 @@ internal sealed class CandidateReplay
     /// <summary>Scores a row as the candidate would have served it, and adds it to the estimates.</summary>
     public void Evaluate(ReplayRow row)
     {
-        var k = Featurize(row);
+        var k = row.ActionCount;
+        if (_costs.Length < k)
+        {
+            _costs = new float[k * 2];
+            _pmf = new double[k * 2];
+        }
         var costs = _costs.AsSpan(0, k);
         var pmf = _pmf.AsSpan(0, k);
-        var bagCosts = _bagCosts.AsSpan(0, k * Learner.Bags);
-        Learner.Predict(_vector, costs, bagCosts);
-        Learning.Exploration.Distribution(Exploration, costs, Learner.Examples, pmf, bagCosts);
+        Learner.Score(row.Prepared, Exploration, costs, pmf);
         // From here the costs serve as q̂ (here and in AddReferences): a reward outside the loop's range is never a
         // better estimate, and the dm policy's clipping lets its best action's predicted cost run below the lowest.
         RewardEstimates.ClampCosts(costs, Reward);
@@ -146,53 +132,14 @@ internal sealed class CandidateReplay
     /// <summary>Learns a row's reward.</summary>
     public void Learn(ReplayRow row)
     {
-        if (LearnerConfig.Reduction is Reduction.Ips or Reduction.Dr)
-        {
-            // These reductions move every action, so they need every action's features.
-            Featurize(row);
-            for (var r = 0; r < row.Repeats; r++)
-            {
-                Learner.Learn(_vector, row.Chosen, (float)-row.Reward, row.Probability);
-            }
-        }
-        else
-        {
-            _vector.Clear();
-            _featurizer.SetContext(row.Context);
-            _featurizer.AddAction(row.Actions[row.Chosen], _vector);
-            for (var r = 0; r < row.Repeats; r++)
-            {
-                Learner.Learn(_vector.Indices(0), _vector.Values(0), (float)-row.Reward, row.Probability, row.Actions.Length);
-            }
-        }
+        Learner.Learn(row.Prepared, row.Chosen, row.Reward, row.Probability, row.Repeats);
         LearnedThrough = row.Sequence;
-    }
-
-    private int Featurize(ReplayRow row)
-    {
-        var k = row.Actions.Length;
-        if (_costs.Length < k)
-        {
-            _costs = new float[k * 2];
-            _pmf = new double[k * 2];
-        }
-        if (_bagCosts.Length < k * Learner.Bags)
-        {
-            _bagCosts = new float[k * Learner.Bags * 2];
-        }
-        _vector.Clear();
-        _featurizer.SetContext(row.Context);
-        foreach (var action in row.Actions)
-        {
-            _featurizer.AddAction(action, _vector);
-        }
-        return k;
     }
 
     /// <summary>Adds the row to fixed reference policies, with this replay's predictions as q̂ (call after an evaluated step).</summary>
     public void AddReferences(ReplayRow row, ref OffPolicyAccumulator logged, ref OffPolicyAccumulator uniform, ref OffPolicyAccumulator baseline)
     {
-        var k = row.Actions.Length;
+        var k = row.ActionCount;
         var costs = _costs.AsSpan(0, k);
         double mean = 0, served = 0;
         for (var a = 0; a < k; a++)

@@ -1,0 +1,366 @@
+using System.Threading.Channels;
+using Flywheel.Core;
+using Microsoft.Extensions.Logging;
+
+namespace Flywheel.Engine;
+
+/// <summary>
+/// Ingest (DESIGN §1, capture): one writer orders every decision and signal, joins signals to decisions through the
+/// <see cref="Joiner"/>, commits them in groups and answers each call once its group is durable, then hands the closed
+/// rewards to the <see cref="LearnerHost"/>. Callers wait only for the commit of their own record.
+/// </summary>
+internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider time, IFlywheelStore store, LoopTable loops, LearnerHost learner, ILogger logger)
+{
+    private readonly Channel<WriteRequest> _writes = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(options.MaxQueuedWrites)
+    {
+        SingleReader = true,
+        FullMode = BoundedChannelFullMode.Wait,
+    });
+    private Task _writer = Task.CompletedTask;
+    private ITimer? _joinTimer;
+    private int _tickQueued;
+    private int _stopped;
+
+    /// <summary>Starts the writer and the timer that closes due windows when no traffic arrives.</summary>
+    public void Start()
+    {
+        _writer = Task.Run(RunAsync, CancellationToken.None);
+        _joinTimer = time.CreateTimer(_ => PostTick(), null, options.JoinInterval, options.JoinInterval);
+    }
+
+    /// <summary>Stops taking calls and commits the queued ones.</summary>
+    public async Task StopAsync()
+    {
+        Volatile.Write(ref _stopped, 1);
+        if (_joinTimer is not null)
+        {
+            await _joinTimer.DisposeAsync().ConfigureAwait(false);
+        }
+        _writes.Writer.TryComplete();
+        await _writer.ConfigureAwait(false);
+    }
+
+    /// <summary>Queues a call for the next group commit; refuses it as overloaded when the queue is full.</summary>
+    public ValueTask EnqueueAsync(WriteRequest request, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _stopped) != 0, typeof(FlywheelEngine));
+        if (_writes.Writer.TryWrite(request))
+        {
+            return ValueTask.CompletedTask;
+        }
+        if (request is FlushWrite)
+        {
+            return _writes.Writer.WriteAsync(request, cancellationToken);
+        }
+        throw new FlywheelOverloadedException(TimeSpan.FromSeconds(1));
+    }
+
+    /// <summary>Completes once everything queued before it is committed, joined and learned.</summary>
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        var flush = new FlushWrite();
+        await EnqueueAsync(flush, cancellationToken).ConfigureAwait(false);
+        await flush.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private void PostTick()
+    {
+        if (Interlocked.Exchange(ref _tickQueued, 1) == 0 && !_writes.Writer.TryWrite(new TickWrite()))
+        {
+            Volatile.Write(ref _tickQueued, 0);
+        }
+    }
+
+    /// <summary>Validates a batch of signals, then waits for the group commit that makes it durable.</summary>
+    public async ValueTask<SignalBatchResult> RecordSignalsAsync(LoopRuntime runtime, IReadOnlyList<SignalInput> signals, CancellationToken cancellationToken)
+    {
+        var limits = options.Limits;
+        if (signals is null || signals.Count == 0)
+        {
+            throw new FlywheelValidationException("signals", "must hold at least one signal");
+        }
+        if (signals.Count > limits.MaxSignalsPerBatch)
+        {
+            throw new FlywheelValidationException("signals", $"holds {signals.Count} signals; the limit is {limits.MaxSignalsPerBatch}") { Kind = ValidationKind.TooLarge };
+        }
+        var config = runtime.Config;
+        var ids = new string[signals.Count];
+        var now = time.GetUtcNow();
+        for (var i = 0; i < signals.Count; i++)
+        {
+            var s = signals[i] ?? throw new FlywheelValidationException($"signals[{i}]", "must be a signal object");
+            // Paths are built only for the error message: valid batches cost no string work.
+            if (!limits.IsValidString(s.Type))
+            {
+                limits.CheckString($"signals[{i}].type", s.Type);
+            }
+            if (!config.Signals.ContainsKey(s.Type))
+            {
+                throw new FlywheelValidationException($"signals[{i}].type", $"'{s.Type}' is not a signal type of loop '{runtime.Id}' (declared: {string.Join(", ", config.Signals.Keys)})");
+            }
+            CheckOptional(limits, s.SignalId, i, "signalId");
+            CheckOptional(limits, s.DecisionId, i, "decisionId");
+            CheckOptional(limits, s.UserId, i, "userId");
+            if (s.DecisionId is null && s.UserId is null)
+            {
+                throw new FlywheelValidationException($"signals[{i}].decisionId", "a signal needs a decisionId, or a userId for user-level signals");
+            }
+            if (s.Value is { } v && !double.IsFinite(v))
+            {
+                throw new FlywheelValidationException($"signals[{i}].value", "must be a finite number");
+            }
+            ids[i] = s.SignalId ?? Guid.CreateVersion7(now).ToString("N");
+        }
+        var write = new SignalsWrite(runtime, signals, ids);
+        await EnqueueAsync(write, cancellationToken).ConfigureAwait(false);
+        return await write.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static void CheckOptional(FlywheelLimits limits, string? value, int index, string name)
+    {
+        if (value is not null && !limits.IsValidString(value))
+        {
+            limits.CheckString($"signals[{index}].{name}", value);
+        }
+    }
+
+    private async Task RunAsync()
+    {
+        var reader = _writes.Reader;
+        var calls = new List<WriteRequest>();
+        var batch = new StoreBatch();
+        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        {
+            calls.Clear();
+            while (calls.Count < options.MaxCallsPerCommit && reader.TryRead(out var request))
+            {
+                calls.Add(request);
+            }
+            Volatile.Write(ref _tickQueued, 0);
+            try
+            {
+                await CommitGroupAsync(calls, batch).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                LogCommitFailed(ex, calls.Count);
+                foreach (var call in calls)
+                {
+                    switch (call)
+                    {
+                        case DecideWrite d: d.Done.TrySetException(ex); break;
+                        case SignalsWrite s: s.Done.TrySetException(ex); break;
+                        case FlushWrite f: f.Done.TrySetException(ex); break;
+                    }
+                }
+                await ReloadOpenWindowsAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>
+    /// One group commit: close due windows, apply every call in arrival order (idempotency, joining, late and orphaned
+    /// signals), write it all in one transaction, then answer the calls and hand the closed rewards to the learner.
+    /// </summary>
+    private async Task CommitGroupAsync(List<WriteRequest> calls, StoreBatch batch)
+    {
+                batch.Clear();
+        var now = time.GetUtcNow();
+        var closed = new List<ClosedReward>();
+        foreach (var loop in loops.All())
+        {
+            Joiner.CloseDue(loop, now, batch, closed);
+        }
+
+        // Look up, in one query per loop and kind, the ids this group needs to know about.
+        var decisionQueries = new Dictionary<LoopRuntime, HashSet<string>>();
+        var signalQueries = new Dictionary<LoopRuntime, HashSet<string>>();
+        foreach (var call in calls)
+        {
+            if (call is DecideWrite { ClientChoseId: true } d && !d.Loop.Windows.Pending.ContainsKey(d.Record.DecisionId))
+            {
+                Bucket(decisionQueries, d.Loop).Add(d.Record.DecisionId);
+            }
+            else if (call is SignalsWrite s)
+            {
+                for (var i = 0; i < s.Signals.Count; i++)
+                {
+                    if (s.Signals[i].SignalId is not null)
+                    {
+                        Bucket(signalQueries, s.Loop).Add(s.SignalIds[i]);
+                    }
+                    if (s.Signals[i].DecisionId is { } did && !s.Loop.Windows.Pending.ContainsKey(did))
+                    {
+                        Bucket(decisionQueries, s.Loop).Add(did);
+                    }
+                }
+            }
+        }
+        var knownDecisions = new Dictionary<LoopRuntime, IReadOnlySet<string>>();
+        foreach (var (loop, ids) in decisionQueries)
+        {
+            knownDecisions[loop] = await store.FindDecisionsAsync(loop.Id, ids).ConfigureAwait(false);
+        }
+        var knownSignals = new Dictionary<LoopRuntime, IReadOnlySet<string>>();
+        foreach (var (loop, ids) in signalQueries)
+        {
+            knownSignals[loop] = await store.FindSignalsAsync(loop.Id, ids).ConfigureAwait(false);
+        }
+
+        var newDecisions = new HashSet<(LoopRuntime, string)>();
+        var newSignals = new HashSet<(LoopRuntime, string)>();
+        var closedNow = new HashSet<(LoopRuntime, string)>();
+        var completions = new List<Action>(calls.Count);
+        var duplicateDecisions = new List<DecideWrite>();
+        var flushes = new List<FlushWrite>();
+        foreach (var call in calls)
+        {
+            switch (call)
+            {
+                case DecideWrite d:
+                {
+                    var id = d.Record.DecisionId;
+                    if (d.Loop.Windows.Pending.TryGetValue(id, out var existing))
+                    {
+                        var answer = existing.Record.ToDecision();
+                        completions.Add(() => d.Done.TrySetResult(answer));
+                    }
+                    else if (newDecisions.Contains((d.Loop, id)) || closedNow.Contains((d.Loop, id)) || Contains(knownDecisions, d.Loop, id))
+                    {
+                        duplicateDecisions.Add(d);
+                    }
+                    else
+                    {
+                        batch.Decisions.Add(d.Record);
+                        newDecisions.Add((d.Loop, id));
+                        Joiner.Open(d.Loop, d.Record, d.Payload);
+                        var answer = d.Record.ToDecision();
+                        completions.Add(() => d.Done.TrySetResult(answer));
+                    }
+                    break;
+                }
+                case SignalsWrite s:
+                {
+                    int accepted = 0, duplicates = 0, orphaned = 0, late = 0;
+                    var config = s.Loop.Config;
+                    for (var i = 0; i < s.Signals.Count; i++)
+                    {
+                        var input = s.Signals[i];
+                        var signalId = s.SignalIds[i];
+                        if (!newSignals.Add((s.Loop, signalId)) || Contains(knownSignals, s.Loop, signalId))
+                        {
+                            duplicates++;
+                            continue;
+                        }
+                        accepted++;
+                        bool isLate = false, isOrphan = false;
+                        if (input.DecisionId is { } did)
+                        {
+                            if (s.Loop.Windows.Pending.TryGetValue(did, out var pending))
+                            {
+                                pending.Signals.Add((input.Type, input.Value ?? 1.0));
+                                if (config.Signals.TryGetValue(input.Type, out var type) && type.ClosesWindow)
+                                {
+                                    Joiner.Close(s.Loop, pending, now, WindowClose.Signal, batch, closed);
+                                    closedNow.Add((s.Loop, did));
+                                }
+                            }
+                            else if (closedNow.Contains((s.Loop, did)) || Contains(knownDecisions, s.Loop, did))
+                            {
+                                isLate = true;
+                                late++;
+                            }
+                            else
+                            {
+                                isOrphan = true;
+                                orphaned++;
+                            }
+                        }
+                        batch.Signals.Add(new SignalRecord
+                        {
+                            Loop = s.Loop.Id,
+                            SignalId = signalId,
+                            DecisionId = input.DecisionId,
+                            UserId = input.UserId,
+                            Type = input.Type,
+                            Value = input.Value ?? 1.0,
+                            At = input.At ?? now,
+                            ReceivedAt = now,
+                            Late = isLate,
+                            Orphaned = isOrphan,
+                        });
+                    }
+                    var result = new SignalBatchResult(accepted, duplicates, orphaned, late);
+                    completions.Add(() => s.Done.TrySetResult(result));
+                    break;
+                }
+                case FlushWrite f:
+                    flushes.Add(f);
+                    break;
+            }
+        }
+
+        if (!batch.IsEmpty)
+        {
+            await store.CommitAsync(batch).ConfigureAwait(false);
+        }
+        foreach (var complete in completions)
+        {
+            complete();
+        }
+        foreach (var d in duplicateDecisions)
+        {
+            // A retry of a decision committed earlier: answer with what was stored, never a new draw.
+            var stored = d.Loop.Windows.Pending.TryGetValue(d.Record.DecisionId, out var p)
+                ? p.Record
+                : await store.GetDecisionAsync(d.Loop.Id, d.Record.DecisionId).ConfigureAwait(false);
+            if (stored is null)
+            {
+                d.Done.TrySetException(new InvalidOperationException($"decision '{d.Record.DecisionId}' vanished"));
+            }
+            else
+            {
+                d.Done.TrySetResult(stored.ToDecision());
+            }
+        }
+        if (closed.Count > 0)
+        {
+            await learner.PostAsync(new LearnBatch(closed)).ConfigureAwait(false);
+        }
+        foreach (var f in flushes)
+        {
+            await learner.PostAsync(new LearnFlush(f.Done)).ConfigureAwait(false);
+        }
+    }
+
+    private static HashSet<string> Bucket(Dictionary<LoopRuntime, HashSet<string>> map, LoopRuntime loop)
+    {
+        if (!map.TryGetValue(loop, out var set))
+        {
+            map[loop] = set = new HashSet<string>(StringComparer.Ordinal);
+        }
+        return set;
+    }
+
+    private static bool Contains(Dictionary<LoopRuntime, IReadOnlySet<string>> map, LoopRuntime loop, string id)
+        => map.TryGetValue(loop, out var set) && set.Contains(id);
+
+    /// <summary>After a failed commit the in-memory windows may be ahead of the store: rebuild them from it.</summary>
+    private async Task ReloadOpenWindowsAsync()
+    {
+        foreach (var loop in loops.All())
+        {
+            try
+            {
+                await Joiner.LoadAsync(store, loop, CancellationToken.None).ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                LogCommitFailed(ex, 0);
+            }
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Group commit failed; {Calls} calls answered with the error and loop state reloaded from the store.")]
+    private partial void LogCommitFailed(Exception exception, int calls);
+}

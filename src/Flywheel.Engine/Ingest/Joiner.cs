@@ -1,0 +1,110 @@
+using Flywheel.Core;
+
+namespace Flywheel.Engine;
+
+/// <summary>A decision whose reward window is still open; owned by the ingest writer.</summary>
+internal sealed class PendingDecision
+{
+    private readonly byte[] _payload;
+
+    /// <param name="record">The decision.</param>
+    /// <param name="closeAt">When its window closes.</param>
+    /// <param name="payload">Its features as <see cref="DecisionPayload"/> bytes (computed off the writer thread when possible).</param>
+    public PendingDecision(DecisionRecord record, DateTimeOffset closeAt, byte[]? payload = null)
+    {
+        _payload = payload ?? DecisionPayload.Serialize(record.Context, record.Actions);
+        Record = DecisionPayload.Slim(record);
+        CloseAt = closeAt;
+    }
+
+    /// <summary>The decision without its features: enough to answer a retry and to compute the reward.</summary>
+    public DecisionRecord Record { get; }
+
+    public DateTimeOffset CloseAt { get; }
+
+    public List<(string Type, double Value)> Signals { get; } = [];
+
+    /// <summary>The full decision, features included (the learner calls this when the window has closed).</summary>
+    public DecisionRecord Restore() => DecisionPayload.Restore(Record, _payload);
+}
+
+/// <summary>One loop's open reward windows and its next reward's position in the learning order.</summary>
+internal sealed class RewardWindows
+{
+    public Dictionary<string, PendingDecision> Pending { get; } = new(StringComparer.Ordinal);
+
+    public PriorityQueue<PendingDecision, DateTimeOffset> DueQueue { get; } = new();
+
+    public long NextRewardSequence { get; set; } = 1;
+}
+
+/// <summary>A reward closed in a group commit, with its decision, on its way to the learner.</summary>
+internal readonly record struct ClosedReward(LoopRuntime Loop, PendingDecision Decision, RewardRecord Reward);
+
+/// <summary>
+/// The joiner (DESIGN §1): opens a window for each decision, adds signals to it, and closes it on timeout or on a
+/// <c>closesWindow</c> signal into one reward. Called only by the ingest writer, which owns every loop's windows.
+/// </summary>
+internal static class Joiner
+{
+    /// <summary>Opens the window of a newly committed decision.</summary>
+    public static void Open(LoopRuntime loop, DecisionRecord record, byte[] payload)
+    {
+        var pending = new PendingDecision(record, record.At + TimeSpan.FromSeconds(loop.Config.Reward.WindowSeconds), payload);
+        loop.Windows.Pending[record.DecisionId] = pending;
+        loop.Windows.DueQueue.Enqueue(pending, pending.CloseAt);
+    }
+
+    /// <summary>Closes every window of <paramref name="loop"/> due by <paramref name="now"/>.</summary>
+    public static void CloseDue(LoopRuntime loop, DateTimeOffset now, StoreBatch batch, List<ClosedReward> closed)
+    {
+        var windows = loop.Windows;
+        while (windows.DueQueue.TryPeek(out var pending, out var closeAt) && closeAt <= now)
+        {
+            windows.DueQueue.Dequeue();
+            if (windows.Pending.TryGetValue(pending.Record.DecisionId, out var current) && ReferenceEquals(current, pending))
+            {
+                Close(loop, pending, closeAt, WindowClose.Timeout, batch, closed);
+            }
+        }
+    }
+
+    /// <summary>Turns a window's signals into its reward, added to the batch and to <paramref name="closed"/>.</summary>
+    public static void Close(LoopRuntime loop, PendingDecision pending, DateTimeOffset at, WindowClose reason, StoreBatch batch, List<ClosedReward> closed)
+    {
+        loop.Windows.Pending.Remove(pending.Record.DecisionId);
+        var reward = new RewardRecord
+        {
+            Loop = loop.Id,
+            DecisionId = pending.Record.DecisionId,
+            Sequence = loop.Windows.NextRewardSequence++,
+            Reward = RewardRule.Compute(loop.Config, pending.Signals),
+            SignalCount = pending.Signals.Count,
+            ClosedAt = at,
+            ClosedBy = reason,
+        };
+        batch.Rewards.Add(reward);
+        closed.Add(new ClosedReward(loop, pending, reward));
+    }
+
+    /// <summary>Rebuilds a loop's open windows and reward sequence from the store; returns how many are open.</summary>
+    public static async Task<int> LoadAsync(IFlywheelStore store, LoopRuntime loop, CancellationToken cancellationToken)
+    {
+        var windows = loop.Windows;
+        windows.Pending.Clear();
+        windows.DueQueue.Clear();
+        var window = TimeSpan.FromSeconds(loop.Config.Reward.WindowSeconds);
+        await foreach (var (decision, signals) in store.ReadOpenDecisionsAsync(loop.Id, cancellationToken).ConfigureAwait(false))
+        {
+            var pending = new PendingDecision(decision, decision.At + window);
+            foreach (var s in signals)
+            {
+                pending.Signals.Add((s.Type, s.Value));
+            }
+            windows.Pending[decision.DecisionId] = pending;
+            windows.DueQueue.Enqueue(pending, pending.CloseAt);
+        }
+        windows.NextRewardSequence = await store.GetLastRewardSequenceAsync(loop.Id, cancellationToken).ConfigureAwait(false) + 1;
+        return windows.Pending.Count;
+    }
+}

@@ -1,0 +1,266 @@
+using System.Threading.Channels;
+using Flywheel.Core;
+using Flywheel.Learning;
+using Microsoft.Extensions.Logging;
+
+namespace Flywheel.Engine;
+
+/// <summary>
+/// The learner host (DESIGN §1): one worker learns every closed reward in commit order and publishes one new serving
+/// policy per touched loop, so deciders never wait for learning. It persists learner snapshots every
+/// <see cref="FlywheelOptions.SnapshotEveryExamples"/> examples or <see cref="FlywheelOptions.SnapshotInterval"/>, and at
+/// shutdown, and it swaps or resets a loop's learner when a deployment or a settings change asks.
+/// </summary>
+internal sealed partial class LearnerHost(FlywheelOptions options, TimeProvider time, IFlywheelStore store, LoopTable loops, ILogger logger)
+{
+    private readonly Channel<LearnItem> _work = Channel.CreateBounded<LearnItem>(new BoundedChannelOptions(1024) { SingleReader = true, SingleWriter = false });
+    private Task _worker = Task.CompletedTask;
+
+    public void Start() => _worker = Task.Run(RunAsync, CancellationToken.None);
+
+    /// <summary>Finishes the queued work, publishes and saves every loop's snapshot.</summary>
+    public async Task StopAsync()
+    {
+        _work.Writer.TryComplete();
+        await _worker.ConfigureAwait(false);
+    }
+
+    /// <summary>Queues closed rewards, in commit order (called by the ingest writer).</summary>
+    public ValueTask PostAsync(LearnItem item, CancellationToken cancellationToken = default) => _work.Writer.WriteAsync(item, cancellationToken);
+
+    /// <summary>
+    /// Builds a stored loop's runtime: its learner from the latest snapshot (when it fits the settings), then the rewards
+    /// learned after it replayed; returns it with the snapshot's position and the number replayed.
+    /// </summary>
+    public async Task<(LoopRuntime Runtime, long SnapshotThrough, long Replayed)> RestoreAsync(LoopConfig config, CancellationToken cancellationToken)
+    {
+        var runtime = new LoopRuntime(config, time.GetUtcNow());
+        var snapshot = await store.LoadSnapshotAsync(config.Id, cancellationToken).ConfigureAwait(false);
+        if (snapshot is not null)
+        {
+            try
+            {
+                runtime.Learner = runtime.Kind.LoadLearner(snapshot.Data, config.Learner, config.Exploration);
+                runtime.ModelVersion = snapshot.Version;
+                runtime.LearnedThrough = snapshot.LearnedThrough;
+            }
+            catch (ModelSnapshotException ex)
+            {
+                LogSnapshotRejected(config.Id, ex.Message);
+            }
+        }
+        long replayed = 0;
+        await foreach (var (decision, reward) in store.ReadRewardsAsync(config.Id, runtime.LearnedThrough, cancellationToken).ConfigureAwait(false))
+        {
+            Learn(runtime, decision, reward);
+            replayed++;
+        }
+        runtime.Publish();
+        runtime.LastSnapshotAt = time.GetUtcNow();
+        runtime.ExamplesSinceSnapshot = replayed;
+        runtime.Dirty = replayed > 0;
+        return (runtime, snapshot?.LearnedThrough ?? 0, replayed);
+    }
+
+    /// <summary>Starts a fresh model version for new learner settings; returns once it serves.</summary>
+    public async Task ResetAsync(LoopRuntime loop, LoopConfig config, CancellationToken cancellationToken)
+    {
+        var reset = new LearnReset(loop, config);
+        await _work.Writer.WriteAsync(reset, cancellationToken).ConfigureAwait(false);
+        await reset.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Replaces the champion's learner. Once queued the swap happens whatever the caller does, so this waits for it
+    /// without a token; answers the old learner's snapshot and position.
+    /// </summary>
+    public async Task<(byte[] Data, long LearnedThrough)> SwapAsync(LearnSwap swap, CancellationToken cancellationToken)
+    {
+        await _work.Writer.WriteAsync(swap, cancellationToken).ConfigureAwait(false);
+        return await swap.Done.Task.ConfigureAwait(false);
+    }
+
+    private async Task RunAsync()
+    {
+        var reader = _work.Reader;
+        var touched = new HashSet<LoopRuntime>();
+        var unpublished = new HashSet<LoopRuntime>();
+        var flushes = new List<TaskCompletionSource>();
+        var lastPublish = time.GetTimestamp();
+        Task<bool>? waiting = null;
+        while (true)
+        {
+            // Wait for work; while a model is learned but not yet published, wait no longer than the publish interval.
+            waiting ??= reader.WaitToReadAsync().AsTask();
+            if (!waiting.IsCompleted)
+            {
+                if (unpublished.Count == 0)
+                {
+                    await Task.WhenAny(waiting).ConfigureAwait(false);
+                }
+                else
+                {
+                    var remaining = options.PublishInterval - time.GetElapsedTime(lastPublish);
+                    if (remaining > TimeSpan.Zero)
+                    {
+                        using var cancel = new CancellationTokenSource();
+                        await Task.WhenAny(waiting, Task.Delay(remaining, time, cancel.Token)).ConfigureAwait(false);
+                        await cancel.CancelAsync().ConfigureAwait(false);
+                    }
+                }
+            }
+            if (waiting.IsCompleted)
+            {
+                if (!await waiting.ConfigureAwait(false))
+                {
+                    break;
+                }
+                waiting = null;
+            }
+            while (reader.TryRead(out var item))
+            {
+                switch (item)
+                {
+                    case LearnBatch batch:
+                        foreach (var (loop, pending, reward) in batch.Examples)
+                        {
+                            // Only a learning loop needs the features back; a frozen one just records the position.
+                            Learn(loop, loop.Config.Mode != LoopMode.Frozen ? pending.Restore() : pending.Record, reward);
+                            touched.Add(loop);
+                        }
+                        break;
+                    case LearnReset reset:
+                        var r = reset.Loop;
+                        r.Learner = r.Kind.CreateLearner(reset.Config.Learner, reset.Config.Exploration);
+                        r.ModelVersion++;
+                        r.Publish();
+                        unpublished.Remove(r);
+                        await SaveSnapshotAsync(r).ConfigureAwait(false);
+                        reset.Done.TrySetResult();
+                        break;
+                    case LearnSwap swap:
+                        await SwapLearnerAsync(swap).ConfigureAwait(false);
+                        unpublished.Remove(swap.Loop);
+                        break;
+                    case LearnFlush flush:
+                        flushes.Add(flush.Done);
+                        break;
+                }
+            }
+            unpublished.UnionWith(touched);
+            // Copying a weight table costs ~0.1 ms per MiB, so publish at most every PublishInterval, or at once for a flush.
+            if (unpublished.Count > 0 && (flushes.Count > 0 || time.GetElapsedTime(lastPublish) >= options.PublishInterval))
+            {
+                foreach (var loop in unpublished)
+                {
+                    loop.Publish();
+                }
+                unpublished.Clear();
+                lastPublish = time.GetTimestamp();
+            }
+            else if (flushes.Count > 0)
+            {
+                // A flush leaves the serving model current as of now, so the publish interval counts from here: on a fake
+                // clock, what is published next (and so what every later decision sees) depends only on the clock.
+                lastPublish = time.GetTimestamp();
+            }
+            var now = time.GetUtcNow();
+            foreach (var loop in touched)
+            {
+                if (loop.ExamplesSinceSnapshot >= options.SnapshotEveryExamples
+                    || (loop.Dirty && now - loop.LastSnapshotAt >= options.SnapshotInterval))
+                {
+                    await SaveSnapshotAsync(loop).ConfigureAwait(false);
+                }
+            }
+            touched.Clear();
+            foreach (var done in flushes)
+            {
+                done.TrySetResult();
+            }
+            flushes.Clear();
+        }
+        foreach (var loop in unpublished)
+        {
+            loop.Publish();
+        }
+        foreach (var loop in loops.All().Where(l => l.Dirty))
+        {
+            await SaveSnapshotAsync(loop).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Runs on the worker: the new learner learns what the old one learned after the new one's position, then replaces
+    /// it, and the new settings and policy are published together.
+    /// </summary>
+    private async Task SwapLearnerAsync(LearnSwap swap)
+    {
+        var loop = swap.Loop;
+        try
+        {
+            var old = (loop.Learner.Save(), loop.LearnedThrough);
+            if (swap.LearnedThrough < loop.LearnedThrough)
+            {
+                await foreach (var (decision, reward) in store.ReadRewardsAsync(loop.Id, swap.LearnedThrough).ConfigureAwait(false))
+                {
+                    if (reward.Sequence > loop.LearnedThrough)
+                    {
+                        break;
+                    }
+                    swap.Learner.Learn(decision, reward.Reward, swap.Config.Exploration);
+                }
+            }
+            loop.Learner = swap.Learner;
+            loop.ModelVersion = swap.Version;
+            loop.SwapServing(swap.Config, swap.Learner.Publish(swap.Version));
+            await SaveSnapshotAsync(loop).ConfigureAwait(false);
+            swap.Done.TrySetResult(old);
+        }
+        catch (Exception ex)
+        {
+            swap.Done.TrySetException(ex);
+        }
+    }
+
+    /// <summary>One online update from a closed reward. Frozen loops record the position but never learn.</summary>
+    private static void Learn(LoopRuntime loop, DecisionRecord decision, RewardRecord reward)
+    {
+        loop.LearnedThrough = reward.Sequence;
+        loop.Dirty = true;
+        loop.ExamplesSinceSnapshot++;
+        if (loop.Config.Mode == LoopMode.Frozen)
+        {
+            return;
+        }
+        loop.Learner.Learn(decision, reward.Reward, loop.Config.Exploration);
+    }
+
+    private async Task SaveSnapshotAsync(LoopRuntime loop)
+    {
+        try
+        {
+            await store.SaveSnapshotAsync(new ModelSnapshotRecord
+            {
+                Loop = loop.Id,
+                Version = loop.ModelVersion,
+                LearnedThrough = loop.LearnedThrough,
+                CreatedAt = time.GetUtcNow(),
+                Data = loop.Learner.Save(),
+            }).ConfigureAwait(false);
+            loop.Dirty = false;
+            loop.ExamplesSinceSnapshot = 0;
+            loop.LastSnapshotAt = time.GetUtcNow();
+        }
+        catch (Exception ex)
+        {
+            LogSnapshotFailed(ex, loop.Id);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Loop {Loop}: stored model snapshot rejected ({Reason}); rebuilding from the reward log.")]
+    private partial void LogSnapshotRejected(string loop, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Saving the model snapshot of loop {Loop} failed; it will be retried.")]
+    private partial void LogSnapshotFailed(Exception exception, string loop);
+}

@@ -1,0 +1,107 @@
+using Flywheel.Core;
+
+namespace Flywheel.Engine;
+
+/// <summary>
+/// The model registry and the turn ledger (DESIGN §1): which versions exist with which status, and what each turn did.
+/// Every change of a model's status goes through <see cref="Lock"/>, so turns, promotions, rollbacks and shadow
+/// changes never interleave.
+/// </summary>
+internal sealed class ModelRegistry(TimeProvider time, IFlywheelStore store)
+{
+    /// <summary>Serializes turns, promotions, rollbacks, the guardrail and shadow changes.</summary>
+    public SemaphoreSlim Lock { get; } = new(1, 1);
+
+    /// <summary>Every model of the loop, the serving one registered as champion first if it is new.</summary>
+    public async ValueTask<IReadOnlyList<ModelRecord>> ListAsync(LoopRuntime runtime, CancellationToken cancellationToken)
+    {
+        await EnsureChampionRegisteredAsync(runtime, cancellationToken).ConfigureAwait(false);
+        return await store.LoadModelsAsync(runtime.Id, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The turn ledger, oldest first.</summary>
+    public ValueTask<IReadOnlyList<TurnRecord>> ListTurnsAsync(LoopRuntime runtime, CancellationToken cancellationToken)
+        => store.LoadTurnsAsync(runtime.Id, cancellationToken);
+
+    /// <summary>A registered model, or a 404 naming <paramref name="field"/>.</summary>
+    public async ValueTask<ModelRecord> FindAsync(LoopRuntime runtime, int version, CancellationToken cancellationToken, string field = "version")
+    {
+        var models = await ListAsync(runtime, cancellationToken).ConfigureAwait(false);
+        return models.FirstOrDefault(m => m.Version == version)
+            ?? throw new FlywheelValidationException(field, $"loop '{runtime.Id}' has no model version {version}") { Kind = ValidationKind.NotFound };
+    }
+
+    /// <summary>A model's stored weights, or a 409 naming <paramref name="field"/> when only its record is left.</summary>
+    public async ValueTask<byte[]> LoadWeightsAsync(LoopRuntime runtime, int version, CancellationToken cancellationToken, string field = "version")
+        => await store.LoadModelDataAsync(runtime.Id, version, cancellationToken).ConfigureAwait(false)
+            ?? throw new FlywheelValidationException(field, $"model version {version} has no stored weights (only the latest turn's candidates and past champions keep theirs)") { Kind = ValidationKind.Conflict };
+
+    /// <summary>Registers the serving model as champion when the registry does not know it yet (new loops, new learner settings).</summary>
+    public async ValueTask EnsureChampionRegisteredAsync(LoopRuntime runtime, CancellationToken cancellationToken)
+    {
+        var models = await store.LoadModelsAsync(runtime.Id, cancellationToken).ConfigureAwait(false);
+        var version = runtime.ModelVersion;
+        if (models.Any(m => m.Version == version && m.Status == ModelStatus.Champion))
+        {
+            return;
+        }
+        var now = time.GetUtcNow();
+        foreach (var stale in models.Where(m => m.Status == ModelStatus.Champion))
+        {
+            await store.SaveModelAsync(stale with { Status = ModelStatus.Retired, StatusChangedAt = now, Reason = $"replaced by v{version}, made by a change of the loop's learner settings" }, cancellationToken).ConfigureAwait(false);
+        }
+        var config = runtime.Config;
+        var existing = models.FirstOrDefault(m => m.Version == version);
+        await store.SaveModelAsync(existing is not null
+            ? existing with { Status = ModelStatus.Champion, StatusChangedAt = now }
+            : new ModelRecord
+            {
+                Loop = runtime.Id,
+                Version = version,
+                Status = ModelStatus.Champion,
+                Learner = config.Learner,
+                Exploration = config.Exploration,
+                CreatedAt = now,
+                StatusChangedAt = now,
+                Reason = "made by the loop config",
+            }, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The version the next registered model gets.</summary>
+    public async ValueTask<int> NextVersionAsync(LoopRuntime runtime, CancellationToken cancellationToken)
+    {
+        var models = await store.LoadModelsAsync(runtime.Id, cancellationToken).ConfigureAwait(false);
+        return Math.Max(runtime.ModelVersion, models.Count == 0 ? 0 : models.Max(m => m.Version)) + 1;
+    }
+
+    /// <summary>The number the next ledger entry gets.</summary>
+    public async ValueTask<long> NextTurnNumberAsync(LoopRuntime runtime, CancellationToken cancellationToken)
+    {
+        var latest = await store.LoadLatestTurnsAsync(runtime.Id, 1, cancellationToken).ConfigureAwait(false);
+        return latest.Count == 0 ? 1 : latest[^1].Number + 1;
+    }
+
+    /// <summary>Where the last judged window ended (0 before the first): the next turn judges the rewards after it.</summary>
+    public async ValueTask<long> LastJudgedThroughAsync(LoopRuntime runtime, CancellationToken cancellationToken)
+    {
+        const int Recent = 64;
+        var turns = await store.LoadLatestTurnsAsync(runtime.Id, Recent, cancellationToken).ConfigureAwait(false);
+        var through = LastJudgedThrough(turns);
+        // Only a long run of entries that judged nothing (manual turns without data, promotions, rollbacks) reads further back.
+        return through > 0 || turns.Count < Recent
+            ? through
+            : LastJudgedThrough(await store.LoadTurnsAsync(runtime.Id, cancellationToken).ConfigureAwait(false));
+    }
+
+    private static long LastJudgedThrough(IReadOnlyList<TurnRecord> turns)
+    {
+        for (var i = turns.Count - 1; i >= 0; i--)
+        {
+            if (turns[i].Verdict is TurnVerdict.Promoted or TurnVerdict.Rejected or TurnVerdict.AwaitingManualPromotion or TurnVerdict.Graduated && turns[i].Window is { } w)
+            {
+                return w.ThroughSequence;
+            }
+        }
+        return 0;
+    }
+}

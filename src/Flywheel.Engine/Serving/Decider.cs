@@ -1,0 +1,150 @@
+using Flywheel.Core;
+using Flywheel.Learning;
+
+namespace Flywheel.Engine;
+
+/// <summary>
+/// The serving path (DESIGN §1, decide): scores the actions with the loop's published policy, explores with a draw
+/// seeded by the decision id, lets every shadow score the same decision, and logs it through ingest. Never waits for
+/// learning. Thread-safe.
+/// </summary>
+internal sealed class Decider(FlywheelOptions options, TimeProvider time, IngestWriter ingest)
+{
+    /// <summary>Validates, scores, explores and logs one decision; answers once it is durable.</summary>
+    public async ValueTask<Decision> DecideAsync(LoopRuntime runtime, DecideRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        ValidateDecide(request);
+
+        var serving = runtime.Serving;
+        if (serving.Config.Mode == LoopMode.Apprentice && request.BaselineActionId is null)
+        {
+            throw new FlywheelValidationException("baselineActionId", $"is required: loop '{runtime.Id}' is in apprentice mode and serves the product's baseline");
+        }
+        var now = time.GetUtcNow();
+        var decisionId = request.DecisionId ?? Guid.CreateVersion7(now).ToString("N");
+        var k = request.Actions.Count;
+        var costs = new float[k];
+        var pmf = new double[k];
+        serving.Policy.Score(serving.Config.Exploration, request.Context, request.Actions, costs, pmf);
+        if (serving.Config.Mode == LoopMode.Apprentice)
+        {
+            ApprenticeDistribution(serving.Config.Exploration, Decisions.IndexOf(request.Actions, request.BaselineActionId!), pmf);
+        }
+        var chosen = Exploration.Sample(pmf, Exploration.UniformFor(runtime.Id, decisionId, options.ExplorationSeed));
+        var best = costs.Min();
+        var shadows = serving.Shadows.Count == 0 ? [] : ScoreShadows(runtime.Id, decisionId, serving.Shadows, request, chosen);
+
+        // The chosen action first, then the rest from best to worst predicted cost.
+        var order = Enumerable.Range(0, k).Where(i => i != chosen).OrderBy(i => costs[i]).ThenBy(i => i);
+        var ranking = new List<RankedAction>(k) { new(request.Actions[chosen].Id, pmf[chosen]) };
+        ranking.AddRange(order.Select(i => new RankedAction(request.Actions[i].Id, pmf[i])));
+
+        var record = new DecisionRecord
+        {
+            Loop = runtime.Id,
+            DecisionId = decisionId,
+            At = now,
+            UserId = request.UserId,
+            Context = request.Context,
+            Actions = request.Actions,
+            BaselineActionId = request.BaselineActionId,
+            ChosenActionId = request.Actions[chosen].Id,
+            Explored = serving.Config.Mode == LoopMode.Apprentice ? request.Actions[chosen].Id != request.BaselineActionId : costs[chosen] != best,
+            Ranking = ranking,
+            ModelVersion = serving.Policy.Version,
+            Shadows = shadows,
+        };
+        var write = new DecideWrite(runtime, record, request.DecisionId is not null, DecisionPayload.Serialize(request.Context, request.Actions));
+        await ingest.EnqueueAsync(write, cancellationToken).ConfigureAwait(false);
+        return await write.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The share of apprentice decisions explored uniformly when the loop's exploration sets no ε: enough that a couple of
+    /// thousand decisions can show whether a learner beats the baseline over ten or so actions.
+    /// </summary>
+    public const double ApprenticeEpsilon = 0.2;
+
+    /// <summary>
+    /// Apprentice mode serves the baseline, except for a uniform ε share (the loop's ε, or <see cref="ApprenticeEpsilon"/>):
+    /// without it the log would hold no evidence about any other action, and no estimate could say when the learner is
+    /// better than the baseline.
+    /// </summary>
+    internal static void ApprenticeDistribution(ExplorationConfig exploration, int baseline, Span<double> pmf)
+    {
+        var epsilon = exploration.EffectiveEpsilon > 0 ? exploration.EffectiveEpsilon : ApprenticeEpsilon;
+        pmf.Fill(epsilon / pmf.Length);
+        pmf[baseline] += 1 - epsilon;
+    }
+
+    /// <summary>
+    /// What each shadow would have served: its own distribution over the same actions and its own seeded draw, with its
+    /// probability of the action actually served (the importance weight of its live IPS estimate).
+    /// </summary>
+    private ShadowChoice[] ScoreShadows(string loop, string decisionId, IReadOnlyList<ShadowPolicy> shadows, DecideRequest request, int served)
+    {
+        var k = request.Actions.Count;
+        var choices = new ShadowChoice[shadows.Count];
+        var pmf = new double[k];
+        var costs = new float[k];
+        for (var s = 0; s < shadows.Count; s++)
+        {
+            var shadow = shadows[s];
+            shadow.Policy.Score(shadow.Exploration, request.Context, request.Actions, costs, pmf);
+            var pick = Exploration.Sample(pmf, Exploration.UniformFor(loop, decisionId, options.ExplorationSeed ^ (0xD1B54A32D192ED03UL * (ulong)shadow.Version)));
+            choices[s] = new ShadowChoice(shadow.Version, request.Actions[pick].Id, pmf[pick], pmf[served]);
+        }
+        return choices;
+    }
+
+    /// <summary>Predicted costs under the loop's serving policy, without deciding (tests and audits).</summary>
+    public static float[] Score(ServingState serving, Features context, IReadOnlyList<ActionCandidate> actions)
+    {
+        var costs = new float[actions.Count];
+        serving.Policy.Score(serving.Config.Exploration, context, actions, costs, new double[actions.Count]);
+        return costs;
+    }
+
+    private void ValidateDecide(DecideRequest request)
+    {
+        var limits = options.Limits;
+        limits.CheckString("decisionId", request.DecisionId, required: false);
+        limits.CheckString("userId", request.UserId, required: false);
+        if (request.Actions is null || request.Actions.Count == 0)
+        {
+            throw new FlywheelValidationException("actions", "must hold at least one action");
+        }
+        if (request.Actions.Count > limits.MaxActionsPerDecision)
+        {
+            throw new FlywheelValidationException("actions", $"holds {request.Actions.Count} actions; the limit is {limits.MaxActionsPerDecision}") { Kind = ValidationKind.TooLarge };
+        }
+        (request.Context ?? throw new FlywheelValidationException("context", "must be an object of namespaces")).Validate("context", limits);
+        var ids = new HashSet<string>(request.Actions.Count, StringComparer.Ordinal);
+        for (var i = 0; i < request.Actions.Count; i++)
+        {
+            var action = request.Actions[i] ?? throw new FlywheelValidationException($"actions[{i}]", "must be an action object");
+            if (!limits.IsValidString(action.Id))
+            {
+                limits.CheckString($"actions[{i}].id", action.Id);
+            }
+            if (!ids.Add(action.Id))
+            {
+                throw new FlywheelValidationException($"actions[{i}].id", $"'{action.Id}' appears more than once");
+            }
+            if (action.Features is null)
+            {
+                throw new FlywheelValidationException($"actions[{i}].features", "must be an object of namespaces");
+            }
+            if (action.Features.Count > 0)
+            {
+                action.Features.Validate($"actions[{i}].features", limits);
+            }
+        }
+        if (request.BaselineActionId is not null && !ids.Contains(request.BaselineActionId))
+        {
+            throw new FlywheelValidationException("baselineActionId", $"'{request.BaselineActionId}' is not one of the actions");
+        }
+    }
+
+}

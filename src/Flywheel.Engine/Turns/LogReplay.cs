@@ -1,0 +1,127 @@
+using System.Threading.Channels;
+using Flywheel.Core;
+using Flywheel.Evaluation;
+using Flywheel.Learning;
+
+namespace Flywheel.Engine;
+
+/// <summary>A turn's replay of the reward log into the champion's settings and each candidate's.</summary>
+internal static class LogReplay
+{
+    public sealed class ReplayWindow
+    {
+        public OffPolicyAccumulator Logged;
+        public OffPolicyAccumulator Uniform;
+        public OffPolicyAccumulator Baseline;
+        public DataWindow Window = null!;
+    }
+
+    /// <summary>
+    /// Replays rewards 1…<paramref name="through"/> into every learner; those after <paramref name="after"/> are judged
+    /// first. A reward is learned only once its window had closed before the decision being judged was made, so each
+    /// learner judges with what it would have known live.
+    /// </summary>
+    public static async Task<ReplayWindow> ReplayAsync(IFlywheelStore store, ILoopKind kind, string loop, LoopConfig config, long after, long through, CandidateReplay replica, IReadOnlyList<CandidateReplay> candidates, CancellationToken cancellationToken)
+    {
+        var result = new ReplayWindow();
+        var pending = new Queue<ReplayRow>();
+        DateTimeOffset? from = null, to = null;
+        long decisions = 0, signals = 0;
+
+        // This thread reads and orders the rows; a second one hands each batch of steps to the learners, which run the
+        // same steps in the same order, each on its own thread, so the results do not depend on the number of cores.
+        CandidateReplay[] learners = [replica, .. candidates];
+        var parallel = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount };
+        var batches = Channel.CreateBounded<List<(ReplayRow Row, bool Judge)>>(new BoundedChannelOptions(2) { SingleReader = true, SingleWriter = true });
+        var consumer = Task.Run(async () =>
+        {
+            try
+            {
+                await foreach (var batch in batches.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    RunSteps(batch);
+                }
+            }
+            catch (Exception ex)
+            {
+                // Stop the reader too: it would otherwise wait for room in the channel forever.
+                batches.Writer.TryComplete(ex);
+                throw;
+            }
+        }, cancellationToken);
+        void RunSteps(List<(ReplayRow Row, bool Judge)> batch)
+        {
+            Parallel.For(0, learners.Length, parallel, i =>
+            {
+                var learner = learners[i];
+                foreach (var (row, judge) in batch)
+                {
+                    if (!judge)
+                    {
+                        learner.Learn(row);
+                        continue;
+                    }
+                    learner.Evaluate(row);
+                    if (i == 0)
+                    {
+                        replica.AddReferences(row, ref result.Logged, ref result.Uniform, ref result.Baseline);
+                    }
+                }
+            });
+        }
+
+        var steps = new List<(ReplayRow Row, bool Judge)>(ReplayBatch + 64);
+        try
+        {
+            await foreach (var (decision, reward) in store.ReadRewardsAsync(loop, 0, cancellationToken).ConfigureAwait(false))
+            {
+                if (reward.Sequence > through)
+                {
+                    break;
+                }
+                var row = new ReplayRow();
+                if (!row.Set(kind, decision, reward, config.Turns, config.Reward))
+                {
+                    continue;
+                }
+                while (pending.TryPeek(out var closed) && closed.ClosedAt <= row.DecidedAt)
+                {
+                    steps.Add((pending.Dequeue(), false));
+                }
+                if (reward.Sequence > after)
+                {
+                    steps.Add((row, true));
+                    from = from is null || decision.At < from ? decision.At : from;
+                    to = to is null || decision.At > to ? decision.At : to;
+                    decisions++;
+                    signals += reward.SignalCount;
+                }
+                pending.Enqueue(row);
+                if (steps.Count >= ReplayBatch)
+                {
+                    await batches.Writer.WriteAsync(steps, cancellationToken).ConfigureAwait(false);
+                    steps = new List<(ReplayRow Row, bool Judge)>(ReplayBatch + 64);
+                }
+            }
+            while (pending.Count > 0)
+            {
+                steps.Add((pending.Dequeue(), false));
+            }
+            await batches.Writer.WriteAsync(steps, cancellationToken).ConfigureAwait(false);
+        }
+        catch (ChannelClosedException)
+        {
+            // The learners failed; their exception comes out of the consumer below.
+        }
+        finally
+        {
+            batches.Writer.TryComplete();
+        }
+        await consumer.ConfigureAwait(false);
+        result.Window = new DataWindow { AfterSequence = after, ThroughSequence = through, From = from, To = to, Decisions = decisions, Signals = signals };
+        return result;
+    }
+
+    /// <summary>Replay steps handed to the learners at a time.</summary>
+    private const int ReplayBatch = 2048;
+}

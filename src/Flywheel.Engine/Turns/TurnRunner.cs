@@ -1,0 +1,365 @@
+using System.Globalization;
+using Flywheel.Core;
+using Flywheel.Evaluation;
+using Flywheel.Learning;
+using Microsoft.Extensions.Logging;
+
+namespace Flywheel.Engine;
+
+/// <summary>
+/// The turn runner (DESIGN §1): on each loop's schedule, or when asked, it trains candidates by replaying the log,
+/// judges them off-policy against what the champion earned, registers them and promotes the winner; it also promotes
+/// and rolls back by hand. The guardrail runs before every turn. Never names a loop kind: the loop's
+/// <see cref="ILoopKind"/> trains and scores the candidates.
+/// </summary>
+internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFlywheelStore store, LoopTable loops, ModelRegistry registry, Deployment deployment, Guardrail guardrail, ILogger logger, CancellationToken stopping)
+{
+    private ITimer? _turnTimer;
+    private int _turnCheckRunning;
+    private Task _turnCheck = Task.CompletedTask;
+
+    /// <summary>Runs a turn now: the guardrail first, then candidates, judging and promotion; answers the ledger entry.</summary>
+    public async ValueTask<TurnRecord> RunTurnAsync(LoopRuntime runtime, CancellationToken cancellationToken)
+    {
+        await registry.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await guardrail.CheckAsync(runtime, cancellationToken).ConfigureAwait(false);
+            return (await RunTurnCoreAsync(runtime, TurnTrigger.Manual, cancellationToken).ConfigureAwait(false))!;
+        }
+        finally
+        {
+            registry.Lock.Release();
+        }
+    }
+
+    /// <summary>Makes a registered model with stored weights the champion now, by hand; answers the ledger entry.</summary>
+    public async ValueTask<TurnRecord> PromoteAsync(LoopRuntime runtime, int version, string? reason, CancellationToken cancellationToken)
+    {
+        await registry.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var model = await registry.FindAsync(runtime, version, cancellationToken).ConfigureAwait(false);
+            if (model.Status == ModelStatus.Champion)
+            {
+                throw new FlywheelValidationException("version", $"model version {version} is already the champion") { Kind = ValidationKind.Conflict };
+            }
+            var started = time.GetUtcNow();
+            var champion = runtime.ModelVersion;
+            var through = await store.GetLastRewardSequenceAsync(runtime.Id, cancellationToken).ConfigureAwait(false);
+            var why = string.IsNullOrWhiteSpace(reason) ? "promoted by hand" : $"promoted by hand: {reason}";
+            await deployment.DeployAsync(runtime, model, why, $"replaced by v{version}, {why}", cancellationToken).ConfigureAwait(false);
+            var entry = new TurnRecord
+            {
+                Loop = runtime.Id,
+                Number = await registry.NextTurnNumberAsync(runtime, CancellationToken.None).ConfigureAwait(false),
+                Trigger = TurnTrigger.Manual,
+                StartedAt = started,
+                FinishedAt = time.GetUtcNow(),
+                Window = new DataWindow { AfterSequence = Math.Max(0, through - runtime.Config.Turns.MinDecisions), ThroughSequence = through, Decisions = 0, Signals = 0 },
+                ChampionVersion = champion,
+                Verdict = TurnVerdict.ManuallyPromoted,
+                Reason = $"v{version} {why}; the guardrail compares its online reward with v{champion}'s",
+                DeployedVersion = version,
+                DeployedAt = time.GetUtcNow(),
+            };
+            await store.SaveTurnAsync(entry, CancellationToken.None).ConfigureAwait(false);
+            return entry;
+        }
+        finally
+        {
+            registry.Lock.Release();
+        }
+    }
+
+    /// <summary>Puts the champion's predecessor back, by hand; answers the ledger entry.</summary>
+    public async ValueTask<TurnRecord> RollbackAsync(LoopRuntime runtime, string? reason, CancellationToken cancellationToken)
+    {
+        await registry.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var why = string.IsNullOrWhiteSpace(reason) ? "rolled back by hand" : $"rolled back by hand: {reason}";
+            return await deployment.RollbackAsync(runtime, TurnTrigger.Manual, why, lift: null, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            registry.Lock.Release();
+        }
+    }
+
+    /// <summary>
+    /// One turn: replay the log into the champion's settings and each candidate's, judge them on the rewards since the
+    /// last turn, register them, and promote under the loop's policy. Null when a scheduled turn finds too little data.
+    /// </summary>
+    private async Task<TurnRecord?> RunTurnCoreAsync(LoopRuntime runtime, TurnTrigger trigger, CancellationToken cancellationToken)
+    {
+        await registry.EnsureChampionRegisteredAsync(runtime, cancellationToken).ConfigureAwait(false);
+        var started = time.GetUtcNow();
+        var config = runtime.Config;
+        var champion = runtime.ModelVersion;
+        var number = await registry.NextTurnNumberAsync(runtime, cancellationToken).ConfigureAwait(false);
+        var after = await registry.LastJudgedThroughAsync(runtime, cancellationToken).ConfigureAwait(false);
+        var through = await store.GetLastRewardSequenceAsync(runtime.Id, cancellationToken).ConfigureAwait(false);
+        var fresh = through - after;
+        TurnRecord Entry(TurnVerdict verdict, string reason) => new()
+        {
+            Loop = runtime.Id,
+            Number = number,
+            Trigger = trigger,
+            StartedAt = started,
+            FinishedAt = time.GetUtcNow(),
+            Window = new DataWindow { AfterSequence = after, ThroughSequence = through, Decisions = fresh, Signals = 0 },
+            ChampionVersion = champion,
+            Verdict = verdict,
+            Reason = reason,
+        };
+        if (config.Mode == LoopMode.Frozen)
+        {
+            if (trigger == TurnTrigger.Schedule)
+            {
+                return null;
+            }
+            var frozen = Entry(TurnVerdict.InsufficientData, "the loop is frozen: it serves and never learns, so it does not turn");
+            await store.SaveTurnAsync(frozen, cancellationToken).ConfigureAwait(false);
+            return frozen;
+        }
+        if (fresh < config.Turns.MinDecisions)
+        {
+            if (trigger == TurnTrigger.Schedule)
+            {
+                return null;
+            }
+            var idle = Entry(TurnVerdict.InsufficientData,
+                $"{fresh} rewarded decisions since reward {after}; a turn needs turns.minDecisions = {config.Turns.MinDecisions}");
+            await store.SaveTurnAsync(idle, cancellationToken).ConfigureAwait(false);
+            return idle;
+        }
+
+        var z = Estimate.ZFor(config.Turns.Confidence);
+        if (config.Mode == LoopMode.Apprentice)
+        {
+            return await JudgeApprenticeAsync(runtime, trigger, number, started, after, through, z, cancellationToken).ConfigureAwait(false);
+        }
+        var search = options.CandidateSearch(config);
+        var seed = (ulong)number * 0x9E3779B97F4A7C15UL;
+        var kind = runtime.Kind;
+        var replica = new CandidateReplay(kind, "champion (replayed)", config.Learner, config.Exploration, config.Reward, seed);
+        var candidates = search.Select((c, i) => new CandidateReplay(kind, c.Name, c.Learner, c.Exploration, config.Reward, seed + (ulong)i + 1)).ToList();
+        var window = await Task.Run(() => LogReplay.ReplayAsync(store, kind, runtime.Id, config, after, through, replica, candidates, cancellationToken), cancellationToken).ConfigureAwait(false);
+
+        var served = window.Logged.GetEstimates(z);
+        var evaluated = new List<TurnCandidate>
+        {
+            new() { Name = "champion", Version = champion, Learner = config.Learner, Exploration = config.Exploration, Estimates = served },
+            new() { Name = replica.Name, Learner = config.Learner, Exploration = config.Exploration, Estimates = replica.Estimates(z) },
+            new() { Name = "uniform", Estimates = window.Uniform.GetEstimates(z) },
+        };
+        if (window.Baseline.Count > 0)
+        {
+            evaluated.Add(new TurnCandidate { Name = "baseline", Estimates = window.Baseline.GetEstimates(z) });
+        }
+
+        // Register every candidate; those of the latest turn keep their weights so that one can be promoted by hand.
+        var now = time.GetUtcNow();
+        foreach (var old in (await store.LoadModelsAsync(runtime.Id, cancellationToken).ConfigureAwait(false)).Where(m => m.Status == ModelStatus.Candidate))
+        {
+            await store.SaveModelAsync(old with { Status = ModelStatus.Retired, StatusChangedAt = now, Reason = $"superseded by the candidates of turn {number}", TrainedThrough = null }, cancellationToken).ConfigureAwait(false);
+            await store.SaveModelDataAsync(runtime.Id, old.Version, null, cancellationToken).ConfigureAwait(false);
+        }
+        var version = await registry.NextVersionAsync(runtime, cancellationToken).ConfigureAwait(false);
+        var registered = new List<(CandidateReplay Replay, ModelRecord Model)>();
+        foreach (var c in candidates)
+        {
+            var model = new ModelRecord
+            {
+                Loop = runtime.Id,
+                Version = version++,
+                ParentVersion = champion,
+                Status = ModelStatus.Candidate,
+                Learner = c.LearnerConfig,
+                Exploration = c.Exploration,
+                Turn = number,
+                Window = window.Window,
+                Estimates = c.Estimates(z),
+                TrainedThrough = c.LearnedThrough,
+                CreatedAt = now,
+                StatusChangedAt = now,
+                Reason = $"trained in turn {number} ({c.Name})",
+            };
+            await store.SaveModelAsync(model, cancellationToken).ConfigureAwait(false);
+            await store.SaveModelDataAsync(runtime.Id, model.Version, c.Learner.Save(), cancellationToken).ConfigureAwait(false);
+            registered.Add((c, model));
+            evaluated.Add(new TurnCandidate { Name = c.Name, Version = model.Version, Learner = c.LearnerConfig, Exploration = c.Exploration, Estimates = model.Estimates! });
+        }
+
+        var (winner, verdict, reason) = TurnJudge.Judge(config.Turns, champion, served, registered.Select(r => r.Model).ToList());
+        DateTimeOffset? deployedAt = null;
+        if (winner is not null)
+        {
+            await deployment.DeployAsync(runtime, winner, $"promoted by turn {number}: {reason}", $"replaced by v{winner.Version} in turn {number}", cancellationToken).ConfigureAwait(false);
+            deployedAt = time.GetUtcNow();
+            logger.LogPromoted(runtime.Id, number, winner.Version, reason);
+        }
+        var entry = new TurnRecord
+        {
+            Loop = runtime.Id,
+            Number = number,
+            Trigger = trigger,
+            StartedAt = started,
+            FinishedAt = time.GetUtcNow(),
+            Window = window.Window,
+            ChampionVersion = champion,
+            Candidates = evaluated,
+            Verdict = verdict,
+            Reason = reason,
+            DeployedVersion = winner?.Version,
+            DeployedAt = deployedAt,
+        };
+        await store.SaveTurnAsync(entry, CancellationToken.None).ConfigureAwait(false);
+        return entry;
+    }
+
+    /// <summary>
+    /// An apprentice loop's turn: the learner (replayed as it would have served online) against the baseline it has been
+    /// serving, on the same decisions; it graduates to online when it beats the baseline under the promotion policy.
+    /// </summary>
+    private async Task<TurnRecord> JudgeApprenticeAsync(LoopRuntime runtime, TurnTrigger trigger, long number, DateTimeOffset started, long after, long through, double z, CancellationToken cancellationToken)
+    {
+        var config = runtime.Config;
+        var champion = runtime.ModelVersion;
+        var learner = new CandidateReplay(runtime.Kind, "learner", config.Learner, config.Exploration, config.Reward, (ulong)number);
+        var window = await Task.Run(() => LogReplay.ReplayAsync(store, runtime.Kind, runtime.Id, config, after, through, learner, [], cancellationToken), cancellationToken).ConfigureAwait(false);
+        var baseline = window.Baseline.GetEstimates(z);
+        var mine = learner.Estimates(z);
+        var level = TurnJudge.Level(config.Turns);
+        var evidence = string.Create(CultureInfo.InvariantCulture,
+            $"learner v{champion}: IPS {mine.Ips.Value:F4} [{mine.Ips.Lower:F4}, {mine.Ips.Upper:F4}], DR {mine.Dr.Value:F4} [{mine.Dr.Lower:F4}, {mine.Dr.Upper:F4}], ESS {mine.EffectiveSampleSize:F0}; baseline: IPS {baseline.Ips.Value:F4}, DR {baseline.Dr.Value:F4} on the same {baseline.Count} decisions");
+        var ipsMargin = config.Turns.PromoteWhen == PromotionPolicy.EstimateBeatsChampion ? mine.Ips.Value - baseline.Ips.Value : mine.Ips.Lower - baseline.Ips.Value;
+        var drMargin = config.Turns.PromoteWhen == PromotionPolicy.EstimateBeatsChampion ? mine.Dr.Value - baseline.Dr.Value : mine.Dr.Lower - baseline.Dr.Value;
+        var beats = mine.EffectiveSampleSize >= TurnJudge.MinimumEffectiveSampleSize && ipsMargin > 0 && drMargin > 0;
+        TurnVerdict verdict;
+        string reason;
+        DateTimeOffset? deployedAt = null;
+        if (!beats)
+        {
+            verdict = TurnVerdict.Rejected;
+            reason = $"the learner does not yet beat the baseline ({(config.Turns.PromoteWhen == PromotionPolicy.EstimateBeatsChampion ? "estimates" : $"{level} lower bounds")} of IPS and DR): {evidence}";
+        }
+        else if (config.Turns.PromoteWhen == PromotionPolicy.Manual)
+        {
+            verdict = TurnVerdict.AwaitingManualPromotion;
+            reason = $"the learner beats the baseline; turns.promoteWhen is manual, so set mode online to graduate: {evidence}";
+        }
+        else
+        {
+            await deployment.SetModeAsync(runtime, LoopMode.Online, cancellationToken).ConfigureAwait(false);
+            deployedAt = time.GetUtcNow();
+            verdict = TurnVerdict.Graduated;
+            reason = $"graduated to online: the {(config.Turns.PromoteWhen == PromotionPolicy.EstimateBeatsChampion ? "estimates" : $"{level} lower bounds")} of IPS and DR beat the baseline: {evidence}";
+            logger.LogPromoted(runtime.Id, number, champion, reason);
+        }
+        var entry = new TurnRecord
+        {
+            Loop = runtime.Id,
+            Number = number,
+            Trigger = trigger,
+            StartedAt = started,
+            FinishedAt = time.GetUtcNow(),
+            Window = window.Window,
+            ChampionVersion = champion,
+            Candidates =
+            [
+                new TurnCandidate { Name = "learner", Version = champion, Learner = config.Learner, Exploration = config.Exploration, Estimates = mine },
+                new TurnCandidate { Name = "baseline", Estimates = baseline },
+                new TurnCandidate { Name = "served (apprentice)", Estimates = window.Logged.GetEstimates(z) },
+                new TurnCandidate { Name = "uniform", Estimates = window.Uniform.GetEstimates(z) },
+            ],
+            Verdict = verdict,
+            Reason = reason,
+            DeployedVersion = verdict == TurnVerdict.Graduated ? champion : null,
+            DeployedAt = deployedAt,
+        };
+        await store.SaveTurnAsync(entry, CancellationToken.None).ConfigureAwait(false);
+        return entry;
+    }
+
+    /// <summary>
+    /// Runs what the turn schedule runs, now: for each loop, judge a pending deployment (the guardrail), then run a turn
+    /// when <c>turns.everySeconds</c> have passed since the last. For hosts that drive a fake clock with
+    /// <see cref="FlywheelOptions.ScheduleTurns"/> off (simulations, tests), so turns happen at reproducible moments.
+    /// </summary>
+    public Task RunScheduledTurnsAsync()
+    {
+        Volatile.Write(ref _turnCheckRunning, 1);
+        return CheckTurnsAsync();
+    }
+
+    /// <summary>Starts the schedule when <see cref="FlywheelOptions.ScheduleTurns"/> is on.</summary>
+    public void Start()
+    {
+        if (options.ScheduleTurns)
+        {
+            _turnTimer = time.CreateTimer(_ => OnTurnTimer(), null, options.TurnCheckInterval, options.TurnCheckInterval);
+        }
+    }
+
+    /// <summary>Stops the schedule and waits for a running check, which the engine's stopping token cancels.</summary>
+    public async Task StopAsync()
+    {
+        if (_turnTimer is not null)
+        {
+            await _turnTimer.DisposeAsync().ConfigureAwait(false);
+        }
+        await _turnCheck.ConfigureAwait(false);
+    }
+
+    private void OnTurnTimer()
+    {
+        if (Interlocked.Exchange(ref _turnCheckRunning, 1) == 0)
+        {
+            _turnCheck = Task.Run(CheckTurnsAsync);
+        }
+    }
+
+    /// <summary>For each loop: measure a pending deployment, then run a turn when one is due.</summary>
+    private async Task CheckTurnsAsync()
+    {
+        try
+        {
+            var token = stopping;
+            await registry.Lock.WaitAsync(token).ConfigureAwait(false);
+            try
+            {
+                foreach (var runtime in loops.All())
+                {
+                    try
+                    {
+                        await guardrail.CheckAsync(runtime, token).ConfigureAwait(false);
+                        var latest = await store.LoadLatestTurnsAsync(runtime.Id, 1, token).ConfigureAwait(false);
+                        var last = latest.Count > 0 ? latest[^1].FinishedAt : runtime.CreatedAt;
+                        if (time.GetUtcNow() - last >= TimeSpan.FromSeconds(runtime.Config.Turns.EverySeconds))
+                        {
+                            await RunTurnCoreAsync(runtime, TurnTrigger.Schedule, token).ConfigureAwait(false);
+                        }
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        logger.LogTurnFailed(ex, runtime.Id);
+                    }
+                }
+            }
+            finally
+            {
+                registry.Lock.Release();
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down.
+        }
+        finally
+        {
+            Volatile.Write(ref _turnCheckRunning, 0);
+        }
+    }
+}
