@@ -22,22 +22,15 @@ public sealed partial class SqliteFlywheelStore
     public async ValueTask SaveModelDataAsync(string loop, int version, byte[]? data, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loop);
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        using var lease = await _db.WriteAsync(cancellationToken).ConfigureAwait(false);
+        using var command = lease.Connection.CreateCommand();
+        command.CommandText = "UPDATE models SET data = $data WHERE loop = $loop AND version = $version";
+        command.Parameters.AddWithValue("$loop", loop);
+        command.Parameters.AddWithValue("$version", version);
+        command.Parameters.Add("$data", SqliteType.Blob).Value = (object?)data ?? DBNull.Value;
+        if (command.ExecuteNonQuery() == 0)
         {
-            using var command = Writer().CreateCommand();
-            command.CommandText = "UPDATE models SET data = $data WHERE loop = $loop AND version = $version";
-            command.Parameters.AddWithValue("$loop", loop);
-            command.Parameters.AddWithValue("$version", version);
-            command.Parameters.Add("$data", SqliteType.Blob).Value = (object?)data ?? DBNull.Value;
-            if (command.ExecuteNonQuery() == 0)
-            {
-                throw new InvalidOperationException($"loop '{loop}' has no model version {version} to store weights for");
-            }
-        }
-        finally
-        {
-            _writeLock.Release();
+            throw new InvalidOperationException($"loop '{loop}' has no model version {version} to store weights for");
         }
     }
 
@@ -45,7 +38,7 @@ public sealed partial class SqliteFlywheelStore
     public async ValueTask<byte[]?> LoadModelDataAsync(string loop, int version, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loop);
-        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _db.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT data FROM models WHERE loop = $loop AND version = $version";
         command.Parameters.AddWithValue("$loop", loop);
@@ -86,26 +79,19 @@ public sealed partial class SqliteFlywheelStore
 
     private async ValueTask WriteAsync(string sql, string loop, long key, byte[] json, CancellationToken cancellationToken)
     {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            using var command = Writer().CreateCommand();
-            command.CommandText = sql;
-            command.Parameters.AddWithValue("$loop", loop);
-            command.Parameters.AddWithValue("$key", key);
-            command.Parameters.Add("$json", SqliteType.Blob).Value = json;
-            command.ExecuteNonQuery();
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+        using var lease = await _db.WriteAsync(cancellationToken).ConfigureAwait(false);
+        using var command = lease.Connection.CreateCommand();
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$loop", loop);
+        command.Parameters.AddWithValue("$key", key);
+        command.Parameters.Add("$json", SqliteType.Blob).Value = json;
+        command.ExecuteNonQuery();
     }
 
     private async ValueTask<List<T>> ReadJsonRowsAsync<T>(string sql, string loop, string column, Func<JsonElement, T> read, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(loop);
-        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _db.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.Parameters.AddWithValue("$loop", loop);

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using Flywheel.Core;
 using Microsoft.Data.Sqlite;
+using static Flywheel.Storage.Sqlite.SqliteRows;
 
 namespace Flywheel.Storage.Sqlite;
 
@@ -23,70 +24,17 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
     /// <summary>Most ids bound into one <c>IN (…)</c> lookup.</summary>
     private const int LookupChunk = 500;
 
-    /// <summary>The writer's page cache, in KiB (SQLite's default is 2 MiB).</summary>
-    private const int WriterCacheKiB = 32 * 1024;
-
-    private const string Timeout = "timeout";
-    private const string SignalClose = "signal";
-
-    private readonly string _writeConnectionString;
-    private readonly string _readConnectionString;
-    private readonly int _busyTimeoutMs;
-    private readonly TimeProvider _time;
-    private readonly SemaphoreSlim _writeLock = new(1, 1);
-
-    private SqliteConnection? _writer;
-    private readonly CancellationTokenSource _stopCheckpoints = new();
-    private Task? _checkpoints;
-    private int _commitsSinceCheckpoint;
-
-    /// <summary>How often the WAL is checkpointed in the background (commits never checkpoint themselves). <value>500 ms.</value></summary>
-    internal static readonly TimeSpan CheckpointInterval = TimeSpan.FromMilliseconds(500);
-    private WriteStatements? _statements;
-    private volatile bool _initialized;
-    private volatile bool _disposed;
+    private readonly SqliteDatabase _db;
 
     /// <summary>Creates a store over the file that <paramref name="options"/> names; call <see cref="InitializeAsync"/> next.</summary>
     /// <param name="options">Where the file lives and how durable commits are.</param>
-    public SqliteFlywheelStore(SqliteStoreOptions options)
-    {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentException.ThrowIfNullOrWhiteSpace(options.DataDirectory);
-        ArgumentException.ThrowIfNullOrWhiteSpace(options.FileName);
-        if (!Enum.IsDefined(options.Durability))
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.Durability, "Unknown durability.");
-        }
-        if (options.BusyTimeout < TimeSpan.Zero || options.BusyTimeout.TotalMilliseconds > int.MaxValue)
-        {
-            throw new ArgumentOutOfRangeException(nameof(options), options.BusyTimeout, "The busy timeout must be between zero and int.MaxValue milliseconds.");
-        }
-
-        DatabasePath = options.DatabasePath;
-        Durability = options.Durability;
-        _busyTimeoutMs = (int)options.BusyTimeout.TotalMilliseconds;
-        _time = options.TimeProvider ?? TimeProvider.System;
-
-        var builder = new SqliteConnectionStringBuilder
-        {
-            DataSource = DatabasePath,
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Cache = SqliteCacheMode.Private,
-            // The writer lives as long as the store: no pool, so disposing really closes it.
-            Pooling = false,
-            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(options.BusyTimeout.TotalSeconds)),
-        };
-        _writeConnectionString = builder.ConnectionString;
-        builder.Mode = SqliteOpenMode.ReadOnly;
-        builder.Pooling = true;
-        _readConnectionString = builder.ConnectionString;
-    }
+    public SqliteFlywheelStore(SqliteStoreOptions options) => _db = new SqliteDatabase(options, this);
 
     /// <summary>The full path of the database file.</summary>
-    public string DatabasePath { get; }
+    public string DatabasePath => _db.Path;
 
     /// <summary>The durability commits have.</summary>
-    public SqliteDurability Durability { get; }
+    public SqliteDurability Durability => _db.Durability;
 
     /// <summary>The database file and the promise an acknowledgement makes under <see cref="Durability"/>.</summary>
     public string Description => $"SQLite at {DatabasePath}; durability {DurabilityPromise(Durability)}";
@@ -121,78 +69,7 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
     /// and creates the schema when missing. Calling it again does nothing. Throws <see cref="NotSupportedException"/>
     /// for a file written by a newer schema version.
     /// </remarks>
-    public async ValueTask InitializeAsync(CancellationToken cancellationToken = default)
-    {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_writer is not null)
-            {
-                return;
-            }
-            Directory.CreateDirectory(Path.GetDirectoryName(DatabasePath)!);
-            var connection = new SqliteConnection(_writeConnectionString);
-            try
-            {
-                connection.Open();
-                Execute(connection, $"PRAGMA busy_timeout = {_busyTimeoutMs.ToString(CultureInfo.InvariantCulture)};");
-                var journal = Convert.ToString(Scalar(connection, "PRAGMA journal_mode = WAL;"), CultureInfo.InvariantCulture);
-                if (!string.Equals(journal, "wal", StringComparison.OrdinalIgnoreCase))
-                {
-                    throw new InvalidOperationException($"SQLite refused WAL mode for '{DatabasePath}' (journal_mode is '{journal}').");
-                }
-                Execute(connection, Durability == SqliteDurability.Power ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;");
-                // The writer touches index pages all over the file (ids are random): keep more of them in memory.
-                Execute(connection, $"PRAGMA cache_size = -{WriterCacheKiB.ToString(CultureInfo.InvariantCulture)};");
-                // A commit that crosses the WAL threshold would checkpoint inline (three fsyncs behind the writer);
-                // a background connection does it instead.
-                Execute(connection, "PRAGMA wal_autocheckpoint = 0;");
-                Migrate(connection);
-                _statements = new WriteStatements(connection);
-                _writer = connection;
-                _initialized = true;
-                _checkpoints = Task.Run(CheckpointLoopAsync, CancellationToken.None);
-            }
-            catch
-            {
-                _statements?.Dispose();
-                _statements = null;
-                connection.Dispose();
-                throw;
-            }
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
-    private void Migrate(SqliteConnection connection)
-    {
-        // BEGIN IMMEDIATE: two processes opening a new file at once migrate one after the other.
-        using var transaction = connection.BeginTransaction();
-        var version = Convert.ToInt64(Scalar(connection, "PRAGMA user_version;", transaction), CultureInfo.InvariantCulture);
-        if (version > SqliteSchema.Version)
-        {
-            throw new NotSupportedException(
-                $"'{DatabasePath}' has schema version {version}; this build of Flywheel reads up to version {SqliteSchema.Version}. Upgrade Flywheel.");
-        }
-        if (version < 1)
-        {
-            Execute(connection, SqliteSchema.CreateVersion1, transaction);
-        }
-        if (version < 2)
-        {
-            Execute(connection, SqliteSchema.CreateVersion2, transaction);
-        }
-        // Later versions add their steps here, each guarded by the version it upgrades from.
-        if (version < SqliteSchema.Version)
-        {
-            Execute(connection, $"PRAGMA user_version = {SqliteSchema.Version.ToString(CultureInfo.InvariantCulture)};", transaction);
-        }
-        transaction.Commit();
-    }
+    public ValueTask InitializeAsync(CancellationToken cancellationToken = default) => _db.InitializeAsync(cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask SaveLoopAsync(LoopConfig config, CancellationToken cancellationToken = default)
@@ -200,30 +77,23 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
         ArgumentNullException.ThrowIfNull(config);
         config.Validate();
         var json = LoopConfigJson.Serialize(config);
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var writer = Writer();
-            using var command = writer.CreateCommand();
-            command.CommandText = """
-                INSERT INTO loops (id, config, updated_at) VALUES ($id, $config, $updated_at)
-                ON CONFLICT (id) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at
-                """;
-            command.Parameters.AddWithValue("$id", config.Id);
-            command.Parameters.AddWithValue("$config", json);
-            command.Parameters.AddWithValue("$updated_at", _time.GetUtcNow().UtcTicks);
-            command.ExecuteNonQuery();
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+        using var lease = await _db.WriteAsync(cancellationToken).ConfigureAwait(false);
+        var writer = lease.Connection;
+        using var command = writer.CreateCommand();
+        command.CommandText = """
+            INSERT INTO loops (id, config, updated_at) VALUES ($id, $config, $updated_at)
+            ON CONFLICT (id) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at
+            """;
+        command.Parameters.AddWithValue("$id", config.Id);
+        command.Parameters.AddWithValue("$config", json);
+        command.Parameters.AddWithValue("$updated_at", _db.Time.GetUtcNow().UtcTicks);
+        command.ExecuteNonQuery();
     }
 
     /// <inheritdoc />
     public async ValueTask<IReadOnlyList<LoopConfig>> LoadLoopsAsync(CancellationToken cancellationToken = default)
     {
-        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _db.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT config FROM loops ORDER BY id";
         using var reader = command.ExecuteReader();
@@ -245,37 +115,30 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
     public async ValueTask CommitAsync(StoreBatch batch, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(batch);
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        using var lease = await _db.WriteAsync(cancellationToken).ConfigureAwait(false);
+        var writer = lease.Connection;
+        if (batch.IsEmpty)
         {
-            var writer = Writer();
-            if (batch.IsEmpty)
-            {
-                return;
-            }
-            cancellationToken.ThrowIfCancellationRequested();
-            var statements = _statements!;
-            using var transaction = writer.BeginTransaction();
-            statements.Enlist(transaction);
-            foreach (var decision in batch.Decisions)
-            {
-                statements.InsertDecision(decision);
-            }
-            foreach (var signal in batch.Signals)
-            {
-                statements.InsertSignal(signal);
-            }
-            foreach (var reward in batch.Rewards)
-            {
-                statements.InsertReward(reward);
-            }
-            transaction.Commit();
-            Interlocked.Increment(ref _commitsSinceCheckpoint);
+            return;
         }
-        finally
+        cancellationToken.ThrowIfCancellationRequested();
+        var statements = lease.Statements;
+        using var transaction = writer.BeginTransaction();
+        statements.Enlist(transaction);
+        foreach (var decision in batch.Decisions)
         {
-            _writeLock.Release();
+            statements.InsertDecision(decision);
         }
+        foreach (var signal in batch.Signals)
+        {
+            statements.InsertSignal(signal);
+        }
+        foreach (var reward in batch.Rewards)
+        {
+            statements.InsertReward(reward);
+        }
+        transaction.Commit();
+        lease.Committed();
     }
 
     /// <inheritdoc />
@@ -283,7 +146,7 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
     {
         ArgumentNullException.ThrowIfNull(loop);
         ArgumentNullException.ThrowIfNull(decisionId);
-        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _db.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
         command.CommandText = $"SELECT {SqliteSchema.DecisionColumns} FROM decisions AS d WHERE d.loop = $loop AND d.decision_id = $id";
         command.Parameters.AddWithValue("$loop", loop);
@@ -307,11 +170,11 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
         var found = new HashSet<string>(StringComparer.Ordinal);
         if (ids.Count == 0)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            _db.ThrowIfDisposed();
             return found;
         }
         var wanted = new HashSet<string>(ids, StringComparer.Ordinal).ToArray();
-        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _db.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         SqliteCommand? fullChunk = null;
         try
         {
@@ -378,7 +241,7 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
     {
         ArgumentNullException.ThrowIfNull(loop);
         ArgumentNullException.ThrowIfNull(decisionId);
-        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _db.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
         command.CommandText = $"SELECT {SqliteSchema.SignalColumns} FROM signals AS s WHERE s.loop = $loop AND s.decision_id = $id ORDER BY s.seq";
         command.Parameters.AddWithValue("$loop", loop);
@@ -397,7 +260,7 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
     {
         ArgumentNullException.ThrowIfNull(loop);
         ArgumentNullException.ThrowIfNull(decisionId);
-        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _db.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
         command.CommandText = $"SELECT {SqliteSchema.RewardColumns} FROM rewards AS r WHERE r.loop = $loop AND r.decision_id = $id";
         command.Parameters.AddWithValue("$loop", loop);
@@ -415,7 +278,7 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
         string loop, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loop);
-        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _db.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         using var transaction = connection.BeginTransaction(deferred: true);
 
         // CROSS JOIN keeps decisions as the outer loop: only open decisions' signals are fetched, through the
@@ -478,7 +341,7 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
         string loop, long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loop);
-        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _db.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
         command.CommandText = $"""
             SELECT {SqliteSchema.RewardColumns}, {SqliteSchema.DecisionColumns}
@@ -503,7 +366,7 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
     public async ValueTask<long> GetLastRewardSequenceAsync(string loop, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loop);
-        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _db.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT COALESCE(MAX(seq), 0) FROM rewards WHERE loop = $loop";
         command.Parameters.AddWithValue("$loop", loop);
@@ -515,36 +378,29 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
     {
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentNullException.ThrowIfNull(snapshot.Data);
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            var writer = Writer();
-            using var command = writer.CreateCommand();
-            command.CommandText = """
-                INSERT INTO snapshots (loop, version, learned_through, created_at, data)
-                VALUES ($loop, $version, $learned_through, $created_at, $data)
-                ON CONFLICT (loop) DO UPDATE SET
-                    version = excluded.version, learned_through = excluded.learned_through,
-                    created_at = excluded.created_at, data = excluded.data
-                """;
-            command.Parameters.AddWithValue("$loop", snapshot.Loop);
-            command.Parameters.AddWithValue("$version", snapshot.Version);
-            command.Parameters.AddWithValue("$learned_through", snapshot.LearnedThrough);
-            command.Parameters.AddWithValue("$created_at", snapshot.CreatedAt.UtcTicks);
-            command.Parameters.Add("$data", SqliteType.Blob).Value = snapshot.Data;
-            command.ExecuteNonQuery();
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
+        using var lease = await _db.WriteAsync(cancellationToken).ConfigureAwait(false);
+        var writer = lease.Connection;
+        using var command = writer.CreateCommand();
+        command.CommandText = """
+            INSERT INTO snapshots (loop, version, learned_through, created_at, data)
+            VALUES ($loop, $version, $learned_through, $created_at, $data)
+            ON CONFLICT (loop) DO UPDATE SET
+                version = excluded.version, learned_through = excluded.learned_through,
+                created_at = excluded.created_at, data = excluded.data
+            """;
+        command.Parameters.AddWithValue("$loop", snapshot.Loop);
+        command.Parameters.AddWithValue("$version", snapshot.Version);
+        command.Parameters.AddWithValue("$learned_through", snapshot.LearnedThrough);
+        command.Parameters.AddWithValue("$created_at", snapshot.CreatedAt.UtcTicks);
+        command.Parameters.Add("$data", SqliteType.Blob).Value = snapshot.Data;
+        command.ExecuteNonQuery();
     }
 
     /// <inheritdoc />
     public async ValueTask<ModelSnapshotRecord?> LoadSnapshotAsync(string loop, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loop);
-        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _db.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
         command.CommandText = "SELECT version, learned_through, created_at, data FROM snapshots WHERE loop = $loop";
         command.Parameters.AddWithValue("$loop", loop);
@@ -567,7 +423,7 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
     public async ValueTask<LoopCounts> CountAsync(string loop, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loop);
-        await using var connection = await OpenReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var connection = await _db.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT (SELECT COUNT(*) FROM decisions WHERE loop = $loop),
@@ -582,329 +438,13 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
         return new LoopCounts(reader.GetInt64(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetInt64(3), reader.GetInt64(4));
     }
 
-    private async Task CheckpointLoopAsync()
-    {
-        var token = _stopCheckpoints.Token;
-        using var connection = new SqliteConnection(_writeConnectionString);
-        try
-        {
-            connection.Open();
-            Execute(connection, $"PRAGMA busy_timeout = {_busyTimeoutMs.ToString(CultureInfo.InvariantCulture)};");
-        }
-        catch (SqliteException)
-        {
-            return; // Without it the WAL is still checkpointed when the writer closes.
-        }
-        while (!token.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(CheckpointInterval, _time, token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-                break;
-            }
-            if (Interlocked.Exchange(ref _commitsSinceCheckpoint, 0) == 0)
-            {
-                continue;
-            }
-            try
-            {
-                // PASSIVE never blocks the writer or readers; what it cannot copy now, the next round will.
-                Execute(connection, "PRAGMA wal_checkpoint(PASSIVE);");
-            }
-            catch (SqliteException)
-            {
-            }
-        }
-    }
-
-    /// <summary>
-    /// Finishes any commit in progress, then closes the writer and clears this file's read-connection pool, so the
-    /// file can be opened again by another store in the same process.
-    /// </summary>
-    public async ValueTask DisposeAsync()
-    {
-        if (_disposed)
-        {
-            return;
-        }
-        await _stopCheckpoints.CancelAsync().ConfigureAwait(false);
-        if (_checkpoints is not null)
-        {
-            await _checkpoints.ConfigureAwait(false);
-        }
-        await _writeLock.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (_disposed)
-            {
-                return;
-            }
-            _disposed = true;
-            _statements?.Dispose();
-            _statements = null;
-            // Idle readers go first, so the writer is the file's last connection: closing it checkpoints the WAL
-            // and removes it. Readers still streaming are closed when their enumeration ends.
-            using (var pooled = new SqliteConnection(_readConnectionString))
-            {
-                SqliteConnection.ClearPool(pooled);
-            }
-            if (_writer is not null)
-            {
-                try
-                {
-                    Execute(_writer, "PRAGMA optimize;");
-                }
-                catch (SqliteException)
-                {
-                    // Only a hint for the query planner; closing matters more.
-                }
-                _writer.Dispose();
-                _writer = null;
-            }
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
+    /// <summary>Finishes any commit in progress, then closes the file, so another store in this process can open it.</summary>
+    public ValueTask DisposeAsync() => _db.DisposeAsync();
 
     /// <summary>Reads a pragma on the writer connection (tests check <c>synchronous</c> with it).</summary>
     internal async ValueTask<object?> ReadWriterPragmaAsync(string pragma, CancellationToken cancellationToken = default)
     {
-        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return Scalar(Writer(), $"PRAGMA {pragma};");
-        }
-        finally
-        {
-            _writeLock.Release();
-        }
-    }
-
-    private SqliteConnection Writer()
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        return _writer ?? throw NotInitialized();
-    }
-
-    private async ValueTask<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
-    {
-        ObjectDisposedException.ThrowIf(_disposed, this);
-        if (!_initialized)
-        {
-            throw NotInitialized();
-        }
-        var connection = new SqliteConnection(_readConnectionString);
-        try
-        {
-            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            throw;
-        }
-    }
-
-    private InvalidOperationException NotInitialized()
-        => new($"The SQLite store at '{DatabasePath}' is not initialized: call InitializeAsync first, or create it with SqliteFlywheelStore.OpenAsync.");
-
-    private static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        command.ExecuteNonQuery();
-    }
-
-    private static object? Scalar(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
-    {
-        using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = sql;
-        return command.ExecuteScalar();
-    }
-
-    private static DateTimeOffset FromTicks(long utcTicks) => new(utcTicks, TimeSpan.Zero);
-
-    /// <summary>A TEXT column's UTF-8 bytes, without decoding them to a string.</summary>
-    private static byte[] Utf8(SqliteDataReader reader, int ordinal) => reader.GetFieldValue<byte[]>(ordinal);
-
-    private static string? NullableString(SqliteDataReader reader, int ordinal)
-        => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
-
-    private static DecisionRecord ReadDecision(SqliteDataReader reader, int o, string loop) => new()
-    {
-        Loop = loop,
-        DecisionId = reader.GetString(o),
-        At = FromTicks(reader.GetInt64(o + 1)),
-        UserId = NullableString(reader, o + 2),
-        Context = StoredJson.ReadFeatures(Utf8(reader, o + 3), "decisions.context"),
-        Actions = StoredJson.ReadActions(Utf8(reader, o + 4)),
-        BaselineActionId = NullableString(reader, o + 5),
-        ChosenActionId = reader.GetString(o + 6),
-        Explored = reader.GetInt64(o + 7) != 0,
-        Ranking = StoredJson.ReadRanking(Utf8(reader, o + 8)),
-        ModelVersion = reader.GetInt32(o + 9),
-        Shadows = reader.IsDBNull(o + 10) ? [] : ReadShadows(reader.GetString(o + 10)),
-    };
-
-    private static IReadOnlyList<ShadowChoice> ReadShadows(string json)
-    {
-        using var document = System.Text.Json.JsonDocument.Parse(json);
-        try
-        {
-            return FlywheelJson.ReadShadows(document.RootElement);
-        }
-        catch (FlywheelValidationException ex)
-        {
-            throw StoredJson.Corrupt("decisions.shadows", ex.Message);
-        }
-    }
-
-    private static SignalRecord ReadSignal(SqliteDataReader reader, int o, string loop) => new()
-    {
-        Loop = loop,
-        SignalId = reader.GetString(o),
-        DecisionId = NullableString(reader, o + 1),
-        UserId = NullableString(reader, o + 2),
-        Type = reader.GetString(o + 3),
-        Value = reader.GetDouble(o + 4),
-        At = FromTicks(reader.GetInt64(o + 5)),
-        ReceivedAt = FromTicks(reader.GetInt64(o + 6)),
-        Late = reader.GetInt64(o + 7) != 0,
-        Orphaned = reader.GetInt64(o + 8) != 0,
-    };
-
-    private static RewardRecord ReadReward(SqliteDataReader reader, int o, string loop) => new()
-    {
-        Loop = loop,
-        DecisionId = reader.GetString(o),
-        Sequence = reader.GetInt64(o + 1),
-        Reward = reader.GetDouble(o + 2),
-        SignalCount = reader.GetInt32(o + 3),
-        ClosedAt = FromTicks(reader.GetInt64(o + 4)),
-        ClosedBy = reader.GetString(o + 5) switch
-        {
-            Timeout => WindowClose.Timeout,
-            SignalClose => WindowClose.Signal,
-            var other => throw StoredJson.Corrupt("rewards.closed_by", $"'{other}'"),
-        },
-    };
-
-    /// <summary>The commit's prepared statements, bound to the writer connection and re-bound per row.</summary>
-    private sealed class WriteStatements : IDisposable
-    {
-        private readonly StoredJsonWriter _json = new();
-        private readonly SqliteCommand _decision;
-        private readonly SqliteParameter[] _d;
-        private readonly SqliteCommand _signal;
-        private readonly SqliteParameter[] _s;
-        private readonly SqliteCommand _reward;
-        private readonly SqliteParameter[] _r;
-
-        public WriteStatements(SqliteConnection connection)
-        {
-            (_decision, _d) = Prepare(connection, SqliteSchema.InsertDecision,
-                ("$loop", SqliteType.Text), ("$decision_id", SqliteType.Text), ("$at", SqliteType.Integer),
-                ("$user_id", SqliteType.Text), ("$context", SqliteType.Blob), ("$actions", SqliteType.Blob),
-                ("$baseline_action_id", SqliteType.Text), ("$chosen_action_id", SqliteType.Text),
-                ("$explored", SqliteType.Integer), ("$ranking", SqliteType.Blob), ("$model_version", SqliteType.Integer),
-                ("$shadows", SqliteType.Blob));
-            (_signal, _s) = Prepare(connection, SqliteSchema.InsertSignal,
-                ("$loop", SqliteType.Text), ("$signal_id", SqliteType.Text), ("$decision_id", SqliteType.Text),
-                ("$user_id", SqliteType.Text), ("$type", SqliteType.Text), ("$value", SqliteType.Real),
-                ("$at", SqliteType.Integer), ("$received_at", SqliteType.Integer), ("$late", SqliteType.Integer),
-                ("$orphaned", SqliteType.Integer));
-            (_reward, _r) = Prepare(connection, SqliteSchema.InsertReward,
-                ("$loop", SqliteType.Text), ("$decision_id", SqliteType.Text), ("$seq", SqliteType.Integer),
-                ("$reward", SqliteType.Real), ("$signal_count", SqliteType.Integer), ("$closed_at", SqliteType.Integer),
-                ("$closed_by", SqliteType.Text));
-        }
-
-        private static (SqliteCommand, SqliteParameter[]) Prepare(SqliteConnection connection, string sql, params (string Name, SqliteType Type)[] parameters)
-        {
-            var command = connection.CreateCommand();
-            command.CommandText = sql;
-            var bound = new SqliteParameter[parameters.Length];
-            for (var i = 0; i < parameters.Length; i++)
-            {
-                bound[i] = command.Parameters.Add(parameters[i].Name, parameters[i].Type);
-            }
-            command.Prepare();
-            return (command, bound);
-        }
-
-        public void Enlist(SqliteTransaction transaction)
-        {
-            _decision.Transaction = transaction;
-            _signal.Transaction = transaction;
-            _reward.Transaction = transaction;
-        }
-
-        public void InsertDecision(DecisionRecord d)
-        {
-            ArgumentNullException.ThrowIfNull(d);
-            _d[0].Value = d.Loop;
-            _d[1].Value = d.DecisionId;
-            _d[2].Value = d.At.UtcTicks;
-            _d[3].Value = (object?)d.UserId ?? DBNull.Value;
-            _d[4].Value = _json.Features(d.Context ?? Features.Empty);
-            _d[5].Value = _json.Actions(d.Actions ?? []);
-            _d[6].Value = (object?)d.BaselineActionId ?? DBNull.Value;
-            _d[7].Value = d.ChosenActionId;
-            _d[8].Value = d.Explored ? 1L : 0L;
-            _d[9].Value = _json.Ranking(d.Ranking ?? []);
-            _d[10].Value = (long)d.ModelVersion;
-            _d[11].Value = d.Shadows is { Count: > 0 } shadows ? FlywheelJson.ToUtf8(w => FlywheelJson.WriteShadows(w, shadows)) : DBNull.Value;
-            _decision.ExecuteNonQuery();
-        }
-
-        public void InsertSignal(SignalRecord s)
-        {
-            ArgumentNullException.ThrowIfNull(s);
-            _s[0].Value = s.Loop;
-            _s[1].Value = s.SignalId;
-            _s[2].Value = (object?)s.DecisionId ?? DBNull.Value;
-            _s[3].Value = (object?)s.UserId ?? DBNull.Value;
-            _s[4].Value = s.Type;
-            _s[5].Value = s.Value;
-            _s[6].Value = s.At.UtcTicks;
-            _s[7].Value = s.ReceivedAt.UtcTicks;
-            _s[8].Value = s.Late ? 1L : 0L;
-            _s[9].Value = s.Orphaned ? 1L : 0L;
-            _signal.ExecuteNonQuery();
-        }
-
-        public void InsertReward(RewardRecord r)
-        {
-            ArgumentNullException.ThrowIfNull(r);
-            _r[0].Value = r.Loop;
-            _r[1].Value = r.DecisionId;
-            _r[2].Value = r.Sequence;
-            _r[3].Value = r.Reward;
-            _r[4].Value = (long)r.SignalCount;
-            _r[5].Value = r.ClosedAt.UtcTicks;
-            _r[6].Value = r.ClosedBy switch
-            {
-                WindowClose.Timeout => Timeout,
-                WindowClose.Signal => SignalClose,
-                _ => throw new ArgumentOutOfRangeException(nameof(r), r.ClosedBy, "Unknown window close."),
-            };
-            _reward.ExecuteNonQuery();
-        }
-
-        public void Dispose()
-        {
-            _decision.Dispose();
-            _signal.Dispose();
-            _reward.Dispose();
-            _json.Dispose();
-        }
+        using var lease = await _db.WriteAsync(cancellationToken).ConfigureAwait(false);
+        return SqliteDatabase.Scalar(lease.Connection, $"PRAGMA {pragma};");
     }
 }

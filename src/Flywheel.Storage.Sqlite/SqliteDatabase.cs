@@ -1,0 +1,332 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace Flywheel.Storage.Sqlite;
+
+/// <summary>
+/// The connections to one SQLite file: a long-lived writer behind a lock (with the commit's prepared statements),
+/// pooled read-only readers, and a background WAL checkpointer. Owns their lifetime; knows nothing of the tables
+/// beyond creating them.
+/// </summary>
+internal sealed class SqliteDatabase : IAsyncDisposable
+{
+    /// <summary>The writer's page cache, in KiB (SQLite's default is 2 MiB).</summary>
+    private const int WriterCacheKiB = 32 * 1024;
+
+    /// <summary>How often the WAL is checkpointed in the background (commits never checkpoint themselves). <value>500 ms.</value></summary>
+    internal static readonly TimeSpan CheckpointInterval = TimeSpan.FromMilliseconds(500);
+
+    private readonly string _writeConnectionString;
+    private readonly string _readConnectionString;
+    private readonly int _busyTimeoutMs;
+    private readonly SemaphoreSlim _writeLock = new(1, 1);
+    private readonly CancellationTokenSource _stopCheckpoints = new();
+    private readonly object _owner;
+
+    private SqliteConnection? _writer;
+    private SqliteWriteStatements? _statements;
+    private Task? _checkpoints;
+    private int _commitsSinceCheckpoint;
+    private volatile bool _initialized;
+    private volatile bool _disposed;
+
+    /// <summary>Checks <paramref name="options"/> and prepares the connection strings; nothing is opened yet.</summary>
+    /// <param name="options">Where the file lives and how durable commits are.</param>
+    /// <param name="owner">Named by <see cref="ObjectDisposedException"/>s: the store the caller sees.</param>
+    public SqliteDatabase(SqliteStoreOptions options, object owner)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.DataDirectory);
+        ArgumentException.ThrowIfNullOrWhiteSpace(options.FileName);
+        if (!Enum.IsDefined(options.Durability))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Durability, "Unknown durability.");
+        }
+        if (options.BusyTimeout < TimeSpan.Zero || options.BusyTimeout.TotalMilliseconds > int.MaxValue)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.BusyTimeout, "The busy timeout must be between zero and int.MaxValue milliseconds.");
+        }
+
+        _owner = owner;
+        Path = options.DatabasePath;
+        Durability = options.Durability;
+        Time = options.TimeProvider ?? TimeProvider.System;
+        _busyTimeoutMs = (int)options.BusyTimeout.TotalMilliseconds;
+
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Cache = SqliteCacheMode.Private,
+            // The writer lives as long as the store: no pool, so disposing really closes it.
+            Pooling = false,
+            DefaultTimeout = Math.Max(1, (int)Math.Ceiling(options.BusyTimeout.TotalSeconds)),
+        };
+        _writeConnectionString = builder.ConnectionString;
+        builder.Mode = SqliteOpenMode.ReadOnly;
+        builder.Pooling = true;
+        _readConnectionString = builder.ConnectionString;
+    }
+
+    /// <summary>The full path of the database file.</summary>
+    public string Path { get; }
+
+    /// <summary>The durability commits have.</summary>
+    public SqliteDurability Durability { get; }
+
+    /// <summary>The clock that stamps rows and paces checkpoints.</summary>
+    public TimeProvider Time { get; }
+
+    /// <summary>
+    /// Creates the directory and the file, switches it to WAL, sets <c>synchronous</c> from <see cref="Durability"/>
+    /// and migrates the schema. Calling it again does nothing.
+    /// </summary>
+    public async ValueTask InitializeAsync(CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, _owner);
+            if (_writer is not null)
+            {
+                return;
+            }
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            var connection = new SqliteConnection(_writeConnectionString);
+            try
+            {
+                connection.Open();
+                Execute(connection, $"PRAGMA busy_timeout = {_busyTimeoutMs.ToString(CultureInfo.InvariantCulture)};");
+                var journal = Convert.ToString(Scalar(connection, "PRAGMA journal_mode = WAL;"), CultureInfo.InvariantCulture);
+                if (!string.Equals(journal, "wal", StringComparison.OrdinalIgnoreCase))
+                {
+                    throw new InvalidOperationException($"SQLite refused WAL mode for '{Path}' (journal_mode is '{journal}').");
+                }
+                Execute(connection, Durability == SqliteDurability.Power ? "PRAGMA synchronous = FULL;" : "PRAGMA synchronous = NORMAL;");
+                // The writer touches index pages all over the file (ids are random): keep more of them in memory.
+                Execute(connection, $"PRAGMA cache_size = -{WriterCacheKiB.ToString(CultureInfo.InvariantCulture)};");
+                // A commit that crosses the WAL threshold would checkpoint inline (three fsyncs behind the writer);
+                // a background connection does it instead.
+                Execute(connection, "PRAGMA wal_autocheckpoint = 0;");
+                Migrate(connection);
+                _statements = new SqliteWriteStatements(connection);
+                _writer = connection;
+                _initialized = true;
+                _checkpoints = Task.Run(CheckpointLoopAsync, CancellationToken.None);
+            }
+            catch
+            {
+                _statements?.Dispose();
+                _statements = null;
+                connection.Dispose();
+                throw;
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private void Migrate(SqliteConnection connection)
+    {
+        // BEGIN IMMEDIATE: two processes opening a new file at once migrate one after the other.
+        using var transaction = connection.BeginTransaction();
+        var version = Convert.ToInt64(Scalar(connection, "PRAGMA user_version;", transaction), CultureInfo.InvariantCulture);
+        if (version > SqliteSchema.Version)
+        {
+            throw new NotSupportedException(
+                $"'{Path}' has schema version {version}; this build of Flywheel reads up to version {SqliteSchema.Version}. Upgrade Flywheel.");
+        }
+        if (version < 1)
+        {
+            Execute(connection, SqliteSchema.CreateVersion1, transaction);
+        }
+        if (version < 2)
+        {
+            Execute(connection, SqliteSchema.CreateVersion2, transaction);
+        }
+        // Later versions add their steps here, each guarded by the version it upgrades from.
+        if (version < SqliteSchema.Version)
+        {
+            Execute(connection, $"PRAGMA user_version = {SqliteSchema.Version.ToString(CultureInfo.InvariantCulture)};", transaction);
+        }
+        transaction.Commit();
+    }
+
+    /// <summary>
+    /// Waits for the writer and holds it until the returned lease is disposed. A struct lease, so the hot commit path
+    /// allocates nothing for it.
+    /// </summary>
+    public async ValueTask<WriteLease> WriteAsync(CancellationToken cancellationToken)
+    {
+        await _writeLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ObjectDisposedException.ThrowIf(_disposed, _owner);
+            var writer = _writer ?? throw NotInitialized();
+            return new WriteLease(this, writer, _statements!);
+        }
+        catch
+        {
+            _writeLock.Release();
+            throw;
+        }
+    }
+
+    /// <summary>Opens a pooled read-only connection, which never waits for the writer.</summary>
+    public async ValueTask<SqliteConnection> OpenReaderAsync(CancellationToken cancellationToken)
+    {
+        ThrowIfUnusable();
+        var connection = new SqliteConnection(_readConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>Throws when the database is disposed.</summary>
+    public void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed, _owner);
+
+    /// <summary>Throws when the database is disposed or not yet initialized.</summary>
+    public void ThrowIfUnusable()
+    {
+        ThrowIfDisposed();
+        if (!_initialized)
+        {
+            throw NotInitialized();
+        }
+    }
+
+    private async Task CheckpointLoopAsync()
+    {
+        var token = _stopCheckpoints.Token;
+        using var connection = new SqliteConnection(_writeConnectionString);
+        try
+        {
+            connection.Open();
+            Execute(connection, $"PRAGMA busy_timeout = {_busyTimeoutMs.ToString(CultureInfo.InvariantCulture)};");
+        }
+        catch (SqliteException)
+        {
+            return; // Without it the WAL is still checkpointed when the writer closes.
+        }
+        while (!token.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(CheckpointInterval, Time, token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            if (Interlocked.Exchange(ref _commitsSinceCheckpoint, 0) == 0)
+            {
+                continue;
+            }
+            try
+            {
+                // PASSIVE never blocks the writer or readers; what it cannot copy now, the next round will.
+                Execute(connection, "PRAGMA wal_checkpoint(PASSIVE);");
+            }
+            catch (SqliteException)
+            {
+            }
+        }
+    }
+
+    /// <summary>
+    /// Finishes any write in progress, then closes the writer and clears this file's read-connection pool, so the
+    /// file can be opened again in the same process.
+    /// </summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+        await _stopCheckpoints.CancelAsync().ConfigureAwait(false);
+        if (_checkpoints is not null)
+        {
+            await _checkpoints.ConfigureAwait(false);
+        }
+        await _writeLock.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_disposed)
+            {
+                return;
+            }
+            _disposed = true;
+            _statements?.Dispose();
+            _statements = null;
+            // Idle readers go first, so the writer is the file's last connection: closing it checkpoints the WAL
+            // and removes it. Readers still streaming are closed when their enumeration ends.
+            using (var pooled = new SqliteConnection(_readConnectionString))
+            {
+                SqliteConnection.ClearPool(pooled);
+            }
+            if (_writer is not null)
+            {
+                try
+                {
+                    Execute(_writer, "PRAGMA optimize;");
+                }
+                catch (SqliteException)
+                {
+                    // Only a hint for the query planner; closing matters more.
+                }
+                _writer.Dispose();
+                _writer = null;
+            }
+        }
+        finally
+        {
+            _writeLock.Release();
+        }
+    }
+
+    private InvalidOperationException NotInitialized()
+        => new($"The SQLite store at '{Path}' is not initialized: call InitializeAsync first, or create it with SqliteFlywheelStore.OpenAsync.");
+
+    /// <summary>Runs one statement that returns no rows.</summary>
+    public static void Execute(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.ExecuteNonQuery();
+    }
+
+    /// <summary>Runs one statement and returns the first column of its first row.</summary>
+    public static object? Scalar(SqliteConnection connection, string sql, SqliteTransaction? transaction = null)
+    {
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        return command.ExecuteScalar();
+    }
+
+    /// <summary>The writer, held until disposed.</summary>
+    public readonly struct WriteLease(SqliteDatabase database, SqliteConnection connection, SqliteWriteStatements statements) : IDisposable
+    {
+        /// <summary>The writer connection.</summary>
+        public SqliteConnection Connection { get; } = connection;
+
+        /// <summary>The commit's prepared statements on <see cref="Connection"/>.</summary>
+        public SqliteWriteStatements Statements { get; } = statements;
+
+        /// <summary>Tells the checkpointer the WAL has grown.</summary>
+        public void Committed() => Interlocked.Increment(ref database._commitsSinceCheckpoint);
+
+        /// <summary>Releases the writer.</summary>
+        public void Dispose() => database._writeLock.Release();
+    }
+}

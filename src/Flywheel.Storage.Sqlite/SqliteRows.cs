@@ -1,0 +1,86 @@
+using Flywheel.Core;
+using Microsoft.Data.Sqlite;
+
+namespace Flywheel.Storage.Sqlite;
+
+/// <summary>Turns the rows of <see cref="SqliteSchema"/>'s tables back into records; columns start at an ordinal.</summary>
+internal static class SqliteRows
+{
+    private const string TimeoutClose = "timeout";
+    private const string SignalClose = "signal";
+
+    public static DateTimeOffset FromTicks(long utcTicks) => new(utcTicks, TimeSpan.Zero);
+
+    /// <summary>A TEXT column's UTF-8 bytes, without decoding them to a string.</summary>
+    public static byte[] Utf8(SqliteDataReader reader, int ordinal) => reader.GetFieldValue<byte[]>(ordinal);
+
+    public static string? NullableString(SqliteDataReader reader, int ordinal)
+        => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    public static DecisionRecord ReadDecision(SqliteDataReader reader, int o, string loop) => new()
+    {
+        Loop = loop,
+        DecisionId = reader.GetString(o),
+        At = FromTicks(reader.GetInt64(o + 1)),
+        UserId = NullableString(reader, o + 2),
+        Context = StoredJson.ReadFeatures(Utf8(reader, o + 3), "decisions.context"),
+        Actions = StoredJson.ReadActions(Utf8(reader, o + 4)),
+        BaselineActionId = NullableString(reader, o + 5),
+        ChosenActionId = reader.GetString(o + 6),
+        Explored = reader.GetInt64(o + 7) != 0,
+        Ranking = StoredJson.ReadRanking(Utf8(reader, o + 8)),
+        ModelVersion = reader.GetInt32(o + 9),
+        Shadows = reader.IsDBNull(o + 10) ? [] : ReadShadows(reader.GetString(o + 10)),
+    };
+
+    public static IReadOnlyList<ShadowChoice> ReadShadows(string json)
+    {
+        using var document = System.Text.Json.JsonDocument.Parse(json);
+        try
+        {
+            return FlywheelJson.ReadShadows(document.RootElement);
+        }
+        catch (FlywheelValidationException ex)
+        {
+            throw StoredJson.Corrupt("decisions.shadows", ex.Message);
+        }
+    }
+
+    public static SignalRecord ReadSignal(SqliteDataReader reader, int o, string loop) => new()
+    {
+        Loop = loop,
+        SignalId = reader.GetString(o),
+        DecisionId = NullableString(reader, o + 1),
+        UserId = NullableString(reader, o + 2),
+        Type = reader.GetString(o + 3),
+        Value = reader.GetDouble(o + 4),
+        At = FromTicks(reader.GetInt64(o + 5)),
+        ReceivedAt = FromTicks(reader.GetInt64(o + 6)),
+        Late = reader.GetInt64(o + 7) != 0,
+        Orphaned = reader.GetInt64(o + 8) != 0,
+    };
+
+    public static RewardRecord ReadReward(SqliteDataReader reader, int o, string loop) => new()
+    {
+        Loop = loop,
+        DecisionId = reader.GetString(o),
+        Sequence = reader.GetInt64(o + 1),
+        Reward = reader.GetDouble(o + 2),
+        SignalCount = reader.GetInt32(o + 3),
+        ClosedAt = FromTicks(reader.GetInt64(o + 4)),
+        ClosedBy = reader.GetString(o + 5) switch
+        {
+            TimeoutClose => WindowClose.Timeout,
+            SignalClose => WindowClose.Signal,
+            var other => throw StoredJson.Corrupt("rewards.closed_by", $"'{other}'"),
+        },
+    };
+
+    /// <summary>How <c>rewards.closed_by</c> stores <paramref name="close"/>.</summary>
+    public static string ClosedBy(WindowClose close) => close switch
+    {
+        WindowClose.Timeout => TimeoutClose,
+        WindowClose.Signal => SignalClose,
+        _ => throw new ArgumentOutOfRangeException(nameof(close), close, "Unknown window close."),
+    };
+}

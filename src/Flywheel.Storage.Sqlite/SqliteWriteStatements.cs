@@ -1,0 +1,110 @@
+using Flywheel.Core;
+using Microsoft.Data.Sqlite;
+
+namespace Flywheel.Storage.Sqlite;
+
+/// <summary>The commit's prepared statements, bound to the writer connection and re-bound per row.</summary>
+internal sealed class SqliteWriteStatements : IDisposable
+{
+    private readonly StoredJsonWriter _json = new();
+    private readonly SqliteCommand _decision;
+    private readonly SqliteParameter[] _d;
+    private readonly SqliteCommand _signal;
+    private readonly SqliteParameter[] _s;
+    private readonly SqliteCommand _reward;
+    private readonly SqliteParameter[] _r;
+
+    public SqliteWriteStatements(SqliteConnection connection)
+    {
+        (_decision, _d) = Prepare(connection, SqliteSchema.InsertDecision,
+            ("$loop", SqliteType.Text), ("$decision_id", SqliteType.Text), ("$at", SqliteType.Integer),
+            ("$user_id", SqliteType.Text), ("$context", SqliteType.Blob), ("$actions", SqliteType.Blob),
+            ("$baseline_action_id", SqliteType.Text), ("$chosen_action_id", SqliteType.Text),
+            ("$explored", SqliteType.Integer), ("$ranking", SqliteType.Blob), ("$model_version", SqliteType.Integer),
+            ("$shadows", SqliteType.Blob));
+        (_signal, _s) = Prepare(connection, SqliteSchema.InsertSignal,
+            ("$loop", SqliteType.Text), ("$signal_id", SqliteType.Text), ("$decision_id", SqliteType.Text),
+            ("$user_id", SqliteType.Text), ("$type", SqliteType.Text), ("$value", SqliteType.Real),
+            ("$at", SqliteType.Integer), ("$received_at", SqliteType.Integer), ("$late", SqliteType.Integer),
+            ("$orphaned", SqliteType.Integer));
+        (_reward, _r) = Prepare(connection, SqliteSchema.InsertReward,
+            ("$loop", SqliteType.Text), ("$decision_id", SqliteType.Text), ("$seq", SqliteType.Integer),
+            ("$reward", SqliteType.Real), ("$signal_count", SqliteType.Integer), ("$closed_at", SqliteType.Integer),
+            ("$closed_by", SqliteType.Text));
+    }
+
+    private static (SqliteCommand, SqliteParameter[]) Prepare(SqliteConnection connection, string sql, params (string Name, SqliteType Type)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.CommandText = sql;
+        var bound = new SqliteParameter[parameters.Length];
+        for (var i = 0; i < parameters.Length; i++)
+        {
+            bound[i] = command.Parameters.Add(parameters[i].Name, parameters[i].Type);
+        }
+        command.Prepare();
+        return (command, bound);
+    }
+
+    public void Enlist(SqliteTransaction transaction)
+    {
+        _decision.Transaction = transaction;
+        _signal.Transaction = transaction;
+        _reward.Transaction = transaction;
+    }
+
+    public void InsertDecision(DecisionRecord d)
+    {
+        ArgumentNullException.ThrowIfNull(d);
+        _d[0].Value = d.Loop;
+        _d[1].Value = d.DecisionId;
+        _d[2].Value = d.At.UtcTicks;
+        _d[3].Value = (object?)d.UserId ?? DBNull.Value;
+        _d[4].Value = _json.Features(d.Context ?? Features.Empty);
+        _d[5].Value = _json.Actions(d.Actions ?? []);
+        _d[6].Value = (object?)d.BaselineActionId ?? DBNull.Value;
+        _d[7].Value = d.ChosenActionId;
+        _d[8].Value = d.Explored ? 1L : 0L;
+        _d[9].Value = _json.Ranking(d.Ranking ?? []);
+        _d[10].Value = (long)d.ModelVersion;
+        _d[11].Value = d.Shadows is { Count: > 0 } shadows ? FlywheelJson.ToUtf8(w => FlywheelJson.WriteShadows(w, shadows)) : DBNull.Value;
+        _decision.ExecuteNonQuery();
+    }
+
+    public void InsertSignal(SignalRecord s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        _s[0].Value = s.Loop;
+        _s[1].Value = s.SignalId;
+        _s[2].Value = (object?)s.DecisionId ?? DBNull.Value;
+        _s[3].Value = (object?)s.UserId ?? DBNull.Value;
+        _s[4].Value = s.Type;
+        _s[5].Value = s.Value;
+        _s[6].Value = s.At.UtcTicks;
+        _s[7].Value = s.ReceivedAt.UtcTicks;
+        _s[8].Value = s.Late ? 1L : 0L;
+        _s[9].Value = s.Orphaned ? 1L : 0L;
+        _signal.ExecuteNonQuery();
+    }
+
+    public void InsertReward(RewardRecord r)
+    {
+        ArgumentNullException.ThrowIfNull(r);
+        _r[0].Value = r.Loop;
+        _r[1].Value = r.DecisionId;
+        _r[2].Value = r.Sequence;
+        _r[3].Value = r.Reward;
+        _r[4].Value = (long)r.SignalCount;
+        _r[5].Value = r.ClosedAt.UtcTicks;
+        _r[6].Value = SqliteRows.ClosedBy(r.ClosedBy);
+        _reward.ExecuteNonQuery();
+    }
+
+    public void Dispose()
+    {
+        _decision.Dispose();
+        _signal.Dispose();
+        _reward.Dispose();
+        _json.Dispose();
+    }
+}
