@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>
-/// Returned by <see cref="FlywheelServiceCollectionExtensions.AddFlywheel"/> to configure Flywheel further, such as
+/// Returned by <see cref="FlywheelServiceCollectionExtensions.AddFlywheel(IServiceCollection)"/> to configure Flywheel further, such as
 /// choosing the store: <c>services.AddFlywheel(o => ...).UseSqlite("./flywheel-data")</c>.
 /// </summary>
 public sealed class FlywheelBuilder(IServiceCollection services) : IFlywheelStoreSelector
@@ -28,10 +28,16 @@ public static class FlywheelServiceCollectionExtensions
 {
     /// <summary>
     /// Registers <see cref="IFlywheelEngine"/> as a singleton. Choose a store on the returned builder, e.g.
-    /// <c>services.AddFlywheel(o => o.ExplorationSeed = 7).UseSqlite("./flywheel-data")</c>, or in
-    /// <paramref name="configure"/> (<c>o => o.UseSqlite(dir)</c>). Uses the registered <see cref="TimeProvider"/>
+    /// <c>services.AddFlywheel(o => o.ExplorationSeed = 7).UseSqlite("./flywheel-data")</c>, or in the options
+    /// (<c>o => o.UseSqlite(dir)</c>). Uses the registered <see cref="TimeProvider"/>
     /// (the system clock unless one is registered). Options are validated when the engine is first resolved.
     /// </summary>
+    /// <param name="services">The service collection.</param>
+    public static FlywheelBuilder AddFlywheel(this IServiceCollection services) => services.AddFlywheel(static _ => { });
+
+    /// <inheritdoc cref="AddFlywheel(IServiceCollection)" />
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the engine's options.</param>
     public static FlywheelBuilder AddFlywheel(this IServiceCollection services, Action<FlywheelOptions> configure)
     {
         ArgumentNullException.ThrowIfNull(services);
