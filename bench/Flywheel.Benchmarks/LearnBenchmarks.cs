@@ -7,7 +7,8 @@ namespace Flywheel.Benchmarks;
 /// <summary>
 /// Online learning on the decision shape of <see cref="DecideBenchmarks"/> (10 actions × 30 context features,
 /// <c>context*action</c>, 18 bits), cycling through 64 contexts with noisy costs: predict-and-learn one example
-/// from hashed features, learning alone, and the engine's learn step that starts from a stored decision.
+/// from hashed features, learning alone, and the engine's learn step that starts from a stored decision
+/// (<see cref="LearnStep"/>).
 /// </summary>
 [MemoryDiagnoser]
 [SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 10)]
@@ -24,6 +25,9 @@ public class LearnBenchmarks
     private float[] _outcomes = null!;
     private Featurizer _featurizer = null!;
     private BanditLearner _learner = null!;
+    private DecisionRecord[] _decisions = null!;
+    private LearnStep _step = null!;
+    private ExplorationConfig _exploration = null!;
     private long _n;
 
     [GlobalSetup]
@@ -53,6 +57,23 @@ public class LearnBenchmarks
             _featurizer.SetContext(_contextSets[c]);
             _featurizer.AddAction(_actionSets[c % Workload.Actions], _chosen);
         }
+
+        // Stored decisions, as the learner worker gets them with their rewards.
+        var config = Workload.LoopConfig();
+        _exploration = config.Exploration;
+        _step = new LearnStep(config);
+        _decisions = contexts.Select((context, c) => new DecisionRecord
+        {
+            Loop = Workload.Loop,
+            DecisionId = "d-" + c.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            At = DateTimeOffset.UnixEpoch,
+            Context = context,
+            Actions = actions,
+            ChosenActionId = actions[c % Workload.Actions].Id,
+            Explored = false,
+            Ranking = actions.Select((a, i) => new RankedAction(a.Id, i == c % Workload.Actions ? 0.955 : 0.005)).ToArray(),
+            ModelVersion = 1,
+        }).ToArray();
 
     }
 
@@ -85,6 +106,20 @@ public class LearnBenchmarks
         var c = (int)(n % Contexts);
         var cost = Outcome(c, c % Workload.Actions, n);
         _learner.Learn(_chosen.Indices(c), _chosen.Values(c), cost, 0.955, Workload.Actions);
+        return cost;
+    }
+
+    /// <summary>
+    /// The learner worker's step for one closed reward: featurize the stored decision (context and chosen action), then
+    /// one update. This is what every reward costs the engine.
+    /// </summary>
+    [Benchmark]
+    public float LearnFromStoredDecision()
+    {
+        var n = _n++;
+        var c = (int)(n % Contexts);
+        var cost = Outcome(c, c % Workload.Actions, n);
+        _step.Learn(_decisions[c], -cost, _exploration);
         return cost;
     }
 

@@ -260,9 +260,8 @@ public sealed class FlywheelEngine : IFlywheelEngine
     internal async ValueTask<long> CandidateExamplesAsync(string loop, int version, CancellationToken cancellationToken = default)
     {
         var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
-        var model = await parts.Registry.FindAsync(runtime, version, cancellationToken).ConfigureAwait(false);
-        var data = await parts.Registry.LoadWeightsAsync(runtime, version, cancellationToken).ConfigureAwait(false);
-        return runtime.Kind.LoadLearner(data, model.Learner, model.Exploration).Examples;
+        var learner = await parts.Registry.LoadLearnerAsync(runtime, version, cancellationToken).ConfigureAwait(false);
+        return learner.Examples;
     }
 
     /// <summary>Stops the turn schedule, drains ingest and learning, saves every learner snapshot and closes the store.</summary>

@@ -1,4 +1,5 @@
 using Flywheel.Core;
+using Flywheel.Learning;
 
 namespace Flywheel.Engine;
 
@@ -35,6 +36,14 @@ internal sealed class ModelRegistry(TimeProvider time, IFlywheelStore store)
     public async ValueTask<byte[]> LoadWeightsAsync(LoopRuntime runtime, int version, CancellationToken cancellationToken, string field = "version")
         => await store.LoadModelDataAsync(runtime.Id, version, cancellationToken).ConfigureAwait(false)
             ?? throw new FlywheelValidationException(field, $"model version {version} has no stored weights (only the latest turn's candidates and past champions keep theirs)") { Kind = ValidationKind.Conflict };
+
+    /// <summary>A registered model's stored weights, loaded into a learner of its kind and settings.</summary>
+    public async ValueTask<ILoopLearner> LoadLearnerAsync(LoopRuntime runtime, int version, CancellationToken cancellationToken)
+    {
+        var model = await FindAsync(runtime, version, cancellationToken).ConfigureAwait(false);
+        var data = await LoadWeightsAsync(runtime, version, cancellationToken).ConfigureAwait(false);
+        return runtime.Kind.LoadLearner(data, model.Learner, model.Exploration);
+    }
 
     /// <summary>Registers the serving model as champion when the registry does not know it yet (new loops, new learner settings).</summary>
     public async ValueTask EnsureChampionRegisteredAsync(LoopRuntime runtime, CancellationToken cancellationToken)
