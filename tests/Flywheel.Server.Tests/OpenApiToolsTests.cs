@@ -66,6 +66,8 @@ internal static class NodeTools
     private static readonly TimeSpan InstallTimeout = TimeSpan.FromMinutes(15);
     private static readonly TimeSpan ToolTimeout = TimeSpan.FromMinutes(5);
 
+    private static readonly Version MinimumNode = new(20, 19);
+
     private static readonly SemaphoreSlim InstallLock = new(1, 1);
     private static bool _installed;
 
@@ -93,6 +95,9 @@ internal static class NodeTools
             {
                 return;
             }
+            var version = await RunAsync("node", ["--version"]);
+            Assert.True(Version.TryParse(version.Output.Trim().TrimStart('v'), out var node) && node >= MinimumNode,
+                $"node {version.Output.Trim()} is too old: @redocly/cli needs Node.js {MinimumNode} or later.");
             // npm writes this copy of the lock file after an install; older than the lock file means stale.
             var installedLock = new FileInfo(Path.Combine(Folder, "node_modules", ".package-lock.json"));
             var lockFile = new FileInfo(Path.Combine(Folder, "package-lock.json"));
