@@ -5,10 +5,12 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Microsoft.OpenApi;
 using Scalar.AspNetCore;
 
 namespace Flywheel.Server;
@@ -37,7 +39,7 @@ public static partial class FlywheelServerApp
             flywheel.UseSqlite(options.DataDirectory);
         }
         builder.Services.AddHostedService<EngineLifetime>();
-        builder.Services.AddOpenApi();
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer(DescribeDocument));
         // Per-request framework logs would drown the few lines that matter.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         configure?.Invoke(builder);
@@ -48,6 +50,18 @@ public static partial class FlywheelServerApp
         app.MapScalarApiReference("/scalar");
         app.MapFlywheelApi();
         return app;
+    }
+
+    // Document-level facts the endpoints cannot state; `tests/openapi` lints the result with redocly.
+    private static Task DescribeDocument(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
+    {
+        document.Info.License = new OpenApiLicense { Name = "MIT", Identifier = "MIT" };
+        // The server URL is taken from the request ("http://host:port/"); paths start with '/', so a trailing slash would double it.
+        foreach (var server in document.Servers ?? [])
+        {
+            server.Url = server.Url?.TrimEnd('/');
+        }
+        return Task.CompletedTask;
     }
 
     /// <summary>The addresses the started server listens on (with real ports when port 0 was asked for).</summary>
