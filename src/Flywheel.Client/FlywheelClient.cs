@@ -29,6 +29,7 @@ public sealed partial class FlywheelClient
     private readonly HttpClient _http;
     private readonly Uri _baseAddress;
     private readonly ILogger _logger;
+    private readonly FlywheelResilience _resilience;
 
     /// <summary>Creates a client over <paramref name="httpClient"/>, which the caller keeps owning.</summary>
     /// <param name="httpClient">The HTTP client. Its <see cref="HttpClient.Timeout"/> still applies on top of <see cref="FlywheelClientOptions.Timeout"/>.</param>
@@ -44,6 +45,7 @@ public sealed partial class FlywheelClient
         _http = httpClient;
         Options = options;
         _logger = logger ?? NullLogger.Instance;
+        _resilience = new FlywheelResilience(options, _logger);
         var address = options.BaseAddress ?? httpClient.BaseAddress
             ?? throw new InvalidOperationException("Set FlywheelClientOptions.BaseAddress (or HttpClient.BaseAddress) to the server's address, such as http://127.0.0.1:5005.");
         _baseAddress = address.AbsoluteUri.EndsWith('/') ? address : new Uri(address.AbsoluteUri + "/");
