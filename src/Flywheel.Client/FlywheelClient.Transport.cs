@@ -1,8 +1,7 @@
 using System.Net.Http.Headers;
-using System.Runtime.ExceptionServices;
 using System.Text.Json;
 using Flywheel.Core;
-using Microsoft.Extensions.Logging;
+using Polly;
 
 namespace Flywheel.Client;
 
@@ -17,7 +16,7 @@ public sealed partial class FlywheelClient
     private readonly record struct Response(int Status, byte[] Content);
 
     /// <summary>Which failures a call may retry.</summary>
-    private enum Retry
+    internal enum Retry
     {
         /// <summary>
         /// Every transient failure (network errors, timeouts, 408, 429, 500, 502, 503, 504): the call is a read, or a
@@ -68,117 +67,93 @@ public sealed partial class FlywheelClient
     }
 
     /// <summary>
-    /// Sends <paramref name="call"/>, retrying what <see cref="Call.Retry"/> allows, and returns the successful answer
-    /// (2xx, or 404 when allowed), which the caller disposes. Refusals throw as the engine would in process.
+    /// Sends <paramref name="call"/> through the client's resilience pipeline, retrying what <see cref="Call.Retry"/>
+    /// allows, and returns the successful answer (2xx, or 404 when allowed), which the caller disposes. Refusals throw
+    /// as the engine would in process.
     /// </summary>
     private async Task<HttpResponseMessage> SendCoreAsync(Call call, CancellationToken cancellationToken)
     {
-        var method = call.Method;
         var uri = new Uri(_baseAddress, call.Path);
         var options = Options;
-        var attemptTimeout = call.LongRunning ? options.LongOperationTimeout : options.Timeout;
-        for (var attempt = 1; ; attempt++)
+        var attempt = new FlywheelResilience.Attempt(call.Method, uri, call.Retry, call.LongRunning ? options.LongOperationTimeout : options.Timeout);
+        var context = ResilienceContextPool.Shared.Get(cancellationToken);
+        Outcome<HttpResponseMessage> outcome;
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            ExceptionDispatchInfo failure;
-            int? status = null;
-            TimeSpan? retryAfter = null;
-            bool retryable;
-            using (var timeout = attemptTimeout == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(attemptTimeout, options.TimeProvider))
-            using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token))
-            {
-                HttpResponseMessage? response = null;
-                try
-                {
-                    using var request = new HttpRequestMessage(method, uri);
-                    request.Headers.Accept.Add(call.Accept);
-                    request.Headers.Accept.Add(AcceptProblem);
-                    request.Headers.UserAgent.Add(UserAgent);
-                    if (call.Body is not null)
-                    {
-                        request.Content = new ByteArrayContent(call.Body);
-                        request.Content.Headers.ContentType = JsonContentType;
-                    }
-                    var completion = call.Streamed ? HttpCompletionOption.ResponseHeadersRead : HttpCompletionOption.ResponseContentRead;
-                    response = await _http.SendAsync(request, completion, linked.Token).ConfigureAwait(false);
-                    var code = (int)response.StatusCode;
-                    if (code is >= 200 and < 300 || (code == 404 && call.AllowNotFound))
-                    {
-                        var answer = response;
-                        response = null;
-                        return answer;
-                    }
-                    var content = await response.Content.ReadAsByteArrayAsync(linked.Token).ConfigureAwait(false);
-                    var problem = ReadProblem(content);
-                    retryAfter = RetryAfter(response.Headers.RetryAfter);
-                    if (!IsTransient(code))
-                    {
-                        throw CreateException(code, problem);
-                    }
-                    status = code;
-                    retryable = call.Retry == Retry.Transient || code is 429 or 503;
-                    failure = ExceptionDispatchInfo.Capture(code is 429 or 503
-                        ? new FlywheelOverloadedException(retryAfter ?? TimeSpan.FromSeconds(1))
-                        : new FlywheelApiException(code, problem));
-                }
-                catch (HttpRequestException ex)
-                {
-                    retryable = call.Retry == Retry.Transient || !MayHaveReachedServer(ex);
-                    failure = ExceptionDispatchInfo.Capture(ex);
-                }
-                catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
-                {
-                    // Our attempt timeout or HttpClient.Timeout, not the caller: a transient failure, but the server
-                    // may have received the request and still be working on it.
-                    retryable = call.Retry == Retry.Transient;
-                    failure = ExceptionDispatchInfo.Capture(new TimeoutException($"The Flywheel server did not answer {method} {uri} in time.", ex));
-                }
-                finally
-                {
-                    response?.Dispose();
-                }
-            }
+            context.Properties.Set(FlywheelResilience.AttemptKey, attempt);
+            outcome = await _resilience.Pipeline.ExecuteOutcomeAsync(AttemptAsync, context, (this, call, uri)).ConfigureAwait(false);
+        }
+        finally
+        {
+            ResilienceContextPool.Shared.Return(context);
+        }
 
-            if (!retryable || attempt > options.MaxRetries)
+        if (outcome.Exception is { } exception)
+        {
+            if (FlywheelResilience.IsAttemptTimeout(exception, cancellationToken))
             {
-                failure.Throw();
+                throw FlywheelResilience.TimedOut(call.Method, uri, exception);
             }
-            var delay = Backoff(attempt, retryAfter);
-            var exception = status is null ? failure.SourceException : null;
-            LogRetry(_logger, method.Method, uri, attempt, status?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? exception!.GetType().Name, delay.TotalMilliseconds);
-            options.OnRetry?.Invoke(new FlywheelRetryInfo(method, uri, attempt, delay, status, exception));
-            if (delay > TimeSpan.Zero)
+            outcome.ThrowIfException();
+        }
+        var response = outcome.Result!;
+        var code = (int)response.StatusCode;
+        if (code is >= 200 and < 300 || (code == 404 && call.AllowNotFound))
+        {
+            return response;
+        }
+        using (response)
+        {
+            // The pipeline hands back a failure when it may not retry it; a caller who gave up hears that instead.
+            cancellationToken.ThrowIfCancellationRequested();
+            // Already buffered, under the attempt's timeout (see AttemptAsync).
+            var problem = ReadProblem(await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false));
+            if (code is 429 or 503)
             {
-                await Task.Delay(delay, options.TimeProvider, cancellationToken).ConfigureAwait(false);
+                throw new FlywheelOverloadedException(_resilience.RetryAfter(response.Headers.RetryAfter) ?? TimeSpan.FromSeconds(1));
             }
+            throw FlywheelResilience.IsTransient(code) ? new FlywheelApiException(code, problem) : CreateException(code, problem);
         }
     }
 
-    /// <summary>False only when the request certainly never reached the server: no name resolution, connection or TLS session.</summary>
-    private static bool MayHaveReachedServer(HttpRequestException exception) => exception.HttpRequestError is not
-        (HttpRequestError.NameResolutionError or HttpRequestError.ConnectionError or HttpRequestError.SecureConnectionError);
-
-    private static bool IsTransient(int status) => status is 408 or 429 or 500 or 502 or 503 or 504;
+    /// <summary>
+    /// One attempt, under the pipeline's per-attempt token. A fresh request each time (a sent message cannot be sent
+    /// again), carrying the same body bytes.
+    /// </summary>
+    private static async ValueTask<Outcome<HttpResponseMessage>> AttemptAsync(ResilienceContext context, (FlywheelClient Client, Call Call, Uri Uri) state)
+    {
+        var (client, call, uri) = state;
+        HttpResponseMessage? response = null;
+        try
+        {
+            using var request = new HttpRequestMessage(call.Method, uri);
+            request.Headers.Accept.Add(call.Accept);
+            request.Headers.Accept.Add(AcceptProblem);
+            request.Headers.UserAgent.Add(UserAgent);
+            if (call.Body is not null)
+            {
+                request.Content = new ByteArrayContent(call.Body);
+                request.Content.Headers.ContentType = JsonContentType;
+            }
+            var completion = call.Streamed ? HttpCompletionOption.ResponseHeadersRead : HttpCompletionOption.ResponseContentRead;
+            response = await client._http.SendAsync(request, completion, context.CancellationToken).ConfigureAwait(false);
+            var code = (int)response.StatusCode;
+            if (call.Streamed && !(code is >= 200 and < 300 || (code == 404 && call.AllowNotFound)))
+            {
+                // A refusal's problem document is small: read it under the attempt's timeout, as the headers were.
+                await response.Content.LoadIntoBufferAsync(context.CancellationToken).ConfigureAwait(false);
+            }
+            return Outcome.FromResult(response);
+        }
+        catch (Exception ex)
+        {
+            response?.Dispose();
+            return Outcome.FromException<HttpResponseMessage>(ex);
+        }
+    }
 
     /// <summary>The delay after failed attempt <paramref name="attempt"/> (from 1): Retry-After, else doubling backoff with jitter.</summary>
-    internal TimeSpan Backoff(int attempt, TimeSpan? retryAfter)
-    {
-        var options = Options;
-        if (retryAfter is { } wait)
-        {
-            return wait < TimeSpan.Zero ? TimeSpan.Zero : wait > options.MaxBackoff ? options.MaxBackoff : wait;
-        }
-        var random = options.Randomizer?.Invoke() ?? Random.Shared.NextDouble();
-        var ticks = options.InitialBackoff.Ticks * Math.Pow(2, Math.Min(attempt - 1, 30)) * (0.5 + Math.Clamp(random, 0, 1));
-        return ticks >= options.MaxBackoff.Ticks ? options.MaxBackoff : TimeSpan.FromTicks((long)ticks);
-    }
-
-    private TimeSpan? RetryAfter(RetryConditionHeaderValue? header) => header switch
-    {
-        { Delta: { } delta } => delta,
-        { Date: { } date } => date - Options.TimeProvider.GetUtcNow(),
-        _ => null,
-    };
+    internal TimeSpan Backoff(int attempt, TimeSpan? retryAfter) => _resilience.Backoff(attempt, retryAfter);
 
     /// <summary>Maps a refusal to the exception the engine would throw in process, so callers handle both alike.</summary>
     private static Exception CreateException(int status, FlywheelProblemDetails? problem)
@@ -235,7 +210,4 @@ public sealed partial class FlywheelClient
 
         static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var p) && p.ValueKind == JsonValueKind.String ? p.GetString() : null;
     }
-
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Retrying {Method} {Uri} after attempt {Attempt} failed ({Reason}); waiting {DelayMs} ms")]
-    private static partial void LogRetry(ILogger logger, string method, Uri uri, int attempt, string reason, double delayMs);
 }

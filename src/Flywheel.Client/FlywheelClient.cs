@@ -11,8 +11,9 @@ namespace Flywheel.Client;
 /// with <c>services.AddFlywheelClient(o =&gt; o.BaseAddress = …)</c>, or create it over an <see cref="HttpClient"/> you own.
 /// </summary>
 /// <remarks>
-/// <para>Thread-safe. Every call retries transient failures (network errors, timeouts, 408, 429, 500, 502, 503, 504)
-/// with exponential backoff, honouring <c>Retry-After</c>. Retries are safe: <see cref="DecideAsync"/> and
+/// <para>Thread-safe. Every call runs through the client's resilience pipeline (Polly, from
+/// Microsoft.Extensions.Http.Resilience, built from <see cref="FlywheelClientOptions"/>), which retries transient
+/// failures (network errors, timeouts, 408, 429, 500, 502, 503, 504) with exponential backoff, honouring <c>Retry-After</c>. Retries are safe: <see cref="DecideAsync"/> and
 /// <see cref="SignalAsync(string, IReadOnlyList{SignalInput}, CancellationToken)"/> choose the decision and signal
 /// ids before the first attempt, and the server stores each id once. Calls that are not idempotent
 /// (<see cref="RunTurnAsync"/>, <see cref="PromoteAsync"/>, <see cref="RollbackAsync"/>) retry only failures that prove
@@ -29,9 +30,14 @@ public sealed partial class FlywheelClient
     private readonly HttpClient _http;
     private readonly Uri _baseAddress;
     private readonly ILogger _logger;
+    private readonly FlywheelResilience _resilience;
 
     /// <summary>Creates a client over <paramref name="httpClient"/>, which the caller keeps owning.</summary>
-    /// <param name="httpClient">The HTTP client. Its <see cref="HttpClient.Timeout"/> still applies on top of <see cref="FlywheelClientOptions.Timeout"/>.</param>
+    /// <param name="httpClient">
+    /// The HTTP client. Its <see cref="HttpClient.Timeout"/> still applies on top of <see cref="FlywheelClientOptions.Timeout"/>.
+    /// Give it no retry or resilience handler of its own: the client's pipeline already retries, by rules that depend
+    /// on the call, and a second layer would multiply the attempts.
+    /// </param>
     /// <param name="options">The settings; null for the defaults (then <paramref name="httpClient"/> must have a base address).</param>
     /// <param name="logger">Where retries and failed batches are logged; null for none.</param>
     /// <exception cref="ArgumentOutOfRangeException">A setting is out of range.</exception>
@@ -44,6 +50,7 @@ public sealed partial class FlywheelClient
         _http = httpClient;
         Options = options;
         _logger = logger ?? NullLogger.Instance;
+        _resilience = new FlywheelResilience(options, _logger);
         var address = options.BaseAddress ?? httpClient.BaseAddress
             ?? throw new InvalidOperationException("Set FlywheelClientOptions.BaseAddress (or HttpClient.BaseAddress) to the server's address, such as http://127.0.0.1:5005.");
         _baseAddress = address.AbsoluteUri.EndsWith('/') ? address : new Uri(address.AbsoluteUri + "/");

@@ -19,7 +19,11 @@ public sealed class FlywheelClientBuilder
     /// <summary>The service collection.</summary>
     public IServiceCollection Services { get; }
 
-    /// <summary>The builder of the client's <see cref="HttpClient"/>, to add handlers or replace the primary one.</summary>
+    /// <summary>
+    /// The builder of the client's <see cref="HttpClient"/>, to add handlers or replace the primary one. Add no
+    /// resilience handler (<c>AddStandardResilienceHandler</c>, <c>AddResilienceHandler</c>): the client already
+    /// retries through its own pipeline, and a second one would multiply the attempts.
+    /// </summary>
     public IHttpClientBuilder HttpClientBuilder { get; }
 
     /// <summary>

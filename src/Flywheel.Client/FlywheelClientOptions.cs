@@ -4,6 +4,11 @@ namespace Flywheel.Client;
 /// Settings of a <see cref="FlywheelClient"/> and of the <see cref="FlywheelSignalBatcher"/>s it creates. Set them
 /// before the client is created; the client reads them as it goes, so changing them afterwards has undefined effects.
 /// </summary>
+/// <remarks>
+/// The retry and timeout settings build the client's resilience pipeline (Polly, through
+/// Microsoft.Extensions.Http.Resilience) once, when the client is created: a retry strategy around a per-attempt
+/// timeout, both on <see cref="TimeProvider"/>.
+/// </remarks>
 public sealed class FlywheelClientOptions
 {
     /// <summary>
@@ -52,14 +57,15 @@ public sealed class FlywheelClientOptions
     public Func<double>? Randomizer { get; set; }
 
     /// <summary>
-    /// The clock for backoff delays, attempt timeouts, batcher intervals and the timestamps of generated ids.
+    /// The clock for backoff delays, attempt timeouts (the resilience pipeline's clock), batcher intervals and the
+    /// timestamps of generated ids; a fake one drives them all in tests.
     /// <value>Default <see cref="TimeProvider.System"/>.</value>
     /// </summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>
-    /// Called before each retry with what failed and how long the client will wait, on the calling thread. Useful for
-    /// metrics; exceptions it throws abort the call. <value>Default null.</value>
+    /// Called before each retry with what failed and how long the client will wait (the retry strategy's OnRetry).
+    /// Useful for metrics; exceptions it throws abort the call. <value>Default null.</value>
     /// </summary>
     public Action<FlywheelRetryInfo>? OnRetry { get; set; }
 
@@ -114,5 +120,8 @@ public sealed class FlywheelClientOptions
 /// <param name="Attempt">The attempt that failed, from 1.</param>
 /// <param name="Delay">How long the client waits before the next attempt.</param>
 /// <param name="StatusCode">The status code of the failed attempt, or null when no answer came (network error, timeout).</param>
-/// <param name="Exception">The exception of the failed attempt, or null when the server answered.</param>
+/// <param name="Exception">
+/// The exception of the failed attempt (a <see cref="TimeoutException"/> when the attempt timed out), or null when the
+/// server answered.
+/// </param>
 public sealed record FlywheelRetryInfo(HttpMethod Method, Uri RequestUri, int Attempt, TimeSpan Delay, int? StatusCode, Exception? Exception);

@@ -10,7 +10,9 @@ public static class FlywheelClientServiceCollectionExtensions
     /// <summary>
     /// Registers <see cref="FlywheelClient"/> as a typed <see cref="HttpClient"/> (named <see cref="FlywheelClient.HttpClientName"/>)
     /// configured by <see cref="FlywheelClientOptions"/>. The primary handler recycles pooled connections every two
-    /// minutes instead of being rotated, so clients and batchers held by singletons keep seeing DNS changes.
+    /// minutes instead of being rotated, so clients and batchers held by singletons keep seeing DNS changes. Retries and
+    /// attempt timeouts are the client's own resilience pipeline, not an HTTP handler: add no resilience handler to
+    /// the returned <see cref="FlywheelClientBuilder.HttpClientBuilder"/>.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Sets the options, at least <see cref="FlywheelClientOptions.BaseAddress"/>.</param>
