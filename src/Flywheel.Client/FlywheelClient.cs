@@ -27,10 +27,9 @@ public sealed partial class FlywheelClient
     /// <summary>The name of the <see cref="HttpClient"/> that <c>AddFlywheelClient</c> registers.</summary>
     public const string HttpClientName = "Flywheel";
 
-    private readonly HttpClient _http;
     private readonly Uri _baseAddress;
     private readonly ILogger _logger;
-    private readonly FlywheelResilience _resilience;
+    private readonly FlywheelTransport _transport;
 
     /// <summary>Creates a client over <paramref name="httpClient"/>, which the caller keeps owning.</summary>
     /// <param name="httpClient">
@@ -47,13 +46,12 @@ public sealed partial class FlywheelClient
         ArgumentNullException.ThrowIfNull(httpClient);
         options ??= new FlywheelClientOptions();
         options.Validate();
-        _http = httpClient;
         Options = options;
         _logger = logger ?? NullLogger.Instance;
-        _resilience = new FlywheelResilience(options, _logger);
         var address = options.BaseAddress ?? httpClient.BaseAddress
             ?? throw new InvalidOperationException("Set FlywheelClientOptions.BaseAddress (or HttpClient.BaseAddress) to the server's address, such as http://127.0.0.1:5005.");
         _baseAddress = address.AbsoluteUri.EndsWith('/') ? address : new Uri(address.AbsoluteUri + "/");
+        _transport = new FlywheelTransport(httpClient, _baseAddress, options, new FlywheelResilience(options, _logger));
     }
 
     /// <summary>The server's address, ending with a slash; request paths such as <c>v1/loops</c> are relative to it.</summary>
