@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using Flywheel.Core.Json;
 namespace Flywheel.Core;
 
 /// <summary>A candidate the product could show: an id plus features.</summary>
@@ -20,14 +22,16 @@ public sealed record ActionCandidate
 /// <summary>A request for a decision (DESIGN §5).</summary>
 public sealed record DecideRequest
 {
+    private readonly Features _context = new();
+
     /// <summary>Client-chosen id; a retry with the same id returns the stored answer. Generated when absent.</summary>
     public string? DecisionId { get; init; }
 
     /// <summary>The user the decision is for, if known.</summary>
     public string? UserId { get; init; }
 
-    /// <summary>The context features.</summary>
-    public Features Context { get; init; } = new();
+    /// <summary>The context features; null is taken as none.</summary>
+    public Features Context { get => _context; init => _context = value ?? new(); }
 
     /// <summary>The candidate actions.</summary>
     public IReadOnlyList<ActionCandidate> Actions { get; init; } = [];
@@ -91,6 +95,7 @@ public sealed record SignalInput
 public sealed record SignalBatchResult(int Accepted, int Duplicates, int Orphaned, int Late);
 
 /// <summary>One decision with everything that followed it: the audit view.</summary>
+[JsonConverter(typeof(DecisionAuditConverter))]
 public sealed record DecisionAudit
 {
     /// <summary>The decision as stored.</summary>

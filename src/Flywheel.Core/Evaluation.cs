@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using Flywheel.Core.Json;
 namespace Flywheel.Core;
 
 /// <summary>What <c>GET …/export</c> streams: rewarded decisions made in [<see cref="From"/>, <see cref="To"/>).</summary>
@@ -26,6 +28,8 @@ public sealed record EvaluateRequest
     /// <summary>The policies named by default.</summary>
     public static readonly IReadOnlyList<string> DefaultPolicies = ["champion", "logged", "uniform", "baseline"];
 
+    private readonly IReadOnlyList<string> _policies = DefaultPolicies;
+
     /// <summary>Earliest decision time, inclusive (null: the start of the log).</summary>
     public DateTimeOffset? From { get; init; }
 
@@ -37,10 +41,11 @@ public sealed record EvaluateRequest
     /// served), <c>uniform</c> (uniform random) or <c>baseline</c> (the product's baseline action, on the decisions that
     /// name one).
     /// </summary>
-    public IReadOnlyList<string> Policies { get; init; } = DefaultPolicies;
+    public IReadOnlyList<string> Policies { get => _policies; init => _policies = value ?? DefaultPolicies; }
 }
 
 /// <summary>One policy's estimates.</summary>
+[JsonConverter(typeof(PolicyEvaluationConverter))]
 public sealed record PolicyEvaluation
 {
     /// <summary>The policy as named in the request.</summary>

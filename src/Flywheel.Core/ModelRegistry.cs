@@ -1,6 +1,9 @@
+using System.Text.Json.Serialization;
+using Flywheel.Core.Json;
 namespace Flywheel.Core;
 
 /// <summary>Where a registered model stands.</summary>
+[JsonConverter(typeof(WireEnumConverter<ModelStatus>))]
 public enum ModelStatus
 {
     /// <summary>Trained by a turn and evaluated; not served.</summary>

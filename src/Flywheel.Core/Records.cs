@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using Flywheel.Core.Json;
 namespace Flywheel.Core;
 
 /// <summary>A decision as stored in the event log.</summary>
@@ -109,9 +111,11 @@ public sealed record SignalRecord
 }
 
 /// <summary>How a reward window closed.</summary>
+[JsonConverter(typeof(WireEnumConverter<WindowClose>))]
 public enum WindowClose
 {
     /// <summary>The window's time ran out.</summary>
+    [JsonStringEnumMemberName("window")]
     Timeout,
     /// <summary>A signal type with <c>closesWindow</c> arrived.</summary>
     Signal,

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace Flywheel.Server;
 
-/// <summary>An HTTP error raised by the server itself (wrong content type, oversized body, broken JSON).</summary>
+/// <summary>An HTTP error raised by the server itself (wrong content type, oversized body, empty body).</summary>
 internal sealed class HttpProblemException(int status, string title, string detail, string? field = null) : Exception(detail)
 {
     public int Status { get; } = status;
@@ -13,6 +13,15 @@ internal sealed class HttpProblemException(int status, string title, string deta
 
     public string? Field { get; } = field;
 }
+
+/// <summary>An RFC 9457 problem, as every refusal of the API is answered (<c>application/problem+json</c>).</summary>
+/// <param name="Type">A URI naming the kind of problem: <c>https://flywheel.dev/problems/{status}</c>.</param>
+/// <param name="Title">A short summary of the kind, such as <c>Invalid request</c>.</param>
+/// <param name="Status">The HTTP status code.</param>
+/// <param name="Detail">What is wrong, naming the field and the value or limit.</param>
+/// <param name="Field">The offending field as a JSON path such as <c>actions[3].id</c> (empty for the whole body), or a header or query parameter; absent when no field is at fault.</param>
+/// <param name="Instance">The request path.</param>
+public sealed record FlywheelProblem(string Type, string Title, int Status, string Detail, string? Field, string Instance);
 
 /// <summary>Writes RFC 9457 problem+json answers that name the offending field.</summary>
 internal static class ProblemDetailsWriter
@@ -28,6 +37,7 @@ internal static class ProblemDetailsWriter
             ValidationKind.TooLarge => (413, "Too large", v.Message, v.Field),
             ValidationKind.NotSupported => (422, "Not supported", v.Message, v.Field),
             ValidationKind.Conflict => (409, "Conflict", v.Message, v.Field),
+            ValidationKind.Malformed => (400, "Malformed JSON", $"the body {v.Problem}", null),
             _ => (422, "Invalid request", v.Message, v.Field),
         },
         BadHttpRequestException b when b.StatusCode == StatusCodes.Status413PayloadTooLarge
@@ -41,18 +51,9 @@ internal static class ProblemDetailsWriter
         var response = context.Response;
         response.StatusCode = status;
         response.ContentType = ContentType;
+        var problem = new FlywheelProblem($"https://flywheel.dev/problems/{status}", title, status, detail, field, context.Request.Path);
         await using var writer = new Utf8JsonWriter(response.BodyWriter, JsonOptions.Writer);
-        writer.WriteStartObject();
-        writer.WriteString("type", $"https://flywheel.dev/problems/{status}");
-        writer.WriteString("title", title);
-        writer.WriteNumber("status", status);
-        writer.WriteString("detail", detail);
-        if (field is not null)
-        {
-            writer.WriteString("field", field);
-        }
-        writer.WriteString("instance", context.Request.Path);
-        writer.WriteEndObject();
+        JsonSerializer.Serialize(writer, problem, ServerJsonContext.Default.FlywheelProblem);
         await writer.FlushAsync(context.RequestAborted);
     }
 }

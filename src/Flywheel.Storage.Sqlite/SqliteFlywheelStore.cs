@@ -751,21 +751,10 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
         Explored = reader.GetInt64(o + 7) != 0,
         Ranking = StoredJson.ReadRanking(Utf8(reader, o + 8)),
         ModelVersion = reader.GetInt32(o + 9),
-        Shadows = reader.IsDBNull(o + 10) ? [] : ReadShadows(reader.GetString(o + 10)),
+        Shadows = reader.IsDBNull(o + 10) ? [] : ReadShadows(Utf8(reader, o + 10)),
     };
 
-    private static IReadOnlyList<ShadowChoice> ReadShadows(string json)
-    {
-        using var document = System.Text.Json.JsonDocument.Parse(json);
-        try
-        {
-            return FlywheelJson.ReadShadows(document.RootElement);
-        }
-        catch (FlywheelValidationException ex)
-        {
-            throw StoredJson.Corrupt("decisions.shadows", ex.Message);
-        }
-    }
+    private static IReadOnlyList<ShadowChoice> ReadShadows(byte[] json) => StoredJson.Read<IReadOnlyList<ShadowChoice>>(json, "decisions.shadows");
 
     private static SignalRecord ReadSignal(SqliteDataReader reader, int o, string loop) => new()
     {
@@ -861,7 +850,7 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
             _d[8].Value = d.Explored ? 1L : 0L;
             _d[9].Value = _json.Ranking(d.Ranking ?? []);
             _d[10].Value = (long)d.ModelVersion;
-            _d[11].Value = d.Shadows is { Count: > 0 } shadows ? FlywheelJson.ToUtf8(w => FlywheelJson.WriteShadows(w, shadows)) : DBNull.Value;
+            _d[11].Value = d.Shadows is { Count: > 0 } shadows ? FlywheelJson.ToUtf8(shadows) : DBNull.Value;
             _decision.ExecuteNonQuery();
         }
 

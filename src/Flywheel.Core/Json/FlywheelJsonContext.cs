@@ -1,0 +1,49 @@
+using System.Text.Json.Serialization;
+
+namespace Flywheel.Core.Json;
+
+/// <summary>
+/// The wire format's contract, generated at build time. Unknown and repeated members are refused, absent ones are
+/// not written, times are UTC ISO 8601; enums, features and the shapes that differ from their records have their own
+/// converters (<see cref="WireEnumConverter{T}"/>, <see cref="FeaturesJsonConverter"/>, <see cref="SurrogateConverter{T, TWire}"/>).
+/// </summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    AllowDuplicateProperties = false,
+    MaxDepth = 32,
+    Converters = [typeof(UtcTimeConverter)])]
+[JsonSerializable(typeof(LoopConfig))]
+[JsonSerializable(typeof(LoopConfigWire))]
+[JsonSerializable(typeof(LoopList))]
+[JsonSerializable(typeof(DecideRequest))]
+[JsonSerializable(typeof(Decision))]
+[JsonSerializable(typeof(SignalBatch))]
+[JsonSerializable(typeof(SignalBatchResult))]
+[JsonSerializable(typeof(DecisionAudit))]
+[JsonSerializable(typeof(DecisionAuditWire))]
+[JsonSerializable(typeof(ModelRecord))]
+[JsonSerializable(typeof(ModelList))]
+[JsonSerializable(typeof(TurnRecord))]
+[JsonSerializable(typeof(TurnList))]
+[JsonSerializable(typeof(EvaluateRequest))]
+[JsonSerializable(typeof(EvaluationReport))]
+[JsonSerializable(typeof(PolicyEvaluationWire))]
+[JsonSerializable(typeof(ShadowReport))]
+[JsonSerializable(typeof(Mismatch))]
+[JsonSerializable(typeof(MismatchList))]
+[JsonSerializable(typeof(ReasonRequest))]
+[JsonSerializable(typeof(EmptyRequest))]
+[JsonSerializable(typeof(IReadOnlyList<ShadowChoice>))]
+[JsonSerializable(typeof(OffPolicyEstimates))]
+[JsonSerializable(typeof(EstimatesWire))]
+[JsonSerializable(typeof(Estimate))]
+[JsonSerializable(typeof(EstimateWire))]
+[JsonSerializable(typeof(DataWindow))]
+[JsonSerializable(typeof(Features))]
+[JsonSerializable(typeof(Features[]))]
+[JsonSerializable(typeof(IReadOnlyList<ActionCandidate>))]
+[JsonSerializable(typeof(IReadOnlyList<RankedAction>))]
+[JsonSerializable(typeof(LoggedDecision))]
+internal sealed partial class FlywheelJsonContext : JsonSerializerContext;
