@@ -22,16 +22,19 @@ public sealed record ActionCandidate
 /// <summary>A request for a decision (DESIGN §5).</summary>
 public sealed record DecideRequest
 {
-    private readonly Features _context = new();
-
     /// <summary>Client-chosen id; a retry with the same id returns the stored answer. Generated when absent.</summary>
     public string? DecisionId { get; init; }
 
     /// <summary>The user the decision is for, if known.</summary>
     public string? UserId { get; init; }
 
-    /// <summary>The context features; null is taken as none.</summary>
-    public Features Context { get => _context; init => _context = value ?? new(); }
+    /// <summary>The context features.</summary>
+    [JsonIgnore]
+    public Features Context { get; init; } = new();
+
+    // On the wire an absent or null context is none.
+    [JsonInclude, JsonPropertyName("context")]
+    internal Features? WireContext { get => Context; init => Context = value ?? new(); }
 
     /// <summary>The candidate actions.</summary>
     public IReadOnlyList<ActionCandidate> Actions { get; init; } = [];

@@ -28,8 +28,6 @@ public sealed record EvaluateRequest
     /// <summary>The policies named by default.</summary>
     public static readonly IReadOnlyList<string> DefaultPolicies = ["champion", "logged", "uniform", "baseline"];
 
-    private readonly IReadOnlyList<string> _policies = DefaultPolicies;
-
     /// <summary>Earliest decision time, inclusive (null: the start of the log).</summary>
     public DateTimeOffset? From { get; init; }
 
@@ -41,7 +39,12 @@ public sealed record EvaluateRequest
     /// served), <c>uniform</c> (uniform random) or <c>baseline</c> (the product's baseline action, on the decisions that
     /// name one).
     /// </summary>
-    public IReadOnlyList<string> Policies { get => _policies; init => _policies = value ?? DefaultPolicies; }
+    [JsonIgnore]
+    public IReadOnlyList<string> Policies { get; init; } = DefaultPolicies;
+
+    // On the wire absent or null policies are the default ones.
+    [JsonInclude, JsonPropertyName("policies")]
+    internal IReadOnlyList<string>? WirePolicies { get => Policies; init => Policies = value ?? DefaultPolicies; }
 }
 
 /// <summary>One policy's estimates.</summary>
