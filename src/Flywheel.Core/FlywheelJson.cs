@@ -44,6 +44,17 @@ public static class FlywheelJson
         options.MaxDepth = wire.MaxDepth;
     }
 
+    /// <summary>The wire names of an enum of the wire format (for describing it, as in an OpenAPI document), or null.</summary>
+    public static IReadOnlyList<string>? EnumNames(Type type)
+        => Options.TryGetTypeInfo(type, out var info) && info.Converter is IWireEnum names ? names.All : null;
+
+    /// <summary>
+    /// The type whose shape <paramref name="type"/> is written in when that is not its own shape (flattened or with
+    /// NaN as null), for describing the wire format; null otherwise.
+    /// </summary>
+    public static Type? WireShapeOf(Type type)
+        => Options.TryGetTypeInfo(type, out var info) && info.Converter is IWireShape shape ? shape.WireType : null;
+
     /// <summary>Writes <paramref name="value"/> in the wire format.</summary>
     public static void Write<T>(Utf8JsonWriter writer, T value)
     {

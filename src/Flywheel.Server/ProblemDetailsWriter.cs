@@ -15,13 +15,29 @@ internal sealed class HttpProblemException(int status, string title, string deta
 }
 
 /// <summary>An RFC 9457 problem, as every refusal of the API is answered (<c>application/problem+json</c>).</summary>
-/// <param name="Type">A URI naming the kind of problem: <c>https://flywheel.dev/problems/{status}</c>.</param>
-/// <param name="Title">A short summary of the kind, such as <c>Invalid request</c>.</param>
-/// <param name="Status">The HTTP status code.</param>
-/// <param name="Detail">What is wrong, naming the field and the value or limit.</param>
-/// <param name="Field">The offending field as a JSON path such as <c>actions[3].id</c> (empty for the whole body), or a header or query parameter; absent when no field is at fault.</param>
-/// <param name="Instance">The request path.</param>
-public sealed record FlywheelProblem(string Type, string Title, int Status, string Detail, string? Field, string Instance);
+public sealed record FlywheelProblem
+{
+    /// <summary>A URI naming the kind of problem: <c>https://flywheel.dev/problems/{status}</c>.</summary>
+    public required string Type { get; init; }
+
+    /// <summary>A short summary of the kind, such as <c>Invalid request</c>.</summary>
+    public required string Title { get; init; }
+
+    /// <summary>The HTTP status code.</summary>
+    public required int Status { get; init; }
+
+    /// <summary>What is wrong, naming the field and the value or limit.</summary>
+    public required string Detail { get; init; }
+
+    /// <summary>
+    /// The offending field as a JSON path such as <c>actions[3].id</c> (empty for the whole body), or a header or query
+    /// parameter; absent when no one field is at fault.
+    /// </summary>
+    public string? Field { get; init; }
+
+    /// <summary>The request path.</summary>
+    public required string Instance { get; init; }
+}
 
 /// <summary>Writes RFC 9457 problem+json answers that name the offending field.</summary>
 internal static class ProblemDetailsWriter
@@ -51,7 +67,15 @@ internal static class ProblemDetailsWriter
         var response = context.Response;
         response.StatusCode = status;
         response.ContentType = ContentType;
-        var problem = new FlywheelProblem($"https://flywheel.dev/problems/{status}", title, status, detail, field, context.Request.Path);
+        var problem = new FlywheelProblem
+        {
+            Type = $"https://flywheel.dev/problems/{status}",
+            Title = title,
+            Status = status,
+            Detail = detail,
+            Field = field,
+            Instance = context.Request.Path,
+        };
         await using var writer = new Utf8JsonWriter(response.BodyWriter, JsonOptions.Writer);
         JsonSerializer.Serialize(writer, problem, ServerJsonContext.Default.FlywheelProblem);
         await writer.FlushAsync(context.RequestAborted);

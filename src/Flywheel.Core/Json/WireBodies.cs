@@ -8,7 +8,7 @@ public sealed record SignalBatch(IReadOnlyList<SignalInput> Signals);
 
 /// <summary>The optional body of promote, rollback and retire: <c>{ "reason": "…" }</c>.</summary>
 /// <param name="Reason">Why, for the ledger; at most 1,000 characters.</param>
-public sealed record ReasonRequest(string? Reason);
+public sealed record ReasonRequest(string? Reason = null);
 
 /// <summary>The answer of <c>GET /v1/loops</c>.</summary>
 /// <param name="Loops">Every loop's config, by id.</param>

@@ -23,12 +23,12 @@ internal sealed class FieldJsonException(string subPath, string problem, Validat
 /// <see cref="JsonStringEnumMemberNameAttribute"/> says otherwise. Unlike <see cref="JsonStringEnumConverter"/>, reading
 /// is exact: other casings and numbers are refused, naming the choices.
 /// </summary>
-internal sealed class WireEnumConverter<T> : JsonConverter<T> where T : struct, Enum
+internal sealed class WireEnumConverter<T> : JsonConverter<T>, IWireEnum where T : struct, Enum
 {
     private static readonly (string Name, T Value)[] Names = [.. Enum.GetValues<T>().Select(v => (NameOf(v), v))];
 
     /// <summary>Every wire name, in declaration order.</summary>
-    public static IEnumerable<string> All => Names.Select(n => n.Name);
+    public IReadOnlyList<string> All { get; } = [.. Names.Select(n => n.Name)];
 
     /// <summary>The wire name of <paramref name="value"/> (its number for an undefined value).</summary>
     public static string Name(T value)
@@ -137,8 +137,10 @@ internal sealed class FiniteOrNullConverter : JsonConverter<double>
 /// Writes <typeparamref name="T"/> as <typeparamref name="TWire"/>, a type whose shape System.Text.Json can see,
 /// for domain types whose JSON is not their own shape (flattened, renamed, or with NaN as null).
 /// </summary>
-internal abstract class SurrogateConverter<T, TWire> : JsonConverter<T>
+internal abstract class SurrogateConverter<T, TWire> : JsonConverter<T>, IWireShape
 {
+    public Type WireType => typeof(TWire);
+
     public override T Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
         => FromWire(JsonSerializer.Deserialize(ref reader, Wire(options)) ?? throw new FieldJsonException("", "must not be null"));
 
@@ -151,4 +153,16 @@ internal abstract class SurrogateConverter<T, TWire> : JsonConverter<T>
 
     private static System.Text.Json.Serialization.Metadata.JsonTypeInfo<TWire> Wire(JsonSerializerOptions options)
         => (System.Text.Json.Serialization.Metadata.JsonTypeInfo<TWire>)options.GetTypeInfo(typeof(TWire));
+}
+
+/// <summary>An enum converter's names, for describing the wire format.</summary>
+internal interface IWireEnum
+{
+    IReadOnlyList<string> All { get; }
+}
+
+/// <summary>A converter that writes its type in the shape of another, for describing the wire format.</summary>
+internal interface IWireShape
+{
+    Type WireType { get; }
 }

@@ -81,19 +81,19 @@ internal sealed class ShadowEstimatesConverter() : EstimatesConverter([OffPolicy
 /// <summary>One policy of an evaluation report: its name and version with the estimates' members alongside.</summary>
 internal sealed record PolicyEvaluationWire(
     string Policy,
-    int? Version,
-    long? N,
-    [property: JsonConverter(typeof(FiniteOrNullConverter))] double? Ess,
-    IReadOnlyDictionary<string, Estimate>? Estimators,
-    [property: JsonConverter(typeof(FiniteOrNullConverter))] double? MinReward,
-    [property: JsonConverter(typeof(FiniteOrNullConverter))] double? MaxReward,
-    [property: JsonConverter(typeof(FiniteOrNullConverter))] double? MaxWeight);
+    int? Version = null,
+    long? N = null,
+    [property: JsonConverter(typeof(FiniteOrNullConverter))] double? Ess = null,
+    IReadOnlyDictionary<string, Estimate>? Estimators = null,
+    [property: JsonConverter(typeof(FiniteOrNullConverter))] double? MinReward = null,
+    [property: JsonConverter(typeof(FiniteOrNullConverter))] double? MaxReward = null,
+    [property: JsonConverter(typeof(FiniteOrNullConverter))] double? MaxWeight = null);
 
 internal sealed class PolicyEvaluationConverter : SurrogateConverter<PolicyEvaluation, PolicyEvaluationWire>
 {
     protected override PolicyEvaluationWire ToWire(PolicyEvaluation value) => value.Estimates is { } e
         ? new(value.Policy, value.Version, e.Count, e.EffectiveSampleSize, EstimatesConverter.Estimators(e), e.MinReward, e.MaxReward, e.MaxWeight)
-        : new(value.Policy, value.Version, null, null, null, null, null, null);
+        : new(value.Policy, value.Version);
 
     protected override PolicyEvaluation FromWire(PolicyEvaluationWire wire) => new()
     {
@@ -132,15 +132,15 @@ internal sealed record DecisionAuditWire
 
     public IReadOnlyList<ShadowChoice>? Shadows { get; init; }
 
-    public IReadOnlyList<AuditSignalWire> Signals { get; init; } = [];
+    public IReadOnlyList<AuditSignal> Signals { get; init; } = [];
 
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
-    public AuditRewardWire? Reward { get; init; }
+    public AuditReward? Reward { get; init; }
 }
 
-internal sealed record AuditSignalWire(string SignalId, string Type, double Value, DateTimeOffset At, DateTimeOffset ReceivedAt, bool Late);
+internal sealed record AuditSignal(string SignalId, string Type, double Value, DateTimeOffset At, DateTimeOffset ReceivedAt, bool Late);
 
-internal sealed record AuditRewardWire(double Value, int SignalCount, DateTimeOffset ClosedAt, WindowClose ClosedBy, long Sequence);
+internal sealed record AuditReward(double Value, int SignalCount, DateTimeOffset ClosedAt, WindowClose ClosedBy, long Sequence);
 
 internal sealed class DecisionAuditConverter : SurrogateConverter<DecisionAudit, DecisionAuditWire>
 {
@@ -161,8 +161,8 @@ internal sealed class DecisionAuditConverter : SurrogateConverter<DecisionAudit,
             Explored = d.Explored,
             Ranking = d.Ranking,
             Shadows = d.Shadows.Count > 0 ? d.Shadows : null,
-            Signals = [.. value.Signals.Select(s => new AuditSignalWire(s.SignalId, s.Type, s.Value, s.At, s.ReceivedAt, s.Late))],
-            Reward = value.Reward is { } r ? new AuditRewardWire(r.Reward, r.SignalCount, r.ClosedAt, r.ClosedBy, r.Sequence) : null,
+            Signals = [.. value.Signals.Select(s => new AuditSignal(s.SignalId, s.Type, s.Value, s.At, s.ReceivedAt, s.Late))],
+            Reward = value.Reward is { } r ? new AuditReward(r.Reward, r.SignalCount, r.ClosedAt, r.ClosedBy, r.Sequence) : null,
         };
     }
 
