@@ -87,6 +87,7 @@ public sealed record SignalInput
     public double? Value { get; init; }
 
     /// <summary>When it happened, as reported by the product. Defaults to the arrival time.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public DateTimeOffset? At { get; init; }
 }
 

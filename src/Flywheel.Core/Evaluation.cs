@@ -29,9 +29,11 @@ public sealed record EvaluateRequest
     public static readonly IReadOnlyList<string> DefaultPolicies = ["champion", "logged", "uniform", "baseline"];
 
     /// <summary>Earliest decision time, inclusive (null: the start of the log).</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public DateTimeOffset? From { get; init; }
 
     /// <summary>Latest decision time, exclusive (null: now).</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public DateTimeOffset? To { get; init; }
 
     /// <summary>
@@ -68,9 +70,11 @@ public sealed record EvaluationReport
     public required string Loop { get; init; }
 
     /// <summary>Earliest decision time, as requested.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public DateTimeOffset? From { get; init; }
 
     /// <summary>Latest decision time, as requested.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public DateTimeOffset? To { get; init; }
 
     /// <summary>Rewarded decisions in the range.</summary>

@@ -138,6 +138,20 @@ public sealed class FeatureNamespace : IEnumerable<KeyValuePair<string, FeatureV
     /// <summary>Adds a feature (collection-initializer support).</summary>
     public void Add(string name, FeatureValue value) => this[name] = value;
 
+    /// <summary>Adds a feature unless one of that name is already here (one pass, for readers).</summary>
+    internal bool TryAdd(string name, FeatureValue value)
+    {
+        foreach (var item in _items)
+        {
+            if (item.Key == name)
+            {
+                return false;
+            }
+        }
+        _items.Add(new(name, value));
+        return true;
+    }
+
     /// <inheritdoc />
     public IEnumerator<KeyValuePair<string, FeatureValue>> GetEnumerator() => _items.GetEnumerator();
 
@@ -194,6 +208,20 @@ public sealed class Features : IEnumerable<KeyValuePair<string, FeatureNamespace
 
     /// <summary>Adds a namespace.</summary>
     public void Add(string name, FeatureNamespace features) => this[name] = features;
+
+    /// <summary>Adds a namespace unless one of that name is already here (one pass, for readers).</summary>
+    internal bool TryAdd(string name, FeatureNamespace features)
+    {
+        foreach (var item in _namespaces)
+        {
+            if (item.Key == name)
+            {
+                return false;
+            }
+        }
+        _namespaces.Add(new(name, features));
+        return true;
+    }
 
     /// <inheritdoc />
     public IEnumerator<KeyValuePair<string, FeatureNamespace>> GetEnumerator() => _namespaces.GetEnumerator();

@@ -31,10 +31,6 @@ public static class FlywheelJson
         ArgumentNullException.ThrowIfNull(options);
         var wire = FlywheelJsonContext.Default.Options;
         options.TypeInfoResolverChain.Insert(0, FlywheelJsonContext.Default);
-        foreach (var converter in wire.Converters)
-        {
-            options.Converters.Add(converter);
-        }
         options.PropertyNamingPolicy = wire.PropertyNamingPolicy;
         options.PropertyNameCaseInsensitive = false;
         options.DefaultIgnoreCondition = wire.DefaultIgnoreCondition;

@@ -22,6 +22,7 @@ public sealed record Mismatch
     public required string DecisionId { get; init; }
 
     /// <summary>When it was made.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public required DateTimeOffset At { get; init; }
 
     /// <summary>The shadow model.</summary>

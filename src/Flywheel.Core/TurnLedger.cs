@@ -87,6 +87,7 @@ public sealed record OnlineLift
     public required double Relative { get; init; }
 
     /// <summary>When it was measured.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public required DateTimeOffset MeasuredAt { get; init; }
 }
 
@@ -107,9 +108,11 @@ public sealed record TurnRecord
     public required TurnTrigger Trigger { get; init; }
 
     /// <summary>When it started.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public required DateTimeOffset StartedAt { get; init; }
 
     /// <summary>When it finished.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public required DateTimeOffset FinishedAt { get; init; }
 
     /// <summary>The data it judged on (null for entries that judged no data).</summary>
@@ -131,6 +134,7 @@ public sealed record TurnRecord
     public int? DeployedVersion { get; init; }
 
     /// <summary>When that model began to serve.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public DateTimeOffset? DeployedAt { get; init; }
 
     /// <summary>The deployed model's measured online lift, filled in when the next window has closed.</summary>

@@ -37,11 +37,11 @@ internal sealed class FeaturesJsonConverter : JsonConverter<Features>
             {
                 throw new FieldJsonException(nsName, "must be an object of features");
             }
-            if (features.Any(kv => kv.Key == nsName))
+            var ns = new FeatureNamespace();
+            if (!features.TryAdd(nsName, ns))
             {
                 throw new FieldJsonException(nsName, "appears twice");
             }
-            var ns = new FeatureNamespace();
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
                 var name = Text(ref reader, nsName);
@@ -49,27 +49,25 @@ internal sealed class FeaturesJsonConverter : JsonConverter<Features>
                 {
                     throw new FieldJsonException(nsName, "holds a feature with an empty name");
                 }
-                var path = $"{nsName}.{name}";
-                if (ns.Any(kv => kv.Key == name))
-                {
-                    throw new FieldJsonException(path, "appears twice");
-                }
                 reader.Read();
-                ns.Add(name, Value(ref reader, path));
+                if (!ns.TryAdd(name, Value(ref reader, nsName, name)))
+                {
+                    throw new FieldJsonException($"{nsName}.{name}", "appears twice");
+                }
             }
-            features.Add(nsName, ns);
         }
         return features;
     }
 
-    private static FeatureValue Value(ref Utf8JsonReader reader, string path)
+    // The path is built only for an error message, so that good features cost no string work.
+    private static FeatureValue Value(ref Utf8JsonReader reader, string nsName, string name)
     {
         switch (reader.TokenType)
         {
             case JsonTokenType.Number:
-                return reader.TryGetDouble(out var d) && double.IsFinite(d) ? d : throw new FieldJsonException(path, "must be a finite number");
+                return reader.TryGetDouble(out var d) && double.IsFinite(d) ? d : throw new FieldJsonException($"{nsName}.{name}", "must be a finite number");
             case JsonTokenType.String:
-                return Text(ref reader, path);
+                return Text(ref reader, nsName, name);
             case JsonTokenType.True:
                 return true;
             case JsonTokenType.False:
@@ -80,17 +78,17 @@ internal sealed class FeaturesJsonConverter : JsonConverter<Features>
                 {
                     if (reader.TokenType != JsonTokenType.String)
                     {
-                        throw new FieldJsonException($"{path}[{strings.Count}]", "must be a string (arrays hold strings only)");
+                        throw new FieldJsonException($"{nsName}.{name}[{strings.Count}]", "must be a string (arrays hold strings only)");
                     }
-                    strings.Add(Text(ref reader, $"{path}[{strings.Count}]"));
+                    strings.Add(Text(ref reader, nsName, name, strings.Count));
                 }
                 return FeatureValue.FromStrings(strings);
             default:
-                throw new FieldJsonException(path, $"must be a number, string, boolean or array of strings, not {JsonProblems.Describe(reader.TokenType)}");
+                throw new FieldJsonException($"{nsName}.{name}", $"must be a number, string, boolean or array of strings, not {JsonProblems.Describe(reader.TokenType)}");
         }
     }
 
-    private static string Text(ref Utf8JsonReader reader, string path)
+    private static string Text(ref Utf8JsonReader reader, string nsName, string? name = null, int index = -1)
     {
         try
         {
@@ -98,6 +96,7 @@ internal sealed class FeaturesJsonConverter : JsonConverter<Features>
         }
         catch (InvalidOperationException)
         {
+            var path = name is null ? nsName : index < 0 ? $"{nsName}.{name}" : $"{nsName}.{name}[{index}]";
             throw new FieldJsonException(path, "holds an unpaired UTF-16 surrogate escape");
         }
     }

@@ -3,17 +3,18 @@ using System.Text.Json.Serialization;
 namespace Flywheel.Core.Json;
 
 /// <summary>
-/// The wire format's contract, generated at build time. Unknown and repeated members are refused, absent ones are
-/// not written, times are UTC ISO 8601; enums, features and the shapes that differ from their records have their own
-/// converters (<see cref="WireEnumConverter{T}"/>, <see cref="FeaturesJsonConverter"/>, <see cref="SurrogateConverter{T, TWire}"/>).
+/// The wire format's contract, generated at build time. Unknown and repeated members are refused and absent ones are
+/// not written; enums, features, times and the shapes that differ from their records have their own converters
+/// (<see cref="WireEnumConverter{T}"/>, <see cref="FeaturesJsonConverter"/>, <see cref="UtcTimeConverter"/>,
+/// <see cref="SurrogateConverter{T, TWire}"/>), attached to types and properties rather than listed here: converters
+/// in the options would turn off the generated fast path for every type, the decision on the hot path included.
 /// </summary>
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
     AllowDuplicateProperties = false,
-    MaxDepth = 32,
-    Converters = [typeof(UtcTimeConverter)])]
+    MaxDepth = 32)]
 [JsonSerializable(typeof(LoopConfig))]
 [JsonSerializable(typeof(LoopConfigWire))]
 [JsonSerializable(typeof(LoopList))]

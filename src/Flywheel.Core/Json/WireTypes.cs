@@ -112,6 +112,7 @@ internal sealed record DecisionAuditWire
 
     public required string Loop { get; init; }
 
+    [JsonConverter(typeof(UtcTimeConverter))]
     public required DateTimeOffset At { get; init; }
 
     public string? UserId { get; init; }
@@ -138,9 +139,15 @@ internal sealed record DecisionAuditWire
     public AuditReward? Reward { get; init; }
 }
 
-internal sealed record AuditSignal(string SignalId, string Type, double Value, DateTimeOffset At, DateTimeOffset ReceivedAt, bool Late);
+internal sealed record AuditSignal(
+    string SignalId,
+    string Type,
+    double Value,
+    [property: JsonConverter(typeof(UtcTimeConverter))] DateTimeOffset At,
+    [property: JsonConverter(typeof(UtcTimeConverter))] DateTimeOffset ReceivedAt,
+    bool Late);
 
-internal sealed record AuditReward(double Value, int SignalCount, DateTimeOffset ClosedAt, WindowClose ClosedBy, long Sequence);
+internal sealed record AuditReward(double Value, int SignalCount, [property: JsonConverter(typeof(UtcTimeConverter))] DateTimeOffset ClosedAt, WindowClose ClosedBy, long Sequence);
 
 internal sealed class DecisionAuditConverter : SurrogateConverter<DecisionAudit, DecisionAuditWire>
 {
