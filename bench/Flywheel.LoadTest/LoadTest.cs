@@ -123,7 +123,7 @@ internal static class LoadTest
         var path = $"v1/loops/{Workload.LoopId}/decide";
         using (var doc = JsonDocument.Parse(await PostAsync(client, path, bodies[0], cancellationToken)))
         {
-            var decision = FlywheelJson.ReadDecision(doc.RootElement);
+            var decision = FlywheelJson.Read<Decision>(doc.RootElement);
             if (decision.Ranking.Count != Workload.ActionsPerDecision)
             {
                 throw new InvalidOperationException($"the decide answer ranks {decision.Ranking.Count} actions; expected {Workload.ActionsPerDecision}");

@@ -132,7 +132,7 @@ internal static class SignalLoad
                     continue;
                 }
                 using var doc = JsonDocument.Parse(bytes);
-                var result = FlywheelJson.ReadSignalBatchResult(doc.RootElement);
+                var result = FlywheelJson.Read<SignalBatchResult>(doc.RootElement);
                 totals.Latencies[totals.Count++] = received - sent;
                 totals.Accepted += result.Accepted;
                 totals.Duplicates += result.Duplicates;

@@ -60,7 +60,7 @@ internal static class Workload
         for (var i = 0; i < count; i++)
         {
             var request = DecideRequest(random, decisionIdPrefix is null ? null : PoolDecisionId(decisionIdPrefix, i));
-            bodies[i] = FlywheelJson.ToUtf8(w => FlywheelJson.WriteDecideRequest(w, request));
+            bodies[i] = FlywheelJson.ToUtf8(w => FlywheelJson.Write(w, request));
         }
         return bodies;
     }

@@ -220,8 +220,7 @@ public sealed partial class FlywheelClient
     {
         try
         {
-            using var document = JsonDocument.Parse(text, new JsonDocumentOptions { MaxDepth = 64 });
-            return LoggedDecisionJson.Read(document.RootElement);
+            return LoggedDecisionJson.Read(text.IsSingleSegment ? text.FirstSpan : text.ToArray());
         }
         catch (Exception ex) when (ex is JsonException or FlywheelValidationException)
         {

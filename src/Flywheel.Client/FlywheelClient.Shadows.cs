@@ -28,7 +28,7 @@ public sealed partial class FlywheelClient
         ArgumentException.ThrowIfNullOrEmpty(loop);
         var call = new Call(HttpMethod.Post, ModelPath(loop, version) + "/shadow") { Retry = Retry.Transient, LongRunning = true };
         var response = await SendAsync(call, cancellationToken).ConfigureAwait(false);
-        return Read(response, FlywheelJson.ReadModel);
+        return Read<ModelRecord>(response);
     }
 
     /// <summary>Retires a shadow or a candidate (<c>POST /v1/loops/{loop}/models/{version}/retire</c>); a shadow stops scoring decisions.</summary>
@@ -50,7 +50,7 @@ public sealed partial class FlywheelClient
         ArgumentException.ThrowIfNullOrEmpty(loop);
         var call = new Call(HttpMethod.Post, ModelPath(loop, version) + "/retire", ReasonBody(reason)) { Retry = Retry.Transient, LongRunning = true };
         var response = await SendAsync(call, cancellationToken).ConfigureAwait(false);
-        return Read(response, FlywheelJson.ReadModel);
+        return Read<ModelRecord>(response);
     }
 
     /// <summary>Reads how a shadow compares with what was served (<c>GET /v1/loops/{loop}/models/{version}/shadow</c>).</summary>
@@ -68,7 +68,7 @@ public sealed partial class FlywheelClient
         ArgumentException.ThrowIfNullOrEmpty(loop);
         var call = new Call(HttpMethod.Get, ModelPath(loop, version) + "/shadow") { LongRunning = true };
         var response = await SendAsync(call, cancellationToken).ConfigureAwait(false);
-        return Read(response, FlywheelJson.ReadShadowReport);
+        return Read<ShadowReport>(response);
     }
 
     /// <summary>
@@ -93,7 +93,7 @@ public sealed partial class FlywheelClient
         var path = (version is { } v ? ModelPath(loop, v) : LoopPath(loop)) + "/mismatches?limit=" + limit.ToString(CultureInfo.InvariantCulture);
         var call = new Call(HttpMethod.Get, path) { LongRunning = true };
         var response = await SendAsync(call, cancellationToken).ConfigureAwait(false);
-        return Read(response, e => e.GetProperty("mismatches").EnumerateArray().Select(FlywheelJson.ReadMismatch).ToList());
+        return Read<MismatchList>(response).Mismatches;
     }
 
     private static string ModelPath(string loop, int version) => $"{LoopPath(loop)}/models/{version.ToString(CultureInfo.InvariantCulture)}";

@@ -15,7 +15,7 @@ public sealed partial class FlywheelClient
     {
         ArgumentException.ThrowIfNullOrEmpty(loop);
         var response = await SendAsync(new Call(HttpMethod.Get, LoopPath(loop) + "/models"), cancellationToken).ConfigureAwait(false);
-        return Read(response, e => e.GetProperty("models").EnumerateArray().Select(FlywheelJson.ReadModel).ToList());
+        return Read<ModelList>(response).Models;
     }
 
     /// <summary>Makes a registered model the champion at once (<c>POST /v1/loops/{loop}/models/{version}/promote</c>).</summary>
@@ -35,7 +35,7 @@ public sealed partial class FlywheelClient
         var path = $"{LoopPath(loop)}/models/{version.ToString(CultureInfo.InvariantCulture)}/promote";
         var call = new Call(HttpMethod.Post, path, ReasonBody(reason)) { Retry = Retry.NotDelivered };
         var response = await SendAsync(call, cancellationToken).ConfigureAwait(false);
-        return Read(response, FlywheelJson.ReadTurn);
+        return Read<TurnRecord>(response);
     }
 
     /// <summary>Puts the champion's predecessor back (<c>POST /v1/loops/{loop}/rollback</c>).</summary>
@@ -56,7 +56,7 @@ public sealed partial class FlywheelClient
         ArgumentException.ThrowIfNullOrEmpty(loop);
         var call = new Call(HttpMethod.Post, LoopPath(loop) + "/rollback", ReasonBody(reason)) { Retry = Retry.NotDelivered };
         var response = await SendAsync(call, cancellationToken).ConfigureAwait(false);
-        return Read(response, FlywheelJson.ReadTurn);
+        return Read<TurnRecord>(response);
     }
 
     /// <summary>Reads a loop's turn ledger (<c>GET /v1/loops/{loop}/turns</c>).</summary>
@@ -68,7 +68,7 @@ public sealed partial class FlywheelClient
     {
         ArgumentException.ThrowIfNullOrEmpty(loop);
         var response = await SendAsync(new Call(HttpMethod.Get, LoopPath(loop) + "/turns"), cancellationToken).ConfigureAwait(false);
-        return Read(response, e => e.GetProperty("turns").EnumerateArray().Select(FlywheelJson.ReadTurn).ToList());
+        return Read<TurnList>(response).Turns;
     }
 
     /// <summary>Runs a turn now (<c>POST /v1/loops/{loop}/turns</c>) and waits for its ledger entry.</summary>
@@ -91,7 +91,7 @@ public sealed partial class FlywheelClient
         ArgumentException.ThrowIfNullOrEmpty(loop);
         var call = new Call(HttpMethod.Post, LoopPath(loop) + "/turns") { Retry = Retry.NotDelivered, LongRunning = true };
         var response = await SendAsync(call, cancellationToken).ConfigureAwait(false);
-        return Read(response, FlywheelJson.ReadTurn);
+        return Read<TurnRecord>(response);
     }
 
     /// <summary>Estimates named policies off-policy over a time range (<c>POST /v1/loops/{loop}/evaluate</c>).</summary>
@@ -105,16 +105,11 @@ public sealed partial class FlywheelClient
     {
         ArgumentException.ThrowIfNullOrEmpty(loop);
         ArgumentNullException.ThrowIfNull(request);
-        var body = FlywheelJson.ToUtf8(w => FlywheelJson.WriteEvaluateRequest(w, request));
+        var body = FlywheelJson.ToUtf8(request);
         var call = new Call(HttpMethod.Post, LoopPath(loop) + "/evaluate", body) { LongRunning = true };
         var response = await SendAsync(call, cancellationToken).ConfigureAwait(false);
-        return Read(response, FlywheelJson.ReadEvaluationReport);
+        return Read<EvaluationReport>(response);
     }
 
-    private static byte[]? ReasonBody(string? reason) => reason is null ? null : FlywheelJson.ToUtf8(w =>
-    {
-        w.WriteStartObject();
-        w.WriteString("reason", reason);
-        w.WriteEndObject();
-    });
+    private static byte[]? ReasonBody(string? reason) => reason is null ? null : FlywheelJson.ToUtf8(new ReasonRequest(reason));
 }

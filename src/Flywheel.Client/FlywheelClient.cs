@@ -69,9 +69,9 @@ public sealed partial class FlywheelClient
     public async Task<LoopConfig> PutLoopAsync(LoopConfig config, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(config);
-        var body = Encoding.UTF8.GetBytes(LoopConfigJson.Serialize(config));
+        var body = FlywheelJson.ToUtf8(config);
         var response = await SendAsync(HttpMethod.Put, LoopPath(config.Id), body, allowNotFound: false, cancellationToken).ConfigureAwait(false);
-        return Read(response, e => LoopConfigJson.Parse(e));
+        return Read(response, c => LoopConfigJson.Parse(c));
     }
 
     /// <summary>Reads a loop's config (<c>GET /v1/loops/{loop}</c>).</summary>
@@ -82,7 +82,7 @@ public sealed partial class FlywheelClient
     {
         ArgumentException.ThrowIfNullOrEmpty(loop);
         var response = await SendAsync(HttpMethod.Get, LoopPath(loop), body: null, allowNotFound: true, cancellationToken).ConfigureAwait(false);
-        return response.Status == 404 ? null : Read(response, e => LoopConfigJson.Parse(e));
+        return response.Status == 404 ? null : Read(response, c => LoopConfigJson.Parse(c));
     }
 
     /// <summary>Lists every loop (<c>GET /v1/loops</c>).</summary>
@@ -91,7 +91,7 @@ public sealed partial class FlywheelClient
     public async Task<IReadOnlyList<LoopConfig>> ListLoopsAsync(CancellationToken cancellationToken = default)
     {
         var response = await SendAsync(HttpMethod.Get, "v1/loops", body: null, allowNotFound: false, cancellationToken).ConfigureAwait(false);
-        return Read(response, e => e.GetProperty("loops").EnumerateArray().Select(l => LoopConfigJson.Parse(l)).ToList());
+        return Read(response, c => Validated(FlywheelJson.ReadIgnoringUnknown<LoopList>(c).Loops));
     }
 
     /// <summary>Asks for a decision (<c>POST /v1/loops/{loop}/decide</c>).</summary>
@@ -109,9 +109,9 @@ public sealed partial class FlywheelClient
         ArgumentException.ThrowIfNullOrEmpty(loop);
         ArgumentNullException.ThrowIfNull(request);
         var withId = request.DecisionId is null ? request with { DecisionId = NewId() } : request;
-        var body = FlywheelJson.ToUtf8(w => FlywheelJson.WriteDecideRequest(w, withId));
+        var body = FlywheelJson.ToUtf8(withId);
         var response = await SendAsync(HttpMethod.Post, LoopPath(loop) + "/decide", body, allowNotFound: false, cancellationToken).ConfigureAwait(false);
-        return Read(response, FlywheelJson.ReadDecision);
+        return Read<Decision>(response);
     }
 
     /// <summary>Records a batch of signals (<c>POST /v1/loops/{loop}/signals</c>).</summary>
@@ -134,9 +134,9 @@ public sealed partial class FlywheelClient
             throw new FlywheelValidationException("signals", "must hold at least one signal");
         }
         var withIds = WithIds(signals);
-        var body = FlywheelJson.ToUtf8(w => FlywheelJson.WriteSignalBatch(w, withIds));
+        var body = FlywheelJson.ToUtf8(new SignalBatch(withIds));
         var response = await SendAsync(HttpMethod.Post, LoopPath(loop) + "/signals", body, allowNotFound: false, cancellationToken).ConfigureAwait(false);
-        return Read(response, FlywheelJson.ReadSignalBatchResult);
+        return Read<SignalBatchResult>(response);
     }
 
     /// <summary>Records one signal; see <see cref="SignalAsync(string, IReadOnlyList{SignalInput}, CancellationToken)"/>.</summary>
@@ -162,7 +162,7 @@ public sealed partial class FlywheelClient
         ArgumentException.ThrowIfNullOrEmpty(decisionId);
         var response = await SendAsync(HttpMethod.Get, $"{LoopPath(loop)}/decisions/{Uri.EscapeDataString(decisionId)}", body: null, allowNotFound: true, cancellationToken)
             .ConfigureAwait(false);
-        return response.Status == 404 ? null : Read(response, FlywheelJson.ReadDecisionAudit);
+        return response.Status == 404 ? null : Read<DecisionAudit>(response);
     }
 
     /// <summary>
@@ -198,12 +198,23 @@ public sealed partial class FlywheelClient
 
     private static string LoopPath(string loop) => "v1/loops/" + Uri.EscapeDataString(loop);
 
-    private static T Read<T>(Response response, Func<JsonElement, T> read)
+    // Answers are read leniently: a newer server may add fields.
+    private static T Read<T>(Response response) => Read(response, c => FlywheelJson.ReadIgnoringUnknown<T>(c));
+
+    private static IReadOnlyList<LoopConfig> Validated(IReadOnlyList<LoopConfig> loops)
+    {
+        foreach (var loop in loops)
+        {
+            loop.Validate();
+        }
+        return loops;
+    }
+
+    private static T Read<T>(Response response, Func<byte[], T> read)
     {
         try
         {
-            using var document = FlywheelJson.ParseDocument(response.Content);
-            return read(document.RootElement);
+            return read(response.Content);
         }
         catch (Exception ex) when (ex is FlywheelValidationException or InvalidOperationException or KeyNotFoundException or FormatException)
         {

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using Flywheel.Core.Json;
 namespace Flywheel.Core;
 
 /// <summary>A candidate the product could show: an id plus features.</summary>
@@ -27,7 +29,12 @@ public sealed record DecideRequest
     public string? UserId { get; init; }
 
     /// <summary>The context features.</summary>
+    [JsonIgnore]
     public Features Context { get; init; } = new();
+
+    // On the wire an absent or null context is none.
+    [JsonInclude, JsonPropertyName("context")]
+    internal Features? WireContext { get => Context; init => Context = value ?? new(); }
 
     /// <summary>The candidate actions.</summary>
     public IReadOnlyList<ActionCandidate> Actions { get; init; } = [];
@@ -80,6 +87,7 @@ public sealed record SignalInput
     public double? Value { get; init; }
 
     /// <summary>When it happened, as reported by the product. Defaults to the arrival time.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public DateTimeOffset? At { get; init; }
 }
 
@@ -91,6 +99,7 @@ public sealed record SignalInput
 public sealed record SignalBatchResult(int Accepted, int Duplicates, int Orphaned, int Late);
 
 /// <summary>One decision with everything that followed it: the audit view.</summary>
+[JsonConverter(typeof(DecisionAuditConverter))]
 public sealed record DecisionAudit
 {
     /// <summary>The decision as stored.</summary>

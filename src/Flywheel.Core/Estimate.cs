@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using Flywheel.Core.Json;
 namespace Flywheel.Core;
 
 /// <summary>
@@ -7,6 +9,7 @@ namespace Flywheel.Core;
 /// <param name="Value">The estimate.</param>
 /// <param name="Lower">The interval's lower end, or −∞.</param>
 /// <param name="Upper">The interval's upper end, or +∞.</param>
+[JsonConverter(typeof(EstimateConverter))]
 public readonly record struct Estimate(double Value, double Lower, double Upper)
 {
     /// <summary>z of the two-sided 95% normal interval, Φ⁻¹(0.975).</summary>

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using Flywheel.Core.Json;
 namespace Flywheel.Core;
 
 /// <summary>What <c>GET …/export</c> streams: rewarded decisions made in [<see cref="From"/>, <see cref="To"/>).</summary>
@@ -27,9 +29,11 @@ public sealed record EvaluateRequest
     public static readonly IReadOnlyList<string> DefaultPolicies = ["champion", "logged", "uniform", "baseline"];
 
     /// <summary>Earliest decision time, inclusive (null: the start of the log).</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public DateTimeOffset? From { get; init; }
 
     /// <summary>Latest decision time, exclusive (null: now).</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public DateTimeOffset? To { get; init; }
 
     /// <summary>
@@ -37,10 +41,16 @@ public sealed record EvaluateRequest
     /// served), <c>uniform</c> (uniform random) or <c>baseline</c> (the product's baseline action, on the decisions that
     /// name one).
     /// </summary>
+    [JsonIgnore]
     public IReadOnlyList<string> Policies { get; init; } = DefaultPolicies;
+
+    // On the wire absent or null policies are the default ones.
+    [JsonInclude, JsonPropertyName("policies")]
+    internal IReadOnlyList<string>? WirePolicies { get => Policies; init => Policies = value ?? DefaultPolicies; }
 }
 
 /// <summary>One policy's estimates.</summary>
+[JsonConverter(typeof(PolicyEvaluationConverter))]
 public sealed record PolicyEvaluation
 {
     /// <summary>The policy as named in the request.</summary>
@@ -60,9 +70,11 @@ public sealed record EvaluationReport
     public required string Loop { get; init; }
 
     /// <summary>Earliest decision time, as requested.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public DateTimeOffset? From { get; init; }
 
     /// <summary>Latest decision time, as requested.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public DateTimeOffset? To { get; init; }
 
     /// <summary>Rewarded decisions in the range.</summary>

@@ -1,7 +1,8 @@
 using System.Collections;
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization;
+using Flywheel.Core.Json;
 
 namespace Flywheel.Core;
 
@@ -137,6 +138,20 @@ public sealed class FeatureNamespace : IEnumerable<KeyValuePair<string, FeatureV
     /// <summary>Adds a feature (collection-initializer support).</summary>
     public void Add(string name, FeatureValue value) => this[name] = value;
 
+    /// <summary>Adds a feature unless one of that name is already here (one pass, for readers).</summary>
+    internal bool TryAdd(string name, FeatureValue value)
+    {
+        foreach (var item in _items)
+        {
+            if (item.Key == name)
+            {
+                return false;
+            }
+        }
+        _items.Add(new(name, value));
+        return true;
+    }
+
     /// <inheritdoc />
     public IEnumerator<KeyValuePair<string, FeatureValue>> GetEnumerator() => _items.GetEnumerator();
 
@@ -148,6 +163,7 @@ public sealed class FeatureNamespace : IEnumerable<KeyValuePair<string, FeatureV
 /// Build them in C# with an initializer: <c>new Features { ["user"] = { ["country"] = "fr" } }</c>,
 /// or parse JSON with <see cref="Parse(string, FlywheelLimits?)"/>.
 /// </summary>
+[JsonConverter(typeof(FeaturesJsonConverter))]
 public sealed class Features : IEnumerable<KeyValuePair<string, FeatureNamespace>>
 {
     private readonly List<KeyValuePair<string, FeatureNamespace>> _namespaces = [];
@@ -192,6 +208,20 @@ public sealed class Features : IEnumerable<KeyValuePair<string, FeatureNamespace
 
     /// <summary>Adds a namespace.</summary>
     public void Add(string name, FeatureNamespace features) => this[name] = features;
+
+    /// <summary>Adds a namespace unless one of that name is already here (one pass, for readers).</summary>
+    internal bool TryAdd(string name, FeatureNamespace features)
+    {
+        foreach (var item in _namespaces)
+        {
+            if (item.Key == name)
+            {
+                return false;
+            }
+        }
+        _namespaces.Add(new(name, features));
+        return true;
+    }
 
     /// <inheritdoc />
     public IEnumerator<KeyValuePair<string, FeatureNamespace>> GetEnumerator() => _namespaces.GetEnumerator();
@@ -262,157 +292,37 @@ public sealed class Features : IEnumerable<KeyValuePair<string, FeatureNamespace
     public static Features Parse(string json, FlywheelLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(json);
-        JsonDocument doc;
-        try
-        {
-            doc = JsonDocument.Parse(json);
-        }
-        catch (JsonException ex)
-        {
-            throw new FlywheelValidationException("", $"is not valid JSON: {ex.Message}");
-        }
-        using (doc)
-        {
-            try
-            {
-                return FromJson(doc.RootElement, "", limits);
-            }
-            catch (InvalidOperationException ex)
-            {
-                throw new FlywheelValidationException("", $"holds text that is not valid UTF-16: {ex.Message}");
-            }
-        }
+        var features = FlywheelJson.Read<Features>(FlywheelJson.Utf8(json));
+        features.Validate("", limits);
+        return features;
     }
 
     /// <summary>Reads and validates features from a JSON element; errors name <paramref name="field"/>.</summary>
     public static Features FromJson(JsonElement element, string field, FlywheelLimits? limits = null)
     {
-        if (element.ValueKind is JsonValueKind.Null or JsonValueKind.Undefined)
+        ArgumentNullException.ThrowIfNull(field);
+        Features features;
+        try
         {
-            return new Features();
+            features = element.ValueKind == JsonValueKind.Undefined ? new Features() : FlywheelJson.Read<Features>(element);
         }
-        if (element.ValueKind != JsonValueKind.Object)
+        catch (FlywheelValidationException ex)
         {
-            throw new FlywheelValidationException(field, "must be an object of namespaces, such as { \"user\": { \"country\": \"fr\" } }");
-        }
-        var features = new Features();
-        foreach (var nsProp in element.EnumerateObject())
-        {
-            var nsField = Join(field, nsProp.Name);
-            if (nsProp.Name.Length == 0)
-            {
-                throw new FlywheelValidationException(field, "holds a namespace with an empty name");
-            }
-            if (nsProp.Value.ValueKind != JsonValueKind.Object)
-            {
-                throw new FlywheelValidationException(nsField, "must be an object of features");
-            }
-            if (features.Contains(nsProp.Name))
-            {
-                throw new FlywheelValidationException(nsField, "appears twice");
-            }
-            var ns = new FeatureNamespace();
-            foreach (var prop in nsProp.Value.EnumerateObject())
-            {
-                var f = Join(nsField, prop.Name);
-                if (prop.Name.Length == 0)
-                {
-                    throw new FlywheelValidationException(nsField, "holds a feature with an empty name");
-                }
-                if (ns.Any(kv => kv.Key == prop.Name))
-                {
-                    throw new FlywheelValidationException(f, "appears twice");
-                }
-                ns.Add(prop.Name, ReadValue(prop.Value, f));
-            }
-            features._namespaces.Add(new(nsProp.Name, ns));
+            throw JsonProblems.Prefix(ex, field);
         }
         features.Validate(field, limits);
         return features;
     }
 
-    private static FeatureValue ReadValue(JsonElement value, string field)
-    {
-        switch (value.ValueKind)
-        {
-            case JsonValueKind.Number:
-                if (!value.TryGetDouble(out var d) || !double.IsFinite(d))
-                {
-                    throw new FlywheelValidationException(field, "must be a finite number");
-                }
-                return d;
-            case JsonValueKind.String:
-                return value.GetString()!;
-            case JsonValueKind.True:
-                return true;
-            case JsonValueKind.False:
-                return false;
-            case JsonValueKind.Array:
-                var list = new List<string>();
-                var i = 0;
-                foreach (var item in value.EnumerateArray())
-                {
-                    if (item.ValueKind != JsonValueKind.String)
-                    {
-                        throw new FlywheelValidationException($"{field}[{i}]", "must be a string (arrays hold strings only)");
-                    }
-                    list.Add(item.GetString()!);
-                    i++;
-                }
-                return FeatureValue.FromStrings(list);
-            default:
-                throw new FlywheelValidationException(field, $"must be a number, string, boolean or array of strings, not {value.ValueKind.ToString().ToLowerInvariant()}");
-        }
-    }
-
-    private bool Contains(string name) => _namespaces.Any(kv => kv.Key == name);
-
     /// <summary>Writes the features as a JSON object.</summary>
     public void WriteTo(Utf8JsonWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        writer.WriteStartObject();
-        foreach (var (nsName, ns) in _namespaces)
-        {
-            writer.WriteStartObject(nsName);
-            foreach (var (name, value) in ns)
-            {
-                switch (value.Kind)
-                {
-                    case FeatureValueKind.Number:
-                        writer.WriteNumber(name, value.Number);
-                        break;
-                    case FeatureValueKind.String:
-                        writer.WriteString(name, value.Text);
-                        break;
-                    case FeatureValueKind.Boolean:
-                        writer.WriteBoolean(name, value.Number != 0);
-                        break;
-                    default:
-                        writer.WriteStartArray(name);
-                        foreach (var s in value.Strings)
-                        {
-                            writer.WriteStringValue(s);
-                        }
-                        writer.WriteEndArray();
-                        break;
-                }
-            }
-            writer.WriteEndObject();
-        }
-        writer.WriteEndObject();
+        FeaturesJsonConverter.WriteFeatures(writer, this);
     }
 
     /// <summary>The features as compact JSON.</summary>
-    public string ToJson()
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            WriteTo(writer);
-        }
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
-    }
+    public string ToJson() => FlywheelJson.Serialize(this);
 
     /// <inheritdoc />
     public override string ToString() => ToJson();

@@ -28,7 +28,7 @@ public class FlywheelValidationException : Exception
 /// <summary>Why input was refused.</summary>
 public enum ValidationKind
 {
-    /// <summary>Malformed or out of range (HTTP 400/422).</summary>
+    /// <summary>Out of range, of the wrong type, or otherwise not what the contract asks for (HTTP 422).</summary>
     Invalid,
     /// <summary>Refers to something that does not exist, such as an unknown loop (HTTP 404).</summary>
     NotFound,
@@ -38,4 +38,6 @@ public enum ValidationKind
     NotSupported,
     /// <summary>Valid, but at odds with the current state, such as promoting the champion again (HTTP 409).</summary>
     Conflict,
+    /// <summary>Not well-formed JSON at all (HTTP 400).</summary>
+    Malformed,
 }

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using Flywheel.Core.Json;
 using System.Globalization;
 
 namespace Flywheel.Core;
@@ -8,6 +10,7 @@ namespace Flywheel.Core;
 /// estimates for every action. <c>flywheel evaluate</c> reads it and <c>flywheel export --format jsonl</c> writes it,
 /// one JSON object a line (<see cref="LoggedDecisionJson"/>).
 /// </summary>
+[JsonUnmappedMemberHandling(JsonUnmappedMemberHandling.Skip)]
 public sealed record LoggedDecision
 {
     /// <summary>
@@ -44,6 +47,7 @@ public sealed record LoggedDecision
     public IReadOnlyDictionary<string, double>? RewardEstimates { get; init; }
 
     /// <summary>The index of <see cref="ChosenActionId"/> in <see cref="Actions"/>, or −1.</summary>
+    [JsonIgnore]
     public int ChosenIndex
     {
         get

@@ -18,117 +18,42 @@ public static class LoggedDecisionJson
     /// <param name="element">The JSON object.</param>
     /// <param name="limits">Limits on features and ids. <value>Default <see cref="FlywheelLimits.Unlimited"/>: logs are read as they were written.</value></param>
     public static LoggedDecision Read(JsonElement element, FlywheelLimits? limits = null)
+        => Read(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element), limits);
+
+    /// <summary>Reads one logged decision from UTF-8 JSON; see <see cref="Read(JsonElement, FlywheelLimits?)"/>.</summary>
+    /// <param name="utf8">The JSON object.</param>
+    /// <param name="limits">Limits on features and ids. <value>Default <see cref="FlywheelLimits.Unlimited"/>.</value></param>
+    public static LoggedDecision Read(ReadOnlySpan<byte> utf8, FlywheelLimits? limits = null)
     {
         limits ??= FlywheelLimits.Unlimited;
-        var o = new StrictJsonObject(element, "");
-        var decisionId = o.String("decisionId", required: true)!;
-        if (!o.TryGet("context", out var context))
-        {
-            throw new FlywheelValidationException("context", "is required: an object of namespaces, such as {} or { \"user\": { \"country\": \"fr\" } }");
-        }
-        var decision = new LoggedDecision
-        {
-            DecisionId = decisionId,
-            Context = Features.FromJson(context, "context", limits),
-            Actions = ReadActions(o, limits),
-            ChosenActionId = o.String("chosenActionId", required: true)!,
-            Probability = RequiredNumber(o, "probability"),
-            Reward = RequiredNumber(o, "reward"),
-            TargetProbabilities = ReadNumberMap(o, "targetProbabilities"),
-            RewardEstimates = ReadNumberMap(o, "rewardEstimates"),
-        };
+        var decision = FlywheelJson.Read<LoggedDecision>(utf8);
         limits.CheckString("decisionId", decision.DecisionId);
+        decision.Context.Validate("context", limits);
+        if (decision.Actions is { } actions)
+        {
+            if (actions.Count > limits.MaxActionsPerDecision)
+            {
+                throw new FlywheelValidationException("actions", $"holds {actions.Count} actions; the limit is {limits.MaxActionsPerDecision}") { Kind = ValidationKind.TooLarge };
+            }
+            for (var i = 0; i < actions.Count; i++)
+            {
+                if (actions[i] is { } action)
+                {
+                    limits.CheckString($"actions[{i}].id", action.Id);
+                    action.Features.Validate($"actions[{i}].features", limits);
+                }
+            }
+        }
         decision.Validate();
         return decision;
-    }
-
-    private static List<ActionCandidate> ReadActions(StrictJsonObject o, FlywheelLimits limits)
-    {
-        if (!o.TryGet("actions", out var array))
-        {
-            throw new FlywheelValidationException("actions", "is required: a list of { \"id\": …, \"features\": { … } }");
-        }
-        if (array.ValueKind != JsonValueKind.Array)
-        {
-            throw new FlywheelValidationException("actions", $"must be an array, not {StrictJsonObject.Describe(array)}");
-        }
-        var count = array.GetArrayLength();
-        if (count > limits.MaxActionsPerDecision)
-        {
-            throw new FlywheelValidationException("actions", $"holds {count} actions; the limit is {limits.MaxActionsPerDecision}") { Kind = ValidationKind.TooLarge };
-        }
-        var actions = new List<ActionCandidate>(count);
-        var i = 0;
-        foreach (var item in array.EnumerateArray())
-        {
-            var path = $"actions[{i}]";
-            var a = new StrictJsonObject(item, path);
-            var id = a.String("id") ?? throw new FlywheelValidationException($"{path}.id", "is required");
-            limits.CheckString($"{path}.id", id);
-            var features = a.TryGet("features", out var f) ? Features.FromJson(f, $"{path}.features", limits) : new Features();
-            actions.Add(new ActionCandidate(id, features));
-            i++;
-        }
-        return actions;
-    }
-
-    private static double RequiredNumber(StrictJsonObject o, string name)
-        => o.Number(name) ?? throw new FlywheelValidationException(name, "is required");
-
-    private static Dictionary<string, double>? ReadNumberMap(StrictJsonObject o, string name)
-    {
-        if (o.Object(name) is not { } map)
-        {
-            return null;
-        }
-        var result = new Dictionary<string, double>(StringComparer.Ordinal);
-        foreach (var p in map.Properties())
-        {
-            result[p.Name] = StrictJsonObject.ReadNumber(p.Value, map.PathOf(p.Name));
-        }
-        return result;
     }
 
     /// <summary>Checks <paramref name="decision"/> (<see cref="LoggedDecision.Validate"/>) and writes it as one JSON object.</summary>
     public static void Write(Utf8JsonWriter writer, LoggedDecision decision)
     {
-        ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(decision);
         decision.Validate();
-        writer.WriteStartObject();
-        writer.WriteString("decisionId", decision.DecisionId);
-        writer.WritePropertyName("context");
-        decision.Context.WriteTo(writer);
-        writer.WriteStartArray("actions");
-        foreach (var a in decision.Actions)
-        {
-            writer.WriteStartObject();
-            writer.WriteString("id", a.Id);
-            writer.WritePropertyName("features");
-            a.Features.WriteTo(writer);
-            writer.WriteEndObject();
-        }
-        writer.WriteEndArray();
-        writer.WriteString("chosenActionId", decision.ChosenActionId);
-        writer.WriteNumber("probability", decision.Probability);
-        writer.WriteNumber("reward", decision.Reward);
-        WriteNumberMap(writer, "targetProbabilities", decision.TargetProbabilities);
-        WriteNumberMap(writer, "rewardEstimates", decision.RewardEstimates);
-        writer.WriteEndObject();
-    }
-
-    private static void WriteNumberMap(Utf8JsonWriter writer, string name, IReadOnlyDictionary<string, double>? map)
-    {
-        if (map is null)
-        {
-            return;
-        }
-        writer.WriteStartObject(name);
-        foreach (var (key, value) in map)
-        {
-            writer.WriteNumber(key, value);
-        }
-        writer.WriteEndObject();
+        FlywheelJson.Write(writer, decision);
     }
 
     /// <summary>One logged decision as compact JSON (no line end).</summary>

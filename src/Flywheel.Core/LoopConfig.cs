@@ -1,8 +1,11 @@
+using System.Text.Json.Serialization;
+using Flywheel.Core.Json;
 using System.Text.RegularExpressions;
 
 namespace Flywheel.Core;
 
 /// <summary>What a loop decides (DESIGN §4).</summary>
+[JsonConverter(typeof(WireEnumConverter<LoopKind>))]
 public enum LoopKind
 {
     /// <summary>Pick one of N actions.</summary>
@@ -14,6 +17,7 @@ public enum LoopKind
 }
 
 /// <summary>How a loop serves and learns.</summary>
+[JsonConverter(typeof(WireEnumConverter<LoopMode>))]
 public enum LoopMode
 {
     /// <summary>Serve the champion and learn continuously.</summary>
@@ -28,6 +32,7 @@ public enum LoopMode
 }
 
 /// <summary>Whether a signal comes free with use or was asked for.</summary>
+[JsonConverter(typeof(WireEnumConverter<SignalKind>))]
 public enum SignalKind
 {
     /// <summary>Behaviour: watched to the end, skipped, dwelled, returned.</summary>
@@ -37,6 +42,7 @@ public enum SignalKind
 }
 
 /// <summary>How a decision's weighted signals combine into one reward.</summary>
+[JsonConverter(typeof(WireEnumConverter<RewardAggregate>))]
 public enum RewardAggregate
 {
     /// <summary>The sum of weight × value.</summary>
@@ -48,6 +54,7 @@ public enum RewardAggregate
 }
 
 /// <summary>Exploration algorithms (ALGORITHMS §2).</summary>
+[JsonConverter(typeof(WireEnumConverter<ExplorationAlgorithm>))]
 public enum ExplorationAlgorithm
 {
     /// <summary>ε-greedy: ε spread uniformly, the rest on the best actions.</summary>
@@ -55,6 +62,7 @@ public enum ExplorationAlgorithm
     /// <summary>Softmax over predicted costs: p ∝ exp(−λ·(cost − best)).</summary>
     Softmax,
     /// <summary>SquareCB: inverse-gap weighting with γ_t = gamma·√t.</summary>
+    [JsonStringEnumMemberName("squarecb")]
     SquareCb,
     /// <summary>Online bagging: each of <c>bags</c> bootstrapped regressors votes for its best action.</summary>
     Bag,
@@ -63,6 +71,7 @@ public enum ExplorationAlgorithm
 }
 
 /// <summary>How a bandit example becomes a regression update (ALGORITHMS §0).</summary>
+[JsonConverter(typeof(WireEnumConverter<Reduction>))]
 public enum Reduction
 {
     /// <summary>One unweighted update on the chosen action (the default).</summary>
@@ -76,6 +85,7 @@ public enum Reduction
 }
 
 /// <summary>When a turn's candidate replaces the champion.</summary>
+[JsonConverter(typeof(WireEnumConverter<PromotionPolicy>))]
 public enum PromotionPolicy
 {
     /// <summary>The candidate's lower confidence bound beats the champion's estimate.</summary>
@@ -96,6 +106,7 @@ public sealed record SignalTypeConfig
     public double Weight { get; init; } = 1.0;
 
     /// <summary>When true, this signal closes the decision's reward window at once.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool ClosesWindow { get; init; }
 }
 
@@ -131,9 +142,15 @@ public sealed record ExplorationConfig
     /// ε for epsilon-greedy; the minimum-probability floor for the others. Null takes the default:
     /// 0.05 for epsilon-greedy, 0 (no floor) for the others.
     /// </summary>
+    [JsonIgnore]
     public double? Epsilon { get; init; }
 
+    // Written as the ε in force, so that a stored config or model keeps the exploration it served with.
+    [JsonInclude, JsonPropertyName("epsilon")]
+    internal double WireEpsilon { get => EffectiveEpsilon; init => Epsilon = value; }
+
     /// <summary>The ε in force: <see cref="Epsilon"/>, or the algorithm's default when it is not set.</summary>
+    [JsonIgnore]
     public double EffectiveEpsilon => Epsilon ?? (Algorithm == ExplorationAlgorithm.EpsilonGreedy ? 0.05 : 0.0);
 
     /// <summary>Softmax inverse temperature. <value>Default 1.</value></summary>
@@ -156,13 +173,19 @@ public sealed record LearnerConfig
     public IReadOnlyList<string> Interactions { get; init; } = ["context*action"];
 
     /// <summary>Learning rate, or null for the reduction's default (<see cref="EffectiveLearningRate"/>).</summary>
+    [JsonIgnore]
     public double? LearningRate { get; init; }
+
+    // Written as the rate in force, so that a stored config or model keeps the learner it was trained with.
+    [JsonInclude, JsonPropertyName("learningRate")]
+    internal double WireLearningRate { get => EffectiveLearningRate; init => LearningRate = value; }
 
     /// <summary>
     /// The learning rate in force: <see cref="LearningRate"/> when set, else the reduction's: 0.6 with <c>dm</c>, 1.0
     /// with <c>mtr</c> (its importance weight is about 1/K on the exploited action, so it needs larger steps) and 0.25
     /// with <c>ips</c> and <c>dr</c> (their targets are scaled up by 1/p). Chosen on 23 replay sets (bench/RESULTS.md).
     /// </summary>
+    [JsonIgnore]
     public double EffectiveLearningRate => LearningRate ?? Reduction switch
     {
         Reduction.Dm => 0.6,
@@ -171,12 +194,17 @@ public sealed record LearnerConfig
     };
 
     /// <summary>Learning-rate decay exponent, or null for the reduction's default (<see cref="EffectivePowerT"/>).</summary>
+    [JsonIgnore]
     public double? PowerT { get; init; }
+
+    [JsonInclude, JsonPropertyName("powerT")]
+    internal double WirePowerT { get => EffectivePowerT; init => PowerT = value; }
 
     /// <summary>
     /// The decay exponent in force: <see cref="PowerT"/> when set, else 0.65 with <c>dm</c> (larger first steps that
     /// shrink faster: better on small and on noisy sets alike) and VW's 0.5 with the other reductions.
     /// </summary>
+    [JsonIgnore]
     public double EffectivePowerT => PowerT ?? (Reduction == Reduction.Dm ? 0.65 : 0.5);
 
     /// <summary>L2 regularisation. <value>Default 0.</value></summary>

@@ -1,6 +1,9 @@
+using System.Text.Json.Serialization;
+using Flywheel.Core.Json;
 namespace Flywheel.Core;
 
 /// <summary>Where a registered model stands.</summary>
+[JsonConverter(typeof(WireEnumConverter<ModelStatus>))]
 public enum ModelStatus
 {
     /// <summary>Trained by a turn and evaluated; not served.</summary>
@@ -23,9 +26,11 @@ public sealed record DataWindow
     public required long ThroughSequence { get; init; }
 
     /// <summary>When the window's first decision was made (null for an empty window).</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public DateTimeOffset? From { get; init; }
 
     /// <summary>When the window's last decision was made (null for an empty window).</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public DateTimeOffset? To { get; init; }
 
     /// <summary>Decisions (with their rewards) in the window.</summary>
@@ -72,9 +77,11 @@ public sealed record ModelRecord
     public OffPolicyEstimates? Estimates { get; init; }
 
     /// <summary>When it was registered.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public required DateTimeOffset CreatedAt { get; init; }
 
     /// <summary>When its status last changed.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public required DateTimeOffset StatusChangedAt { get; init; }
 
     /// <summary>Why its status last changed.</summary>

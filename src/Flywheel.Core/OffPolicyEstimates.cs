@@ -1,6 +1,9 @@
+using System.Text.Json.Serialization;
+using Flywheel.Core.Json;
 namespace Flywheel.Core;
 
 /// <summary>The estimates of ALGORITHMS §0 over n logged decisions, with 95% intervals.</summary>
+[JsonConverter(typeof(EstimatesConverter))]
 public sealed record OffPolicyEstimates
 {
     /// <summary>n, the number of logged decisions.</summary>

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+using Flywheel.Core.Json;
 namespace Flywheel.Core;
 
 /// <summary>A decision as stored in the event log.</summary>
@@ -10,6 +12,7 @@ public sealed record DecisionRecord
     public required string DecisionId { get; init; }
 
     /// <summary>When the engine made it.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public required DateTimeOffset At { get; init; }
 
     /// <summary>The user, if known.</summary>
@@ -96,9 +99,11 @@ public sealed record SignalRecord
     public required double Value { get; init; }
 
     /// <summary>When it happened, as reported.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public required DateTimeOffset At { get; init; }
 
     /// <summary>When the engine received it; this time, not <see cref="At"/>, decides whether it fell in the window.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public required DateTimeOffset ReceivedAt { get; init; }
 
     /// <summary>True when it arrived after its decision's window closed: stored and counted, never learned from.</summary>
@@ -109,9 +114,11 @@ public sealed record SignalRecord
 }
 
 /// <summary>How a reward window closed.</summary>
+[JsonConverter(typeof(WireEnumConverter<WindowClose>))]
 public enum WindowClose
 {
     /// <summary>The window's time ran out.</summary>
+    [JsonStringEnumMemberName("window")]
     Timeout,
     /// <summary>A signal type with <c>closesWindow</c> arrived.</summary>
     Signal,
@@ -136,6 +143,7 @@ public sealed record RewardRecord
     public required int SignalCount { get; init; }
 
     /// <summary>When the window closed.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public required DateTimeOffset ClosedAt { get; init; }
 
     /// <summary>Why the window closed.</summary>

@@ -1,6 +1,9 @@
+using System.Text.Json.Serialization;
+using Flywheel.Core.Json;
 namespace Flywheel.Core;
 
 /// <summary>Which side of a mismatch the reward shows to be wrong.</summary>
+[JsonConverter(typeof(WireEnumConverter<MismatchSide>))]
 public enum MismatchSide
 {
     /// <summary>The served action earned less than the loop's default reward (a negative signal): the shadow may have been right.</summary>
@@ -19,6 +22,7 @@ public sealed record Mismatch
     public required string DecisionId { get; init; }
 
     /// <summary>When it was made.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public required DateTimeOffset At { get; init; }
 
     /// <summary>The shadow model.</summary>
@@ -67,15 +71,18 @@ public sealed record ShadowReport
     public required long Agreements { get; init; }
 
     /// <summary>Agreements ÷ decisions (NaN when there are none).</summary>
+    [JsonConverter(typeof(FiniteOrNullConverter))]
     public required double AgreementRate { get; init; }
 
     /// <summary>
     /// IPS and SNIPS of the shadow on live traffic, w = its probability of the served action ÷ the served probability
     /// (null before it has scored a rewarded decision).
     /// </summary>
+    [JsonConverter(typeof(ShadowEstimatesConverter))]
     public OffPolicyEstimates? Estimates { get; init; }
 
     /// <summary>The mean reward of what was served on the same decisions.</summary>
+    [JsonConverter(typeof(FiniteOrNullConverter))]
     public required double ServedMean { get; init; }
 
     /// <summary>Mismatches kept as hard examples.</summary>

@@ -1,6 +1,9 @@
+using System.Text.Json.Serialization;
+using Flywheel.Core.Json;
 namespace Flywheel.Core;
 
 /// <summary>What started a ledger entry.</summary>
+[JsonConverter(typeof(WireEnumConverter<TurnTrigger>))]
 public enum TurnTrigger
 {
     /// <summary>The loop's schedule (<c>turns.everySeconds</c> with <c>turns.minDecisions</c> new decisions).</summary>
@@ -12,6 +15,7 @@ public enum TurnTrigger
 }
 
 /// <summary>The outcome of a ledger entry.</summary>
+[JsonConverter(typeof(WireEnumConverter<TurnVerdict>))]
 public enum TurnVerdict
 {
     /// <summary>A candidate beat the champion under the promotion policy and now serves.</summary>
@@ -65,21 +69,25 @@ public sealed record OnlineLift
     public required long Decisions { get; init; }
 
     /// <summary>Its mean reward.</summary>
+    [JsonConverter(typeof(FiniteOrNullConverter))]
     public required double Mean { get; init; }
 
     /// <summary>Rewarded decisions the predecessor served in the window before the deploy.</summary>
     public required long PredecessorDecisions { get; init; }
 
     /// <summary>The predecessor's mean reward.</summary>
+    [JsonConverter(typeof(FiniteOrNullConverter))]
     public required double PredecessorMean { get; init; }
 
     /// <summary>Mean − predecessor mean, with its Welch interval at the loop's confidence.</summary>
     public required Estimate Difference { get; init; }
 
     /// <summary>Difference ÷ |predecessor mean| (NaN when that is 0).</summary>
+    [JsonConverter(typeof(FiniteOrNullConverter))]
     public required double Relative { get; init; }
 
     /// <summary>When it was measured.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public required DateTimeOffset MeasuredAt { get; init; }
 }
 
@@ -93,15 +101,18 @@ public sealed record TurnRecord
     public required string Loop { get; init; }
 
     /// <summary>The entry's number, from 1.</summary>
+    [JsonPropertyName("turn")]
     public required long Number { get; init; }
 
     /// <summary>What started it.</summary>
     public required TurnTrigger Trigger { get; init; }
 
     /// <summary>When it started.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public required DateTimeOffset StartedAt { get; init; }
 
     /// <summary>When it finished.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public required DateTimeOffset FinishedAt { get; init; }
 
     /// <summary>The data it judged on (null for entries that judged no data).</summary>
@@ -123,6 +134,7 @@ public sealed record TurnRecord
     public int? DeployedVersion { get; init; }
 
     /// <summary>When that model began to serve.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public DateTimeOffset? DeployedAt { get; init; }
 
     /// <summary>The deployed model's measured online lift, filled in when the next window has closed.</summary>

@@ -39,6 +39,7 @@ public static partial class FlywheelServerApp
             flywheel.UseSqlite(options.DataDirectory);
         }
         builder.Services.AddHostedService<EngineLifetime>();
+        builder.Services.AddFlywheelJson();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer(DescribeDocument));
         // Per-request framework logs would drown the few lines that matter.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);

@@ -85,7 +85,7 @@ public static class SimulationJson
                 w.WriteStartObject();
                 w.WriteNumber("day", t.Day);
                 w.WritePropertyName("entry");
-                FlywheelJson.WriteTurn(w, t.Turn);
+                FlywheelJson.Write(w, t.Turn);
                 w.WriteEndObject();
             }
             w.WriteEndArray();

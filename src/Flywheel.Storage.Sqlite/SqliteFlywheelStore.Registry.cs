@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Flywheel.Core;
 using Microsoft.Data.Sqlite;
 
@@ -11,7 +10,7 @@ public sealed partial class SqliteFlywheelStore
     public async ValueTask SaveModelAsync(ModelRecord model, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var json = FlywheelJson.ToUtf8(w => FlywheelJson.WriteModel(w, model));
+        var json = FlywheelJson.ToUtf8(model);
         await WriteAsync("""
             INSERT INTO models (loop, version, json) VALUES ($loop, $key, CAST($json AS TEXT))
             ON CONFLICT (loop, version) DO UPDATE SET json = excluded.json
@@ -49,13 +48,13 @@ public sealed partial class SqliteFlywheelStore
 
     /// <inheritdoc />
     public async ValueTask<IReadOnlyList<ModelRecord>> LoadModelsAsync(string loop, CancellationToken cancellationToken = default)
-        => await ReadJsonRowsAsync("SELECT json FROM models WHERE loop = $loop ORDER BY version", loop, "models.json", FlywheelJson.ReadModel, cancellationToken).ConfigureAwait(false);
+        => await ReadJsonRowsAsync<ModelRecord>("SELECT json FROM models WHERE loop = $loop ORDER BY version", loop, "models.json", cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
     public async ValueTask SaveTurnAsync(TurnRecord turn, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(turn);
-        var json = FlywheelJson.ToUtf8(w => FlywheelJson.WriteTurn(w, turn));
+        var json = FlywheelJson.ToUtf8(turn);
         await WriteAsync("""
             INSERT INTO turns (loop, number, json) VALUES ($loop, $key, CAST($json AS TEXT))
             ON CONFLICT (loop, number) DO UPDATE SET json = excluded.json
@@ -64,15 +63,15 @@ public sealed partial class SqliteFlywheelStore
 
     /// <inheritdoc />
     public async ValueTask<IReadOnlyList<TurnRecord>> LoadTurnsAsync(string loop, CancellationToken cancellationToken = default)
-        => await ReadJsonRowsAsync("SELECT json FROM turns WHERE loop = $loop ORDER BY number", loop, "turns.json", FlywheelJson.ReadTurn, cancellationToken).ConfigureAwait(false);
+        => await ReadJsonRowsAsync<TurnRecord>("SELECT json FROM turns WHERE loop = $loop ORDER BY number", loop, "turns.json", cancellationToken).ConfigureAwait(false);
 
     /// <inheritdoc />
     public async ValueTask<IReadOnlyList<TurnRecord>> LoadLatestTurnsAsync(string loop, int count, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
-        var newestFirst = await ReadJsonRowsAsync(
+        var newestFirst = await ReadJsonRowsAsync<TurnRecord>(
             $"SELECT json FROM turns WHERE loop = $loop ORDER BY number DESC LIMIT {count.ToString(System.Globalization.CultureInfo.InvariantCulture)}",
-            loop, "turns.json", FlywheelJson.ReadTurn, cancellationToken).ConfigureAwait(false);
+            loop, "turns.json", cancellationToken).ConfigureAwait(false);
         newestFirst.Reverse();
         return newestFirst;
     }
@@ -88,7 +87,7 @@ public sealed partial class SqliteFlywheelStore
         command.ExecuteNonQuery();
     }
 
-    private async ValueTask<List<T>> ReadJsonRowsAsync<T>(string sql, string loop, string column, Func<JsonElement, T> read, CancellationToken cancellationToken)
+    private async ValueTask<List<T>> ReadJsonRowsAsync<T>(string sql, string loop, string column, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(loop);
         await using var connection = await _db.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -99,15 +98,7 @@ public sealed partial class SqliteFlywheelStore
         var rows = new List<T>();
         while (reader.Read())
         {
-            using var document = JsonDocument.Parse(reader.GetString(0));
-            try
-            {
-                rows.Add(read(document.RootElement));
-            }
-            catch (FlywheelValidationException ex)
-            {
-                throw StoredJson.Corrupt(column, ex.Message);
-            }
+            rows.Add(StoredJson.Read<T>(reader.GetFieldValue<byte[]>(0), column));
         }
         return rows;
     }

@@ -30,21 +30,10 @@ internal static class SqliteRows
         Explored = reader.GetInt64(o + 7) != 0,
         Ranking = StoredJson.ReadRanking(Utf8(reader, o + 8)),
         ModelVersion = reader.GetInt32(o + 9),
-        Shadows = reader.IsDBNull(o + 10) ? [] : ReadShadows(reader.GetString(o + 10)),
+        Shadows = reader.IsDBNull(o + 10) ? [] : ReadShadows(Utf8(reader, o + 10)),
     };
 
-    public static IReadOnlyList<ShadowChoice> ReadShadows(string json)
-    {
-        using var document = System.Text.Json.JsonDocument.Parse(json);
-        try
-        {
-            return FlywheelJson.ReadShadows(document.RootElement);
-        }
-        catch (FlywheelValidationException ex)
-        {
-            throw StoredJson.Corrupt("decisions.shadows", ex.Message);
-        }
-    }
+    public static IReadOnlyList<ShadowChoice> ReadShadows(byte[] json) => StoredJson.Read<IReadOnlyList<ShadowChoice>>(json, "decisions.shadows");
 
     public static SignalRecord ReadSignal(SqliteDataReader reader, int o, string loop) => new()
     {

@@ -67,7 +67,7 @@ internal sealed class SqliteWriteStatements : IDisposable
         _d[8].Value = d.Explored ? 1L : 0L;
         _d[9].Value = _json.Ranking(d.Ranking ?? []);
         _d[10].Value = (long)d.ModelVersion;
-        _d[11].Value = d.Shadows is { Count: > 0 } shadows ? FlywheelJson.ToUtf8(w => FlywheelJson.WriteShadows(w, shadows)) : DBNull.Value;
+        _d[11].Value = d.Shadows is { Count: > 0 } shadows ? FlywheelJson.ToUtf8(shadows) : DBNull.Value;
         _decision.ExecuteNonQuery();
     }
 

@@ -50,7 +50,7 @@ public sealed partial class TurnsModelsExportCommandTests
 
         (code, stdout, stderr) = await RunAsync("models", Loop, "--report", $"v{version}", "--json", "--server", server.Url);
         Assert.True(code == 0, stderr);
-        var report = FlywheelJson.ReadShadowReport(JsonDocument.Parse(stdout).RootElement);
+        var report = FlywheelJson.Read<ShadowReport>(JsonDocument.Parse(stdout).RootElement);
         Assert.Equal((Loop, version, 400L), (report.Loop, report.Version, report.Decisions));
         Assert.InRange(report.Agreements, 1, 399);
 
@@ -70,7 +70,7 @@ public sealed partial class TurnsModelsExportCommandTests
         List<Mismatch> mismatches;
         using (var doc = JsonDocument.Parse(stdout))
         {
-            mismatches = doc.RootElement.GetProperty("mismatches").EnumerateArray().Select(FlywheelJson.ReadMismatch).ToList();
+            mismatches = doc.RootElement.GetProperty("mismatches").EnumerateArray().Select(FlywheelJson.Read<Mismatch>).ToList();
         }
         Assert.Equal(report.Mismatches, mismatches.Count);
         Assert.True(mismatches.Count >= 2, $"{mismatches.Count} mismatches");
@@ -91,7 +91,7 @@ public sealed partial class TurnsModelsExportCommandTests
 
         (code, stdout, stderr) = await RunAsync("models", Loop, "--retire", $"{version}", "--reason", "seen enough", "--json", "--server", server.Url);
         Assert.True(code == 0, stderr);
-        var retired = FlywheelJson.ReadModel(JsonDocument.Parse(stdout).RootElement);
+        var retired = FlywheelJson.Read<ModelRecord>(JsonDocument.Parse(stdout).RootElement);
         Assert.Equal(ModelStatus.Retired, retired.Status);
         Assert.Contains("seen enough", retired.Reason, StringComparison.Ordinal);
 

@@ -93,7 +93,7 @@ internal static class Answers
         return response;
     }
 
-    public static HttpResponseMessage Decision(string decisionId, string chosen = "v2") => Json(200, FlywheelJson.ToString(w => FlywheelJson.WriteDecision(w, new Decision
+    public static HttpResponseMessage Decision(string decisionId, string chosen = "v2") => Json(200, FlywheelJson.ToString(w => FlywheelJson.Write(w, new Decision
     {
         DecisionId = decisionId,
         Loop = "home-feed",
@@ -105,7 +105,7 @@ internal static class Answers
 
     /// <summary>A 202 acknowledging every signal of the request.</summary>
     public static HttpResponseMessage Accepted(RecordedRequest request)
-        => Json(202, FlywheelJson.ToString(w => FlywheelJson.WriteSignalBatchResult(w, new SignalBatchResult(request.SignalIds.Length, 0, 0, 0))));
+        => Json(202, FlywheelJson.ToString(w => FlywheelJson.Write(w, new SignalBatchResult(request.SignalIds.Length, 0, 0, 0))));
 
     /// <summary>Answers decide requests with a decision echoing the request's id, and signal batches with a 202.</summary>
     public static Task<HttpResponseMessage> Ok(RecordedRequest request, CancellationToken cancellationToken)

@@ -52,9 +52,9 @@ public class FlywheelClientShadowsTests
         new() { DecisionId = "d-9", At = Start.AddSeconds(1), Version = 6, ServedActionId = "v2", ShadowActionId = "v1", Reward = 1, Wrong = MismatchSide.Shadow },
     ];
 
-    private static string ModelJson(ModelRecord model) => FlywheelJson.ToString(w => FlywheelJson.WriteModel(w, model));
+    private static string ModelJson(ModelRecord model) => FlywheelJson.ToString(w => FlywheelJson.Write(w, model));
 
-    private static string ReportJson(ShadowReport report) => FlywheelJson.ToString(w => FlywheelJson.WriteShadowReport(w, report));
+    private static string ReportJson(ShadowReport report) => FlywheelJson.ToString(w => FlywheelJson.Write(w, report));
 
     private static string MismatchesJson(IEnumerable<Mismatch> mismatches) => FlywheelJson.ToString(w =>
     {
@@ -62,7 +62,7 @@ public class FlywheelClientShadowsTests
         w.WriteStartArray("mismatches");
         foreach (var m in mismatches)
         {
-            FlywheelJson.WriteMismatch(w, m);
+            FlywheelJson.Write(w, m);
         }
         w.WriteEndArray();
         w.WriteEndObject();

@@ -65,7 +65,7 @@ public class FlywheelClientTests
         var request = Assert.Single(handler.Requests);
         Assert.Equal(HttpMethod.Post, request.Method);
         Assert.Equal("/v1/loops/home-feed/decide", request.Uri.AbsolutePath);
-        var sent = FlywheelJson.ReadDecideRequest(request.Json);
+        var sent = FlywheelJson.Read<DecideRequest>(request.Json);
         Assert.Matches("^[0-9a-f]{32}$", sent.DecisionId);
         Assert.Equal(7, Guid.ParseExact(sent.DecisionId!, "N").Version);
         Assert.Equal("u-42", sent.UserId);
@@ -361,7 +361,7 @@ public class FlywheelClientTests
             ],
             Reward = new RewardRecord { Loop = "home-feed", DecisionId = "d-1", Sequence = 7, Reward = 1, SignalCount = 1, ClosedAt = at.AddSeconds(600), ClosedBy = WindowClose.Timeout },
         };
-        var (client, handler, _) = NewClient((_, _) => Task.FromResult(Answers.Json(200, FlywheelJson.ToString(w => FlywheelJson.WriteDecisionAudit(w, audit)))));
+        var (client, handler, _) = NewClient((_, _) => Task.FromResult(Answers.Json(200, FlywheelJson.ToString(w => FlywheelJson.Write(w, audit)))));
 
         var read = await client.GetDecisionAsync("home-feed", "d-1");
 

@@ -65,7 +65,7 @@ public class FlywheelClientTurnsTests
     private const string Row1 = """{"decisionId":"d1","context":{"user":{"country":"fr"}},"actions":[{"id":"a","features":{}},{"id":"b","features":{}}],"chosenActionId":"b","probability":0.25,"reward":1,"targetProbabilities":{"a":0.5,"b":0.5},"rewardEstimates":{"a":0.1,"b":0.7}}""";
     private const string Row2 = """{"decisionId":"d2","context":{},"actions":[{"id":"a","features":{}}],"chosenActionId":"a","probability":1,"reward":0}""";
 
-    private static string TurnJson(TurnRecord turn) => FlywheelJson.ToString(w => FlywheelJson.WriteTurn(w, turn));
+    private static string TurnJson(TurnRecord turn) => FlywheelJson.ToString(w => FlywheelJson.Write(w, turn));
 
     private static Task<HttpResponseMessage> Answer(int status, string json) => Task.FromResult(Answers.Json(status, json));
 
@@ -75,7 +75,7 @@ public class FlywheelClientTurnsTests
     [Fact]
     public async Task ListModelsAsync_GetsModels_ReadsLineageStatusAndEstimates()
     {
-        var body = $$"""{ "models": [ {{FlywheelJson.ToString(w => FlywheelJson.WriteModel(w, Model))}} ] }""";
+        var body = $$"""{ "models": [ {{FlywheelJson.ToString(w => FlywheelJson.Write(w, Model))}} ] }""";
         var (client, handler, _) = NewClient((_, _) => Answer(200, body));
 
         var models = await client.ListModelsAsync("home-feed");
@@ -270,13 +270,13 @@ public class FlywheelClientTurnsTests
                 new PolicyEvaluation { Policy = "baseline" },
             ],
         };
-        var (client, handler, _) = NewClient((_, _) => Answer(200, FlywheelJson.ToString(w => FlywheelJson.WriteEvaluationReport(w, report))));
+        var (client, handler, _) = NewClient((_, _) => Answer(200, FlywheelJson.ToString(w => FlywheelJson.Write(w, report))));
 
         var read = await client.EvaluateAsync("home-feed", new EvaluateRequest { From = Start.AddDays(-1), To = Start, Policies = ["champion", "baseline"] });
 
         var request = Assert.Single(handler.Requests);
         Assert.Equal((HttpMethod.Post, "/v1/loops/home-feed/evaluate"), (request.Method, request.Uri.AbsolutePath));
-        var sent = FlywheelJson.ReadEvaluateRequest(request.Json);
+        var sent = FlywheelJson.Read<EvaluateRequest>(request.Json);
         Assert.Equal((Start.AddDays(-1), Start), (sent.From, sent.To));
         Assert.Equal(["champion", "baseline"], sent.Policies);
         Assert.Equal(1200, read.Decisions);

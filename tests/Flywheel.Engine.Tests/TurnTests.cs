@@ -244,7 +244,7 @@ public sealed class TurnTests(ITestOutputHelper output) : IDisposable
         public static readonly TurnRecordComparer Instance = new();
 
         public bool Equals(TurnRecord? x, TurnRecord? y)
-            => x is not null && y is not null && FlywheelJson.ToString(w => FlywheelJson.WriteTurn(w, x)) == FlywheelJson.ToString(w => FlywheelJson.WriteTurn(w, y));
+            => x is not null && y is not null && FlywheelJson.ToString(w => FlywheelJson.Write(w, x)) == FlywheelJson.ToString(w => FlywheelJson.Write(w, y));
 
         public int GetHashCode(TurnRecord obj) => obj.Number.GetHashCode();
     }

@@ -114,7 +114,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
                     Context = Context(Countries[random.Next(Countries.Length)], random.Next(3)),
                     Actions = Actions(),
                 };
-                using var decide = await http.PostAsync("/v1/loops/feed/decide", Json(FlywheelJson.ToString(w => FlywheelJson.WriteDecideRequest(w, request))), CancellationToken.None);
+                using var decide = await http.PostAsync("/v1/loops/feed/decide", Json(FlywheelJson.ToString(w => FlywheelJson.Write(w, request))), CancellationToken.None);
                 if (decide.StatusCode != HttpStatusCode.OK)
                 {
                     return;
@@ -126,7 +126,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
                     new() { SignalId = $"{id}-dwell", DecisionId = id, Type = "dwell", Value = random.NextDouble() },
                     .. chosen == "a0" ? [new SignalInput { SignalId = $"{id}-click", DecisionId = id, Type = "click" }] : Array.Empty<SignalInput>(),
                 ];
-                using var sent = await http.PostAsync("/v1/loops/feed/signals", Json(FlywheelJson.ToString(w => FlywheelJson.WriteSignalBatch(w, batch))), CancellationToken.None);
+                using var sent = await http.PostAsync("/v1/loops/feed/signals", Json(FlywheelJson.ToString(w => FlywheelJson.Write(w, new SignalBatch(batch)))), CancellationToken.None);
                 if (sent.StatusCode != HttpStatusCode.Accepted)
                 {
                     return;

@@ -27,7 +27,7 @@ public sealed partial class TurnsAndExportTests
         {
             var text = await shadowed.Content.ReadAsStringAsync();
             Assert.True(shadowed.StatusCode == HttpStatusCode.OK, text);
-            var model = FlywheelJson.ReadModel(JsonDocument.Parse(text).RootElement);
+            var model = FlywheelJson.Read<ModelRecord>(JsonDocument.Parse(text).RootElement);
             Assert.Equal((Loop, version, ModelStatus.Shadow), (model.Loop, model.Version, model.Status));
         }
         // Shadowing is idempotent: the client retries it like a read.
@@ -90,7 +90,7 @@ public sealed partial class TurnsAndExportTests
             Assert.Equal(rewarded.Average(a => a.Reward!.Value), root.GetProperty("servedMean").GetDouble(), 9);
         }
         var report = await client.GetShadowReportAsync(Loop, version);
-        Assert.Equal(reportText, FlywheelJson.ToString(w => FlywheelJson.WriteShadowReport(w, report)));
+        Assert.Equal(reportText, FlywheelJson.ToString(w => FlywheelJson.Write(w, report)));
         Assert.InRange(report.AgreementRate, 0.05, 0.999);
 
         // Mismatches: disagreements whose reward shows one side was clearly wrong, oldest first.
@@ -120,7 +120,7 @@ public sealed partial class TurnsAndExportTests
         {
             var text = await retired.Content.ReadAsStringAsync();
             Assert.True(retired.StatusCode == HttpStatusCode.OK, text);
-            var model = FlywheelJson.ReadModel(JsonDocument.Parse(text).RootElement);
+            var model = FlywheelJson.Read<ModelRecord>(JsonDocument.Parse(text).RootElement);
             Assert.Equal(ModelStatus.Retired, model.Status);
             Assert.Contains("seen enough", model.Reason, StringComparison.Ordinal);
         }
@@ -226,6 +226,6 @@ public sealed partial class TurnsAndExportTests
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {text}");
         using var doc = JsonDocument.Parse(text);
-        return doc.RootElement.GetProperty("mismatches").EnumerateArray().Select(FlywheelJson.ReadMismatch).ToList();
+        return doc.RootElement.GetProperty("mismatches").EnumerateArray().Select(FlywheelJson.Read<Mismatch>).ToList();
     }
 }

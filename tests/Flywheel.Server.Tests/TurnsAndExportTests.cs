@@ -47,7 +47,7 @@ public sealed partial class TurnsAndExportTests(TurnsAndExportFixture fixture, I
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, text);
         output.WriteLine(text);
-        var report = FlywheelJson.ReadEvaluationReport(JsonDocument.Parse(text).RootElement);
+        var report = FlywheelJson.Read<EvaluationReport>(JsonDocument.Parse(text).RootElement);
 
         Assert.Equal("feed", report.Loop);
         Assert.Equal(InRange, report.Decisions);
@@ -299,7 +299,7 @@ public sealed partial class TurnsAndExportTests(TurnsAndExportFixture fixture, I
         using var response = await Server.SendAsync(HttpMethod.Post, path, body);
         var text = await response.Content.ReadAsStringAsync();
         Assert.True(response.StatusCode == HttpStatusCode.OK, $"{path}: {(int)response.StatusCode} {text}");
-        return FlywheelJson.ReadTurn(JsonDocument.Parse(text).RootElement);
+        return FlywheelJson.Read<TurnRecord>(JsonDocument.Parse(text).RootElement);
     }
 
     private async Task<List<LoggedDecision>> ReadJsonLinesAsync(string path)

@@ -158,7 +158,7 @@ internal static class ModelsCommand
                         : await client.RollbackAsync(id, why, cancellationToken);
                     if (asJson)
                     {
-                        context.Out.WriteLine(FlywheelJson.ToString(w => FlywheelJson.WriteTurn(w, entry)));
+                        context.Out.WriteLine(FlywheelJson.Serialize(entry));
                     }
                     else
                     {
@@ -173,7 +173,7 @@ internal static class ModelsCommand
                         : await client.RetireAsync(id, version, why, cancellationToken);
                     if (asJson)
                     {
-                        context.Out.WriteLine(FlywheelJson.ToString(w => FlywheelJson.WriteModel(w, model)));
+                        context.Out.WriteLine(FlywheelJson.Serialize(model));
                     }
                     else
                     {
@@ -186,7 +186,7 @@ internal static class ModelsCommand
                     var shadowReport = await client.GetShadowReportAsync(id, version, cancellationToken);
                     if (asJson)
                     {
-                        context.Out.WriteLine(FlywheelJson.ToString(w => FlywheelJson.WriteShadowReport(w, shadowReport)));
+                        context.Out.WriteLine(FlywheelJson.Serialize(shadowReport));
                     }
                     else
                     {
@@ -199,17 +199,7 @@ internal static class ModelsCommand
                     var listed = await client.ListMismatchesAsync(id, mismatchVersion, count ?? 100, cancellationToken);
                     if (asJson)
                     {
-                        context.Out.WriteLine(FlywheelJson.ToString(w =>
-                        {
-                            w.WriteStartObject();
-                            w.WriteStartArray("mismatches");
-                            foreach (var m in listed)
-                            {
-                                FlywheelJson.WriteMismatch(w, m);
-                            }
-                            w.WriteEndArray();
-                            w.WriteEndObject();
-                        }));
+                        context.Out.WriteLine(FlywheelJson.Serialize(new MismatchList(listed)));
                     }
                     else if (listed.Count == 0)
                     {
@@ -226,17 +216,7 @@ internal static class ModelsCommand
                 var models = await client.ListModelsAsync(id, cancellationToken);
                 if (asJson)
                 {
-                    context.Out.WriteLine(FlywheelJson.ToString(w =>
-                    {
-                        w.WriteStartObject();
-                        w.WriteStartArray("models");
-                        foreach (var m in models)
-                        {
-                            FlywheelJson.WriteModel(w, m);
-                        }
-                        w.WriteEndArray();
-                        w.WriteEndObject();
-                    }));
+                    context.Out.WriteLine(FlywheelJson.Serialize(new ModelList(models)));
                 }
                 else
                 {

@@ -30,7 +30,7 @@ internal static class TurnsCommand
                 var turn = await client.RunTurnAsync(id, cancellationToken);
                 if (parse.GetValue(json))
                 {
-                    context.Out.WriteLine(FlywheelJson.ToString(w => FlywheelJson.WriteTurn(w, turn)));
+                    context.Out.WriteLine(FlywheelJson.Serialize(turn));
                 }
                 else
                 {
@@ -41,17 +41,7 @@ internal static class TurnsCommand
             var turns = await client.ListTurnsAsync(id, cancellationToken);
             if (parse.GetValue(json))
             {
-                context.Out.WriteLine(FlywheelJson.ToString(w =>
-                {
-                    w.WriteStartObject();
-                    w.WriteStartArray("turns");
-                    foreach (var t in turns)
-                    {
-                        FlywheelJson.WriteTurn(w, t);
-                    }
-                    w.WriteEndArray();
-                    w.WriteEndObject();
-                }));
+                context.Out.WriteLine(FlywheelJson.Serialize(new TurnList(turns)));
             }
             else if (turns.Count == 0)
             {

@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Flywheel.Core;
 
 namespace Flywheel.Engine;
@@ -27,14 +26,13 @@ internal static class DecisionPayload
     /// <summary>The record with its features restored from <paramref name="payload"/>.</summary>
     public static DecisionRecord Restore(DecisionRecord slim, byte[] payload)
     {
-        using var doc = JsonDocument.Parse(payload);
-        var items = doc.RootElement.EnumerateArray().ToArray();
+        var items = FlywheelJson.Read<Features[]>(payload);
         var actions = new ActionCandidate[slim.Actions.Count];
         for (var i = 0; i < actions.Length; i++)
         {
-            actions[i] = new ActionCandidate(slim.Actions[i].Id, Features.FromJson(items[i + 1], "", FlywheelLimits.Unlimited));
+            actions[i] = new ActionCandidate(slim.Actions[i].Id, items[i + 1]);
         }
-        return slim with { Context = Features.FromJson(items[0], "", FlywheelLimits.Unlimited), Actions = actions };
+        return slim with { Context = items[0], Actions = actions };
     }
 
     /// <summary>The record without its features, sharing one empty feature set.</summary>

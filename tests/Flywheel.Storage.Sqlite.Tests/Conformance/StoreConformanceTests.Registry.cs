@@ -57,9 +57,9 @@ public abstract partial class StoreConformanceTests
         Lift = lift,
     };
 
-    private static string Json(ModelRecord m) => FlywheelJson.ToString(w => FlywheelJson.WriteModel(w, m));
+    private static string Json(ModelRecord m) => FlywheelJson.ToString(w => FlywheelJson.Write(w, m));
 
-    private static string Json(TurnRecord t) => FlywheelJson.ToString(w => FlywheelJson.WriteTurn(w, t));
+    private static string Json(TurnRecord t) => FlywheelJson.ToString(w => FlywheelJson.Write(w, t));
 
     [Fact]
     public async Task CommitAsync_DecisionWithShadows_ReadsBackEveryShadowChoiceExactly()

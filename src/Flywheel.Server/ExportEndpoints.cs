@@ -11,8 +11,8 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Flywheel.Server;
 
-// GET …/export: joined training data, streamed row by row.
-public static partial class FlywheelEndpoints
+/// <summary><c>GET …/export</c>: joined training data, streamed row by row.</summary>
+internal static class ExportEndpoints
 {
     /// <summary>The content type of <c>format=jsonl</c>.</summary>
     public const string JsonLinesContentType = "application/x-ndjson";
@@ -28,7 +28,7 @@ public static partial class FlywheelEndpoints
 
     private static readonly string[] ExportParameters = ["format", "from", "to", "policy", "mismatches"];
 
-    private static void MapExport(this RouteGroupBuilder v1)
+    public static void Map(RouteGroupBuilder v1)
     {
         v1.MapGet("/loops/{loop}/export", ExportAsync)
             .WithName("Export")
@@ -36,7 +36,7 @@ public static partial class FlywheelEndpoints
                 + "the format `flywheel evaluate` reads) or format=vw (Vowpal Wabbit --cb_adf text). With policy, each jsonl row "
                 + "carries that policy's targetProbabilities and rewardEstimates; with mismatches=true, only the shadow mismatches.")
             .Produces(200, typeof(string), JsonLinesContentType, "text/plain")
-            .ProducesProblem(404).ProducesProblem(409).ProducesProblem(422);
+            .ProducesProblems(404, 409, 422);
     }
 
     private static async Task ExportAsync(
@@ -49,8 +49,8 @@ public static partial class FlywheelEndpoints
         [Description("champion or a model version such as v3: rows carry its probabilities and reward estimates.")] string? policy,
         [Description("true: only the shadow mismatches (decisions where a shadow disagreed and the reward shows one side was clearly wrong).")] string? mismatches)
     {
-        await EnsureLoopAsync(engine, loop, http.RequestAborted);
-        CheckQuery(http.Request.Query, "export", ExportParameters);
+        await Requests.EnsureLoopAsync(engine, loop, http.RequestAborted);
+        Requests.CheckQuery(http.Request.Query, "export", ExportParameters);
         var vw = format switch
         {
             "jsonl" => false,
@@ -105,22 +105,6 @@ public static partial class FlywheelEndpoints
             // a short export that looks complete.
             http.Abort();
             throw;
-        }
-    }
-
-    /// <summary>Refuses query parameters the endpoint does not know, and repeated ones, naming them.</summary>
-    private static void CheckQuery(IQueryCollection query, string endpoint, string[] known)
-    {
-        foreach (var (name, values) in query)
-        {
-            if (!known.Contains(name, StringComparer.Ordinal))
-            {
-                throw new FlywheelValidationException(name, $"is not a query parameter of {endpoint}; use {string.Join(", ", known)}");
-            }
-            if (values.Count > 1)
-            {
-                throw new FlywheelValidationException(name, "is given more than once");
-            }
         }
     }
 

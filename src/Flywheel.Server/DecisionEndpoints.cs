@@ -1,0 +1,35 @@
+using Flywheel.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+
+namespace Flywheel.Server;
+
+/// <summary>Decide, and the audit view of one decision.</summary>
+internal static class DecisionEndpoints
+{
+    public static void Map(RouteGroupBuilder v1)
+    {
+        v1.MapPost("/loops/{loop}/decide", DecideAsync)
+            .WithName("Decide").WithSummary("Score the actions, explore, log the decision durably and return the ranking with probabilities.")
+            .Accepts<DecideRequest>("application/json", "*/*").ProducesProblems(400, 404, 413, 415, 422, 503);
+        v1.MapGet("/loops/{loop}/decisions/{decisionId}", GetDecisionAsync)
+            .WithName("GetDecision").WithSummary("One decision with its signals and reward (audit).").ProducesProblems(404);
+    }
+
+    private static async Task<Ok<Decision>> DecideAsync(HttpContext http, string loop, IFlywheelEngine engine, IOptions<FlywheelServerOptions> options)
+    {
+        await Requests.EnsureLoopAsync(engine, loop, http.RequestAborted);
+        var request = await Requests.ReadJsonAsync<DecideRequest>(http, options.Value);
+        return TypedResults.Ok(await engine.DecideAsync(loop, request, http.RequestAborted));
+    }
+
+    private static async Task<Ok<DecisionAudit>> GetDecisionAsync(HttpContext http, string loop, string decisionId, IFlywheelEngine engine)
+    {
+        var audit = await engine.GetDecisionAsync(loop, decisionId, http.RequestAborted)
+            ?? throw new FlywheelValidationException("decisionId", $"decision '{decisionId}' does not exist in loop '{loop}'") { Kind = ValidationKind.NotFound };
+        return TypedResults.Ok(audit);
+    }
+}

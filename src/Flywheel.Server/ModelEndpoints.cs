@@ -1,0 +1,49 @@
+using Flywheel.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace Flywheel.Server;
+
+/// <summary>The model registry: list, promote, roll back (shadow mode is in <see cref="ShadowEndpoints"/>).</summary>
+internal static class ModelEndpoints
+{
+    public static void Map(RouteGroupBuilder v1)
+    {
+        v1.MapGet("/loops/{loop}/models", ListModelsAsync)
+            .WithName("ListModels").WithSummary("The loop's registered models, oldest first, with lineage, status and off-policy estimates.")
+            .ProducesProblems(404);
+        v1.MapPost("/loops/{loop}/models/{version}/promote", PromoteAsync)
+            .WithName("PromoteModel")
+            .WithSummary("Make a registered model with stored weights the champion at once; optional body { \"reason\": \"…\" }. Answers the ledger entry.")
+            .Accepts<ReasonRequest>(isOptional: true, "application/json", "*/*")
+            .ProducesProblems(400, 404, 409, 413, 415, 422);
+        v1.MapPost("/loops/{loop}/rollback", RollbackAsync)
+            .WithName("Rollback")
+            .WithSummary("Put the champion's predecessor back; optional body { \"reason\": \"…\" }. Answers the ledger entry.")
+            .Accepts<ReasonRequest>(isOptional: true, "application/json", "*/*")
+            .ProducesProblems(400, 404, 409, 413, 415, 422);
+    }
+
+    private static async Task<Ok<ModelList>> ListModelsAsync(HttpContext http, string loop, IFlywheelEngine engine)
+        => TypedResults.Ok(new ModelList(await engine.ListModelsAsync(loop, http.RequestAborted)));
+
+    private static async Task<Ok<TurnRecord>> PromoteAsync(HttpContext http, string loop, string version, IFlywheelEngine engine, IOptions<FlywheelServerOptions> options, IHostApplicationLifetime lifetime)
+    {
+        await Requests.EnsureLoopAsync(engine, loop, http.RequestAborted);
+        var number = Requests.ParseVersion(version);
+        var reason = await Requests.ReadReasonAsync(http, options.Value);
+        // A promotion that has started finishes even when the caller goes away, so the ledger always records it.
+        return TypedResults.Ok(await engine.PromoteAsync(loop, number, reason, lifetime.ApplicationStopping));
+    }
+
+    private static async Task<Ok<TurnRecord>> RollbackAsync(HttpContext http, string loop, IFlywheelEngine engine, IOptions<FlywheelServerOptions> options, IHostApplicationLifetime lifetime)
+    {
+        await Requests.EnsureLoopAsync(engine, loop, http.RequestAborted);
+        var reason = await Requests.ReadReasonAsync(http, options.Value);
+        return TypedResults.Ok(await engine.RollbackAsync(loop, reason, lifetime.ApplicationStopping));
+    }
+}

@@ -1,0 +1,27 @@
+using Flywheel.Core;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.Options;
+
+namespace Flywheel.Server;
+
+/// <summary>Signal batches.</summary>
+internal static class SignalEndpoints
+{
+    public static void Map(RouteGroupBuilder v1)
+    {
+        v1.MapPost("/loops/{loop}/signals", SignalsAsync)
+            .WithName("RecordSignals").WithSummary("Record a batch of signals durably; idempotent on signalId.")
+            .Accepts<SignalBatch>("application/json", "*/*").ProducesProblems(400, 404, 413, 415, 422, 503);
+    }
+
+    private static async Task<Accepted<SignalBatchResult>> SignalsAsync(HttpContext http, string loop, IFlywheelEngine engine, IOptions<FlywheelServerOptions> options)
+    {
+        await Requests.EnsureLoopAsync(engine, loop, http.RequestAborted);
+        var batch = await Requests.ReadJsonAsync<SignalBatch>(http, options.Value);
+        var signals = batch.Signals ?? throw new FlywheelValidationException("signals", "is required: a list of { \"decisionId\" or \"userId\", \"type\", \"value\"?, \"at\"? }");
+        return TypedResults.Accepted((string?)null, await engine.RecordSignalsAsync(loop, signals, http.RequestAborted));
+    }
+}
