@@ -79,5 +79,15 @@ internal sealed class OpenApiSchemas : IOpenApiSchemaTransformer
             schema.AdditionalProperties = wire.AdditionalProperties;
             schema.AdditionalPropertiesAllowed = wire.AdditionalPropertiesAllowed;
         }
+
+        if (type == typeof(LoopConfig) && schema.Required is { } required && schema.Properties?.TryGetValue("id", out var id) == true)
+        {
+            // A PUT names the loop in its path, so its body may leave the id out; answers always carry it.
+            required.Remove("id");
+            if (id is OpenApiSchema idSchema)
+            {
+                idSchema.Description = "The loop's id. Optional in a PUT body, where the path names the loop; when given it must match.";
+            }
+        }
     }
 }
