@@ -1,14 +1,23 @@
+using Microsoft.Extensions.Time.Testing;
+
 namespace Flywheel.Cli.Tests;
 
 /// <summary>Runs the command line in process and finds the repository's sample data, for every CLI test.</summary>
 internal static class Cli
 {
-    /// <summary>Runs <c>flywheel</c> with <paramref name="args"/>; returns the exit code, stdout and stderr.</summary>
-    public static async Task<(int Code, string Out, string Error)> RunAsync(params string[] args)
+    /// <summary>
+    /// Runs <c>flywheel</c> with <paramref name="args"/>; returns the exit code, stdout and stderr. The CLI's clock is a
+    /// fake one that never moves, so no progress line ever depends on how fast the machine is.
+    /// </summary>
+    public static Task<(int Code, string Out, string Error)> RunAsync(params string[] args) => RunAsync(new FakeTimeProvider(), args);
+
+    /// <summary>Runs <c>flywheel</c> with <paramref name="args"/> on the clock <paramref name="time"/>.</summary>
+    public static async Task<(int Code, string Out, string Error)> RunAsync(TimeProvider time, params string[] args)
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var code = await FlywheelCli.RunAsync(args, stdout, stderr);
+        var context = new CliContext(stdout, stderr, Interactive: false, time);
+        var code = await FlywheelCli.RunAsync(args, context, CancellationToken.None);
         return (code, stdout.ToString(), stderr.ToString());
     }
 
@@ -26,5 +35,15 @@ internal static class Cli
             }
         }
         throw new InvalidOperationException("Flywheel.slnx not found");
+    }
+
+    /// <summary>A clock that moves <paramref name="step"/> forward each time it is read: a run that is slow by design.</summary>
+    public sealed class SteppingClock(TimeSpan step) : TimeProvider
+    {
+        private long _ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Add(ref _ticks, step.Ticks);
     }
 }

@@ -235,6 +235,16 @@ public sealed class EvaluateCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Evaluate_SlowRun_PrintsAProgressLineEveryThreeSecondsOfTheCliClock()
+    {
+        // 20,000 rows are reported at rows 4,096, 8,192, 12,288, 16,384 and at the end. Each reading moves the clock 2 s,
+        // so those reports see 2, 4, 6, 8 and 10 s elapsed: a line is due at 4 s (next at 7) and at 8 s (next at 11).
+        var (code, _, stderr) = await Cli.RunAsync(new Cli.SteppingClock(TimeSpan.FromSeconds(2)), "evaluate", OpeFile("ope-skewed.jsonl.gz"), "--json");
+        Assert.Equal(0, code);
+        Assert.Equal(["evaluate: 8192 decisions", "evaluate: 16384 decisions"], Lines(stderr).Select(l => l.Split(',')[0].TrimEnd()));
+    }
+
+    [Fact]
     public async Task Evaluate_Help_ListsTheOptions()
     {
         var (code, stdout, _) = await RunAsync("evaluate", "--help");
