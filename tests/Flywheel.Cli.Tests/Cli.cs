@@ -2,7 +2,7 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Flywheel.Cli.Tests;
 
-/// <summary>Runs the command line in process and finds the repository's sample data, for every CLI test.</summary>
+/// <summary>Runs the command line in process, for every CLI test.</summary>
 internal static class Cli
 {
     /// <summary>
@@ -23,19 +23,6 @@ internal static class Cli
 
     /// <summary>The non-empty lines of <paramref name="text"/>.</summary>
     public static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-
-    /// <summary>A path under the repository's <c>samples/data</c>.</summary>
-    public static string SampleData(params string[] parts)
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Flywheel.slnx")))
-            {
-                return Path.Combine([dir.FullName, "samples", "data", .. parts]);
-            }
-        }
-        throw new InvalidOperationException("Flywheel.slnx not found");
-    }
 
     /// <summary>A clock that moves <paramref name="step"/> forward each time it is read: a run that is slow by design.</summary>
     public sealed class SteppingClock(TimeSpan step) : TimeProvider
