@@ -4,7 +4,8 @@ namespace Flywheel.Cli;
 /// <param name="Out">Results.</param>
 /// <param name="Error">Errors and progress.</param>
 /// <param name="Interactive">True when <paramref name="Error"/> is a terminal a person watches (progress bars allowed).</param>
-internal sealed record CliContext(TextWriter Out, TextWriter Error, bool Interactive)
+/// <param name="Time">The clock that paces progress lines (tests pass a fake one).</param>
+internal sealed record CliContext(TextWriter Out, TextWriter Error, bool Interactive, TimeProvider Time)
 {
     /// <summary>Writes one error line: <c>flywheel verb: message</c>.</summary>
     public void ErrorLine(string command, string message)

@@ -23,7 +23,7 @@ public static class FlywheelCli
         ArgumentNullException.ThrowIfNull(stderr);
         // A progress bar only when the error writer is a real terminal, never when it is a captured writer.
         var interactive = ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected;
-        return RunAsync(args, new CliContext(stdout, stderr, interactive), cancellationToken);
+        return RunAsync(args, new CliContext(stdout, stderr, interactive, TimeProvider.System), cancellationToken);
     }
 
     internal static async Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken)

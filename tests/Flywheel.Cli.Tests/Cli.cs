@@ -1,30 +1,36 @@
+using Microsoft.Extensions.Time.Testing;
+
 namespace Flywheel.Cli.Tests;
 
-/// <summary>Runs the command line in process and finds the repository's sample data, for every CLI test.</summary>
+/// <summary>Runs the command line in process, for every CLI test.</summary>
 internal static class Cli
 {
-    /// <summary>Runs <c>flywheel</c> with <paramref name="args"/>; returns the exit code, stdout and stderr.</summary>
-    public static async Task<(int Code, string Out, string Error)> RunAsync(params string[] args)
+    /// <summary>
+    /// Runs <c>flywheel</c> with <paramref name="args"/>; returns the exit code, stdout and stderr. The CLI's clock is a
+    /// fake one that never moves, so no progress line ever depends on how fast the machine is.
+    /// </summary>
+    public static Task<(int Code, string Out, string Error)> RunAsync(params string[] args) => RunAsync(new FakeTimeProvider(), args);
+
+    /// <summary>Runs <c>flywheel</c> with <paramref name="args"/> on the clock <paramref name="time"/>.</summary>
+    public static async Task<(int Code, string Out, string Error)> RunAsync(TimeProvider time, params string[] args)
     {
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var code = await FlywheelCli.RunAsync(args, stdout, stderr);
+        var context = new CliContext(stdout, stderr, Interactive: false, time);
+        var code = await FlywheelCli.RunAsync(args, context, CancellationToken.None);
         return (code, stdout.ToString(), stderr.ToString());
     }
 
     /// <summary>The non-empty lines of <paramref name="text"/>.</summary>
     public static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
-    /// <summary>A path under the repository's <c>samples/data</c>.</summary>
-    public static string SampleData(params string[] parts)
+    /// <summary>A clock that moves <paramref name="step"/> forward each time it is read: a run that is slow by design.</summary>
+    public sealed class SteppingClock(TimeSpan step) : TimeProvider
     {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Flywheel.slnx")))
-            {
-                return Path.Combine([dir.FullName, "samples", "data", .. parts]);
-            }
-        }
-        throw new InvalidOperationException("Flywheel.slnx not found");
+        private long _ticks;
+
+        public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+        public override long GetTimestamp() => Interlocked.Add(ref _ticks, step.Ticks);
     }
 }

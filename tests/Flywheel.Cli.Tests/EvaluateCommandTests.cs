@@ -8,32 +8,16 @@ public sealed class EvaluateCommandTests : IDisposable
 {
     private const string Good = """{"decisionId":"d1","context":{"user":{"country":"fr"}},"actions":[{"id":"a","features":{}},{"id":"b","features":{}}],"chosenActionId":"b","probability":0.25,"reward":1,"targetProbabilities":{"a":0.5,"b":0.5},"rewardEstimates":{"a":0.1,"b":0.7}}""";
 
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "flywheel-cli-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory _folder = new("flywheel-cli-");
 
-    public EvaluateCommandTests() => Directory.CreateDirectory(_folder);
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    public void Dispose() => _folder.Dispose();
 
     /// <summary>The reference files of ../shared/data/ope, copied into samples/data/ope (ope-small gzipped).</summary>
-    private static string OpeFolder => Cli.SampleData("ope");
+    private static string OpeFolder => Repository.SampleData("ope");
 
     private static string OpeFile(string name) => Path.Combine(OpeFolder, name);
 
-    private string Write(string name, string text)
-    {
-        var path = Path.Combine(_folder, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
+    private string Write(string name, string text) => _folder.Write(name, text);
 
     private static Task<(int Code, string Out, string Error)> RunAsync(params string[] args) => Cli.RunAsync(args);
 
@@ -84,7 +68,7 @@ public sealed class EvaluateCommandTests : IDisposable
     [Fact]
     public async Task Evaluate_GzipCopy_SameAsPlain_WhateverTheName()
     {
-        var gz = Path.Combine(_folder, "tiny.jsonl");  // gzip inside, plain name: detected by the magic bytes
+        var gz = _folder.File("tiny.jsonl");  // gzip inside, plain name: detected by the magic bytes
         using (var input = File.OpenRead(OpeFile("ope-tiny.jsonl")))
         using (var output = new GZipStream(File.Create(gz), CompressionLevel.Optimal))
         {
@@ -124,7 +108,7 @@ public sealed class EvaluateCommandTests : IDisposable
     [Fact]
     public async Task Evaluate_MalformedRowInGzip_NamesTheLine()
     {
-        var path = Path.Combine(_folder, "bad.jsonl.gz");
+        var path = _folder.File("bad.jsonl.gz");
         using (var output = new StreamWriter(new GZipStream(File.Create(path), CompressionLevel.Fastest)))
         {
             output.Write(Good + "\n" + Good + "\n" + Good.Replace("\"reward\":1", "\"reward\":\"high\"", StringComparison.Ordinal) + "\n");
@@ -171,7 +155,7 @@ public sealed class EvaluateCommandTests : IDisposable
     [Fact]
     public async Task Evaluate_MissingFile_Exit2()
     {
-        var missing = Path.Combine(_folder, "missing.jsonl");
+        var missing = _folder.File("missing.jsonl");
         var (code, stdout, stderr) = await RunAsync("evaluate", missing);
         Assert.Equal(2, code);
         Assert.Equal("", stdout);
@@ -232,6 +216,16 @@ public sealed class EvaluateCommandTests : IDisposable
         }
         Assert.Contains("ips-cp: not reported; rewards range over [-1, 2]", stdout, StringComparison.Ordinal);
         Assert.DoesNotContain('\u001b', stdout);
+    }
+
+    [Fact]
+    public async Task Evaluate_SlowRun_PrintsAProgressLineEveryThreeSecondsOfTheCliClock()
+    {
+        // 20,000 rows are reported at rows 4,096, 8,192, 12,288, 16,384 and at the end. Each reading moves the clock 2 s,
+        // so those reports see 2, 4, 6, 8 and 10 s elapsed: a line is due at 4 s (next at 7) and at 8 s (next at 11).
+        var (code, _, stderr) = await Cli.RunAsync(new Cli.SteppingClock(TimeSpan.FromSeconds(2)), "evaluate", OpeFile("ope-skewed.jsonl.gz"), "--json");
+        Assert.Equal(0, code);
+        Assert.Equal(["evaluate: 8192 decisions", "evaluate: 16384 decisions"], Lines(stderr).Select(l => l.Split(',')[0].TrimEnd()));
     }
 
     [Fact]

@@ -1,38 +1,26 @@
-using System.Net;
-using System.Net.Sockets;
-using Flywheel.Server;
-using Microsoft.AspNetCore.Builder;
-
 namespace Flywheel.Cli.Tests;
 
 public sealed class LoopsAndServeCommandTests : IAsyncLifetime
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("flywheel-cli-loops-").FullName;
-    private WebApplication _app = null!;
+    private readonly TempDirectory _folder = new("flywheel-cli-loops-");
+    private ServerFixture _server = null!;
     private string _url = "";
 
     public async Task InitializeAsync()
     {
-        _app = FlywheelServerApp.Build(new FlywheelServerOptions { DataDirectory = Path.Combine(_folder, "data"), Urls = "http://127.0.0.1:0" });
-        await _app.StartAsync();
-        _url = FlywheelServerApp.Addresses(_app)[0];
+        _server = await ServerFixture.StartAsync();
+        _url = _server.Url;
     }
 
     public async Task DisposeAsync()
     {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        Directory.Delete(_folder, recursive: true);
+        await _server.DisposeAsync();
+        _folder.Dispose();
     }
 
     private static Task<(int Code, string Out, string Error)> RunAsync(params string[] args) => Cli.RunAsync(args);
 
-    private string Write(string name, string text)
-    {
-        var path = Path.Combine(_folder, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
+    private string Write(string name, string text) => _folder.Write(name, text);
 
     [Fact]
     public async Task Loops_ApplyListShow_RoundTripsAConfig()
@@ -76,12 +64,7 @@ public sealed class LoopsAndServeCommandTests : IAsyncLifetime
     [Fact]
     public async Task Loops_ServerDown_OneLineExitOne()
     {
-        int port;
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
+        var port = ServerProcess.FreePort();
         var (code, _, stderr) = await RunAsync("loops", "list", "--server", $"http://127.0.0.1:{port}");
         Assert.Equal(1, code);
         Assert.Single(stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));

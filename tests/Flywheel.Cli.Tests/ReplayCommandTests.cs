@@ -4,29 +4,13 @@ namespace Flywheel.Cli.Tests;
 
 public sealed class ReplayCommandTests : IDisposable
 {
-    private readonly string _folder = Path.Combine(Path.GetTempPath(), "flywheel-cli-" + Guid.NewGuid().ToString("N"));
+    private readonly TempDirectory _folder = new("flywheel-cli-");
 
-    public ReplayCommandTests() => Directory.CreateDirectory(_folder);
+    public void Dispose() => _folder.Dispose();
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_folder, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    private static string Digits() => Repository.SampleData("digits.csv");
 
-    private static string Digits() => Cli.SampleData("digits.csv");
-
-    private string Write(string name, string text)
-    {
-        var path = Path.Combine(_folder, name);
-        File.WriteAllText(path, text);
-        return path;
-    }
+    private string Write(string name, string text) => _folder.Write(name, text);
 
     private static Task<(int Code, string Out, string Error)> RunAsync(params string[] args) => Cli.RunAsync(args);
 
@@ -106,7 +90,7 @@ public sealed class ReplayCommandTests : IDisposable
     [Fact]
     public async Task Replay_CorruptGzip_OneLineExit2()
     {
-        var path = Path.Combine(_folder, "corrupt.csv");
+        var path = _folder.File("corrupt.csv");
         File.WriteAllBytes(path, [0x1F, 0x8B, 0x08, 0x00, 0xFF, 0xFF, 0x00, 0x01, 0x02, 0x03, 0x04, 0x05]);
         var (code, stdout, stderr) = await RunAsync("replay", "--cbify", "10", path);
         Assert.Equal(2, code);
@@ -159,7 +143,7 @@ public sealed class ReplayCommandTests : IDisposable
     [Fact]
     public async Task Replay_MissingFile_OneLineExit2()
     {
-        var missing = Path.Combine(_folder, "missing.csv");
+        var missing = _folder.File("missing.csv");
         var (code, stdout, stderr) = await RunAsync("replay", "--cbify", "10", missing);
         Assert.Equal(2, code);
         Assert.Equal("", stdout);

@@ -5,9 +5,9 @@ namespace Flywheel.Cli.Tests;
 
 public sealed class SimulateAndDemoCommandTests : IDisposable
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("flywheel-cli-sim-").FullName;
+    private readonly TempDirectory _folder = new("flywheel-cli-sim-");
 
-    public void Dispose() => Directory.Delete(_folder, recursive: true);
+    public void Dispose() => _folder.Dispose();
 
     [Theory]
     [InlineData("flywheel simulate", "'nowhere'", "simulate", "nowhere")]
@@ -32,7 +32,7 @@ public sealed class SimulateAndDemoCommandTests : IDisposable
     [Fact]
     public async Task Demo_OutIsAFile_OneLineExit2()
     {
-        var file = Path.Combine(_folder, "taken");
+        var file = Path.Combine(_folder.Path, "taken");
         await File.WriteAllTextAsync(file, "not a folder");
         var (code, stdout, stderr) = await RunAsync("demo", "--days", "3", "--users", "5", "--out", file);
         Assert.Equal(2, code);
@@ -44,10 +44,10 @@ public sealed class SimulateAndDemoCommandTests : IDisposable
     [Fact]
     public async Task Demo_OutHoldsSomeoneElsesFiles_RefusesAndDeletesNothing()
     {
-        var mine = Path.Combine(_folder, "data", "a");
+        var mine = Path.Combine(_folder.Path, "data", "a");
         Directory.CreateDirectory(mine);
         await File.WriteAllTextAsync(Path.Combine(mine, "notes.txt"), "keep me");
-        var (code, stdout, stderr) = await RunAsync("demo", "--days", "3", "--users", "5", "--out", _folder);
+        var (code, stdout, stderr) = await RunAsync("demo", "--days", "3", "--users", "5", "--out", _folder.Path);
         Assert.Equal(2, code);
         Assert.Equal("", stdout);
         Assert.Contains("notes.txt", Assert.Single(Lines(stderr)), StringComparison.Ordinal);
@@ -57,8 +57,8 @@ public sealed class SimulateAndDemoCommandTests : IDisposable
     [Fact]
     public async Task Demo_SameOutTwice_ReplacesItsOwnStores()
     {
-        var (first, _, _) = await RunAsync("demo", "--days", "3", "--users", "5", "--out", _folder, "--json");
-        var (second, out2, _) = await RunAsync("demo", "--days", "3", "--users", "5", "--out", _folder, "--json");
+        var (first, _, _) = await RunAsync("demo", "--days", "3", "--users", "5", "--out", _folder.Path, "--json");
+        var (second, out2, _) = await RunAsync("demo", "--days", "3", "--users", "5", "--out", _folder.Path, "--json");
         Assert.Equal(0, first);
         Assert.Equal(0, second);
         Assert.Contains("\"months\"", out2, StringComparison.Ordinal);
@@ -95,7 +95,7 @@ public sealed class SimulateAndDemoCommandTests : IDisposable
     [Fact]
     public async Task Simulate_DataDir_KeepsOneStorePerProduct()
     {
-        var data = Path.Combine(_folder, "stores");
+        var data = Path.Combine(_folder.Path, "stores");
         var (code, stdout, _) = await RunAsync("simulate", "feed", "--days", "5", "--users", "10", "--data-dir", data);
         Assert.Equal(0, code);
         Assert.Contains("A in Jan 2027:", stdout, StringComparison.Ordinal);

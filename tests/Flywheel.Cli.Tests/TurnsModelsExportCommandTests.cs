@@ -1,10 +1,6 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text.Json;
 using Flywheel.Client;
 using Flywheel.Core;
-using Flywheel.Server;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -20,24 +16,20 @@ public sealed class SeededServer : IAsyncLifetime
     public const int Decisions = 600;
     public static readonly DateTimeOffset Start = new(2026, 11, 24, 0, 0, 0, TimeSpan.Zero);
 
-    private readonly string _folder = Directory.CreateTempSubdirectory("flywheel-cli-turns-").FullName;
-    private WebApplication _app = null!;
+    private readonly TempDirectory _folder = new("flywheel-cli-turns-");
+    private ServerFixture _server = null!;
     private FakeTimeProvider _time = null!;
-    private HttpClient _http = null!;
     private FlywheelClient _client = null!;
 
-    public string Url { get; private set; } = "";
+    public string Url => _server.Url;
 
-    public string Folder => _folder;
+    public string Folder => _folder.Path;
 
     public async Task InitializeAsync()
     {
         _time = new FakeTimeProvider(Start);
-        _app = FlywheelServerApp.Build(new FlywheelServerOptions { DataDirectory = Path.Combine(_folder, "data"), Urls = "http://127.0.0.1:0", TimeProvider = _time });
-        await _app.StartAsync();
-        Url = FlywheelServerApp.Addresses(_app)[0];
-        _http = new HttpClient();
-        _client = new FlywheelClient(_http, new FlywheelClientOptions { BaseAddress = new Uri(Url) });
+        _server = await ServerFixture.StartAsync(o => o.TimeProvider = _time);
+        _client = new FlywheelClient(_server.Http, new FlywheelClientOptions { BaseAddress = _server.Address });
         await CreateLoopAsync("feed");
         await ServeAsync("feed", 0, Decisions, new Random(11));
     }
@@ -75,15 +67,13 @@ public sealed class SeededServer : IAsyncLifetime
             }).ToList());
             _time.Advance(TimeSpan.FromSeconds(1));
         }
-        await _app.Services.GetRequiredService<IFlywheelEngine>().FlushAsync();
+        await _server.Services.GetRequiredService<IFlywheelEngine>().FlushAsync();
     }
 
     public async Task DisposeAsync()
     {
-        _http.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        Directory.Delete(_folder, recursive: true);
+        await _server.DisposeAsync();
+        _folder.Dispose();
     }
 }
 
@@ -262,12 +252,7 @@ public sealed partial class TurnsModelsExportCommandTests(SeededServer server) :
     [InlineData("models", "feed", "--mismatches", "--limit", "10")]
     public async Task Verbs_ServerDown_OneLineExitOne(params string[] args)
     {
-        int port;
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
+        var port = ServerProcess.FreePort();
 
         var (code, stdout, stderr) = await RunAsync([.. args, "--server", $"http://127.0.0.1:{port}"]);
 
@@ -279,12 +264,7 @@ public sealed partial class TurnsModelsExportCommandTests(SeededServer server) :
     [Fact]
     public async Task Export_ServerDownWithOut_LeavesNoFile()
     {
-        int port;
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
+        var port = ServerProcess.FreePort();
         var file = Path.Combine(server.Folder, "down.jsonl");
 
         var (code, _, _) = await RunAsync("export", "feed", "--format", "jsonl", "--out", file, "--server", $"http://127.0.0.1:{port}");

@@ -1,5 +1,5 @@
 using Flywheel.Engine;
-using Flywheel.Engine.Tests;
+using Flywheel.TestUtils;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Flywheel.Engine.Tests;
 
 public sealed class QuickstartTests : IDisposable
@@ -8,38 +6,19 @@ public sealed class QuickstartTests : IDisposable
 
     public void Dispose() => _dir.Dispose();
 
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "Flywheel.slnx")))
-        {
-            dir = dir.Parent;
-        }
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
-    }
-
     [Fact]
     public void Readme_QuickStart_IsTheCompiledSample()
     {
-        var root = RepoRoot();
-        var sample = File.ReadAllText(Path.Combine(root, "samples/Flywheel.Quickstart/Program.cs")).Trim();
-        var readme = File.ReadAllText(Path.Combine(root, "README.md"));
+        var sample = File.ReadAllText(Repository.Path("samples", "Flywheel.Quickstart", "Program.cs")).Trim();
+        var readme = File.ReadAllText(Repository.Path("README.md"));
         Assert.Contains(sample, readme, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task Quickstart_Runs_AndStoresItsSignals()
     {
-        var dll = Path.Combine(AppContext.BaseDirectory, "Flywheel.Quickstart.dll");
-        using var process = Process.Start(new ProcessStartInfo("dotnet", [dll, _dir.Path])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
-        var stdout = await process.StandardOutput.ReadToEndAsync();
-        var stderr = await process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, stderr);
+        var (exitCode, stdout, stderr) = await ChildProcess.RunDotnetAsync("Flywheel.Quickstart.dll", _dir.Path);
+        Assert.True(exitCode == 0, stderr);
         Assert.Contains("show v", stdout);
         Assert.Contains("2 signals stored", stdout);
     }

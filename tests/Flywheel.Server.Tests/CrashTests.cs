@@ -13,9 +13,9 @@ namespace Flywheel.Server.Tests;
 
 public sealed class CrashTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly string _dir = Directory.CreateTempSubdirectory("flywheel-crash-").FullName;
+    private readonly TempDirectory _dir = new("flywheel-crash-");
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     private const string Loop = """
         { "signals": { "click": { "kind": "implicit", "weight": 1.0, "closesWindow": true },
@@ -26,6 +26,9 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
 
     private static readonly string[] Countries = ["fr", "de", "jp", "br"];
 
+    /// <summary>A hang guard only: every wait below ends on a count of acknowledgements, never on the clock.</summary>
+    private static readonly TimeSpan HangGuard = TimeSpan.FromMinutes(5);
+
     [Fact]
     public async Task Serve_SigkillUnderConcurrentLoad_KeepsEveryAcknowledgedEventExactlyOnce()
     {
@@ -35,8 +38,8 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
         var port = ServerProcess.FreePort();
         for (var round = 0; round < 5; round++)
         {
-            using var server = await ServerProcess.StartAsync(_dir, port);
-            using var http = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(5) };
+            using var server = await ServerProcess.StartAsync(_dir.Path, port);
+            using var http = new HttpClient { BaseAddress = server.Address, Timeout = HangGuard };
             if (round == 0)
             {
                 using var put = await http.PutAsync("/v1/loops/feed", Json(Loop));
@@ -46,31 +49,47 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
             {
                 await AssertAllPresentAsync(http, decisions, signals);
             }
+            // Kill once the clients have had a seeded number of decisions acknowledged this round, whatever the
+            // machine's speed: 25 to 74 a round, so five rounds always make more than 100.
+            var killAfter = decisions.Count + 25 + random.Next(50);
+            var enough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            void Acknowledged()
+            {
+                if (decisions.Count >= killAfter)
+                {
+                    enough.TrySetResult();
+                }
+            }
             using var stop = new CancellationTokenSource();
             var r = round;
-            var clients = Enumerable.Range(0, 4).Select(c => Task.Run(() => ClientAsync(http, r, c, decisions, signals, stop.Token))).ToArray();
-            await Task.Delay(300 + random.Next(1200));
+            var clients = Enumerable.Range(0, 4).Select(c => Task.Run(() => ClientAsync(http, r, c, decisions, signals, Acknowledged, stop.Token))).ToArray();
+            var clientsEnded = Task.WhenAll(clients);
+            Assert.True(await Task.WhenAny(enough.Task, clientsEnded).WaitAsync(HangGuard) == enough.Task,
+                $"round {round}: the clients stopped with {decisions.Count} of {killAfter} decisions acknowledged, before the kill");
             server.Kill();
             await stop.CancelAsync();
-            await Task.WhenAll(clients);
+            await clientsEnded;
             output.WriteLine($"round {round}: {decisions.Count} decisions and {signals.Count} signals acknowledged so far");
         }
 
         Assert.True(decisions.Count > 100, "the clients must have made progress");
-        using (var server = await ServerProcess.StartAsync(_dir, port))
+        using (var server = await ServerProcess.StartAsync(_dir.Path, port))
         using (var http = new HttpClient { BaseAddress = server.Address })
         {
             await AssertAllPresentAsync(http, decisions, signals);
+            // Let every open window close (2 s windows, joined on the server's clock) before the last kill, so the
+            // rewards compared below do not depend on how long the rounds happened to run.
+            await WaitForEveryRewardAsync(http, decisions);
             server.Kill();
         }
 
         // The learner after five crashes equals one that learned every stored reward exactly once.
-        await using var engine = await FlywheelEngine.OpenAsync(new FlywheelOptions().UseSqlite(_dir));
+        await using var engine = await FlywheelEngine.OpenAsync(new FlywheelOptions().UseSqlite(_dir.Path));
         var config = (await engine.GetLoopAsync("feed"))!;
         var reference = new BanditLearner(config.Learner);
         var featurizer = new Featurizer(config.Learner);
         var learned = 0;
-        await using (var store = new SqliteFlywheelStore(new SqliteStoreOptions { DataDirectory = _dir }))
+        await using (var store = new SqliteFlywheelStore(new SqliteStoreOptions { DataDirectory = _dir.Path }))
         {
             await store.InitializeAsync();
             await foreach (var (decision, reward) in store.ReadRewardsAsync("feed", 0))
@@ -100,7 +119,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private static async Task ClientAsync(HttpClient http, int round, int client, ConcurrentBag<string> decisions, ConcurrentBag<(string, string)> signals, CancellationToken stop)
+    private static async Task ClientAsync(HttpClient http, int round, int client, ConcurrentBag<string> decisions, ConcurrentBag<(string, string)> signals, Action acknowledged, CancellationToken stop)
     {
         var random = new Random(round * 100 + client);
         for (var i = 0; !stop.IsCancellationRequested; i++)
@@ -120,6 +139,7 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
                     return;
                 }
                 decisions.Add(id);
+                acknowledged();
                 var chosen = JsonDocument.Parse(await decide.Content.ReadAsStringAsync(CancellationToken.None)).RootElement.GetProperty("chosenActionId").GetString();
                 SignalInput[] batch =
                 [
@@ -160,6 +180,25 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
         foreach (var (decisionId, signalId) in signals)
         {
             Assert.Equal(1, stored[decisionId].Count(s => s == signalId));
+        }
+    }
+
+    private static async Task WaitForEveryRewardAsync(HttpClient http, IEnumerable<string> decisions)
+    {
+        var waiting = decisions.ToList();
+        using var guard = new CancellationTokenSource(HangGuard);
+        while (waiting.Count > 0)
+        {
+            using var response = await http.GetAsync($"/v1/loops/feed/decisions/{waiting[^1]}", guard.Token);
+            using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(guard.Token));
+            if (doc.RootElement.GetProperty("reward").ValueKind == JsonValueKind.Object)
+            {
+                waiting.RemoveAt(waiting.Count - 1);
+            }
+            else
+            {
+                await Task.Delay(100, guard.Token); // a poll interval, not a deadline
+            }
         }
     }
 

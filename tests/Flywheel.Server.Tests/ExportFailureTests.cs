@@ -10,8 +10,7 @@ namespace Flywheel.Server.Tests;
 /// <summary>An export that fails after its answer has started must not look like a complete, shorter export.</summary>
 public sealed class ExportFailureTests : IAsyncLifetime
 {
-    private readonly string _folder = Directory.CreateTempSubdirectory("flywheel-export-failure-").FullName;
-    private WebApplication _app = null!;
+    private ServerFixture _server = null!;
     private Uri _address = null!;
 
     /// <summary>The real engine, except that an export throws after <see cref="FailAfter"/> rows.</summary>
@@ -77,12 +76,10 @@ public sealed class ExportFailureTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var options = new FlywheelServerOptions { DataDirectory = Path.Combine(_folder, "data"), Urls = "http://127.0.0.1:0" };
-        _app = FlywheelServerApp.Build(options, b => b.Services.AddSingleton<IFlywheelEngine>(sp => new FailingExportEngine(sp.GetRequiredService<FlywheelEngine>())));
-        await _app.StartAsync();
-        _address = new Uri(FlywheelServerApp.Addresses(_app)[0]);
+        _server = await ServerFixture.StartAsync(configureBuilder: b => b.Services.AddSingleton<IFlywheelEngine>(sp => new FailingExportEngine(sp.GetRequiredService<FlywheelEngine>())));
+        _address = _server.Address;
 
-        var engine = _app.Services.GetRequiredService<FlywheelEngine>();
+        var engine = _server.Services.GetRequiredService<FlywheelEngine>();
         await engine.PutLoopAsync(LoopConfigJson.Parse("""{ "id": "feed", "signals": { "click": { "weight": 1, "closesWindow": true } } }"""));
         for (var i = 0; i < 2 * FailingExportEngine.FailAfter; i++)
         {
@@ -92,12 +89,7 @@ public sealed class ExportFailureTests : IAsyncLifetime
         await engine.FlushAsync();
     }
 
-    public async Task DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        Directory.Delete(_folder, recursive: true);
-    }
+    public async Task DisposeAsync() => await _server.DisposeAsync();
 
     // The server ends the connection abruptly (a reset). Depending on timing the reset arrives before or after the
     // client has read the status line, so the caller sees either a failed request or a body that breaks off; never a

@@ -1,6 +1,5 @@
 using Flywheel.Client;
 using Flywheel.Core;
-using Flywheel.Engine.Tests;
 using Microsoft.Extensions.Time.Testing;
 using Xunit.Abstractions;
 

@@ -109,7 +109,7 @@ internal static class EvaluateCommand
         var evaluator = new OffPolicyEvaluator(options);
         if (!context.Interactive || settings.Json)
         {
-            Read(reader, evaluator, new PlainProgress(context.Error), cancellationToken);
+            Read(reader, evaluator, new PlainProgress(context.Error, context.Time), cancellationToken);
         }
         else
         {
@@ -258,20 +258,16 @@ internal static class EvaluateCommand
     };
 
     /// <summary>Plain progress lines on stderr, at most every few seconds, none for short runs.</summary>
-    private sealed class PlainProgress(TextWriter error) : IProgress<(long Rows, double? Fraction)>
+    private sealed class PlainProgress(TextWriter error, TimeProvider time) : IProgress<(long Rows, double? Fraction)>
     {
-        private static readonly TimeSpan Interval = TimeSpan.FromSeconds(3);
-        private readonly long _start = System.Diagnostics.Stopwatch.GetTimestamp();
-        private TimeSpan _next = Interval;
+        private readonly ProgressThrottle _throttle = new(time);
 
         public void Report((long Rows, double? Fraction) value)
         {
-            var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(_start);
-            if (elapsed < _next)
+            if (!_throttle.Due())
             {
                 return;
             }
-            _next = elapsed + Interval;
             var c = CultureInfo.InvariantCulture;
             error.WriteLine(value.Fraction is { } f
                 ? string.Create(c, $"evaluate: {value.Rows} decisions, {f * 100:F0}% of file")

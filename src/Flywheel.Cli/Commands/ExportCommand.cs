@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using Flywheel.Client;
@@ -89,7 +88,7 @@ internal static class ExportCommand
             var raw = toConsole ? Console.OpenStandardOutput() : new TextWriterStream(context.Out);
             await using (raw)
             {
-                var counting = new CountingStream(raw, settings.Format, context.Error);
+                var counting = new CountingStream(raw, settings.Format, context.Error, context.Time);
                 await client.ExportToAsync(settings.Loop, settings.Format, settings.Request, counting, cancellationToken);
                 await counting.FlushAsync(cancellationToken);
             }
@@ -110,7 +109,7 @@ internal static class ExportCommand
             var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
             await using (file)
             {
-                counting = new CountingStream(file, settings.Format, context.Error);
+                counting = new CountingStream(file, settings.Format, context.Error, context.Time);
                 bytes = await client.ExportToAsync(settings.Loop, settings.Format, settings.Request, counting, cancellationToken);
                 await counting.FlushAsync(cancellationToken);
             }
@@ -127,11 +126,9 @@ internal static class ExportCommand
     }
 
     /// <summary>Passes bytes through, counting decisions (jsonl: lines; vw: blank lines) and printing plain progress lines on stderr.</summary>
-    private sealed class CountingStream(Stream inner, FlywheelExportFormat format, TextWriter progress) : Stream
+    private sealed class CountingStream(Stream inner, FlywheelExportFormat format, TextWriter progress, TimeProvider time) : Stream
     {
-        private static readonly TimeSpan Interval = TimeSpan.FromSeconds(3);
-        private readonly long _start = Stopwatch.GetTimestamp();
-        private TimeSpan _next = Interval;
+        private readonly ProgressThrottle _throttle = new(time);
         private byte _previous;
 
         public long Decisions { get; private set; }
@@ -181,10 +178,8 @@ internal static class ExportCommand
                 }
                 _previous = b;
             }
-            var elapsed = Stopwatch.GetElapsedTime(_start);
-            if (elapsed >= _next)
+            if (_throttle.Due())
             {
-                _next = elapsed + Interval;
                 progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"export: {Decisions:N0} decisions"));
                 progress.Flush();
             }

@@ -203,7 +203,7 @@ internal static class ReplayCommand
         var replay = new CbifyReplay(options);
         if (!context.Interactive || settings.Json)
         {
-            return replay.Run(settings.File, new PlainProgress(context.Error), cancellationToken);
+            return replay.Run(settings.File, new PlainProgress(context.Error, context.Time), cancellationToken);
         }
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(context.Error) });
         return console.Progress()
@@ -260,20 +260,16 @@ internal static class ReplayCommand
     }
 
     /// <summary>Plain progress lines on stderr, at most every few seconds, none for short runs.</summary>
-    private sealed class PlainProgress(TextWriter error) : IProgress<ReplayProgress>
+    private sealed class PlainProgress(TextWriter error, TimeProvider time) : IProgress<ReplayProgress>
     {
-        private static readonly TimeSpan Interval = TimeSpan.FromSeconds(3);
-        private readonly long _start = System.Diagnostics.Stopwatch.GetTimestamp();
-        private TimeSpan _next = Interval;
+        private readonly ProgressThrottle _throttle = new(time);
 
         public void Report(ReplayProgress value)
         {
-            var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(_start);
-            if (elapsed < _next)
+            if (!_throttle.Due())
             {
                 return;
             }
-            _next = elapsed + Interval;
             var c = CultureInfo.InvariantCulture;
             var line = value.Fraction is { } f
                 ? string.Create(c, $"replay: {value.Examples} examples, {f * 100:F0}% of file")

@@ -1,6 +1,6 @@
 using Flywheel.Core;
 
-namespace Flywheel.Engine.Tests;
+namespace Flywheel.TestUtils;
 
 /// <summary>
 /// A seeded feed world of 10 videos whose best video depends on the combination of the user's country and the time

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 
-namespace Flywheel.Server.Tests;
+namespace Flywheel.TestUtils;
 
 /// <summary><c>flywheel serve</c> as a child process, for tests that kill it.</summary>
 public sealed class ServerProcess : IDisposable
@@ -38,8 +38,9 @@ public sealed class ServerProcess : IDisposable
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(2) };
+        // A hang guard only: a loaded machine may take many seconds to start the server.
         var deadline = Stopwatch.StartNew();
-        while (deadline.Elapsed < TimeSpan.FromSeconds(60))
+        while (deadline.Elapsed < ChildProcess.HangGuard)
         {
             if (process.HasExited)
             {
@@ -62,7 +63,7 @@ public sealed class ServerProcess : IDisposable
             await Task.Delay(100);
         }
         process.Kill();
-        throw new TimeoutException("flywheel serve did not answer /healthz within 60 s");
+        throw new TimeoutException($"flywheel serve did not answer /healthz within {ChildProcess.HangGuard.TotalMinutes} minutes");
     }
 
     /// <summary>SIGKILL: no shutdown code runs.</summary>

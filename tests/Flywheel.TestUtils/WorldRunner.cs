@@ -1,7 +1,7 @@
 using Flywheel.Core;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Flywheel.Engine.Tests;
+namespace Flywheel.TestUtils;
 
 /// <summary>Drives loops of an engine through a <see cref="CombinationWorld"/> on a fake clock, one decision a second.</summary>
 public sealed class WorldRunner(IFlywheelEngine engine, FakeTimeProvider time, CombinationWorld world)

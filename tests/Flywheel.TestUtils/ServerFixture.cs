@@ -3,19 +3,19 @@ using System.Text;
 using Flywheel.Server;
 using Microsoft.AspNetCore.Builder;
 
-namespace Flywheel.Server.Tests;
+namespace Flywheel.TestUtils;
 
 /// <summary>A real Flywheel server on 127.0.0.1 (random port) over a temporary data directory.</summary>
 public sealed class ServerFixture : IAsyncDisposable
 {
     private readonly WebApplication _app;
 
-    private readonly bool _ownsDirectory;
+    private readonly TempDirectory? _ownedDirectory;
 
-    private ServerFixture(WebApplication app, string dataDirectory, Uri address, bool ownsDirectory)
+    private ServerFixture(WebApplication app, string dataDirectory, Uri address, TempDirectory? ownedDirectory)
     {
         _app = app;
-        _ownsDirectory = ownsDirectory;
+        _ownedDirectory = ownedDirectory;
         DataDirectory = dataDirectory;
         Address = address;
         Http = new HttpClient { BaseAddress = address };
@@ -25,19 +25,27 @@ public sealed class ServerFixture : IAsyncDisposable
 
     public Uri Address { get; }
 
+    /// <summary><see cref="Address"/> as the CLI's <c>--server</c> takes it (no trailing slash).</summary>
+    public string Url => Address.ToString().TrimEnd('/');
+
     public HttpClient Http { get; }
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<ServerFixture> StartAsync(Action<FlywheelServerOptions>? configure = null, string? dataDirectory = null)
+    /// <summary>
+    /// Starts a server over <paramref name="dataDirectory"/>, or over a temporary folder it deletes when disposed;
+    /// <paramref name="configureBuilder"/> may replace services (a failing engine, say) before the app is built.
+    /// </summary>
+    public static async Task<ServerFixture> StartAsync(Action<FlywheelServerOptions>? configure = null, string? dataDirectory = null, Action<WebApplicationBuilder>? configureBuilder = null)
     {
-        var dir = dataDirectory ?? Directory.CreateTempSubdirectory("flywheel-server-").FullName;
+        var owned = dataDirectory is null ? new TempDirectory("flywheel-server-") : null;
+        var dir = dataDirectory ?? owned!.Path;
         var options = new FlywheelServerOptions { DataDirectory = dir, Urls = "http://127.0.0.1:0" };
         configure?.Invoke(options);
-        var app = FlywheelServerApp.Build(options);
+        var app = FlywheelServerApp.Build(options, configureBuilder);
         await app.StartAsync();
         var address = new Uri(FlywheelServerApp.Addresses(app).First());
-        return new ServerFixture(app, dir, address, ownsDirectory: dataDirectory is null);
+        return new ServerFixture(app, dir, address, owned);
     }
 
     public Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, string? body, string contentType = "application/json")
@@ -56,10 +64,7 @@ public sealed class ServerFixture : IAsyncDisposable
         Http.Dispose();
         await _app.StopAsync();
         await _app.DisposeAsync();
-        if (_ownsDirectory)
-        {
-            Directory.Delete(DataDirectory, recursive: true);
-        }
+        _ownedDirectory?.Dispose();
     }
 
     public const string FeedLoop = """
