@@ -71,7 +71,7 @@ internal static class NodeTools
     private static readonly SemaphoreSlim InstallLock = new(1, 1);
     private static bool _installed;
 
-    public static string Folder { get; } = Path.Combine(ReadmeTests.RepoRoot(), "tests", "openapi");
+    public static string Folder { get; } = Repository.Path("tests", "openapi");
 
     /// <summary>"node" or "npm" when that executable is not on the PATH, else null.</summary>
     public static string? Missing()
