@@ -221,7 +221,9 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         {
             try
             {
-                await Task.Delay(CheckpointInterval, Time, token).ConfigureAwait(false);
+                // Housekeeping runs on the wall clock, not the store's clock: a test's fake clock that jumps hours at a
+                // time must not leave the WAL unchecked (it grew without bound and made every read slower).
+                await Task.Delay(CheckpointInterval, TimeProvider.System, token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
