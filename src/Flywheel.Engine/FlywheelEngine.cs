@@ -30,7 +30,7 @@ public sealed class FlywheelEngine : IFlywheelEngine
     private readonly ILogger _logger;
     private readonly IServiceProvider? _services;
     private readonly CancellationTokenSource _stopping = new();
-    private readonly Lazy<Task<Components>> _started;
+    private readonly Lazy<Task<EngineComponents>> _started;
     private int _disposed;
 
     /// <summary>Creates an engine; it opens its store on first use (or on <see cref="StartAsync"/>).</summary>
@@ -42,7 +42,7 @@ public sealed class FlywheelEngine : IFlywheelEngine
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)loggerFactory?.CreateLogger<FlywheelEngine>() ?? NullLogger.Instance;
         _services = services;
-        _started = new Lazy<Task<Components>>(() => InitializeAsync(_stopping.Token), LazyThreadSafetyMode.ExecutionAndPublication);
+        _started = new Lazy<Task<EngineComponents>>(() => InitializeAsync(_stopping.Token), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
     /// <summary>Opens an engine without dependency injection.</summary>
@@ -56,21 +56,18 @@ public sealed class FlywheelEngine : IFlywheelEngine
     /// <summary>Opens the store, restores every loop (model snapshot plus replay, open windows) and starts the workers.</summary>
     public Task StartAsync(CancellationToken cancellationToken = default) => _started.Value.WaitAsync(cancellationToken);
 
-    private async Task<Components> InitializeAsync(CancellationToken cancellationToken)
+    private async Task<EngineComponents> InitializeAsync(CancellationToken cancellationToken)
     {
         var store = _options.StoreFactory!(_services);
         await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
-        var parts = new Components(_options, _time, store, _logger, _stopping.Token);
-        await parts.Loops.RestoreAllAsync(cancellationToken).ConfigureAwait(false);
-        parts.Learner.Start();
-        parts.Ingest.Start();
-        parts.Turns.Start();
+        var parts = new EngineComponents(_options, _time, store, _logger, _stopping.Token);
+        await parts.StartAsync(cancellationToken).ConfigureAwait(false);
         return parts;
     }
 
-    private Task<Components> StartedAsync(CancellationToken cancellationToken) => _started.Value.WaitAsync(cancellationToken);
+    private Task<EngineComponents> StartedAsync(CancellationToken cancellationToken) => _started.Value.WaitAsync(cancellationToken);
 
-    private async ValueTask<(Components Parts, LoopRuntime Runtime)> LoopAsync(string loop, CancellationToken cancellationToken)
+    private async ValueTask<(EngineComponents Parts, LoopRuntime Runtime)> LoopAsync(string loop, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(loop);
         var parts = await StartedAsync(cancellationToken).ConfigureAwait(false);
@@ -271,7 +268,7 @@ public sealed class FlywheelEngine : IFlywheelEngine
         {
             return;
         }
-        Components? parts = null;
+        EngineComponents? parts = null;
         if (_started.IsValueCreated)
         {
             try
@@ -286,50 +283,8 @@ public sealed class FlywheelEngine : IFlywheelEngine
         await _stopping.CancelAsync().ConfigureAwait(false);
         if (parts is not null)
         {
-            await parts.Turns.StopAsync().ConfigureAwait(false);
-            await parts.Ingest.StopAsync().ConfigureAwait(false);
-            await parts.Learner.StopAsync().ConfigureAwait(false);
-            await parts.Store.DisposeAsync().ConfigureAwait(false);
+            await parts.StopAsync().ConfigureAwait(false);
         }
         _stopping.Dispose();
-    }
-
-    /// <summary>The engine's components, wired once the store is open. Each one owns its own state.</summary>
-    private sealed class Components
-    {
-        public Components(FlywheelOptions options, TimeProvider time, IFlywheelStore store, ILogger logger, CancellationToken stopping)
-        {
-            Store = store;
-            Learner = new LearnerHost(options, time, store, Table, logger);
-            Ingest = new IngestWriter(options, time, store, Table, Learner, logger);
-            Decider = new Decider(options, time, Ingest);
-            Registry = new ModelRegistry(time, store);
-            Shadows = new ShadowService(time, store, Registry);
-            Loops = new LoopService(time, store, Table, Learner, Shadows, logger);
-            var deployment = new Deployment(time, store, Table, Learner, Registry, Shadows, logger);
-            var guardrail = new Guardrail(time, store, Registry, deployment, logger);
-            Turns = new TurnRunner(options, time, store, Table, Registry, deployment, guardrail, logger, stopping);
-            Evaluator = new Evaluator(store);
-        }
-
-        public IFlywheelStore Store { get; }
-
-        public LoopTable Table { get; } = new();
-
-        public LoopService Loops { get; }
-
-        public LearnerHost Learner { get; }
-
-        public IngestWriter Ingest { get; }
-
-        public Decider Decider { get; }
-
-        public ModelRegistry Registry { get; }
-
-        public ShadowService Shadows { get; }
-
-        public TurnRunner Turns { get; }
-
-        public Evaluator Evaluator { get; }
     }
 }

@@ -1,10 +1,3 @@
-using Flywheel.Core;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Routing;
-using Microsoft.Extensions.Options;
-
 namespace Flywheel.Server;
 
 /// <summary>Signal batches.</summary>

@@ -118,17 +118,10 @@ public class OffPolicyEvaluatorTests
     [Fact]
     public void EvaluateFile_Empty_ThrowsNamingTheFile()
     {
-        var path = Path.Combine(Path.GetTempPath(), $"flywheel-empty-{Guid.NewGuid():N}.jsonl");
-        File.WriteAllText(path, "\n\n");
-        try
-        {
-            var ex = Assert.Throws<LoggedDataException>(() => OffPolicyEvaluator.EvaluateFile(path));
-            Assert.Contains("no logged decisions", ex.Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        using var temp = new TempDirectory();
+        var path = temp.Write("empty.jsonl", "\n\n");
+        var ex = Assert.Throws<LoggedDataException>(() => OffPolicyEvaluator.EvaluateFile(path));
+        Assert.Contains("no logged decisions", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -18,20 +18,7 @@ internal static class SharedData
         ("ope-skewed.jsonl.gz", "ope-skewed.jsonl"),
     ];
 
-    public static string Root
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "Flywheel.slnx")))
-                {
-                    return Path.Combine(dir.FullName, "samples", "data", "ope");
-                }
-            }
-            throw new InvalidOperationException("Flywheel.slnx not found");
-        }
-    }
+    public static string Root => Repository.SampleData("ope");
 
     public static string OpeFile(string name) => Path.Combine(Root, name);
 

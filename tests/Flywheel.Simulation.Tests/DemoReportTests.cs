@@ -18,7 +18,9 @@ public sealed class DemoReportTests(DemoReportTests.Run run) : IClassFixture<Dem
     {
         private int _reports;
 
-        public string Root { get; } = Path.Combine(Path.GetTempPath(), "flywheel-demo-report-" + Guid.NewGuid().ToString("N"));
+        private readonly TempDirectory _root = new("flywheel-demo-report-");
+
+        public string Root => _root.Path;
 
         public SimulationResult Result { get; private set; } = null!;
 
@@ -31,10 +33,7 @@ public sealed class DemoReportTests(DemoReportTests.Run run) : IClassFixture<Dem
 
         public Task DisposeAsync()
         {
-            if (Directory.Exists(Root))
-            {
-                Directory.Delete(Root, recursive: true);
-            }
+            _root.Dispose();
             return Task.CompletedTask;
         }
     }

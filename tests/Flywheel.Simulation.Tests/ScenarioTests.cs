@@ -10,12 +10,12 @@ namespace Flywheel.Simulation.Tests;
 /// </summary>
 public sealed class ScenarioTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly string _root = Directory.CreateTempSubdirectory("flywheel-scenario-").FullName;
+    private readonly TempDirectory _root = new("flywheel-scenario-");
 
-    public void Dispose() => Directory.Delete(_root, recursive: true);
+    public void Dispose() => _root.Dispose();
 
     private Task<SimulationResult> RunAsync(Scenario scenario, int days = 365, int users = SimulationOptions.DefaultUsers, ulong seed = 1)
-        => Simulation.RunAsync(scenario, new SimulationOptions { Days = days, Users = users, Seed = seed, DataDirectory = Path.Combine(_root, scenario.Name) });
+        => Simulation.RunAsync(scenario, new SimulationOptions { Days = days, Users = users, Seed = seed, DataDirectory = _root.File(scenario.Name) });
 
     private void Report(SimulationResult result)
     {
@@ -57,24 +57,12 @@ public sealed class ScenarioTests(ITestOutputHelper output) : IDisposable
         using var table = new StringWriter();
         MonthTable.Write(table, result);
         var printed = table.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd()).ToHashSet();
-        var readme = File.ReadAllText(Path.Combine(RepoRoot(), "README.md"));
+        var readme = File.ReadAllText(Repository.Path("README.md"));
         var block = System.Text.RegularExpressions.Regex.Match(readme, @"```\n(month +A users.*?)```", System.Text.RegularExpressions.RegexOptions.Singleline);
         Assert.True(block.Success, "the README shows the demo's month table");
         var rows = block.Groups[1].Value.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.True(rows.Length >= 3);
         Assert.All(rows, row => Assert.Contains(row.TrimEnd(), printed));
-    }
-
-    private static string RepoRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Flywheel.slnx")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("Flywheel.slnx not found");
     }
 
     [Theory]
@@ -144,8 +132,8 @@ public sealed class ScenarioTests(ITestOutputHelper output) : IDisposable
     {
         // 200 days: C launches on day 182, and A runs six scheduled turns.
         string[] Args(string dir) => ["demo", "--days", "200", "--users", "40", "--seed", "3", "--json", "--out", dir];
-        var (first, firstCode) = await CliAsync(Args(Path.Combine(_root, "one")));
-        var (second, secondCode) = await CliAsync(Args(Path.Combine(_root, "two")));
+        var (first, firstCode) = await CliAsync(Args(_root.File("one")));
+        var (second, secondCode) = await CliAsync(Args(_root.File("two")));
         Assert.Equal(0, firstCode);
         Assert.Equal(0, secondCode);
         Assert.Equal(first, second);
@@ -168,7 +156,7 @@ public sealed class ScenarioTests(ITestOutputHelper output) : IDisposable
         Assert.True(months[6].GetProperty("c").GetProperty("launched").GetBoolean());
         Assert.Equal(200, root.GetProperty("daily").GetArrayLength());
         Assert.True(root.GetProperty("turns").GetProperty("a").GetArrayLength() >= 6);
-        Assert.True(File.Exists(Path.Combine(_root, "one", "index.html")));
+        Assert.True(File.Exists(Path.Combine(_root.Path, "one", "index.html")));
     }
 
     private static async Task<(string Out, int Code)> CliAsync(string[] args)

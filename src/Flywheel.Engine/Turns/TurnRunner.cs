@@ -200,23 +200,7 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
             deployedAt = time.GetUtcNow();
             logger.LogPromoted(runtime.Id, number, winner.Version, reason);
         }
-        var entry = new TurnRecord
-        {
-            Loop = runtime.Id,
-            Number = number,
-            Trigger = trigger,
-            StartedAt = started,
-            FinishedAt = time.GetUtcNow(),
-            Window = window.Window,
-            ChampionVersion = champion,
-            Candidates = evaluated,
-            Verdict = verdict,
-            Reason = reason,
-            DeployedVersion = winner?.Version,
-            DeployedAt = deployedAt,
-        };
-        await store.SaveTurnAsync(entry, CancellationToken.None).ConfigureAwait(false);
-        return entry;
+        return await SaveJudgedAsync(runtime, number, trigger, started, window.Window, champion, evaluated, verdict, reason, winner?.Version, deployedAt).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -258,6 +242,20 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
             reason = $"graduated to online: the {(config.Turns.PromoteWhen == PromotionPolicy.EstimateBeatsChampion ? "estimates" : $"{level} lower bounds")} of IPS and DR beat the baseline: {evidence}";
             logger.LogPromoted(runtime.Id, number, champion, reason);
         }
+        TurnCandidate[] candidates =
+        [
+            new TurnCandidate { Name = "learner", Version = champion, Learner = config.Learner, Exploration = config.Exploration, Estimates = mine },
+            new TurnCandidate { Name = "baseline", Estimates = baseline },
+            new TurnCandidate { Name = "served (apprentice)", Estimates = window.Logged.GetEstimates(z) },
+            new TurnCandidate { Name = "uniform", Estimates = window.Uniform.GetEstimates(z) },
+        ];
+        var deployed = verdict == TurnVerdict.Graduated ? champion : (int?)null;
+        return await SaveJudgedAsync(runtime, number, trigger, started, window.Window, champion, candidates, verdict, reason, deployed, deployedAt).ConfigureAwait(false);
+    }
+
+    /// <summary>Writes a judged turn to the ledger; saved even when the turn's caller cancels, since its effects already happened.</summary>
+    private async Task<TurnRecord> SaveJudgedAsync(LoopRuntime runtime, long number, TurnTrigger trigger, DateTimeOffset started, DataWindow window, int champion, IReadOnlyList<TurnCandidate> candidates, TurnVerdict verdict, string reason, int? deployedVersion, DateTimeOffset? deployedAt)
+    {
         var entry = new TurnRecord
         {
             Loop = runtime.Id,
@@ -265,18 +263,12 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
             Trigger = trigger,
             StartedAt = started,
             FinishedAt = time.GetUtcNow(),
-            Window = window.Window,
+            Window = window,
             ChampionVersion = champion,
-            Candidates =
-            [
-                new TurnCandidate { Name = "learner", Version = champion, Learner = config.Learner, Exploration = config.Exploration, Estimates = mine },
-                new TurnCandidate { Name = "baseline", Estimates = baseline },
-                new TurnCandidate { Name = "served (apprentice)", Estimates = window.Logged.GetEstimates(z) },
-                new TurnCandidate { Name = "uniform", Estimates = window.Uniform.GetEstimates(z) },
-            ],
+            Candidates = candidates,
             Verdict = verdict,
             Reason = reason,
-            DeployedVersion = verdict == TurnVerdict.Graduated ? champion : null,
+            DeployedVersion = deployedVersion,
             DeployedAt = deployedAt,
         };
         await store.SaveTurnAsync(entry, CancellationToken.None).ConfigureAwait(false);

@@ -14,7 +14,7 @@ public class CbifyReplayTests(ITestOutputHelper output)
     public void Run_CsvAndVwText_GiveIdenticalLosses()
     {
         var data = ReplayTestData.Separable(400);
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var csv = temp.Write("d.csv", ReplayTestData.Csv(data));
         var vw = temp.Write("d.vw", ReplayTestData.Vw(data));
         var vwGz = temp.Write("d.vw.bin", ReplayTestData.Gzip(ReplayTestData.Vw(data)));
@@ -51,7 +51,7 @@ public class CbifyReplayTests(ITestOutputHelper output)
     [Fact]
     public void Run_DifferentSeedSameSettings_ChangesTheDraws()
     {
-        var path = Path.Combine(ReplayTestData.RepositoryRoot(), "samples", "data", "digits.csv");
+        var path = Repository.SampleData("digits.csv");
         var a = new CbifyReplay(new CbifyReplayOptions { Classes = 10, Seed = 1 }).Run(path);
         var b = new CbifyReplay(new CbifyReplayOptions { Classes = 10, Seed = 2 }).Run(path);
         output.WriteLine($"digits dm eps 0.05: seed 1 {a.ProgressiveLoss:F6}, seed 2 {b.ProgressiveLoss:F6}");
@@ -89,7 +89,7 @@ public class CbifyReplayTests(ITestOutputHelper output)
     {
         // samples/data/digits.csv is the reference's digits.s0.csv. VW 9.11.2's best bandit setting on digits is
         // squarecb_adf, 0.4377 over the five shuffles (0.4463 on s0); the defaults must stay below it.
-        var path = Path.Combine(ReplayTestData.RepositoryRoot(), "samples", "data", "digits.csv");
+        var path = Repository.SampleData("digits.csv");
         double progressive = 0;
         for (var seed = 1UL; seed <= 3; seed++)
         {

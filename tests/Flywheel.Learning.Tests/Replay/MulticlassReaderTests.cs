@@ -71,7 +71,7 @@ public class MulticlassReaderTests
     public void Open_Gzip_IsDetectedByContentNotName()
     {
         var data = ReplayTestData.Separable(20);
-        using var temp = new TempFolder();
+        using var temp = new TempDirectory();
         var gz = temp.Write("data.txt", ReplayTestData.Gzip(ReplayTestData.Vw(data)));
         var plain = temp.Write("data.gz", ReplayTestData.Csv(data));
         using var a = MulticlassReader.Open(gz, 3);
