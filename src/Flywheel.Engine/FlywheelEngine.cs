@@ -189,6 +189,13 @@ public sealed class FlywheelEngine : IFlywheelEngine
         await parts.Turns.RunScheduledTurnsAsync().ConfigureAwait(false);
     }
 
+    /// <summary>Waits for the check the turn schedule's timer started last (tests that drive the schedule on a fake clock).</summary>
+    internal async Task ScheduledCheckAsync()
+    {
+        var parts = await StartedAsync(CancellationToken.None).ConfigureAwait(false);
+        await parts.Turns.ScheduledCheck.ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
     public async IAsyncEnumerable<LoggedDecision> ExportAsync(string loop, ExportRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {

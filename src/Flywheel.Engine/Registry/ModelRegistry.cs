@@ -32,10 +32,19 @@ internal sealed class ModelRegistry(TimeProvider time, IFlywheelStore store)
             ?? throw new FlywheelValidationException(field, $"loop '{runtime.Id}' has no model version {version}") { Kind = ValidationKind.NotFound };
     }
 
-    /// <summary>A model's stored weights, or a 409 naming <paramref name="field"/> when only its record is left.</summary>
+    /// <summary>
+    /// A model's stored weights: a 404 naming <paramref name="field"/> when the version is not registered, a 409 when only
+    /// its record is left.
+    /// </summary>
     public async ValueTask<byte[]> LoadWeightsAsync(LoopRuntime runtime, int version, CancellationToken cancellationToken, string field = "version")
-        => await store.LoadModelDataAsync(runtime.Id, version, cancellationToken).ConfigureAwait(false)
-            ?? throw new FlywheelValidationException(field, $"model version {version} has no stored weights (only the latest turn's candidates and past champions keep theirs)") { Kind = ValidationKind.Conflict };
+    {
+        if (await store.LoadModelDataAsync(runtime.Id, version, cancellationToken).ConfigureAwait(false) is { } data)
+        {
+            return data;
+        }
+        await FindAsync(runtime, version, cancellationToken, field).ConfigureAwait(false);
+        throw new FlywheelValidationException(field, $"model version {version} has no stored weights (only the latest turn's candidates and past champions keep theirs)") { Kind = ValidationKind.Conflict };
+    }
 
     /// <summary>A registered model's stored weights, loaded into a learner of its kind and settings.</summary>
     public async ValueTask<ILoopLearner> LoadLearnerAsync(LoopRuntime runtime, int version, CancellationToken cancellationToken)

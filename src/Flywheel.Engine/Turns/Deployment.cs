@@ -49,7 +49,7 @@ internal sealed class Deployment(TimeProvider time, IFlywheelStore store, LoopTa
     /// </summary>
     public async Task DeployAsync(LoopRuntime runtime, ModelRecord model, string promotedReason, string retiredReason, CancellationToken cancellationToken)
     {
-                var data = await store.LoadModelDataAsync(runtime.Id, model.Version, cancellationToken).ConfigureAwait(false);
+        var data = await store.LoadModelDataAsync(runtime.Id, model.Version, cancellationToken).ConfigureAwait(false);
         if (data is null || model.TrainedThrough is null)
         {
             throw new FlywheelValidationException("version", $"model version {model.Version} has no stored weights (only the latest turn's candidates and past champions keep theirs)") { Kind = ValidationKind.Conflict };

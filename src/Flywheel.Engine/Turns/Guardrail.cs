@@ -18,7 +18,7 @@ internal sealed class Guardrail(TimeProvider time, IFlywheelStore store, ModelRe
     /// </summary>
     public async Task CheckAsync(LoopRuntime runtime, CancellationToken cancellationToken)
     {
-                // The deploy being watched is among the newest entries: a later deploy replaces it.
+        // The deploy being watched is among the newest entries: a later deploy replaces it.
         var turns = await store.LoadLatestTurnsAsync(runtime.Id, 16, cancellationToken).ConfigureAwait(false);
         var entry = turns.LastOrDefault(t => t.DeployedVersion is not null);
         if (entry is null || entry.Lift is not null || entry.DeployedVersion != runtime.ModelVersion || entry.Window is null || entry.DeployedAt is null
@@ -38,7 +38,9 @@ internal sealed class Guardrail(TimeProvider time, IFlywheelStore store, ModelRe
         RunningMean before = default, afterDeploy = default;
         await foreach (var (decision, reward) in store.ReadRewardsAsync(runtime.Id, entry.Window.AfterSequence, cancellationToken).ConfigureAwait(false))
         {
-            // Before: what the predecessor (or, for a graduation, the baseline) earned on the judged window.
+            // Before: what the predecessor (or, for a graduation, the baseline) earned on the judged window, the same
+            // evidence the turn was judged on; what it earned between the window's end and the deploy is left out, so the
+            // comparison does not move with how long the turn took.
             if (reward.Sequence <= entry.Window.ThroughSequence && decision.ModelVersion == predecessor)
             {
                 before.Add(reward.Reward);

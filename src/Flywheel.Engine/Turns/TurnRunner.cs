@@ -302,14 +302,20 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
         {
             await _turnTimer.DisposeAsync().ConfigureAwait(false);
         }
-        await _turnCheck.ConfigureAwait(false);
+        await ScheduledCheck.ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// The check the schedule's timer started last (completed when none ran yet). A fake clock's timer starts it before
+    /// <c>Advance</c> returns, so a host driving that clock can await it and know the schedule's work is done.
+    /// </summary>
+    public Task ScheduledCheck => Volatile.Read(ref _turnCheck);
 
     private void OnTurnTimer()
     {
         if (Interlocked.Exchange(ref _turnCheckRunning, 1) == 0)
         {
-            _turnCheck = Task.Run(CheckTurnsAsync);
+            Volatile.Write(ref _turnCheck, Task.Run(CheckTurnsAsync));
         }
     }
 

@@ -96,23 +96,24 @@ public sealed class ModelRegistryTests
     }
 
     [Fact]
-    public async Task LoadWeights_NoStoredWeights_ThrowsConflictNamingTheField()
+    public async Task LoadWeights_NoStoredWeights_ThrowsConflictAndUnknownVersionNotFound()
     {
         await using var rig = await ComponentRig.OpenAsync();
         var runtime = await rig.PutLoopAsync(TestEngine.FeedLoop());
         await rig.Store.SaveModelAsync(Model(runtime, 2, ModelStatus.Retired));
 
-        // A record without weights, and a version with no record at all, both answer the 409 (only weights are read here).
-        foreach (var version in new[] { 2, 7 })
-        {
-            var error = await Assert.ThrowsAsync<FlywheelValidationException>(async () => await rig.Parts.Registry.LoadWeightsAsync(runtime, version, None, field: "version"));
-            Assert.Equal("version", error.Field);
-            Assert.Equal(ValidationKind.Conflict, error.Kind);
-            Assert.Contains($"model version {version} has no stored weights", error.Message, StringComparison.Ordinal);
-        }
-        // LoadLearner asks the registry first, so an unknown version is a 404 there.
-        var unknown = await Assert.ThrowsAsync<FlywheelValidationException>(async () => await rig.Parts.Registry.LoadLearnerAsync(runtime, 7, None));
+        // A record without weights is a 409: the model exists, its weights were dropped.
+        var conflict = await Assert.ThrowsAsync<FlywheelValidationException>(async () => await rig.Parts.Registry.LoadWeightsAsync(runtime, 2, None, field: "version"));
+        Assert.Equal("version", conflict.Field);
+        Assert.Equal(ValidationKind.Conflict, conflict.Kind);
+        Assert.Contains("model version 2 has no stored weights", conflict.Message, StringComparison.Ordinal);
+
+        // A version with no record at all is a 404, from LoadWeights and LoadLearner alike.
+        var unknown = await Assert.ThrowsAsync<FlywheelValidationException>(async () => await rig.Parts.Registry.LoadWeightsAsync(runtime, 7, None, field: "version"));
+        Assert.Equal("version", unknown.Field);
         Assert.Equal(ValidationKind.NotFound, unknown.Kind);
+        var learner = await Assert.ThrowsAsync<FlywheelValidationException>(async () => await rig.Parts.Registry.LoadLearnerAsync(runtime, 7, None));
+        Assert.Equal(ValidationKind.NotFound, learner.Kind);
     }
 
     [Fact]

@@ -200,19 +200,14 @@ public sealed class TurnTests(ITestOutputHelper output) : IDisposable
         await engine.PutLoopAsync(Feed("feed", Pairs, epsilon: 0.1, everySeconds: 900) with { Turns = new TurnsConfig { EverySeconds = 900, MinDecisions = 300 } });
         await new WorldRunner(engine, time, new CombinationWorld(seed: 12)).RunAsync(["feed"], rounds: 2000, flushEvery: 1);
 
-        // The timer's work runs off the clock's thread, and a check that fires while a turn still runs is skipped: keep
-        // the fake clock ticking, one check interval at a time, until two turns are written (the guard only stops a hang).
+        // Each tick of the fake clock starts the timer's check before Advance returns; awaiting it before the next tick
+        // means no check is ever skipped, so the turns land at the same fake moments on any machine.
         IReadOnlyList<TurnRecord> ledger = [];
-        using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(5));
-        while (!guard.IsCancellationRequested)
+        for (var tick = 0; tick < 240 && ledger.Count < 2; tick++)
         {
-            ledger = await engine.ListTurnsAsync("feed");
-            if (ledger.Count >= 2)
-            {
-                break;
-            }
-            await Task.Delay(50, CancellationToken.None);
             time.Advance(TimeSpan.FromSeconds(30));
+            await engine.ScheduledCheckAsync();
+            ledger = await engine.ListTurnsAsync("feed");
         }
         Assert.True(ledger.Count >= 2, $"expected scheduled turns, found {ledger.Count}");
         Assert.All(ledger, t => Assert.Equal(TurnTrigger.Schedule, t.Trigger));
