@@ -1,7 +1,7 @@
 using Flywheel.Core;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Flywheel.Engine.Tests;
+namespace Flywheel.Engine.Tests.Ingest;
 
 public sealed class JoinerTests : IDisposable
 {
