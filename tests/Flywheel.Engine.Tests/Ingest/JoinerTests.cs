@@ -1,7 +1,7 @@
 using Flywheel.Core;
 using Microsoft.Extensions.Time.Testing;
 
-namespace Flywheel.Engine.Tests;
+namespace Flywheel.Engine.Tests.Ingest;
 
 public sealed class JoinerTests : IDisposable
 {
@@ -123,5 +123,162 @@ public sealed class JoinerTests : IDisposable
         var audit = await engine.GetDecisionAsync("home-feed", d.DecisionId);
         Assert.Equal(1.0, audit!.Reward!.Reward);
         Assert.Equal(2, audit.Signals.Count);
+    }
+
+    // Direct tests of the static Joiner, on a loop runtime without an engine around it.
+
+    private static DecisionRecord Record(string id, double secondsAfterStart) => new()
+    {
+        Loop = "home-feed",
+        DecisionId = id,
+        At = TestEngine.Start.AddSeconds(secondsAfterStart),
+        Context = TestEngine.Request().Context,
+        Actions = TestEngine.Request().Actions,
+        ChosenActionId = "v1",
+        Explored = false,
+        Ranking = [new("v1", 0.5), new("v2", 0.25), new("v3", 0.25)],
+        ModelVersion = 1,
+    };
+
+    private static LoopRuntime Open(LoopConfig config, params (string Id, double At)[] decisions)
+    {
+        var loop = new LoopRuntime(config, TestEngine.Start);
+        foreach (var (id, at) in decisions)
+        {
+            var record = Record(id, at);
+            Joiner.Open(loop, record, DecisionPayload.Serialize(record.Context, record.Actions));
+        }
+        return loop;
+    }
+
+    [Fact]
+    public void Open_Decision_PendsUntilItsWindowEndsWithItsFeatures()
+    {
+        var loop = Open(TestEngine.FeedLoop(), ("a", 30));
+
+        var pending = Assert.Single(loop.Windows.Pending).Value;
+        Assert.Equal(TestEngine.Start.AddSeconds(630), pending.CloseAt);
+        Assert.Empty(pending.Signals);
+        var restored = pending.Restore();
+        Assert.Equal("cooking", restored.Actions[0].Features["item"]["topic"].Text);
+        Assert.Equal("fr", restored.Context["user"]["country"].Text);
+    }
+
+    [Fact]
+    public void CloseDue_SomeWindowsDue_ClosesOnlyThoseInDueOrder()
+    {
+        // Opened out of time order: the due queue, not the opening order, decides.
+        var loop = Open(TestEngine.FeedLoop(), ("c", 20), ("a", 0), ("b", 10));
+        var batch = new StoreBatch();
+        var closed = new List<ClosedReward>();
+
+        Joiner.CloseDue(loop, TestEngine.Start.AddSeconds(610), batch, closed);
+
+        Assert.Equal(["a", "b"], closed.Select(c => c.Reward.DecisionId));
+        Assert.Equal([1L, 2L], closed.Select(c => c.Reward.Sequence));
+        Assert.Equal([TestEngine.Start.AddSeconds(600), TestEngine.Start.AddSeconds(610)], closed.Select(c => c.Reward.ClosedAt));
+        Assert.All(closed, c => Assert.Equal(WindowClose.Timeout, c.Reward.ClosedBy));
+        Assert.Equal(closed.Select(c => c.Reward), batch.Rewards);
+        Assert.Equal(["c"], loop.Windows.Pending.Keys);
+
+        Joiner.CloseDue(loop, TestEngine.Start.AddSeconds(619.999), batch, closed);
+        Assert.Equal(2, closed.Count);
+        Joiner.CloseDue(loop, TestEngine.Start.AddSeconds(620), batch, closed);
+        Assert.Equal(("c", 3L), (closed[2].Reward.DecisionId, closed[2].Reward.Sequence));
+        Assert.Empty(loop.Windows.Pending);
+    }
+
+    [Fact]
+    public void CloseDue_WindowAlreadyClosedBySignal_IsNotClosedAgain()
+    {
+        var loop = Open(TestEngine.FeedLoop(), ("a", 0));
+        var batch = new StoreBatch();
+        var closed = new List<ClosedReward>();
+        Joiner.Close(loop, loop.Windows.Pending["a"], TestEngine.Start.AddSeconds(5), WindowClose.Signal, batch, closed);
+
+        Joiner.CloseDue(loop, TestEngine.Start.AddSeconds(700), batch, closed);
+
+        Assert.Single(closed);
+        Assert.Single(batch.Rewards);
+        Assert.Equal(0, loop.Windows.DueQueue.Count);
+        Assert.Equal(2, loop.Windows.NextRewardSequence);
+    }
+
+    [Theory]
+    [InlineData(WindowClose.Timeout)]
+    [InlineData(WindowClose.Signal)]
+    public void Close_EachReason_RecordsReasonTimeAndTheLoopRulesReward(WindowClose reason)
+    {
+        var loop = Open(TestEngine.FeedLoop(max: 2), ("a", 0), ("b", 1));
+        var pending = loop.Windows.Pending["b"];
+        pending.Signals.Add(("watch_complete", 1));
+        pending.Signals.Add(("rewatch", 1));
+        var batch = new StoreBatch();
+        var closed = new List<ClosedReward>();
+        var at = TestEngine.Start.AddSeconds(42);
+
+        Joiner.Close(loop, pending, at, reason, batch, closed);
+
+        var reward = Assert.Single(batch.Rewards);
+        Assert.Equal(reason, reward.ClosedBy);
+        Assert.Equal(at, reward.ClosedAt);
+        Assert.Equal(("home-feed", "b", 1L), (reward.Loop, reward.DecisionId, reward.Sequence));
+        Assert.Equal(1.5, reward.Reward, 12);
+        Assert.Equal(2, reward.SignalCount);
+        var entry = Assert.Single(closed);
+        Assert.Same(pending, entry.Decision);
+        Assert.Same(loop, entry.Loop);
+        Assert.Same(reward, entry.Reward);
+        Assert.Equal(["a"], loop.Windows.Pending.Keys);
+    }
+
+    [Fact]
+    public void Close_NoSignals_GivesTheLoopsDefault()
+    {
+        var loop = Open(TestEngine.FeedLoop(@default: 0.25), ("a", 0));
+        var batch = new StoreBatch();
+
+        Joiner.Close(loop, loop.Windows.Pending["a"], TestEngine.Start.AddSeconds(600), WindowClose.Timeout, batch, []);
+
+        Assert.Equal(0.25, batch.Rewards[0].Reward, 12);
+        Assert.Equal(0, batch.Rewards[0].SignalCount);
+    }
+
+    [Fact]
+    public async Task LoadAsync_StoredLoop_RestoresOpenWindowsTheirSignalsAndTheNextSequence()
+    {
+        await using var rig = await ComponentRig.OpenAsync();
+        var live = await rig.PutLoopAsync(TestEngine.FeedLoop());
+        var decide = rig.Parts.Decider;
+        var ingest = rig.Parts.Ingest;
+        await decide.DecideAsync(live, TestEngine.Request("closed-1"), CancellationToken.None);
+        await decide.DecideAsync(live, TestEngine.Request("closed-2"), CancellationToken.None);
+        await ingest.RecordSignalsAsync(live, [new SignalInput { DecisionId = "closed-2", Type = "skip" }], CancellationToken.None);
+        rig.Time.Advance(TimeSpan.FromSeconds(601));
+        await decide.DecideAsync(live, TestEngine.Request("open-1"), CancellationToken.None);
+        rig.Time.Advance(TimeSpan.FromSeconds(30));
+        await decide.DecideAsync(live, TestEngine.Request("open-2"), CancellationToken.None);
+        await ingest.RecordSignalsAsync(live, [new SignalInput { DecisionId = "open-1", Type = "stars", Value = 2 }, new SignalInput { DecisionId = "open-1", Type = "rewatch" }], CancellationToken.None);
+        await ingest.FlushAsync(CancellationToken.None);
+
+        // A fresh runtime, as at start-up, with a stale window that loading must drop.
+        var loop = Open(live.Config, ("stale", 0));
+        var open = await Joiner.LoadAsync(rig.Store, loop, CancellationToken.None);
+
+        Assert.Equal(2, open);
+        Assert.Equal(["open-1", "open-2"], loop.Windows.Pending.Keys.Order());
+        var first = loop.Windows.Pending["open-1"];
+        Assert.Equal(TestEngine.Start.AddSeconds(1201), first.CloseAt);
+        Assert.Equal([("stars", 2.0), ("rewatch", 1.0)], first.Signals.OrderByDescending(s => s.Type));
+        Assert.Equal(3, loop.Windows.NextRewardSequence);
+        Assert.Equal(2, loop.Windows.DueQueue.Count);
+        Assert.Equal("music", loop.Windows.Pending["open-2"].Restore().Actions[2].Features["item"]["topic"].Text);
+
+        // The restored windows close as the live ones would.
+        var batch = new StoreBatch();
+        var closed = new List<ClosedReward>();
+        Joiner.CloseDue(loop, TestEngine.Start.AddSeconds(1201), batch, closed);
+        var reward = Assert.Single(closed).Reward;
+        Assert.Equal(("open-1", 3L, 1.0), (reward.DecisionId, reward.Sequence, reward.Reward));
     }
 }
