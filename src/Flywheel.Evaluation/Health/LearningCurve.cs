@@ -83,25 +83,28 @@ public static class LearningCurve
             last = Math.Max(last, n);
         }
         var reference = Math.Exp(logSum / examples.Length);
+        // x_i = (n_i/r)^(−b) for the b under study, computed once per b; a few hundred points fit on the stack.
+        Span<double> x = examples.Length > 256 ? new double[examples.Length] : stackalloc double[examples.Length];
+        var problem = new Problem(examples, loss, reference, x);
 
         var step = Math.Log(MaxExponent / MinExponent) / (GridSize - 1);
         var bestIndex = 0;
         var bestSse = double.PositiveInfinity;
         for (var i = 0; i < GridSize; i++)
         {
-            var sse = Solve(examples, loss, reference, GridExponent(i, step)).Sse;
+            var sse = problem.Solve(GridExponent(i, step)).Sse;
             if (sse < bestSse)
             {
                 bestSse = sse;
                 bestIndex = i;
             }
         }
-        var b = GoldenSection(examples, loss, reference, GridExponent(Math.Max(0, bestIndex - 1), step), GridExponent(Math.Min(GridSize - 1, bestIndex + 1), step));
-        var fit = Solve(examples, loss, reference, b);
-        if (Solve(examples, loss, reference, GridExponent(bestIndex, step)).Sse < fit.Sse)
+        var b = GoldenSection(problem, GridExponent(Math.Max(0, bestIndex - 1), step), GridExponent(Math.Min(GridSize - 1, bestIndex + 1), step));
+        var fit = problem.Solve(b);
+        if (problem.Solve(GridExponent(bestIndex, step)).Sse < fit.Sse)
         {
             b = GridExponent(bestIndex, step);
-            fit = Solve(examples, loss, reference, b);
+            fit = problem.Solve(b);
         }
         var residual = Math.Sqrt(fit.Sse / examples.Length);
         if (!(fit.A > 0))
@@ -115,13 +118,13 @@ public static class LearningCurve
     private static double GridExponent(int i, double step) => MinExponent * Math.Exp(i * step);
 
     /// <summary>Minimises the residual sum of squares over b in [lo, hi] by golden-section search.</summary>
-    private static double GoldenSection(ReadOnlySpan<double> examples, ReadOnlySpan<double> loss, double reference, double lo, double hi)
+    private static double GoldenSection(Problem problem, double lo, double hi)
     {
         const double invPhi = 0.618033988749894848204586834366;
         var x1 = hi - invPhi * (hi - lo);
         var x2 = lo + invPhi * (hi - lo);
-        var f1 = Solve(examples, loss, reference, x1).Sse;
-        var f2 = Solve(examples, loss, reference, x2).Sse;
+        var f1 = problem.Solve(x1).Sse;
+        var f2 = problem.Solve(x2).Sse;
         while (hi - lo > GoldenTolerance * hi)
         {
             if (f1 <= f2)
@@ -130,7 +133,7 @@ public static class LearningCurve
                 x2 = x1;
                 f2 = f1;
                 x1 = hi - invPhi * (hi - lo);
-                f1 = Solve(examples, loss, reference, x1).Sse;
+                f1 = problem.Solve(x1).Sse;
             }
             else
             {
@@ -138,69 +141,76 @@ public static class LearningCurve
                 x1 = x2;
                 f1 = f2;
                 x2 = lo + invPhi * (hi - lo);
-                f2 = Solve(examples, loss, reference, x2).Sse;
+                f2 = problem.Solve(x2).Sse;
             }
         }
         return f1 <= f2 ? x1 : x2;
     }
 
-    /// <summary>
-    /// For a fixed b, the a ≥ 0 and c ≥ 0 minimising Σ(y_i − a·x_i − c)² with x_i = (n_i/r)^(−b), and that minimum.
-    /// </summary>
-    private static (double A, double C, double Sse) Solve(ReadOnlySpan<double> examples, ReadOnlySpan<double> loss, double reference, double b)
+    /// <summary>The points, the reference n and a scratch buffer for x_i = (n_i/r)^(−b).</summary>
+    private readonly ref struct Problem(ReadOnlySpan<double> examples, ReadOnlySpan<double> loss, double reference, Span<double> x)
     {
-        var m = examples.Length;
-        double meanX = 0, meanY = 0;
-        for (var i = 0; i < m; i++)
-        {
-            meanX += Math.Pow(examples[i] / reference, -b);
-            meanY += loss[i];
-        }
-        meanX /= m;
-        meanY /= m;
-        double sxx = 0, sxy = 0, xx = 0, xy = 0;
-        for (var i = 0; i < m; i++)
-        {
-            var x = Math.Pow(examples[i] / reference, -b);
-            var dx = x - meanX;
-            sxx += dx * dx;
-            sxy += dx * (loss[i] - meanY);
-            xx += x * x;
-            xy += x * loss[i];
-        }
-        if (sxx > 0)
-        {
-            var a = sxy / sxx;
-            var c = meanY - a * meanX;
-            if (a > 0 && c >= 0)
-            {
-                return (a, c, Sse(examples, loss, reference, b, a, c));
-            }
-        }
-        // The free fit breaks a constraint: the best lies on the boundary c = 0 or a = 0.
-        var flat = Math.Max(0, meanY);
-        var best = (A: 0.0, C: flat, Sse: Sse(examples, loss, reference, b, 0, flat));
-        if (xy > 0 && xx > 0)
-        {
-            var a = xy / xx;
-            var sse = Sse(examples, loss, reference, b, a, 0);
-            if (sse < best.Sse)
-            {
-                best = (a, 0, sse);
-            }
-        }
-        return best;
-    }
+        private readonly ReadOnlySpan<double> _examples = examples;
+        private readonly ReadOnlySpan<double> _loss = loss;
+        private readonly Span<double> _x = x;
 
-    private static double Sse(ReadOnlySpan<double> examples, ReadOnlySpan<double> loss, double reference, double b, double a, double c)
-    {
-        var sse = 0.0;
-        for (var i = 0; i < examples.Length; i++)
+        /// <summary>For a fixed b, the a ≥ 0 and c ≥ 0 minimising Σ(y_i − a·x_i − c)², and that minimum.</summary>
+        public (double A, double C, double Sse) Solve(double b)
         {
-            var r = loss[i] - a * Math.Pow(examples[i] / reference, -b) - c;
-            sse += r * r;
+            var m = _examples.Length;
+            double meanX = 0, meanY = 0;
+            for (var i = 0; i < m; i++)
+            {
+                _x[i] = Math.Pow(_examples[i] / reference, -b);
+                meanX += _x[i];
+                meanY += _loss[i];
+            }
+            meanX /= m;
+            meanY /= m;
+            double sxx = 0, sxy = 0, xx = 0, xy = 0;
+            for (var i = 0; i < m; i++)
+            {
+                var dx = _x[i] - meanX;
+                sxx += dx * dx;
+                sxy += dx * (_loss[i] - meanY);
+                xx += _x[i] * _x[i];
+                xy += _x[i] * _loss[i];
+            }
+            if (sxx > 0)
+            {
+                var a = sxy / sxx;
+                var c = meanY - a * meanX;
+                if (a > 0 && c >= 0)
+                {
+                    return (a, c, Sse(a, c));
+                }
+            }
+            // The free fit breaks a constraint: the best lies on the boundary c = 0 or a = 0.
+            var flat = Math.Max(0, meanY);
+            var best = (A: 0.0, C: flat, Sse: Sse(0, flat));
+            if (xy > 0 && xx > 0)
+            {
+                var a = xy / xx;
+                var sse = Sse(a, 0);
+                if (sse < best.Sse)
+                {
+                    best = (a, 0, sse);
+                }
+            }
+            return best;
         }
-        return sse;
+
+        // Summed directly rather than as Σy² − a·Σxy − …, which cancels to noise when the fit is close.
+        private double Sse(double a, double c)
+        {
+            var sse = 0.0;
+            for (var i = 0; i < _x.Length; i++)
+            {
+                var r = _loss[i] - a * _x[i] - c;
+                sse += r * r;
+            }
+            return sse;
+        }
     }
 
     private static void Validate(ReadOnlySpan<double> examples, ReadOnlySpan<double> loss)

@@ -8,7 +8,8 @@ namespace Flywheel.Evaluation.Health;
 /// ν = SE⁴ / [(s_T²/n_T)²/(n_T − 1) + (s_C²/n_C)²/(n_C − 1)], the interval is Δ ± t_{ν, (1+confidence)/2}·SE.
 /// The Student-t quantile comes from the regularized incomplete beta function: for t &gt; 0,
 /// P(T_ν &gt; t) = ½·I_{ν/(ν+t²)}(ν/2, ½), so t = √(ν·y/(1 − y)) with y = 1 − ν/(ν+t²) the confidence-quantile of
-/// Beta(½, ν/2). When both variances are 0, SE = 0 and the interval is the single point Δ (ν is then +∞).
+/// Beta(½, ν/2); above 10⁵ degrees of freedom, where that beta's shapes get lopsided, the Cornish–Fisher expansion of
+/// t about the normal quantile takes over (Abramowitz &amp; Stegun 26.7.5). When both variances are 0, SE = 0 and the interval is the single point Δ (ν is then +∞).
 /// </summary>
 /// <param name="Difference">Δ = mean_T − mean_C.</param>
 /// <param name="StandardError">SE = √(s_T²/n_T + s_C²/n_C).</param>
@@ -20,6 +21,9 @@ public readonly record struct WelchInterval(double Difference, double StandardEr
 {
     /// <summary>The default confidence level, 0.95.</summary>
     public const double DefaultConfidence = 0.95;
+
+    /// <summary>Above this many degrees of freedom the t quantile comes from its expansion about the normal one.</summary>
+    private const double LargeDegreesOfFreedom = 1e5;
 
     /// <summary>True when <paramref name="x"/> lies in [<see cref="Lower"/>, <see cref="Upper"/>].</summary>
     public bool Contains(double x) => x >= Lower && x <= Upper;
@@ -84,7 +88,7 @@ public readonly record struct WelchInterval(double Difference, double StandardEr
 
     /// <summary>
     /// The two-sided Student-t critical value t_{ν, (1+confidence)/2}: the t &gt; 0 with P(|T_ν| ≤ t) = confidence.
-    /// ν = +∞ gives the normal quantile.
+    /// ν = +∞ gives the normal quantile. Accurate to about 1e-12 relative.
     /// </summary>
     /// <param name="confidence">In (0, 1).</param>
     /// <param name="degreesOfFreedom">ν &gt; 0.</param>
@@ -98,9 +102,11 @@ public readonly record struct WelchInterval(double Difference, double StandardEr
         {
             throw new ArgumentOutOfRangeException(nameof(degreesOfFreedom), degreesOfFreedom, "must be > 0");
         }
-        if (double.IsPositiveInfinity(degreesOfFreedom))
+        var z = -Normal.Quantile((1 - confidence) / 2);
+        if (degreesOfFreedom > LargeDegreesOfFreedom)
         {
-            return -Normal.Quantile((1 - confidence) / 2);
+            // Far out the incomplete beta's shapes (ν/2 ≫ ½) cost precision; the expansion in 1/ν is exact to rounding.
+            return CornishFisher(z, degreesOfFreedom);
         }
         // P(|T| ≤ t) = 1 − I_{ν/(ν+t²)}(ν/2, ½) = I_{t²/(ν+t²)}(½, ν/2). Solve for the smaller of y = t²/(ν+t²) and
         // 1 − y so that t² = ν·y/(1 − y) keeps its precision at both ends.
@@ -111,6 +117,21 @@ public readonly record struct WelchInterval(double Difference, double StandardEr
         }
         var x = IncompleteBeta.Inverse(1 - confidence, degreesOfFreedom / 2, 0.5);
         return Math.Sqrt(degreesOfFreedom * (1 - x) / x);
+    }
+
+    /// <summary>
+    /// The Cornish–Fisher expansion of the Student-t quantile about the normal one (Abramowitz &amp; Stegun 26.7.5):
+    /// t = z + g1(z)/ν + g2(z)/ν² + g3(z)/ν³ + g4(z)/ν⁴; above ν = 1e5 the terms left out are far below rounding.
+    /// </summary>
+    private static double CornishFisher(double z, double degreesOfFreedom)
+    {
+        var z2 = z * z;
+        var g1 = (z2 + 1) * z / 4;
+        var g2 = ((5 * z2 + 16) * z2 + 3) * z / 96;
+        var g3 = (((3 * z2 + 19) * z2 + 17) * z2 - 15) * z / 384;
+        var g4 = ((((79 * z2 + 776) * z2 + 1482) * z2 - 1920) * z2 - 945) * z / 92160;
+        var inv = 1 / degreesOfFreedom;
+        return z + inv * (g1 + inv * (g2 + inv * (g3 + inv * g4)));
     }
 
     private static double Variance(long count, double sum, double sumOfSquares)
