@@ -3,11 +3,11 @@ namespace Flywheel.Evaluation.Health;
 /// <summary>
 /// A fitted learning curve loss(n) = A·n^(−B) + C: the loss of a model trained on n examples falls as a power law
 /// towards an irreducible loss C (Hestness et al., "Deep Learning Scaling is Predictable, Empirically", 2017, who
-/// report exponents B of about 0.07 to 0.35 for most tasks). A = 0 and B = 0 mean the points showed no decrease at
+/// report exponents B of about 0.07 to 0.35 for many tasks). A = 0 and B = 0 mean the points showed no decrease at
 /// all: the curve is flat at C.
 /// </summary>
 /// <param name="A">The scale a ≥ 0 of the reducible loss.</param>
-/// <param name="B">The exponent b ≥ 0: how fast the reducible loss shrinks as data grows.</param>
+/// <param name="B">The exponent b: how fast the reducible loss shrinks as data grows (searched in [0.001, 4]).</param>
 /// <param name="C">The irreducible loss c ≥ 0, the floor more data cannot pass.</param>
 /// <param name="Residual">The root-mean-square residual √(Σ(loss_i − fit_i)²/m) of the m points.</param>
 /// <param name="LastExamples">The largest n among the points: where the curve stands now.</param>
@@ -47,7 +47,12 @@ public readonly record struct LearningCurveFit(double A, double B, double C, dou
 /// search between the best grid point's neighbours. Unlike a log-log line fit for a guessed c, this minimises the
 /// error of the losses themselves, never takes the log of a noisy value near c, and cannot diverge the way a
 /// Gauss–Newton/Levenberg–Marquardt iteration from a poor start can; on 5 to 50 noisy points it costs a few
-/// thousand power evaluations and allocates nothing.
+/// thousand power evaluations and allocates nothing (up to 256 points).
+/// </para>
+/// <para>
+/// What the data can tell: the exponent and the doubling gain are well determined once the points span a few
+/// decades of n, but C is only as sharp as the points come close to it. Far from the floor (small b, or data that
+/// stop early) a larger C with a steeper b fits almost as well, so read C with that in mind.
 /// </para>
 /// Thread-safe (pure functions).
 /// </summary>
