@@ -38,6 +38,13 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
         }
         _writes.Writer.TryComplete();
         await _writer.ConfigureAwait(false);
+        // Only when the writer never ran (start-up failed): answer what was queued rather than leave callers waiting.
+        var left = new List<WriteRequest>();
+        while (_writes.Reader.TryRead(out var call))
+        {
+            left.Add(call);
+        }
+        Fail(left, new ObjectDisposedException(nameof(FlywheelEngine)));
     }
 
     /// <summary>Queues a call for the next group commit; refuses it as overloaded when the queue is full.</summary>
@@ -116,6 +123,19 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
         return await write.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    private static void Fail(IEnumerable<WriteRequest> calls, Exception ex)
+    {
+        foreach (var call in calls)
+        {
+            switch (call)
+            {
+                case DecideWrite d: d.Done.TrySetException(ex); break;
+                case SignalsWrite s: s.Done.TrySetException(ex); break;
+                case FlushWrite f: f.Done.TrySetException(ex); break;
+            }
+        }
+    }
+
     private static void CheckOptional(FlywheelLimits limits, string? value, int index, string name)
     {
         if (value is not null && !limits.IsValidString(value))
@@ -144,15 +164,7 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
             catch (Exception ex)
             {
                 LogCommitFailed(ex, calls.Count);
-                foreach (var call in calls)
-                {
-                    switch (call)
-                    {
-                        case DecideWrite d: d.Done.TrySetException(ex); break;
-                        case SignalsWrite s: s.Done.TrySetException(ex); break;
-                        case FlushWrite f: f.Done.TrySetException(ex); break;
-                    }
-                }
+                Fail(calls, ex);
                 await ReloadOpenWindowsAsync().ConfigureAwait(false);
             }
         }
@@ -164,7 +176,7 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
     /// </summary>
     private async Task CommitGroupAsync(List<WriteRequest> calls, StoreBatch batch)
     {
-                batch.Clear();
+        batch.Clear();
         var now = time.GetUtcNow();
         var closed = new List<ClosedReward>();
         foreach (var loop in loops.All())

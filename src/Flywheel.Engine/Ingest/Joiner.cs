@@ -20,7 +20,8 @@ internal sealed class PendingDecision
     /// <summary>The decision without its features: enough to answer a retry and to compute the reward.</summary>
     public DecisionRecord Record { get; }
 
-    public DateTimeOffset CloseAt { get; }
+    /// <summary>When its window closes: the decision's time plus the loop's current window (moved when that changes).</summary>
+    public DateTimeOffset CloseAt { get; set; }
 
     public List<(string Type, double Value)> Signals { get; } = [];
 
@@ -36,6 +37,9 @@ internal sealed class RewardWindows
     public PriorityQueue<PendingDecision, DateTimeOffset> DueQueue { get; } = new();
 
     public long NextRewardSequence { get; set; } = 1;
+
+    /// <summary>The window length every open window's close time was computed with.</summary>
+    public TimeSpan Window { get; set; }
 }
 
 /// <summary>A reward closed in a group commit, with its decision, on its way to the learner.</summary>
@@ -55,10 +59,18 @@ internal static class Joiner
         loop.Windows.DueQueue.Enqueue(pending, pending.CloseAt);
     }
 
-    /// <summary>Closes every window of <paramref name="loop"/> due by <paramref name="now"/>.</summary>
+    /// <summary>
+    /// Closes every window of <paramref name="loop"/> due by <paramref name="now"/>. When the loop's reward window has
+    /// changed since the open windows were scheduled, they are first moved to the new length, as a restart would.
+    /// </summary>
     public static void CloseDue(LoopRuntime loop, DateTimeOffset now, StoreBatch batch, List<ClosedReward> closed)
     {
         var windows = loop.Windows;
+        var window = TimeSpan.FromSeconds(loop.Config.Reward.WindowSeconds);
+        if (windows.Window != window)
+        {
+            Reschedule(windows, window);
+        }
         while (windows.DueQueue.TryPeek(out var pending, out var closeAt) && closeAt <= now)
         {
             windows.DueQueue.Dequeue();
@@ -66,6 +78,18 @@ internal static class Joiner
             {
                 Close(loop, pending, closeAt, WindowClose.Timeout, batch, closed);
             }
+        }
+    }
+
+    /// <summary>Gives every open window the close time <paramref name="window"/> after its decision.</summary>
+    private static void Reschedule(RewardWindows windows, TimeSpan window)
+    {
+        windows.Window = window;
+        windows.DueQueue.Clear();
+        foreach (var pending in windows.Pending.Values)
+        {
+            pending.CloseAt = pending.Record.At + window;
+            windows.DueQueue.Enqueue(pending, pending.CloseAt);
         }
     }
 
@@ -94,6 +118,7 @@ internal static class Joiner
         windows.Pending.Clear();
         windows.DueQueue.Clear();
         var window = TimeSpan.FromSeconds(loop.Config.Reward.WindowSeconds);
+        windows.Window = window;
         await foreach (var (decision, signals) in store.ReadOpenDecisionsAsync(loop.Id, cancellationToken).ConfigureAwait(false))
         {
             var pending = new PendingDecision(decision, decision.At + window);

@@ -49,6 +49,7 @@ internal sealed partial class LearnerHost(FlywheelOptions options, TimeProvider 
                 LogSnapshotRejected(config.Id, ex.Message);
             }
         }
+        var snapshotThrough = runtime.LearnedThrough; // 0 when there was no snapshot or it was rejected
         long replayed = 0;
         await foreach (var (decision, reward) in store.ReadRewardsAsync(config.Id, runtime.LearnedThrough, cancellationToken).ConfigureAwait(false))
         {
@@ -59,7 +60,7 @@ internal sealed partial class LearnerHost(FlywheelOptions options, TimeProvider 
         runtime.LastSnapshotAt = time.GetUtcNow();
         runtime.ExamplesSinceSnapshot = replayed;
         runtime.Dirty = replayed > 0;
-        return (runtime, snapshot?.LearnedThrough ?? 0, replayed);
+        return (runtime, snapshotThrough, replayed);
     }
 
     /// <summary>Starts a fresh model version for new learner settings; returns once it serves.</summary>
@@ -133,7 +134,8 @@ internal sealed partial class LearnerHost(FlywheelOptions options, TimeProvider 
                         var r = reset.Loop;
                         r.Learner = r.Kind.CreateLearner(reset.Config.Learner, reset.Config.Exploration);
                         r.ModelVersion++;
-                        r.Publish();
+                        // The new settings and the learner built for them reach deciders together.
+                        r.SwapServing(reset.Config, r.Learner.Publish(r.ModelVersion, r.Serving.Policy));
                         unpublished.Remove(r);
                         await SaveSnapshotAsync(r).ConfigureAwait(false);
                         reset.Done.TrySetResult();

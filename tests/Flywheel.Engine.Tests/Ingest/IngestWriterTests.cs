@@ -153,6 +153,41 @@ public sealed class IngestWriterTests
     }
 
     [Fact]
+    public async Task RewardWindowShortened_OpenWindows_CloseAtTheNewLengthAsAfterARestart()
+    {
+        await using var rig = await ComponentRig.OpenAsync();
+        var loop = await rig.PutLoopAsync(TestEngine.FeedLoop());
+        var d = await rig.Parts.Decider.DecideAsync(loop, TestEngine.Request(), None);
+
+        // 600 s when it was made; the loop now says 60 s, which is what a restart would load it with.
+        await rig.PutLoopAsync(loop.Config with { Reward = loop.Config.Reward with { WindowSeconds = 60 } });
+        rig.Time.Advance(TimeSpan.FromSeconds(59));
+        await rig.Parts.Ingest.FlushAsync(None);
+        Assert.Null(await rig.Store.GetRewardAsync(Loop, d.DecisionId));
+        rig.Time.Advance(TimeSpan.FromSeconds(1));
+        await rig.Parts.Ingest.FlushAsync(None);
+
+        var reward = await rig.Store.GetRewardAsync(Loop, d.DecisionId);
+        Assert.NotNull(reward);
+        Assert.Equal(WindowClose.Timeout, reward.ClosedBy);
+        Assert.Equal(TestEngine.Start.AddSeconds(60), reward.ClosedAt);
+    }
+
+    [Fact]
+    public async Task StopAsync_WriterNeverStarted_AnswersQueuedCallsInsteadOfLeavingThemWaiting()
+    {
+        await using var rig = await ComponentRig.OpenAsync(start: false);
+        var loop = await rig.PutLoopAsync(TestEngine.FeedLoop());
+        var decision = rig.Parts.Decider.DecideAsync(loop, TestEngine.Request(), None).AsTask();
+        var signals = rig.Parts.Ingest.RecordSignalsAsync(loop, [new SignalInput { UserId = "u", Type = "return_visit" }], None).AsTask();
+
+        await rig.Parts.Ingest.StopAsync();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => decision);
+        await Assert.ThrowsAsync<ObjectDisposedException>(() => signals);
+    }
+
+    [Fact]
     public async Task EnqueueAsync_QueueFull_RefusesAsOverloadedButFlushWaits()
     {
         // Not started: nothing drains the queue until the test starts the workers.
@@ -223,7 +258,8 @@ public sealed class IngestWriterTests
 
         await rig.Parts.Ingest.StopAsync();
 
-        Assert.All(decisions, d => Assert.True(d.IsCompletedSuccessfully));
+        // Every queued call was answered (callers resume on the pool, so await rather than peek at IsCompleted).
+        Assert.Equal(5, (await Task.WhenAll(decisions)).Length);
         Assert.Equal(5, (await rig.Store.CountAsync(Loop)).Decisions);
         Assert.Throws<ObjectDisposedException>(() => { _ = rig.Parts.Ingest.EnqueueAsync(new FlushWrite(), None); });
         await Assert.ThrowsAsync<ObjectDisposedException>(() => rig.Parts.Ingest.FlushAsync(None).AsTask());

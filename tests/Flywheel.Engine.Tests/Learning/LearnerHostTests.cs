@@ -149,8 +149,9 @@ public sealed class LearnerHostTests
         data[data.Length / 2] ^= 0xFF;
         await rig.Store.SaveSnapshotAsync(new ModelSnapshotRecord { Loop = Loop, Version = 4, LearnedThrough = 2, CreatedAt = rig.Time.GetUtcNow(), Data = data });
 
-        var (restored, _, replayed) = await rig.Parts.Learner.RestoreAsync(live.Config, None);
+        var (restored, snapshotThrough, replayed) = await rig.Parts.Learner.RestoreAsync(live.Config, None);
 
+        Assert.Equal(0, snapshotThrough); // the rejected snapshot's position is not reported as restored
         Assert.Equal(3, replayed);
         Assert.Equal(3, restored.LearnedThrough);
         Assert.Equal(1, restored.ModelVersion);
@@ -165,8 +166,9 @@ public sealed class LearnerHostTests
         await RewardsAsync(rig, live, 3);
         var other = SlowerLearner(live.Config);
 
-        var (restored, _, replayed) = await rig.Parts.Learner.RestoreAsync(other, None);
+        var (restored, snapshotThrough, replayed) = await rig.Parts.Learner.RestoreAsync(other, None);
 
+        Assert.Equal(0, snapshotThrough);
         Assert.Equal(3, replayed);
         Assert.Equal(3, restored.LearnedThrough);
         Assert.Equal((await ReferenceAsync(rig.Store, other, 0)).Save(), restored.Learner.Save());
@@ -206,6 +208,8 @@ public sealed class LearnerHostTests
 
         await rig.Parts.Learner.ResetAsync(loop, config, None);
 
+        // The new settings are served with the new learner's first policy, never the new policy with the old settings.
+        Assert.Same(config, loop.Serving.Config);
         Assert.Equal(2, loop.ModelVersion);
         Assert.Equal(2, loop.Serving.Policy.Version);
         Assert.Equal(0, loop.Serving.Policy.Examples);
