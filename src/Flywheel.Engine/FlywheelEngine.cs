@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using Flywheel.Core;
 using Microsoft.Extensions.Logging;
@@ -31,6 +33,7 @@ public sealed class FlywheelEngine : IFlywheelEngine
     private readonly IServiceProvider? _services;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lazy<Task<EngineComponents>> _started;
+    private readonly FlywheelMetrics _metrics;
     private int _disposed;
 
     /// <summary>Creates an engine; it opens its store on first use (or on <see cref="StartAsync"/>).</summary>
@@ -42,6 +45,8 @@ public sealed class FlywheelEngine : IFlywheelEngine
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)loggerFactory?.CreateLogger<FlywheelEngine>() ?? NullLogger.Instance;
         _services = services;
+        // The host's meter factory when there is one (ASP.NET Core registers it), so the host's exporters find the meter.
+        _metrics = new FlywheelMetrics(services?.GetService(typeof(IMeterFactory)) as IMeterFactory);
         _started = new Lazy<Task<EngineComponents>>(() => InitializeAsync(_stopping.Token), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
@@ -60,7 +65,7 @@ public sealed class FlywheelEngine : IFlywheelEngine
     {
         var store = _options.StoreFactory!(_services);
         await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
-        var parts = new EngineComponents(_options, _time, store, _logger, _stopping.Token);
+        var parts = new EngineComponents(_options, _time, store, _logger, _stopping.Token, _metrics);
         await parts.StartAsync(cancellationToken).ConfigureAwait(false);
         return parts;
     }
@@ -73,6 +78,9 @@ public sealed class FlywheelEngine : IFlywheelEngine
         var parts = await StartedAsync(cancellationToken).ConfigureAwait(false);
         return (parts, parts.Table.Get(loop));
     }
+
+    /// <summary>The engine's instruments (tests listen to its meter).</summary>
+    internal FlywheelMetrics Metrics => _metrics;
 
     /// <summary>
     /// What the store says about itself (where the data lives, what an acknowledgement promises); empty until the
@@ -107,15 +115,38 @@ public sealed class FlywheelEngine : IFlywheelEngine
     public async ValueTask<Decision> DecideAsync(string loop, DecideRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
-        return await parts.Decider.DecideAsync(runtime, request, cancellationToken).ConfigureAwait(false);
+        // Null unless a listener (an OpenTelemetry collector, a test) subscribes to the "Flywheel" source.
+        using var activity = FlywheelMetrics.ActivitySource.StartActivity("flywheel.decide");
+        activity?.SetTag("flywheel.loop", loop);
+        try
+        {
+            var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+            var decision = await parts.Decider.DecideAsync(runtime, request, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("flywheel.decision_id", decision.DecisionId);
+            return decision;
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            throw;
+        }
     }
 
     /// <inheritdoc />
     public async ValueTask<SignalBatchResult> RecordSignalsAsync(string loop, IReadOnlyList<SignalInput> signals, CancellationToken cancellationToken = default)
     {
-        var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
-        return await parts.Ingest.RecordSignalsAsync(runtime, signals, cancellationToken).ConfigureAwait(false);
+        using var activity = FlywheelMetrics.ActivitySource.StartActivity("flywheel.signals");
+        activity?.SetTag("flywheel.loop", loop);
+        try
+        {
+            var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+            return await parts.Ingest.RecordSignalsAsync(runtime, signals, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            throw;
+        }
     }
 
     /// <inheritdoc />
@@ -293,5 +324,6 @@ public sealed class FlywheelEngine : IFlywheelEngine
             await parts.StopAsync().ConfigureAwait(false);
         }
         _stopping.Dispose();
+        _metrics.Dispose();
     }
 }
