@@ -27,6 +27,12 @@ public sealed class FlywheelEngine : IFlywheelEngine
     /// <summary>Fewest effective samples (Kish) behind a candidate's estimates before its intervals are trusted.</summary>
     public const double MinimumEffectiveSampleSize = TurnJudge.MinimumEffectiveSampleSize;
 
+    /// <summary>
+    /// The name of the engine's <see cref="System.Diagnostics.Metrics.Meter"/> and of its
+    /// <see cref="System.Diagnostics.ActivitySource"/> (decide and signal calls): what an OpenTelemetry collector subscribes to.
+    /// </summary>
+    public const string TelemetryName = FlywheelMetrics.Name;
+
     private readonly FlywheelOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
