@@ -12,6 +12,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using Scalar.AspNetCore;
 
 namespace Flywheel.Server;
@@ -44,7 +45,9 @@ public static partial class FlywheelServerApp
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer(DescribeDocument));
         // GET /metrics (docs/operations.md): the engine's meter and ASP.NET Core's request and connection metrics.
         // No scrape cache, so a scrape right after an acknowledged call counts it.
-        builder.Services.AddOpenTelemetry().WithMetrics(m => m
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("flywheel"))
+            .WithMetrics(m => m
             .AddMeter(FlywheelEngine.TelemetryName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         // Per-request framework logs would drown the few lines that matter.
