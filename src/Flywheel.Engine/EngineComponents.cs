@@ -6,22 +6,30 @@ namespace Flywheel.Engine;
 /// <summary>The engine's components, wired once the store is open. Each one owns its own state.</summary>
 internal sealed class EngineComponents
 {
-    public EngineComponents(FlywheelOptions options, TimeProvider time, IFlywheelStore store, ILogger logger, CancellationToken stopping)
+    /// <remarks>Without <c>metrics</c> (component tests) the components count on a meter of their own.</remarks>
+    public EngineComponents(FlywheelOptions options, TimeProvider time, IFlywheelStore store, ILogger logger, CancellationToken stopping, FlywheelMetrics? metrics = null)
     {
         Store = store;
-        Learner = new LearnerHost(options, time, store, Table, logger);
-        Ingest = new IngestWriter(options, time, store, Table, Learner, logger);
+        _ownedMetrics = metrics is null ? new FlywheelMetrics() : null;
+        Metrics = metrics ?? _ownedMetrics!;
+        Learner = new LearnerHost(options, time, store, Table, logger, Metrics);
+        Ingest = new IngestWriter(options, time, store, Table, Learner, logger, Metrics);
+        Metrics.ObserveQueueDepth(() => Ingest.QueueDepth);
         Decider = new Decider(options, time, Ingest);
         Registry = new ModelRegistry(time, store);
         Shadows = new ShadowService(time, store, Registry);
         Loops = new LoopService(time, store, Table, Learner, Shadows, logger);
-        Deployment = new Deployment(time, store, Table, Learner, Registry, Shadows, logger);
-        Guardrail = new Guardrail(time, store, Registry, Deployment, logger);
-        Turns = new TurnRunner(options, time, store, Table, Registry, Deployment, Guardrail, logger, stopping);
+        Deployment = new Deployment(time, store, Table, Learner, Registry, Shadows, logger, Metrics);
+        Guardrail = new Guardrail(time, store, Registry, Deployment, logger, Metrics);
+        Turns = new TurnRunner(options, time, store, Table, Registry, Deployment, Guardrail, logger, Metrics, stopping);
         Evaluator = new Evaluator(store);
     }
 
+    private readonly FlywheelMetrics? _ownedMetrics;
+
     public IFlywheelStore Store { get; }
+
+    public FlywheelMetrics Metrics { get; }
 
     public LoopTable Table { get; } = new();
 
@@ -61,5 +69,6 @@ internal sealed class EngineComponents
         await Ingest.StopAsync().ConfigureAwait(false);
         await Learner.StopAsync().ConfigureAwait(false);
         await Store.DisposeAsync().ConfigureAwait(false);
+        _ownedMetrics?.Dispose();
     }
 }

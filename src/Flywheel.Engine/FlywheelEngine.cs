@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using Flywheel.Core;
 using Microsoft.Extensions.Logging;
@@ -25,12 +27,19 @@ public sealed class FlywheelEngine : IFlywheelEngine
     /// <summary>Fewest effective samples (Kish) behind a candidate's estimates before its intervals are trusted.</summary>
     public const double MinimumEffectiveSampleSize = TurnJudge.MinimumEffectiveSampleSize;
 
+    /// <summary>
+    /// The name of the engine's <see cref="System.Diagnostics.Metrics.Meter"/> and of its
+    /// <see cref="System.Diagnostics.ActivitySource"/> (decide and signal calls): what an OpenTelemetry collector subscribes to.
+    /// </summary>
+    public const string TelemetryName = FlywheelMetrics.Name;
+
     private readonly FlywheelOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly IServiceProvider? _services;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Lazy<Task<EngineComponents>> _started;
+    private readonly FlywheelMetrics _metrics;
     private int _disposed;
 
     /// <summary>Creates an engine; it opens its store on first use (or on <see cref="StartAsync"/>).</summary>
@@ -42,6 +51,8 @@ public sealed class FlywheelEngine : IFlywheelEngine
         _time = timeProvider ?? TimeProvider.System;
         _logger = (ILogger?)loggerFactory?.CreateLogger<FlywheelEngine>() ?? NullLogger.Instance;
         _services = services;
+        // The host's meter factory when there is one (ASP.NET Core registers it), so the host's exporters find the meter.
+        _metrics = new FlywheelMetrics(services?.GetService(typeof(IMeterFactory)) as IMeterFactory);
         _started = new Lazy<Task<EngineComponents>>(() => InitializeAsync(_stopping.Token), LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
@@ -60,7 +71,7 @@ public sealed class FlywheelEngine : IFlywheelEngine
     {
         var store = _options.StoreFactory!(_services);
         await store.InitializeAsync(cancellationToken).ConfigureAwait(false);
-        var parts = new EngineComponents(_options, _time, store, _logger, _stopping.Token);
+        var parts = new EngineComponents(_options, _time, store, _logger, _stopping.Token, _metrics);
         await parts.StartAsync(cancellationToken).ConfigureAwait(false);
         return parts;
     }
@@ -73,6 +84,9 @@ public sealed class FlywheelEngine : IFlywheelEngine
         var parts = await StartedAsync(cancellationToken).ConfigureAwait(false);
         return (parts, parts.Table.Get(loop));
     }
+
+    /// <summary>The engine's instruments (tests listen to its meter).</summary>
+    internal FlywheelMetrics Metrics => _metrics;
 
     /// <summary>
     /// What the store says about itself (where the data lives, what an acknowledgement promises); empty until the
@@ -107,15 +121,38 @@ public sealed class FlywheelEngine : IFlywheelEngine
     public async ValueTask<Decision> DecideAsync(string loop, DecideRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
-        return await parts.Decider.DecideAsync(runtime, request, cancellationToken).ConfigureAwait(false);
+        // Null unless a listener (an OpenTelemetry collector, a test) subscribes to the "Flywheel" source.
+        using var activity = FlywheelMetrics.ActivitySource.StartActivity("flywheel.decide");
+        activity?.SetTag("flywheel.loop", loop);
+        try
+        {
+            var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+            var decision = await parts.Decider.DecideAsync(runtime, request, cancellationToken).ConfigureAwait(false);
+            activity?.SetTag("flywheel.decision_id", decision.DecisionId);
+            return decision;
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            throw;
+        }
     }
 
     /// <inheritdoc />
     public async ValueTask<SignalBatchResult> RecordSignalsAsync(string loop, IReadOnlyList<SignalInput> signals, CancellationToken cancellationToken = default)
     {
-        var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
-        return await parts.Ingest.RecordSignalsAsync(runtime, signals, cancellationToken).ConfigureAwait(false);
+        using var activity = FlywheelMetrics.ActivitySource.StartActivity("flywheel.signals");
+        activity?.SetTag("flywheel.loop", loop);
+        try
+        {
+            var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+            return await parts.Ingest.RecordSignalsAsync(runtime, signals, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            throw;
+        }
     }
 
     /// <inheritdoc />
@@ -293,5 +330,6 @@ public sealed class FlywheelEngine : IFlywheelEngine
             await parts.StopAsync().ConfigureAwait(false);
         }
         _stopping.Dispose();
+        _metrics.Dispose();
     }
 }

@@ -11,11 +11,13 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using Scalar.AspNetCore;
 
 namespace Flywheel.Server;
 
-/// <summary>Builds the Flywheel HTTP server: the engine on its store (SQLite by default), the <c>/v1</c> API, OpenAPI and its reference UI.</summary>
+/// <summary>Builds the Flywheel HTTP server: the engine on its store (SQLite by default), the <c>/v1</c> API, OpenAPI and its reference UI, Prometheus metrics at <c>/metrics</c>.</summary>
 public static partial class FlywheelServerApp
 {
     /// <summary>Builds (does not start) a server for <paramref name="options"/>.</summary>
@@ -41,6 +43,13 @@ public static partial class FlywheelServerApp
         builder.Services.AddHostedService<EngineLifetime>();
         builder.Services.AddFlywheelJson();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer(DescribeDocument));
+        // GET /metrics (docs/operations.md): the engine's meter and ASP.NET Core's request and connection metrics.
+        // No scrape cache, so a scrape right after an acknowledged call counts it.
+        builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("flywheel"))
+            .WithMetrics(m => m
+            .AddMeter(FlywheelEngine.TelemetryName, "Microsoft.AspNetCore.Hosting", "Microsoft.AspNetCore.Server.Kestrel")
+            .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         // Per-request framework logs would drown the few lines that matter.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         configure?.Invoke(builder);
@@ -50,6 +59,7 @@ public static partial class FlywheelServerApp
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapScalarApiReference("/scalar");
         app.MapFlywheelApi();
+        app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }
 

@@ -9,17 +9,21 @@ namespace Flywheel.Engine;
 /// <see cref="Joiner"/>, commits them in groups and answers each call once its group is durable, then hands the closed
 /// rewards to the <see cref="LearnerHost"/>. Callers wait only for the commit of their own record.
 /// </summary>
-internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider time, IFlywheelStore store, LoopTable loops, LearnerHost learner, ILogger logger)
+internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider time, IFlywheelStore store, LoopTable loops, LearnerHost learner, ILogger logger, FlywheelMetrics metrics)
 {
     private readonly Channel<WriteRequest> _writes = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(options.MaxQueuedWrites)
     {
         SingleReader = true,
         FullMode = BoundedChannelFullMode.Wait,
     });
+    private readonly IngestTally _tally = new();
     private Task _writer = Task.CompletedTask;
     private ITimer? _joinTimer;
     private int _tickQueued;
     private int _stopped;
+
+    /// <summary>Calls waiting for a group commit (the queue-depth gauge).</summary>
+    public int QueueDepth => _writes.Reader.Count;
 
     /// <summary>Starts the writer and the timer that closes due windows when no traffic arrives.</summary>
     public void Start()
@@ -177,6 +181,7 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
     private async Task CommitGroupAsync(List<WriteRequest> calls, StoreBatch batch)
     {
         batch.Clear();
+        _tally.Clear();
         var now = time.GetUtcNow();
         var closed = new List<ClosedReward>();
         foreach (var loop in loops.All())
@@ -262,6 +267,7 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
                         if (!newSignals.Add((s.Loop, signalId)) || Contains(knownSignals, s.Loop, signalId))
                         {
                             duplicates++;
+                            _tally.Duplicate(s.Loop.Id);
                             continue;
                         }
                         accepted++;
@@ -288,6 +294,8 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
                                 orphaned++;
                             }
                         }
+                        _tally.Accepted(s.Loop.Id, input.Type, config.Signals.TryGetValue(input.Type, out var declared) ? declared.Kind : SignalKind.Implicit,
+                            isLate ? SignalOutcome.Late : isOrphan ? SignalOutcome.Orphaned : null);
                         batch.Signals.Add(new SignalRecord
                         {
                             Loop = s.Loop.Id,
@@ -316,6 +324,8 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
         {
             await store.CommitAsync(batch).ConfigureAwait(false);
         }
+        // Counted before any call is answered: whoever saw an acknowledgement sees it in the metrics.
+        _tally.Count(metrics, batch);
         foreach (var complete in completions)
         {
             complete();

@@ -11,7 +11,7 @@ namespace Flywheel.Engine;
 /// <see cref="FlywheelOptions.SnapshotEveryExamples"/> examples or <see cref="FlywheelOptions.SnapshotInterval"/>, and at
 /// shutdown, and it swaps or resets a loop's learner when a deployment or a settings change asks.
 /// </summary>
-internal sealed partial class LearnerHost(FlywheelOptions options, TimeProvider time, IFlywheelStore store, LoopTable loops, ILogger logger)
+internal sealed partial class LearnerHost(FlywheelOptions options, TimeProvider time, IFlywheelStore store, LoopTable loops, ILogger logger, FlywheelMetrics metrics)
 {
     private readonly Channel<LearnItem> _work = Channel.CreateBounded<LearnItem>(new BoundedChannelOptions(1024) { SingleReader = true, SingleWriter = false });
     private Task _worker = Task.CompletedTask;
@@ -126,7 +126,12 @@ internal sealed partial class LearnerHost(FlywheelOptions options, TimeProvider 
                         foreach (var (loop, pending, reward) in batch.Examples)
                         {
                             // Only a learning loop needs the features back; a frozen one just records the position.
-                            Learn(loop, loop.Config.Mode != LoopMode.Frozen ? pending.Restore() : pending.Record, reward);
+                            var learns = loop.Config.Mode != LoopMode.Frozen;
+                            Learn(loop, learns ? pending.Restore() : pending.Record, reward);
+                            if (learns)
+                            {
+                                metrics.Learned(loop.Id);
+                            }
                             touched.Add(loop);
                         }
                         break;

@@ -8,7 +8,7 @@ namespace Flywheel.Engine;
 /// champion's weights for a rollback; a rollback deploys the predecessor; a mode change graduates or demotes an
 /// apprentice loop. Each one leaves the registry and the ledger complete.
 /// </summary>
-internal sealed class Deployment(TimeProvider time, IFlywheelStore store, LoopTable loops, LearnerHost learnerHost, ModelRegistry registry, ShadowService shadows, ILogger logger)
+internal sealed class Deployment(TimeProvider time, IFlywheelStore store, LoopTable loops, LearnerHost learnerHost, ModelRegistry registry, ShadowService shadows, ILogger logger, FlywheelMetrics metrics)
 {
     /// <summary>Puts the champion's predecessor back and writes the ledger entry; a 409 when there is none.</summary>
     public async Task<TurnRecord> RollbackAsync(LoopRuntime runtime, TurnTrigger trigger, string why, OnlineLift? lift, CancellationToken cancellationToken)
@@ -38,6 +38,7 @@ internal sealed class Deployment(TimeProvider time, IFlywheelStore store, LoopTa
             Lift = lift,
         };
         await store.SaveTurnAsync(entry, CancellationToken.None).ConfigureAwait(false);
+        metrics.TurnRecorded(runtime.Id, entry.Verdict);
         logger.LogRolledBack(runtime.Id, champion.Version, target.Version, why);
         return entry;
     }

@@ -10,7 +10,7 @@ namespace Flywheel.Engine;
 /// is compared with its predecessor's, and a champion that earns less with confidence is rolled back (a graduated
 /// apprentice goes back to apprentice mode). Felt lift is recorded on the deploying ledger entry either way.
 /// </summary>
-internal sealed class Guardrail(TimeProvider time, IFlywheelStore store, ModelRegistry registry, Deployment deployment, ILogger logger)
+internal sealed class Guardrail(TimeProvider time, IFlywheelStore store, ModelRegistry registry, Deployment deployment, ILogger logger, FlywheelMetrics metrics)
 {
     /// <summary>
     /// Measures the online reward of a champion deployed by a ledger entry against its predecessor's once it has served
@@ -105,6 +105,7 @@ internal sealed class Guardrail(TimeProvider time, IFlywheelStore store, ModelRe
             Lift = lift,
         };
         await store.SaveTurnAsync(entry, CancellationToken.None).ConfigureAwait(false);
+        metrics.TurnRecorded(runtime.Id, entry.Verdict);
         logger.LogRolledBack(runtime.Id, runtime.ModelVersion, runtime.ModelVersion, entry.Reason);
     }
 

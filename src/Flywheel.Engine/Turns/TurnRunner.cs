@@ -12,7 +12,7 @@ namespace Flywheel.Engine;
 /// and rolls back by hand. The guardrail runs before every turn. Never names a loop kind: the loop's
 /// <see cref="ILoopKind"/> trains and scores the candidates.
 /// </summary>
-internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFlywheelStore store, LoopTable loops, ModelRegistry registry, Deployment deployment, Guardrail guardrail, ILogger logger, CancellationToken stopping)
+internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFlywheelStore store, LoopTable loops, ModelRegistry registry, Deployment deployment, Guardrail guardrail, ILogger logger, FlywheelMetrics metrics, CancellationToken stopping)
 {
     private ITimer? _turnTimer;
     private int _turnCheckRunning;
@@ -64,6 +64,7 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
                 DeployedAt = time.GetUtcNow(),
             };
             await store.SaveTurnAsync(entry, CancellationToken.None).ConfigureAwait(false);
+            metrics.TurnRecorded(runtime.Id, entry.Verdict);
             return entry;
         }
         finally
@@ -121,6 +122,7 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
             }
             var frozen = Entry(TurnVerdict.InsufficientData, "the loop is frozen: it serves and never learns, so it does not turn");
             await store.SaveTurnAsync(frozen, cancellationToken).ConfigureAwait(false);
+            metrics.TurnRecorded(runtime.Id, frozen.Verdict);
             return frozen;
         }
         if (fresh < config.Turns.MinDecisions)
@@ -132,6 +134,7 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
             var idle = Entry(TurnVerdict.InsufficientData,
                 $"{fresh} rewarded decisions since reward {after}; a turn needs turns.minDecisions = {config.Turns.MinDecisions}");
             await store.SaveTurnAsync(idle, cancellationToken).ConfigureAwait(false);
+            metrics.TurnRecorded(runtime.Id, idle.Verdict);
             return idle;
         }
 
@@ -272,6 +275,7 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
             DeployedAt = deployedAt,
         };
         await store.SaveTurnAsync(entry, CancellationToken.None).ConfigureAwait(false);
+        metrics.TurnRecorded(runtime.Id, entry.Verdict);
         return entry;
     }
 
