@@ -17,7 +17,6 @@ public static class IncompleteBeta
     private const double HalfLogTwoPi = 0.918938533204672741780329736406;
     private const double TwoPi = 6.28318530717958647692528676656;
     private const double Epsilon = 2.220446049250313e-16;
-    private const double Tiny = 1e-300;
     private const int MaxFractionTerms = 1_000_000;
     private const int MaxInverseSteps = 400;
 
@@ -148,18 +147,7 @@ public static class IncompleteBeta
                 var m = n / 2;
                 term = m * (b - m) * x / ((a + 2 * m - 1) * (a + 2 * m));
             }
-            d = 1 + term * d;
-            if (Math.Abs(d) < Tiny)
-            {
-                d = Tiny;
-            }
-            d = 1 / d;
-            c = 1 + term / c;
-            if (Math.Abs(c) < Tiny)
-            {
-                c = Tiny;
-            }
-            var delta = c * d;
+            var delta = Lentz.Step(term, 1, ref c, ref d);
             f *= delta;
             if (Math.Abs(delta - 1) <= Epsilon)
             {

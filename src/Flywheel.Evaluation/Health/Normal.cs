@@ -14,7 +14,6 @@ public static class Normal
     private const double SqrtTwoPi = 2.50662827463100050241576528481;
     private const double InvSqrt2 = 0.707106781186547524400844362105;
     private const double Epsilon = 2.220446049250313e-16;
-    private const double Tiny = 1e-300;
 
     /// <summary>Φ(<paramref name="x"/>) = P(Z ≤ x) for a standard normal Z.</summary>
     public static double Cdf(double x) => 0.5 * Erfc(-x * InvSqrt2);
@@ -119,19 +118,7 @@ public static class Normal
         var d = 0.0;
         for (var k = 1; k < 500; k++)
         {
-            var a = 0.5 * k;
-            d = x + a * d;
-            if (Math.Abs(d) < Tiny)
-            {
-                d = Tiny;
-            }
-            d = 1 / d;
-            c = x + a / c;
-            if (Math.Abs(c) < Tiny)
-            {
-                c = Tiny;
-            }
-            var delta = c * d;
+            var delta = Lentz.Step(0.5 * k, x, ref c, ref d);
             f *= delta;
             if (Math.Abs(delta - 1) <= Epsilon)
             {

@@ -208,13 +208,9 @@ public static class PopulationStability
         long total = 0;
         foreach (var c in counts)
         {
-            if (c < 0)
-            {
-                throw new ArgumentException("counts must be ≥ 0", parameter);
-            }
-            total += c;
+            total = Add(total, c, parameter);
         }
-        return total > 0 ? total : throw new ArgumentException("counts must not all be 0", parameter);
+        return Positive(total, parameter);
     }
 
     private static long Total(IEnumerable<long> counts, string parameter)
@@ -222,14 +218,16 @@ public static class PopulationStability
         long total = 0;
         foreach (var c in counts)
         {
-            if (c < 0)
-            {
-                throw new ArgumentException("counts must be ≥ 0", parameter);
-            }
-            total += c;
+            total = Add(total, c, parameter);
         }
-        return total > 0 ? total : throw new ArgumentException("counts must not all be 0", parameter);
+        return Positive(total, parameter);
     }
+
+    private static long Add(long total, long count, string parameter)
+        => count >= 0 ? total + count : throw new ArgumentException("counts must be ≥ 0", parameter);
+
+    private static long Positive(long total, string parameter)
+        => total > 0 ? total : throw new ArgumentException("counts must not all be 0", parameter);
 
     private static void CheckSample(ReadOnlySpan<double> sample, string parameter)
     {
