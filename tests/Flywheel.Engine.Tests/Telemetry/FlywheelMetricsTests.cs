@@ -158,37 +158,18 @@ public sealed class FlywheelMetricsTests
         using var dir = new TempDirectory();
         await using var engine = await TestEngine.OpenAsync(dir.Path, new FakeTimeProvider(TestEngine.Start));
         await engine.PutLoopAsync(TestEngine.FeedLoop());
-        using var source = new ActivitySource($"test-{Guid.NewGuid():N}");
-        var stopped = new List<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name == FlywheelEngine.TelemetryName || s.Name == source.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = a =>
-            {
-                lock (stopped)
-                {
-                    stopped.Add(a);
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var activities = new ActivityRecorder();
 
         Decision decision;
         ActivityTraceId trace;
-        using (var parent = source.StartActivity("test")!)
+        using (var parent = activities.StartParent())
         {
             trace = parent.TraceId;
             decision = await engine.DecideAsync(Loop, TestEngine.Request("d1"));
             await engine.RecordSignalsAsync(Loop, [new SignalInput { DecisionId = "d1", Type = "skip" }]);
         }
 
-        // Other tests' engines may be traced meanwhile: keep this test's trace only.
-        List<Activity> ours;
-        lock (stopped)
-        {
-            ours = stopped.Where(a => a.TraceId == trace && a.Source.Name == FlywheelEngine.TelemetryName).ToList();
-        }
+        var ours = activities.Flywheel(trace);
         var decide = Assert.Single(ours, a => a.OperationName == "flywheel.decide");
         Assert.Equal(Loop, decide.GetTagItem("flywheel.loop"));
         Assert.Equal(decision.DecisionId, decide.GetTagItem("flywheel.decision_id"));
@@ -202,36 +183,63 @@ public sealed class FlywheelMetricsTests
     {
         using var dir = new TempDirectory();
         await using var engine = await TestEngine.OpenAsync(dir.Path, new FakeTimeProvider(TestEngine.Start));
-        using var source = new ActivitySource($"test-{Guid.NewGuid():N}");
-        var stopped = new List<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name == FlywheelEngine.TelemetryName || s.Name == source.Name,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = a =>
-            {
-                lock (stopped)
-                {
-                    stopped.Add(a);
-                }
-            },
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var activities = new ActivityRecorder();
 
         ActivityTraceId trace;
-        using (var parent = source.StartActivity("test")!)
+        using (var parent = activities.StartParent())
         {
             trace = parent.TraceId;
             await Assert.ThrowsAnyAsync<Exception>(() => engine.DecideAsync("no-such-loop", TestEngine.Request("d1")).AsTask());
         }
 
-        Activity decide;
-        lock (stopped)
-        {
-            decide = Assert.Single(stopped, a => a.TraceId == trace && a.OperationName == "flywheel.decide");
-        }
+        var decide = Assert.Single(activities.Flywheel(trace), a => a.OperationName == "flywheel.decide");
         Assert.Equal(ActivityStatusCode.Error, decide.Status);
         Assert.Equal("no-such-loop", decide.GetTagItem("flywheel.loop"));
+    }
+
+    /// <summary>
+    /// Listens to the engine's activity source and a test source of its own, whose parent activity gives the test a trace
+    /// id of its own: other tests' engines may be traced meanwhile.
+    /// </summary>
+    private sealed class ActivityRecorder : IDisposable
+    {
+        private readonly ActivitySource _source = new($"test-{Guid.NewGuid():N}");
+        private readonly List<Activity> _stopped = [];
+        private readonly ActivityListener _listener;
+
+        public ActivityRecorder()
+        {
+            _listener = new ActivityListener
+            {
+                ShouldListenTo = s => s.Name == FlywheelEngine.TelemetryName || s.Name == _source.Name,
+                Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+                ActivityStopped = a =>
+                {
+                    lock (_stopped)
+                    {
+                        _stopped.Add(a);
+                    }
+                },
+            };
+            ActivitySource.AddActivityListener(_listener);
+        }
+
+        public Activity StartParent() => _source.StartActivity("test")!;
+
+        /// <summary>The engine's stopped activities in <paramref name="trace"/>.</summary>
+        public List<Activity> Flywheel(ActivityTraceId trace)
+        {
+            lock (_stopped)
+            {
+                return _stopped.Where(a => a.TraceId == trace && a.Source.Name == FlywheelEngine.TelemetryName).ToList();
+            }
+        }
+
+        public void Dispose()
+        {
+            _listener.Dispose();
+            _source.Dispose();
+        }
     }
 
     /// <summary>Records every measurement of one meter's instruments, with their tags.</summary>
