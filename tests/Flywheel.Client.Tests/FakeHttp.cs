@@ -44,7 +44,7 @@ internal sealed class FakeHandler(Func<RecordedRequest, CancellationToken, Task<
             }
             _waiters.Add((count, done));
         }
-        return done.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        return done.Task.WaitAsync(HangGuard.Limit);
     }
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
@@ -147,7 +147,7 @@ internal static class Setup
             time.Advance(step);
             await Task.WhenAny(task, Task.Delay(1));
         }
-        await task.WaitAsync(TimeSpan.FromSeconds(10));
+        await task.WaitAsync(HangGuard.Limit);
     }
 
     public static DecideRequest Request(string? decisionId = null) => new()

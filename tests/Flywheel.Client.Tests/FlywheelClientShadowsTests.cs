@@ -71,7 +71,7 @@ public class FlywheelClientShadowsTests
     private static Task<HttpResponseMessage> Answer(int status, string json) => Task.FromResult(Answers.Json(status, json));
 
     /// <summary>A call that must not retry: a retry would wait for fake time that never comes, so fail after 10 s instead of hanging.</summary>
-    private static Task<T> Bounded<T>(Task<T> call) => call.WaitAsync(TimeSpan.FromSeconds(10));
+    private static Task<T> Bounded<T>(Task<T> call) => call.WaitAsync(HangGuard.Limit);
 
     [Fact]
     public async Task ShadowAsync_PostsWithoutBody_ReadsTheModel()

@@ -70,7 +70,7 @@ public class FlywheelClientTurnsTests
     private static Task<HttpResponseMessage> Answer(int status, string json) => Task.FromResult(Answers.Json(status, json));
 
     /// <summary>A call that must not retry: a retry would wait for fake time that never comes, so fail after 10 s instead of hanging.</summary>
-    private static Task<T> Bounded<T>(Task<T> call) => call.WaitAsync(TimeSpan.FromSeconds(10));
+    private static Task<T> Bounded<T>(Task<T> call) => call.WaitAsync(HangGuard.Limit);
 
     [Fact]
     public async Task ListModelsAsync_GetsModels_ReadsLineageStatusAndEstimates()
@@ -307,16 +307,15 @@ public class FlywheelClientTurnsTests
 
         await using var rows = client.ExportAsync("home-feed", request).GetAsyncEnumerator();
         await pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes(Row1 + "\n" + Row2[..20]));
-        Assert.True(await rows.MoveNextAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(await rows.MoveNextAsync().AsTask().WaitAsync(HangGuard.Limit));
         Assert.Equal("d1", rows.Current.DecisionId);
         Assert.Equal(0.5, rows.Current.TargetProbabilities!["a"]);
 
         var second = rows.MoveNextAsync().AsTask();
-        await Task.Delay(50);
-        Assert.False(second.IsCompleted); // the rest of line 2 has not arrived
+        Assert.False(second.IsCompleted); // the rest of line 2 has not arrived, so nothing can complete it
         await pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes(Row2[20..] + "\r\n\n"));
         await pipe.Writer.CompleteAsync();
-        Assert.True(await second.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(await second.WaitAsync(HangGuard.Limit));
         Assert.Equal("d2", rows.Current.DecisionId);
         Assert.False(await rows.MoveNextAsync());
 

@@ -32,7 +32,7 @@ public class FlywheelResilienceTests
             o => o.OnRetry = info => retried.TrySetResult(info));
 
         var call = client.DecideAsync("home-feed", Request());
-        var retry = await retried.Task.WaitAsync(TimeSpan.FromSeconds(10));
+        var retry = await retried.Task.WaitAsync(HangGuard.Limit);
 
         // Computed before the test moves the fake clock: the date is 7 s after its Start, whatever the machine's clock says.
         Assert.Equal(TimeSpan.FromSeconds(7), retry.Delay);
@@ -114,7 +114,7 @@ public class FlywheelResilienceTests
             },
             o => o.OnRetry = _ => throw new InvalidOperationException("metrics are down"));
 
-        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => client.DecideAsync("home-feed", Request()).WaitAsync(TimeSpan.FromSeconds(10)));
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => client.DecideAsync("home-feed", Request()).WaitAsync(HangGuard.Limit));
 
         Assert.Equal("metrics are down", ex.Message);
         Assert.Single(handler.Requests);
@@ -169,7 +169,7 @@ public class FlywheelResilienceTests
             return Task.FromResult(Answers.Problem(503, "Overloaded", "busy", retryAfterSeconds: 1));
         });
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.DecideAsync("home-feed", Request(), cts.Token).WaitAsync(TimeSpan.FromSeconds(10)));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.DecideAsync("home-feed", Request(), cts.Token).WaitAsync(HangGuard.Limit));
 
         Assert.Single(handler.Requests);
     }
@@ -185,12 +185,12 @@ public class FlywheelResilienceTests
 
         await using var rows = client.ExportAsync("home-feed", new ExportRequest()).GetAsyncEnumerator();
         await pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes(Row + "\n"));
-        Assert.True(await rows.MoveNextAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(await rows.MoveNextAsync().AsTask().WaitAsync(HangGuard.Limit));
         time.Advance(TimeSpan.FromMinutes(5)); // far past LongOperationTimeout, with the body still coming
         await pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes(Row.Replace("d1", "d2", StringComparison.Ordinal) + "\n"));
         await pipe.Writer.CompleteAsync();
 
-        Assert.True(await rows.MoveNextAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(await rows.MoveNextAsync().AsTask().WaitAsync(HangGuard.Limit));
         Assert.Equal("d2", rows.Current.DecisionId);
         Assert.False(await rows.MoveNextAsync());
     }
