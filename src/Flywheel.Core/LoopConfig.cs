@@ -267,6 +267,15 @@ public sealed partial record LoopConfig
     /// <summary>Serve and learn, or serve only. <value>Default online.</value></summary>
     public LoopMode Mode { get; init; } = LoopMode.Online;
 
+    /// <summary>The default of <see cref="MinimumFeltEffect"/>.</summary>
+    public const double DefaultMinimumFeltEffect = 0.02;
+
+    /// <summary>
+    /// The smallest change of mean reward (in reward units) that users can feel. The health report judges each turn's
+    /// lift and the learning curve's doubling gain against it. <value>Default 0.02.</value>
+    /// </summary>
+    public double MinimumFeltEffect { get; init; } = DefaultMinimumFeltEffect;
+
     /// <summary>Matches a valid loop id or signal type name.</summary>
     [GeneratedRegex("^[a-z0-9][a-z0-9_-]{0,63}$")]
     public static partial Regex IdPattern();
@@ -346,6 +355,7 @@ public sealed partial record LoopConfig
         CheckRange("turns.minDecisions", Turns.MinDecisions, 1, int.MaxValue);
         CheckRange("turns.confidence", Turns.Confidence, 0.5, 1, exclusiveMin: true, exclusiveMax: true);
         CheckRange("turns.mismatchWeight", Turns.MismatchWeight, 1, 100);
+        CheckRange("minimumFeltEffect", MinimumFeltEffect, 0, Reward.Max - Reward.Min, exclusiveMin: true);
     }
 
     private static void ValidateInteraction(string field, string? term)

@@ -53,6 +53,7 @@ public static class LoopConfigJson
             Exploration = Exploration(wire.Exploration),
             Learner = Learner(wire.Learner),
             Turns = Turns(wire.Turns),
+            MinimumFeltEffect = wire.MinimumFeltEffect ?? LoopConfig.DefaultMinimumFeltEffect,
         };
         config.Validate();
         return config;

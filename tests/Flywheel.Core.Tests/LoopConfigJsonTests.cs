@@ -168,6 +168,7 @@ public class LoopConfigJsonTests
             Id = "next-exercise",
             Kind = LoopKind.Choose,
             Mode = LoopMode.Frozen,
+            MinimumFeltEffect = 0.05,
             Signals = new Dictionary<string, SignalTypeConfig>
             {
                 ["solved"] = new() { Kind = SignalKind.Explicit, Weight = 0.1 + 0.2, ClosesWindow = true },
@@ -195,7 +196,7 @@ public class LoopConfigJsonTests
 
         using var doc = JsonDocument.Parse(text);
         var names = doc.RootElement.EnumerateObject().Select(p => p.Name).ToArray();
-        Assert.Equal(new[] { "id", "kind", "signals", "reward", "exploration", "learner", "turns", "mode" }, names);
+        Assert.Equal(new[] { "id", "kind", "signals", "reward", "exploration", "learner", "turns", "mode", "minimumFeltEffect" }, names);
         Assert.Contains('\n', text);
     }
 
@@ -311,6 +312,11 @@ public class LoopConfigJsonTests
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"kind":"Choose"}""", null, "kind")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"kind":1}""", null, "kind")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"mode":"sometimes"}""", null, "mode")]
+    // The felt threshold: positive and no wider than the reward's range.
+    [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"minimumFeltEffect":0}""", null, "minimumFeltEffect")]
+    [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"minimumFeltEffect":-0.1}""", null, "minimumFeltEffect")]
+    [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"minimumFeltEffect":2.5}""", null, "minimumFeltEffect")]
+    [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"minimumFeltEffect":"0.1"}""", null, "minimumFeltEffect")]
     public void Parse_MalformedConfig_ThrowsNamingField(string json, string? expectedId, string field)
     {
         var ex = Assert.Throws<FlywheelValidationException>(() => LoopConfigJson.Parse(json, expectedId));
@@ -377,6 +383,7 @@ public class LoopConfigJsonTests
         Assert.Equal(expected.Id, actual.Id);
         Assert.Equal(expected.Kind, actual.Kind);
         Assert.Equal(expected.Mode, actual.Mode);
+        Assert.Equal(expected.MinimumFeltEffect, actual.MinimumFeltEffect);
         Assert.Equal(expected.Signals.OrderBy(kv => kv.Key, StringComparer.Ordinal), actual.Signals.OrderBy(kv => kv.Key, StringComparer.Ordinal));
         Assert.Equal(expected.Reward, actual.Reward);
         Assert.Equal(expected.Exploration, actual.Exploration);

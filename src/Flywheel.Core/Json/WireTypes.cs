@@ -223,7 +223,8 @@ internal sealed record LoopConfigWire(
     ExplorationWire? Exploration,
     LearnerWire? Learner,
     TurnsWire? Turns,
-    LoopMode? Mode);
+    LoopMode? Mode,
+    double? MinimumFeltEffect);
 
 internal sealed record SignalTypeWire(SignalKind? Kind, double? Weight, bool? ClosesWindow);
 
