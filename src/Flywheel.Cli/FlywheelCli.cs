@@ -76,6 +76,7 @@ public static class FlywheelCli
         root.Subcommands.Add(TurnsCommand.Create(context));
         root.Subcommands.Add(ModelsCommand.Create(context));
         root.Subcommands.Add(ExportCommand.Create(context));
+        root.Subcommands.Add(HealthCommand.Create(context));
         return root;
     }
 

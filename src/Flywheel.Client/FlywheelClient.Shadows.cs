@@ -71,6 +71,20 @@ public sealed partial class FlywheelClient
         return Read<ShadowReport>(response);
     }
 
+    /// <summary>Reads the loop's health report and verdict (<c>GET /v1/loops/{loop}/health</c>).</summary>
+    /// <param name="loop">The loop's id.</param>
+    /// <param name="cancellationToken">Cancels the call, retries included.</param>
+    /// <returns>Every health figure with its definition, window and sample size, and the verdict.</returns>
+    /// <exception cref="FlywheelValidationException">No such loop (<see cref="ValidationKind.NotFound"/>).</exception>
+    /// <remarks>A read over the loop's whole log: retried on transient failures, each attempt allowed <see cref="FlywheelClientOptions.LongOperationTimeout"/>.</remarks>
+    public async Task<HealthReport> GetHealthAsync(string loop, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(loop);
+        var call = new Call(HttpMethod.Get, LoopPath(loop) + "/health") { LongRunning = true };
+        var response = await SendAsync(call, cancellationToken).ConfigureAwait(false);
+        return Read<HealthReport>(response);
+    }
+
     /// <summary>
     /// Lists the latest mismatches of one shadow (<c>GET /v1/loops/{loop}/models/{version}/mismatches</c>) or of
     /// every shadow (<c>GET /v1/loops/{loop}/mismatches</c>).

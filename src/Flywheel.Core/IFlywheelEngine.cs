@@ -64,6 +64,12 @@ public interface IFlywheelEngine : IAsyncDisposable
     /// <summary>A shadow's agreement with what was served, its live IPS/SNIPS value and its mismatch count.</summary>
     ValueTask<ShadowReport> GetShadowReportAsync(string loop, int version, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The loop's health: capture, fuel, pipe, latency, learning curve, felt lift, staleness and return, each with its
+    /// definition, window and sample size, and the verdict they add up to (DESIGN §10).
+    /// </summary>
+    ValueTask<HealthReport> GetHealthAsync(string loop, CancellationToken cancellationToken = default);
+
     /// <summary>The latest mismatches of one shadow (or of all when <paramref name="version"/> is null), oldest first.</summary>
     ValueTask<IReadOnlyList<Mismatch>> ListMismatchesAsync(string loop, int? version = null, int limit = 100, CancellationToken cancellationToken = default);
 }

@@ -97,6 +97,21 @@ public interface IFlywheelStore : IAsyncDisposable
     /// <summary>The loop's ledger, by number.</summary>
     ValueTask<IReadOnlyList<TurnRecord>> LoadTurnsAsync(string loop, CancellationToken cancellationToken = default);
 
+    /// <summary>Every decision of the loop in log order with how its reward window closed (what the health report reads).</summary>
+    IAsyncEnumerable<DecisionOutcome> ReadOutcomesAsync(string loop, CancellationToken cancellationToken = default);
+
+    /// <summary>The loop's user-level signals (no decision id, a user id), in arrival order.</summary>
+    IAsyncEnumerable<UserVisit> ReadUserVisitsAsync(string loop, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The contexts of up to <paramref name="count"/> decisions, newest first, skipping the newest
+    /// <paramref name="skipNewest"/>: the samples feature drift compares.
+    /// </summary>
+    ValueTask<IReadOnlyList<Features>> ReadContextsAsync(string loop, long skipNewest, int count, CancellationToken cancellationToken = default);
+
+    /// <summary>For rewards with a sequence in (<paramref name="afterSequence"/>, <paramref name="throughSequence"/>], when their first in-window signal arrived, by sequence.</summary>
+    ValueTask<IReadOnlyList<RewardArrival>> ReadRewardArrivalsAsync(string loop, long afterSequence, long throughSequence, CancellationToken cancellationToken = default);
+
     /// <summary>The newest <paramref name="count"/> ledger entries, by number (what a scheduler checks without reading years of ledger).</summary>
     ValueTask<IReadOnlyList<TurnRecord>> LoadLatestTurnsAsync(string loop, int count, CancellationToken cancellationToken = default);
 }

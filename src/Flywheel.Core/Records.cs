@@ -142,6 +142,12 @@ public sealed record RewardRecord
     /// <summary>How many signals it was computed from.</summary>
     public required int SignalCount { get; init; }
 
+    /// <summary>How many of them were of an implicit type (behaviour), by the config in force when the window closed.</summary>
+    public int ImplicitSignals { get; init; }
+
+    /// <summary>How many of them were of an explicit type (asked for).</summary>
+    public int ExplicitSignals { get; init; }
+
     /// <summary>When the window closed.</summary>
     [JsonConverter(typeof(UtcTimeConverter))]
     public required DateTimeOffset ClosedAt { get; init; }
@@ -168,6 +174,34 @@ public sealed record ModelSnapshotRecord
     /// <summary>The serialized learner.</summary>
     public required byte[] Data { get; init; }
 }
+
+/// <summary>One decision as the health report reads it: when, for whom, by which model, and how its window closed.</summary>
+/// <param name="At">When it was made.</param>
+/// <param name="UserId">The user, if known.</param>
+/// <param name="ModelVersion">The model that served it.</param>
+/// <param name="RewardSequence">Its reward's position in learning order; 0 while its window is open.</param>
+/// <param name="Reward">Its reward (0 while open).</param>
+/// <param name="ClosedAt">When its window closed (default while open).</param>
+/// <param name="Signals">Signals inside its window.</param>
+/// <param name="ImplicitSignals">Of them, implicit.</param>
+/// <param name="ExplicitSignals">Of them, explicit.</param>
+public readonly record struct DecisionOutcome(
+    DateTimeOffset At, string? UserId, int ModelVersion, long RewardSequence, double Reward, DateTimeOffset ClosedAt,
+    int Signals, int ImplicitSignals, int ExplicitSignals)
+{
+    /// <summary>True once its reward window has closed.</summary>
+    public bool IsClosed => RewardSequence > 0;
+}
+
+/// <summary>A user-level signal (one without a decision id, such as <c>return_visit</c>): a visit by a user.</summary>
+/// <param name="UserId">The user.</param>
+/// <param name="At">When it happened, as reported.</param>
+public readonly record struct UserVisit(string UserId, DateTimeOffset At);
+
+/// <summary>When the first signal of a rewarded decision arrived.</summary>
+/// <param name="Sequence">The reward's sequence.</param>
+/// <param name="FirstSignalAt">When its first in-window signal was received.</param>
+public readonly record struct RewardArrival(long Sequence, DateTimeOffset FirstSignalAt);
 
 /// <summary>Counts of what a loop's log holds.</summary>
 public sealed record LoopCounts(long Decisions, long Signals, long LateSignals, long OrphanedSignals, long Rewards);

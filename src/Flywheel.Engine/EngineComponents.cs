@@ -23,6 +23,7 @@ internal sealed class EngineComponents
         Guardrail = new Guardrail(time, store, Registry, Deployment, logger, Metrics);
         Turns = new TurnRunner(options, time, store, Table, Registry, Deployment, Guardrail, logger, Metrics, stopping);
         Evaluator = new Evaluator(store);
+        Health = new HealthReporter(time, store);
     }
 
     private readonly FlywheelMetrics? _ownedMetrics;
@@ -52,6 +53,8 @@ internal sealed class EngineComponents
     public TurnRunner Turns { get; }
 
     public Evaluator Evaluator { get; }
+
+    public HealthReporter Health { get; }
 
     /// <summary>Restores every stored loop (model snapshot plus replay, open windows), then starts the workers.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)

@@ -276,6 +276,13 @@ public sealed class FlywheelEngine : IFlywheelEngine
     }
 
     /// <inheritdoc />
+    public async ValueTask<HealthReport> GetHealthAsync(string loop, CancellationToken cancellationToken = default)
+    {
+        var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+        return await parts.Health.ReportAsync(runtime, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
     public async ValueTask<IReadOnlyList<Mismatch>> ListMismatchesAsync(string loop, int? version = null, int limit = 100, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);

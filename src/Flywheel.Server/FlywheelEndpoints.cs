@@ -27,6 +27,7 @@ public static class FlywheelEndpoints
         TurnEndpoints.Map(v1);
         ShadowEndpoints.Map(v1);
         ExportEndpoints.Map(v1);
+        HealthEndpoints.Map(v1);
 
         endpoints.MapGet("/healthz", () => TypedResults.Ok(new HealthStatus("ok"))).WithName("Healthz").WithSummary("Liveness.");
         return endpoints;

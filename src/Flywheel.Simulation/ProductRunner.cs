@@ -55,6 +55,8 @@ internal sealed class ProductRunner(FeedWorld world, ProductSpec spec, Simulatio
         Mode = spec.Mode,
     };
 
+    private HealthReport? _health;
+
     public async Task<ProductResult> RunAsync(Action onDay, CancellationToken cancellationToken)
     {
         try
@@ -77,6 +79,11 @@ internal sealed class ProductRunner(FeedWorld world, ProductSpec spec, Simulatio
                 }
                 onDay();
             }
+            if (_engine is not null)
+            {
+                await _engine.FlushAsync(cancellationToken).ConfigureAwait(false);
+                _health = await _engine.GetHealthAsync(_loop.Id, cancellationToken).ConfigureAwait(false);
+            }
         }
         finally
         {
@@ -93,6 +100,7 @@ internal sealed class ProductRunner(FeedWorld world, ProductSpec spec, Simulatio
             Days = _days,
             Months = Months.Aggregate(_days, _monthlyActive),
             Turns = _turns,
+            Health = _health,
         };
     }
 

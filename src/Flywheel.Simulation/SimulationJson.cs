@@ -93,6 +93,18 @@ public static class SimulationJson
         w.WriteEndObject();
 
         WriteOutcome(w, result);
+
+        // Last, as the run ends: each loop's health report and verdict.
+        w.WriteStartObject("health");
+        foreach (var p in result.Products)
+        {
+            if (p.Health is { } health)
+            {
+                w.WritePropertyName(p.Spec.Key);
+                FlywheelJson.Write(w, health);
+            }
+        }
+        w.WriteEndObject();
         w.WriteEndObject();
     }
 

@@ -178,6 +178,9 @@ public sealed record ProductResult
 
     /// <summary>The turn ledger.</summary>
     public required IReadOnlyList<SimulatedTurn> Turns { get; init; }
+
+    /// <summary>The loop's health report at the end of the run (null when the product never launched).</summary>
+    public HealthReport? Health { get; init; }
 }
 
 /// <summary>The outcome of a scenario run.</summary>

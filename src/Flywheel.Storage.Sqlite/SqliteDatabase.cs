@@ -146,6 +146,10 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         {
             Execute(connection, SqliteSchema.CreateVersion2, transaction);
         }
+        if (version < 3)
+        {
+            Execute(connection, SqliteSchema.CreateVersion3, transaction);
+        }
         // Later versions add their steps here, each guarded by the version it upgrades from.
         if (version < SqliteSchema.Version)
         {

@@ -63,6 +63,8 @@ internal static class SqliteRows
             SignalClose => WindowClose.Signal,
             var other => throw StoredJson.Corrupt("rewards.closed_by", $"'{other}'"),
         },
+        ImplicitSignals = reader.GetInt32(o + 6),
+        ExplicitSignals = reader.GetInt32(o + 7),
     };
 
     /// <summary>How <c>rewards.closed_by</c> stores <paramref name="close"/>.</summary>

@@ -4,7 +4,7 @@ namespace Flywheel.Storage.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version kept in <c>PRAGMA user_version</c>.</summary>
-    public const int Version = 2;
+    public const int Version = 3;
 
     public const string CreateVersion1 = """
         CREATE TABLE IF NOT EXISTS loops (
@@ -90,6 +90,24 @@ internal static class SqliteSchema
         ) STRICT;
         """;
 
+    /// <summary>
+    /// Version 3: each reward counts its implicit and explicit signals (the health report's capture split). Rewards
+    /// written before are counted from their stored signals by each loop's config.
+    /// </summary>
+    public const string CreateVersion3 = """
+        ALTER TABLE rewards ADD COLUMN implicit_signals INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE rewards ADD COLUMN explicit_signals INTEGER NOT NULL DEFAULT 0;
+
+        UPDATE rewards SET
+            implicit_signals = (SELECT COUNT(*) FROM signals AS s JOIN loops AS l ON l.id = s.loop
+                WHERE s.loop = rewards.loop AND s.decision_id = rewards.decision_id AND s.late = 0
+                  AND COALESCE(json_extract(l.config, '$.signals."' || s.type || '".kind'), 'implicit') = 'implicit'),
+            explicit_signals = (SELECT COUNT(*) FROM signals AS s JOIN loops AS l ON l.id = s.loop
+                WHERE s.loop = rewards.loop AND s.decision_id = rewards.decision_id AND s.late = 0
+                  AND json_extract(l.config, '$.signals."' || s.type || '".kind') = 'explicit')
+        WHERE signal_count > 0;
+        """;
+
     /// <summary>Decision columns as read by <c>ReadDecision</c>; the table is aliased <c>d</c>.</summary>
     public const string DecisionColumns =
         "d.decision_id, d.at, d.user_id, d.context, d.actions, d.baseline_action_id, d.chosen_action_id, d.explored, d.ranking, d.model_version, d.shadows";
@@ -102,9 +120,9 @@ internal static class SqliteSchema
 
     /// <summary>Reward columns as read by <c>ReadReward</c>; the table is aliased <c>r</c>.</summary>
     public const string RewardColumns =
-        "r.decision_id, r.seq, r.reward, r.signal_count, r.closed_at, r.closed_by";
+        "r.decision_id, r.seq, r.reward, r.signal_count, r.closed_at, r.closed_by, r.implicit_signals, r.explicit_signals";
 
-    public const int RewardColumnCount = 6;
+    public const int RewardColumnCount = 8;
 
     /// <summary>The JSON columns arrive as UTF-8 blobs and are stored as TEXT.</summary>
     public const string InsertDecision = """
@@ -119,7 +137,7 @@ internal static class SqliteSchema
         """;
 
     public const string InsertReward = """
-        INSERT INTO rewards (loop, decision_id, seq, reward, signal_count, closed_at, closed_by)
-        VALUES ($loop, $decision_id, $seq, $reward, $signal_count, $closed_at, $closed_by)
+        INSERT INTO rewards (loop, decision_id, seq, reward, signal_count, closed_at, closed_by, implicit_signals, explicit_signals)
+        VALUES ($loop, $decision_id, $seq, $reward, $signal_count, $closed_at, $closed_by, $implicit_signals, $explicit_signals)
         """;
 }

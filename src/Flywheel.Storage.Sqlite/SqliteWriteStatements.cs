@@ -30,7 +30,7 @@ internal sealed class SqliteWriteStatements : IDisposable
         (_reward, _r) = Prepare(connection, SqliteSchema.InsertReward,
             ("$loop", SqliteType.Text), ("$decision_id", SqliteType.Text), ("$seq", SqliteType.Integer),
             ("$reward", SqliteType.Real), ("$signal_count", SqliteType.Integer), ("$closed_at", SqliteType.Integer),
-            ("$closed_by", SqliteType.Text));
+            ("$closed_by", SqliteType.Text), ("$implicit_signals", SqliteType.Integer), ("$explicit_signals", SqliteType.Integer));
     }
 
     private static (SqliteCommand, SqliteParameter[]) Prepare(SqliteConnection connection, string sql, params (string Name, SqliteType Type)[] parameters)
@@ -97,6 +97,8 @@ internal sealed class SqliteWriteStatements : IDisposable
         _r[4].Value = (long)r.SignalCount;
         _r[5].Value = r.ClosedAt.UtcTicks;
         _r[6].Value = SqliteRows.ClosedBy(r.ClosedBy);
+        _r[7].Value = (long)r.ImplicitSignals;
+        _r[8].Value = (long)r.ExplicitSignals;
         _reward.ExecuteNonQuery();
     }
 

@@ -66,6 +66,8 @@ public sealed class ExportFailureTests : IAsyncLifetime
         public ValueTask<ModelRecord> RetireAsync(string loop, int version, string? reason = null, CancellationToken cancellationToken = default)
             => inner.RetireAsync(loop, version, reason, cancellationToken);
 
+        public ValueTask<HealthReport> GetHealthAsync(string loop, CancellationToken cancellationToken = default) => inner.GetHealthAsync(loop, cancellationToken);
+
         public ValueTask<ShadowReport> GetShadowReportAsync(string loop, int version, CancellationToken cancellationToken = default) => inner.GetShadowReportAsync(loop, version, cancellationToken);
 
         public ValueTask<IReadOnlyList<Mismatch>> ListMismatchesAsync(string loop, int? version = null, int limit = 100, CancellationToken cancellationToken = default)

@@ -50,6 +50,9 @@ public sealed class SdkEndToEndTests(ITestOutputHelper output)
         public ValueTask<ModelRecord> RetireAsync(string loop, int version, string? reason = null, CancellationToken cancellationToken = default)
             => new(client.RetireAsync(loop, version, reason, cancellationToken));
 
+        public ValueTask<HealthReport> GetHealthAsync(string loop, CancellationToken cancellationToken = default)
+            => new(client.GetHealthAsync(loop, cancellationToken));
+
         public ValueTask<ShadowReport> GetShadowReportAsync(string loop, int version, CancellationToken cancellationToken = default)
             => new(client.GetShadowReportAsync(loop, version, cancellationToken));
 

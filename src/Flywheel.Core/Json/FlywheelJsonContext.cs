@@ -47,4 +47,5 @@ namespace Flywheel.Core.Json;
 [JsonSerializable(typeof(IReadOnlyList<ActionCandidate>))]
 [JsonSerializable(typeof(IReadOnlyList<RankedAction>))]
 [JsonSerializable(typeof(LoggedDecision))]
+[JsonSerializable(typeof(HealthReport))]
 internal sealed partial class FlywheelJsonContext : JsonSerializerContext;

@@ -104,6 +104,8 @@ internal static class Joiner
             Sequence = loop.Windows.NextRewardSequence++,
             Reward = RewardRule.Compute(loop.Config, pending.Signals),
             SignalCount = pending.Signals.Count,
+            ImplicitSignals = CountOfKind(loop.Config, pending.Signals, SignalKind.Implicit),
+            ExplicitSignals = CountOfKind(loop.Config, pending.Signals, SignalKind.Explicit),
             ClosedAt = at,
             ClosedBy = reason,
         };
@@ -131,5 +133,18 @@ internal static class Joiner
         }
         windows.NextRewardSequence = await store.GetLastRewardSequenceAsync(loop.Id, cancellationToken).ConfigureAwait(false) + 1;
         return windows.Pending.Count;
+    }
+
+    private static int CountOfKind(LoopConfig config, List<(string Type, double Value)> signals, SignalKind kind)
+    {
+        var count = 0;
+        foreach (var (type, _) in signals)
+        {
+            if (config.Signals.TryGetValue(type, out var t) && t.Kind == kind)
+            {
+                count++;
+            }
+        }
+        return count;
     }
 }

@@ -22,6 +22,10 @@ internal sealed class Decider(FlywheelOptions options, TimeProvider time, Ingest
             throw new FlywheelValidationException("baselineActionId", $"is required: loop '{runtime.Id}' is in apprentice mode and serves the product's baseline");
         }
         var now = time.GetUtcNow();
+        if (serving.LearnedThrough > 0 && serving.MarkFirstServed(now))
+        {
+            runtime.ServingLog.Add(new ServingMark(serving.LearnedThrough, now));
+        }
         var decisionId = request.DecisionId ?? Guid.CreateVersion7(now).ToString("N");
         var k = request.Actions.Count;
         var costs = new float[k];
