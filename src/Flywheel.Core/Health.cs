@@ -147,8 +147,19 @@ public sealed record TurnLatency(long Turn, int Version, double Seconds);
 /// <param name="Points">Mean reward of the decisions served after n examples, in log-spaced buckets.</param>
 /// <param name="Fit">The fitted curve (null with fewer than 4 points).</param>
 /// <param name="DoublingGain">The predicted gain in mean reward of doubling the data from where it stands.</param>
-/// <param name="Plateau">True when <see cref="DoublingGain"/> is below the minimum felt effect.</param>
-public sealed record LearningCurveFigure(string Definition, IReadOnlyList<CurvePoint> Points, CurveFit? Fit, double? DoublingGain, bool? Plateau);
+/// <param name="DoublingGainUpper">
+/// The upper end of the doubling gain's 95% interval, from refitting the curve to its points drawn again within their
+/// standard errors (a parametric bootstrap of 200 fits).
+/// </param>
+/// <param name="Plateau">
+/// True when <see cref="DoublingGain"/> is below the minimum felt effect, and so is <see cref="DoublingGainUpper"/> or
+/// the upper end of <see cref="LastDoubling"/>'s interval.
+/// </param>
+/// <param name="LastDoubling">
+/// The measured gain of the last doubling: the newest decisions against as many ending halfway through the log
+/// (null while the log is short). The fit extrapolates; this is what the data did.
+/// </param>
+public sealed record LearningCurveFigure(string Definition, IReadOnlyList<CurvePoint> Points, CurveFit? Fit, double? DoublingGain, double? DoublingGainUpper, bool? Plateau, WindowComparison? LastDoubling);
 
 /// <summary>One point of the learning curve.</summary>
 /// <param name="Examples">Examples learned (the bucket's middle, geometric).</param>
@@ -168,8 +179,24 @@ public sealed record CurveFit(double A, double B, double C, double Residual);
 /// <param name="Definition">What is compared.</param>
 /// <param name="DecisionsNeeded">Decisions per side needed to detect the minimum felt effect (95% confidence, 80% power).</param>
 /// <param name="Learning">The newest window against the first (null until the log holds two windows).</param>
+/// <param name="Launch">
+/// The newest window against the first 300 decisions: a loop that learns fast gains most inside its first window,
+/// so this short launch window shows gains the first window dilutes (null until the log holds two windows).
+/// </param>
+/// <param name="Choices">
+/// The model's own picks against the loop's exploration steps over the whole log: what choosing with what was learned
+/// gains over the alternatives it tries (null without both kinds of decisions).
+/// </param>
 /// <param name="Turns">Each deployed model's online reward against its predecessor's, from the ledger.</param>
-public sealed record LiftFigure(string Definition, long? DecisionsNeeded, WindowComparison? Learning, IReadOnlyList<TurnLift> Turns);
+public sealed record LiftFigure(string Definition, long? DecisionsNeeded, WindowComparison? Learning, WindowComparison? Launch, ChoiceComparison? Choices, IReadOnlyList<TurnLift> Turns);
+
+/// <summary>Mean reward of the model's picks against that of exploration steps, with the Welch interval of the difference.</summary>
+/// <param name="Picked">Decisions served as the model's pick.</param>
+/// <param name="PickedReward">Their mean reward.</param>
+/// <param name="Explored">Decisions served as exploration steps.</param>
+/// <param name="ExploredReward">Their mean reward.</param>
+/// <param name="Difference">Picked − explored, with its 95% Welch interval.</param>
+public sealed record ChoiceComparison(long Picked, Estimate PickedReward, long Explored, Estimate ExploredReward, Estimate Difference);
 
 /// <summary>Mean reward of one window against another's, with the Welch interval of the difference.</summary>
 /// <param name="Before">The earlier window.</param>
@@ -212,8 +239,14 @@ public sealed record FeatureDrift(string Feature, double Psi);
 /// <param name="Alarms">Page–Hinkley alarms over the reward stream (drops; δ = 0.005, λ = 50 on rewards scaled to [0, 1]).</param>
 /// <param name="LastAlarmAt">When the newest alarm's reward window closed (null without alarms).</param>
 /// <param name="Change">The window before the newest alarm against the newest window (null without an alarm).</param>
-/// <param name="Stale">True when that drop is at least the felt threshold and its interval excludes zero.</param>
-public sealed record DriftFigure(long Alarms, [property: JsonConverter(typeof(UtcTimeConverter))] DateTimeOffset? LastAlarmAt, WindowComparison? Change, bool Stale);
+/// <param name="TypicalSwing">
+/// How far the mean reward of windows that size moved from one window to the next before the change (the root mean
+/// square of successive differences over √2): the world's own ups and downs, which a drop must clearly exceed.
+/// </param>
+/// <param name="Stale">
+/// True when that drop is at least the felt threshold and twice the typical swing, and its interval excludes zero.
+/// </param>
+public sealed record DriftFigure(long Alarms, [property: JsonConverter(typeof(UtcTimeConverter))] DateTimeOffset? LastAlarmAt, WindowComparison? Change, double? TypicalSwing, bool Stale);
 
 /// <summary>Users who come back, and how long their streaks of daily use run.</summary>
 /// <param name="Definition">What is counted.</param>

@@ -185,9 +185,10 @@ public sealed record ModelSnapshotRecord
 /// <param name="Signals">Signals inside its window.</param>
 /// <param name="ImplicitSignals">Of them, implicit.</param>
 /// <param name="ExplicitSignals">Of them, explicit.</param>
+/// <param name="Explored">Whether the served action was an exploration step rather than the model's pick.</param>
 public readonly record struct DecisionOutcome(
     DateTimeOffset At, string? UserId, int ModelVersion, long RewardSequence, double Reward, DateTimeOffset ClosedAt,
-    int Signals, int ImplicitSignals, int ExplicitSignals)
+    int Signals, int ImplicitSignals, int ExplicitSignals, bool Explored = false)
 {
     /// <summary>True once its reward window has closed.</summary>
     public bool IsClosed => RewardSequence > 0;

@@ -14,7 +14,7 @@ public sealed partial class SqliteFlywheelStore
         using var command = connection.CreateCommand();
         // Log order is rowid order: the single writer inserts decisions as they are made.
         command.CommandText = """
-            SELECT d.at, d.user_id, d.model_version, r.seq, r.reward, r.closed_at, r.signal_count, r.implicit_signals, r.explicit_signals
+            SELECT d.at, d.user_id, d.model_version, r.seq, r.reward, r.closed_at, r.signal_count, r.implicit_signals, r.explicit_signals, d.explored
             FROM decisions AS d
             LEFT JOIN rewards AS r ON r.loop = d.loop AND r.decision_id = d.decision_id
             WHERE d.loop = $loop
@@ -32,10 +32,11 @@ public sealed partial class SqliteFlywheelStore
             var at = SqliteRows.FromTicks(reader.GetInt64(0));
             var user = SqliteRows.NullableString(reader, 1);
             var version = reader.GetInt32(2);
+            var explored = reader.GetInt64(9) != 0;
             yield return reader.IsDBNull(3)
-                ? new DecisionOutcome(at, user, version, 0, 0, default, 0, 0, 0)
+                ? new DecisionOutcome(at, user, version, 0, 0, default, 0, 0, 0, explored)
                 : new DecisionOutcome(at, user, version, reader.GetInt64(3), reader.GetDouble(4), SqliteRows.FromTicks(reader.GetInt64(5)),
-                    reader.GetInt32(6), reader.GetInt32(7), reader.GetInt32(8));
+                    reader.GetInt32(6), reader.GetInt32(7), reader.GetInt32(8), explored);
         }
     }
 

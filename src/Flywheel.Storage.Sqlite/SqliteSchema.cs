@@ -98,14 +98,23 @@ internal static class SqliteSchema
         ALTER TABLE rewards ADD COLUMN implicit_signals INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE rewards ADD COLUMN explicit_signals INTEGER NOT NULL DEFAULT 0;
 
-        UPDATE rewards SET
-            implicit_signals = (SELECT COUNT(*) FROM signals AS s JOIN loops AS l ON l.id = s.loop
-                WHERE s.loop = rewards.loop AND s.decision_id = rewards.decision_id AND s.late = 0
-                  AND COALESCE(json_extract(l.config, '$.signals."' || s.type || '".kind'), 'implicit') = 'implicit'),
-            explicit_signals = (SELECT COUNT(*) FROM signals AS s JOIN loops AS l ON l.id = s.loop
-                WHERE s.loop = rewards.loop AND s.decision_id = rewards.decision_id AND s.late = 0
-                  AND json_extract(l.config, '$.signals."' || s.type || '".kind') = 'explicit')
-        WHERE signal_count > 0;
+        -- One grouped pass over the signals, each type's kind read once from its loop's config.
+        CREATE TEMP TABLE signal_kinds AS
+            SELECT l.id AS loop, j.key AS type, json_extract(j.value, '$.kind') AS kind
+            FROM loops AS l, json_each(l.config, '$.signals') AS j;
+
+        UPDATE rewards SET implicit_signals = c.implicit_count, explicit_signals = c.explicit_count
+        FROM (
+            SELECT s.loop, s.decision_id,
+                   SUM(COALESCE(k.kind, 'implicit') = 'implicit') AS implicit_count,
+                   SUM(k.kind = 'explicit') AS explicit_count
+            FROM signals AS s LEFT JOIN signal_kinds AS k ON k.loop = s.loop AND k.type = s.type
+            WHERE s.late = 0 AND s.decision_id IS NOT NULL
+            GROUP BY s.loop, s.decision_id
+        ) AS c
+        WHERE rewards.loop = c.loop AND rewards.decision_id = c.decision_id;
+
+        DROP TABLE signal_kinds;
         """;
 
     /// <summary>Decision columns as read by <c>ReadDecision</c>; the table is aliased <c>d</c>.</summary>

@@ -16,6 +16,9 @@ public static class HealthCalculator
     /// <summary>The fewest decisions a learning-curve bucket holds (smaller ones are merged into the next).</summary>
     public const int MinimumBucket = 100;
 
+    /// <summary>The launch window: the first decisions, made before the model had learned much.</summary>
+    public const int LaunchWindow = 300;
+
     /// <summary>Contexts sampled on each side of a feature-drift comparison.</summary>
     public const int ContextSample = 2000;
 
@@ -50,7 +53,7 @@ public static class HealthCalculator
         var fuel = Fuel(input, n - recentCount, n, recent);
         var pipe = Pipe(input, recent);
         var latency = Latency(input);
-        var curve = Curve(input, felt);
+        var curve = Curve(input, felt, window);
         var lift = Lift(input, n, window, needed, felt);
         var staleness = Staleness(input, window, felt);
         var returns = Return(input);
@@ -152,7 +155,7 @@ public static class HealthCalculator
             online, turns);
     }
 
-    private static LearningCurveFigure Curve(HealthInput input, double felt)
+    private static LearningCurveFigure Curve(HealthInput input, double felt, int window)
     {
         var rewards = input.Rewards;
         var n = rewards.Length;
@@ -193,22 +196,78 @@ public static class HealthCalculator
             points.Add(Point(lo, Math.Max(lo + 1, learned), count, sum, sumSq, max));
         }
         CurveFit? fit = null;
-        double? gain = null;
+        double? gain = null, gainUpper = null;
         bool? plateau = null;
         if (points.Count >= 5)
         {
             var x = points.Select(p => p.Examples).ToArray();
             var y = points.Select(p => p.Loss).ToArray();
-            var f = LearningCurve.Fit(x, y);
+            var w = points.Select(Precision).ToArray();
+            var f = LearningCurve.Fit(x, y, w);
             fit = new CurveFit(f.A, f.B, f.C, f.Residual);
             gain = f.DoublingGain;
-            plateau = f.IsPlateau(felt);
+            gainUpper = DoublingGainUpper(points, x, w, f);
+        }
+        var lastDoubling = LastDoubling(input, window);
+        if (gain is { } g && gainUpper is { } upper)
+        {
+            // A power law extrapolates slow gains from any early rise, so its point estimate alone over-calls gains and
+            // its bound alone under-calls plateaus: below the threshold, confirmed by the bound or by the data's own last doubling.
+            plateau = g < felt && (upper < felt || lastDoubling is { } last && last.Difference.Upper < felt);
         }
         return new LearningCurveFigure(
             "Mean reward of the decisions served after n examples had been learned, in buckets doubling in n (at least " +
-            $"{MinimumBucket} decisions each); loss = reward.max − mean reward is fitted by loss(n) = a·n^(−b) + c over at least 5 buckets. " +
-            "The doubling gain a·n^(−b)·(1 − 2^(−b)) at the newest n is the predicted gain of twice the data; below the minimum felt effect it is a plateau.",
-            points, fit, gain, plateau);
+            $"{MinimumBucket} decisions each); loss = reward.max − mean reward is fitted by loss(n) = a·n^(−b) + c over at least 5 buckets, " +
+            "each weighted by its precision (1/SE²). " +
+"The doubling gain a·n^(−b)·(1 − 2^(−b)) at the newest n is the predicted gain of twice the data, with the upper end of its 95% interval " +
+            $"from {BootstrapFits} refits to the points redrawn within their standard errors. Plateau: the doubling gain is below the minimum felt " +
+            "effect, and so is the upper end of its interval or of the measured last doubling's interval. The last doubling compares the newest decisions with as many ending halfway through the log (a quarter of the log or the judging window, whichever is smaller).",
+            points, fit, gain, gainUpper, plateau, lastDoubling);
+    }
+
+    /// <summary>Replicates of the bootstrap behind the doubling gain's upper bound.</summary>
+    public const int BootstrapFits = 200;
+
+    /// <summary>
+    /// The 97.5th percentile of the doubling gain over refits to the points redrawn within their standard errors:
+    /// a plateau is claimed only when even an optimistic reading of the noisy points gains less than users feel.
+    /// Seeded, so the same log always gives the same report.
+    /// </summary>
+    /// <summary>A point's weight in the fit: 1/SE² of its mean, so each weighs as much as the evidence behind it.</summary>
+    private static double Precision(CurvePoint point)
+    {
+        var se = StandardError(point.MeanReward);
+        // A bucket whose rewards are all equal has no spread: weigh it as if its variance were a coin's at its size.
+        return se > 0 ? 1 / (se * se) : 4.0 * point.Decisions;
+    }
+
+    private static double StandardError(Estimate e) => e.IsBounded ? (e.Upper - e.Lower) / (2 * Estimate.Z95) : 0;
+
+    private static double DoublingGainUpper(List<CurvePoint> points, double[] x, double[] weights, LearningCurveFit fit)
+    {
+        var random = new Random(BootstrapFits);
+        var y = new double[points.Count];
+        var gains = new double[BootstrapFits];
+        for (var b = 0; b < BootstrapFits; b++)
+        {
+            for (var i = 0; i < y.Length; i++)
+            {
+                var se = StandardError(points[i].MeanReward);
+                // Box–Muller: one standard normal from two uniforms.
+                var z = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+                y[i] = Math.Max(0, points[i].Loss + se * z);
+            }
+            gains[b] = LearningCurve.Fit(x, y, weights).DoublingGainAt(fit.LastExamples);
+        }
+        Array.Sort(gains);
+        return Quantile(gains, 0.975);
+    }
+
+    private static WindowComparison? LastDoubling(HealthInput input, int window)
+    {
+        var n = input.Closed;
+        var size = Math.Min(window, n / 4);
+        return size < MinimumWindow ? null : Compare(input, n / 2 - size, n / 2, n - size, n);
     }
 
     private static CurvePoint Point(long lo, long hi, long count, double sum, double sumSq, double max)
@@ -222,7 +281,13 @@ public static class HealthCalculator
 
     private static LiftFigure Lift(HealthInput input, int n, int window, long? needed, double felt)
     {
-        WindowComparison? learning = n >= 2 * window && needed is not null ? Compare(input, 0, window, n - window, n) : null;
+        // Windows smaller than the power calculation asks for still count when their interval settles the question.
+        WindowComparison? learning = null, launch = null;
+        if (n >= 2 * MinimumWindow && needed is not null)
+        {
+            learning = Compare(input, 0, window, n - window, n);
+            launch = Compare(input, 0, Math.Min(LaunchWindow, window), n - window, n);
+        }
         var turns = new List<TurnLift>();
         foreach (var t in input.Turns)
         {
@@ -243,10 +308,42 @@ public static class HealthCalculator
         }
         return new LiftFigure(
             "Learning: mean reward of the newest window against the first one, each window holding the decisions needed to detect " +
-            "the minimum felt effect (95% confidence, 80% power), with the Welch 95% interval of the difference. Turns: each deployed " +
+            "the minimum felt effect (95% confidence, 80% power; half the log while it holds fewer), with the Welch 95% interval of the difference. " +
+            $"Launch: the newest window against the first {LaunchWindow:N0} decisions, which shows what a fast learner gained early. " +
+            "Choices: the model's picks against its exploration steps over the whole log. Turns: each deployed " +
             "model's online mean reward against its predecessor's, measured after the deploy; felt when the interval excludes 0 and " +
             "the lift reaches the minimum felt effect, invisible when the whole interval lies below it.",
-            needed, learning, turns);
+            needed, learning, launch, Choices(input), turns);
+    }
+
+    private static ChoiceComparison? Choices(HealthInput input)
+    {
+        var rewards = input.Rewards;
+        double ps = 0, pq = 0, es = 0, eq = 0;
+        long picked = 0, explored = 0;
+        for (var i = 0; i < rewards.Length; i++)
+        {
+            var r = rewards[i];
+            if (input.WasExplored(i))
+            {
+                explored++;
+                es += r;
+                eq += r * r;
+            }
+            else
+            {
+                picked++;
+                ps += r;
+                pq += r * r;
+            }
+        }
+        if (picked < 2 || explored < 2)
+        {
+            return null;
+        }
+        var w = WelchInterval.FromSums(picked, ps, pq, explored, es, eq);
+        return new ChoiceComparison(picked, Estimate.Gaussian(ps / picked, pq - ps * ps / picked, picked), explored,
+            Estimate.Gaussian(es / explored, eq - es * es / explored, explored), new Estimate(w.Difference, w.Lower, w.Upper));
     }
 
     private static StalenessFigure Staleness(HealthInput input, int window, double felt)
@@ -280,7 +377,7 @@ public static class HealthCalculator
         return new StalenessFigure(
             "Mean reward of served decisions by age of the data; PSI (10 bins, empty bins at 1e-4) of the newest window's rewards " +
             $"against the window before, and of context features in the newest {ContextSample} decisions against the {ContextSample} before them " +
-            "(below 0.1 stable, 0.1-0.25 some change, above 0.25 shifted); Page-Hinkley on the reward stream for drops.",
+            "(below 0.1 stable, 0.1-0.25 some change, above 0.25 shifted); Page-Hinkley on the reward stream (scaled to [0, 1]) for drops; stale when the window before the newest alarm's change point and the newest window (a quarter of the judging window) differ by at least the minimum felt effect and twice the usual swing between windows, with an interval excluding zero.",
             byAge, rewardPsi, FeatureDrifts.Compute(input.BaselineContexts, input.RecentContexts), Drift(input, window, felt));
     }
 
@@ -304,33 +401,83 @@ public static class HealthCalculator
         long alarms = 0;
         int? changeAt = null;
         int? alarmAt = null;
-        var climbStart = 0;
+        var segmentStart = 0;
         for (var i = 0; i < n; i++)
         {
-            if (detector.Sum <= 0)
-            {
-                climbStart = i;
-            }
             if (detector.Add((rewards[i] - min) / range))
             {
                 alarms++;
                 alarmAt = i;
-                // The change began where the statistic last left zero, before its climb to the alarm.
-                changeAt = climbStart;
+                changeAt = ChangePoint(rewards[segmentStart..(i + 1)]) + segmentStart;
                 detector.Reset();
-                climbStart = i + 1;
+                segmentStart = i + 1;
             }
         }
         WindowComparison? change = null;
+        double? swing = null;
         var stale = false;
         if (changeAt is { } c && c >= 30)
         {
-            var afterCount = Math.Min(window, n - c);
+            // A quarter window after the change: enough to confirm a felt drop, short enough to see a recovery soon.
+            var afterCount = Math.Min(Math.Max(MinimumWindow, window / 4), n - c);
             var beforeFrom = Math.Max(0, c - window);
             change = Compare(input, beforeFrom, c, n - afterCount, n);
-            stale = change.Difference.Value <= -felt && change.Difference.Upper < 0;
+            swing = TypicalSwing(rewards[..c], afterCount);
+            stale = -change.Difference.Value >= Math.Max(felt, 2 * (swing ?? 0)) && change.Difference.Upper < 0;
         }
-        return new DriftFigure(alarms, alarmAt is { } a ? new DateTimeOffset(input.ClosedAt[a], TimeSpan.Zero) : null, change, stale);
+        return new DriftFigure(alarms, alarmAt is { } a ? new DateTimeOffset(input.ClosedAt[a], TimeSpan.Zero) : null, change, swing, stale);
+    }
+
+    /// <summary>
+    /// The world's own swing in mean reward between successive windows of <paramref name="size"/> rewards:
+    /// √(mean of squared successive differences / 2), which a slow trend (learning) barely inflates. Null with fewer
+    /// than 4 windows.
+    /// </summary>
+    internal static double? TypicalSwing(ReadOnlySpan<double> rewards, int size)
+    {
+        var blocks = rewards.Length / size;
+        if (size < 1 || blocks < 4)
+        {
+            return null;
+        }
+        double previous = 0, sumSquares = 0;
+        for (var b = 0; b < blocks; b++)
+        {
+            var mean = Mean(rewards.Slice(b * size, size)).Value;
+            if (b > 0)
+            {
+                sumSquares += (mean - previous) * (mean - previous);
+            }
+            previous = mean;
+        }
+        return Math.Sqrt(sumSquares / (blocks - 1) / 2);
+    }
+
+    /// <summary>
+    /// Where a drop began within a segment that ends at an alarm: the index after the peak of Σ(x − mean), the
+    /// cumulative-sum estimate of a single change in mean. The statistic's own climb is a poor guide: after a
+    /// reset its running mean is noisy and can climb long before the change.
+    /// </summary>
+    internal static int ChangePoint(ReadOnlySpan<double> segment)
+    {
+        var mean = 0.0;
+        foreach (var x in segment)
+        {
+            mean += x;
+        }
+        mean /= segment.Length;
+        double sum = 0, peak = 0;
+        var at = 0;
+        for (var k = 0; k < segment.Length; k++)
+        {
+            sum += segment[k] - mean;
+            if (sum > peak)
+            {
+                peak = sum;
+                at = k + 1;
+            }
+        }
+        return at;
     }
 
     private static ReturnFigure Return(HealthInput input)

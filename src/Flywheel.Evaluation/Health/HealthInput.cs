@@ -19,6 +19,7 @@ public sealed class HealthInput
     private const byte AnySignal = 1;
     private const byte ImplicitSignal = 2;
     private const byte ExplicitSignal = 4;
+    private const byte ExploredChoice = 8;
     private const long DayTicks = TimeSpan.TicksPerDay;
 
     /// <summary>The loop's config.</summary>
@@ -71,6 +72,8 @@ public sealed class HealthInput
 
     internal bool HasExplicit(int i) => (_kinds[i] & ExplicitSignal) != 0;
 
+    internal bool WasExplored(int i) => (_kinds[i] & ExploredChoice) != 0;
+
     internal int Users => _users.Count;
 
     internal IReadOnlyCollection<long> UserDays => _userDays;
@@ -104,7 +107,8 @@ public sealed class HealthInput
         _signals[Closed] = outcome.Signals;
         _kinds[Closed] = (byte)((outcome.Signals > 0 ? AnySignal : 0)
             | (outcome.ImplicitSignals > 0 ? ImplicitSignal : 0)
-            | (outcome.ExplicitSignals > 0 ? ExplicitSignal : 0));
+            | (outcome.ExplicitSignals > 0 ? ExplicitSignal : 0)
+            | (outcome.Explored ? ExploredChoice : 0));
         Closed++;
     }
 

@@ -47,7 +47,7 @@ public static class HealthJudge
             return new(HealthStatus.Stale,
                 $"Mean reward fell from {R(change.BeforeReward.Value)} ({N(change.Before.Decisions)} decisions before the change Page-Hinkley flagged) to " +
                 $"{R(change.AfterReward.Value)} over the newest {N(change.After.Decisions)} (difference {R(change.Difference.Value)}, 95% interval " +
-                $"{R(change.Difference.Lower)} to {R(change.Difference.Upper)}), more than the {R(felt)} users feel" +
+                $"{R(change.Difference.Lower)} to {R(change.Difference.Upper)}), more than the {R(felt)} users feel and than twice the reward's usual swing between windows ({R(drift.TypicalSwing ?? 0)})" +
                 (top is null ? "." : $"; the context feature that moved most is {top.Feature} (PSI {top.Psi.ToString("0.00", CultureInfo.InvariantCulture)})."),
                 "The world has moved away from the model: keep the loop learning online and run a turn on recent data now (POST /v1/loops/{loop}/turns) instead of waiting for the schedule.");
         }
@@ -78,30 +78,75 @@ public static class HealthJudge
         }
 
         var d = learning.Difference;
-        var feltTurns = lift.Turns.Count(t => t.Status == "felt");
-        if (d.Value < felt && feltTurns == 0)
+        var powered = needed is { } perWindow && learning.Before.Decisions >= perWindow;
+        // Felt: a deployed turn was, or learning's gain reached the threshold with an interval above zero, or the gain
+        // since launch lies above the threshold even at the low end of its interval (a fast learner's early gains).
+        // A fourth witness needs no launch data at all: the model's picks beat the alternatives it explores by a felt margin.
+        var feltGains = lift.Turns.Any(t => t.Status == "felt") || (d.Value >= felt && d.Lower > 0)
+            || lift.Launch is { Difference.Lower: var low } && low >= felt
+            || lift.Choices is { Difference.Lower: var margin } && margin >= felt;
+        // Invisible needs evidence too: an interval wholly below the threshold, or windows as large as the power
+        // calculation asks for (then a felt gain would have shown).
+        if (!feltGains && d.Upper >= felt && !powered)
+        {
+            var more = 2 * (needed ?? 0) - report.Evidence.Rewards;
+            return WarmingUp(
+                $"mean reward moved by {R(d.Value)} between the first and newest {N(learning.After.Decisions)} decisions (95% interval {R(d.Lower)} to {R(d.Upper)}); " +
+                $"telling a gain of {R(felt)} from none takes {N(needed ?? 0)} decisions in each window.",
+                Math.Max(more, 1));
+        }
+        if (!feltGains)
         {
             return new(HealthStatus.Invisible,
                 $"Mean reward moved from {R(learning.BeforeReward.Value)} over the first {N(learning.Before.Decisions)} decisions to {R(learning.AfterReward.Value)} over the newest " +
-                $"{N(learning.After.Decisions)} (difference {R(d.Value)}, 95% interval {R(d.Lower)} to {R(d.Upper)}), below the {R(felt)} users can feel; " +
-                $"each window holds the {N(needed ?? 0)} decisions needed to see a felt gain.",
+                $"{N(learning.After.Decisions)} (difference {R(d.Value)}, 95% interval {R(d.Lower)} to {R(d.Upper)}), below the {R(felt)} users can feel" +
+                (d.Upper < felt ? "; the whole interval lies below it." : $"; each window holds the {N(needed ?? 0)} decisions needed to see a felt gain."),
                 "The loop learns but users cannot feel it: give the model something to tell users and items apart (context and item features, interactions), widen the candidates, or lower minimumFeltEffect if smaller gains matter to the product.");
         }
 
+        var gained = GainText(lift, learning, felt);
         var curve = report.LearningCurve;
-        if (curve.Plateau == true && curve.DoublingGain is { } gain)
+        // The fit extrapolates; when the data's own last doubling gained a felt amount for sure, more data still helps.
+        var stillGaining = curve.LastDoubling is { } last && last.Difference.Value >= felt && last.Difference.Lower > 0;
+        if (curve.Plateau == true && curve.DoublingGain is { } gain && !stillGaining)
         {
             return new(HealthStatus.Plateau,
-                $"Learning lifted mean reward by {R(d.Value)} (95% interval {R(d.Lower)} to {R(d.Upper)}), but the learning curve (loss = {R(curve.Fit!.A)}·n^-{curve.Fit.B.ToString("0.###", CultureInfo.InvariantCulture)} + {R(curve.Fit.C)}) " +
-                $"predicts that doubling the data gains {R(gain)}, below the {R(felt)} users feel.",
+                $"{gained}, but the learning curve (loss = {R(curve.Fit!.A)}·n^-{curve.Fit.B.ToString("0.###", CultureInfo.InvariantCulture)} + {R(curve.Fit.C)}) " +
+                $"predicts that doubling the data gains {R(gain)} (95% interval up to {R(curve.DoublingGainUpper ?? gain)}), below the {R(felt)} users feel" +
+                (curve.LastDoubling is { } ld ? $"; the last doubling of the data gained {R(ld.Difference.Value)} (95% interval {R(ld.Difference.Lower)} to {R(ld.Difference.Upper)})." : "."),
                 "More of the same data no longer helps: add new signals or features (who, when, what), new candidates, or a richer learner (interactions); volume alone is not the lever now.");
         }
 
         return new(HealthStatus.Spinning,
-            $"Mean reward rose from {R(learning.BeforeReward.Value)} to {R(learning.AfterReward.Value)} (difference {R(d.Value)}, 95% interval {R(d.Lower)} to {R(d.Upper)}), " +
-            (curve.DoublingGain is { } g ? $"and doubling the data is predicted to gain {R(g)} more" : "and the learning curve has too few points to call a plateau") +
+            $"{gained}, " +
+            (stillGaining ? $"and the last doubling of the data still gained {R(curve.LastDoubling!.Difference.Value)} (95% interval {R(curve.LastDoubling.Difference.Lower)} to {R(curve.LastDoubling.Difference.Upper)})"
+                : curve.DoublingGain is { } g ? $"and doubling the data is predicted to gain {R(g)} more"
+                : "and the learning curve has too few points to call a plateau") +
             $"; {P(capture.Rate.Value)} of decisions carry signals.",
             "Keep it turning: more usage still brings gains users feel, so grow traffic and keep signals flowing.");
+    }
+
+    /// <summary>The evidence that gains were felt, in words: the first witness that shows it.</summary>
+    private static string GainText(LiftFigure lift, WindowComparison learning, double felt)
+    {
+        var d = learning.Difference;
+        if (d.Value >= felt && d.Lower > 0)
+        {
+            return $"Mean reward rose from {R(learning.BeforeReward.Value)} over the first {N(learning.Before.Decisions)} decisions to {R(learning.AfterReward.Value)} over the newest {N(learning.After.Decisions)} " +
+                $"(difference {R(d.Value)}, 95% interval {R(d.Lower)} to {R(d.Upper)})";
+        }
+        if (lift.Launch is { } launch && launch.Difference.Lower >= felt)
+        {
+            return $"Mean reward rose from {R(launch.BeforeReward.Value)} over the first {N(launch.Before.Decisions)} decisions to {R(launch.AfterReward.Value)} over the newest {N(launch.After.Decisions)} " +
+                $"(difference {R(launch.Difference.Value)}, 95% interval {R(launch.Difference.Lower)} to {R(launch.Difference.Upper)})";
+        }
+        if (lift.Choices is { } c && c.Difference.Lower >= felt)
+        {
+            return $"The model's picks earn {R(c.PickedReward.Value)} against {R(c.ExploredReward.Value)} for the alternatives it explores ({N(c.Picked)} and {N(c.Explored)} decisions; " +
+                $"difference {R(c.Difference.Value)}, 95% interval {R(c.Difference.Lower)} to {R(c.Difference.Upper)})";
+        }
+        var turn = lift.Turns.First(t => t.Status == "felt");
+        return $"Turn {turn.Turn} lifted mean reward by {R(turn.Difference!.Value.Value)} (95% interval {R(turn.Difference.Value.Lower)} to {R(turn.Difference.Value.Upper)})";
     }
 
     private static HealthVerdict WarmingUp(string evidence, long more)

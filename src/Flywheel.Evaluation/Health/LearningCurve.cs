@@ -58,7 +58,7 @@ public readonly record struct LearningCurveFit(double A, double B, double C, dou
 /// </summary>
 public static class LearningCurve
 {
-    /// <summary>The fewest points <see cref="Fit"/> accepts: three parameters and at least one degree of freedom.</summary>
+    /// <summary>The fewest points <see cref="Fit(ReadOnlySpan{double}, ReadOnlySpan{double})"/> accepts: three parameters and at least one degree of freedom.</summary>
     public const int MinimumPoints = 4;
 
     private const double MinExponent = 1e-3;
@@ -76,9 +76,33 @@ public static class LearningCurve
     /// Fewer than <see cref="MinimumPoints"/> points, spans of different lengths, fewer than 3 distinct n, an n that is
     /// not a finite number &gt; 0, or a loss that is not finite.
     /// </exception>
-    public static LearningCurveFit Fit(ReadOnlySpan<double> examples, ReadOnlySpan<double> loss)
+    public static LearningCurveFit Fit(ReadOnlySpan<double> examples, ReadOnlySpan<double> loss) => Fit(examples, loss, []);
+
+    /// <summary>
+    /// The weighted least-squares fit: minimises Σ w_i·(loss_i − a·n_i^(−b) − c)². Weigh each point by its precision
+    /// (1/SE², the decisions behind a mean over their variance) so a few noisy early points do not outweigh the large
+    /// recent ones; the residual is then √(Σw·r²/Σw).
+    /// </summary>
+    /// <param name="examples">n of each point, as for the unweighted fit.</param>
+    /// <param name="loss">The loss at each point.</param>
+    /// <param name="weights">One finite weight &gt; 0 per point, or empty for equal weights.</param>
+    public static LearningCurveFit Fit(ReadOnlySpan<double> examples, ReadOnlySpan<double> loss, ReadOnlySpan<double> weights)
     {
         Validate(examples, loss);
+        if (!weights.IsEmpty)
+        {
+            if (weights.Length != examples.Length)
+            {
+                throw new ArgumentException($"must have as many weights as examples ({examples.Length}), not {weights.Length}", nameof(weights));
+            }
+            foreach (var w in weights)
+            {
+                if (!(w > 0) || double.IsPositiveInfinity(w))
+                {
+                    throw new ArgumentException($"every weight must be a finite number > 0; got {w}", nameof(weights));
+                }
+            }
+        }
         // Measure n against its geometric mean so that n^(−b) stays near 1 for any b and the 2×2 solve is well scaled.
         var logSum = 0.0;
         var last = 0.0;
@@ -90,7 +114,7 @@ public static class LearningCurve
         var reference = Math.Exp(logSum / examples.Length);
         // x_i = (n_i/r)^(−b) for the b under study, computed once per b; a few hundred points fit on the stack.
         Span<double> x = examples.Length > 256 ? new double[examples.Length] : stackalloc double[examples.Length];
-        var problem = new Problem(examples, loss, reference, x);
+        var problem = new Problem(examples, loss, weights, reference, x);
 
         var step = Math.Log(MaxExponent / MinExponent) / (GridSize - 1);
         var bestIndex = 0;
@@ -111,7 +135,7 @@ public static class LearningCurve
             b = GridExponent(bestIndex, step);
             fit = problem.Solve(b);
         }
-        var residual = Math.Sqrt(fit.Sse / examples.Length);
+        var residual = Math.Sqrt(fit.Sse / problem.TotalWeight);
         if (!(fit.A > 0))
         {
             return new LearningCurveFit(0, 0, fit.C, residual, last);
@@ -153,33 +177,56 @@ public static class LearningCurve
     }
 
     /// <summary>The points, the reference n and a scratch buffer for x_i = (n_i/r)^(−b).</summary>
-    private readonly ref struct Problem(ReadOnlySpan<double> examples, ReadOnlySpan<double> loss, double reference, Span<double> x)
+    private readonly ref struct Problem(ReadOnlySpan<double> examples, ReadOnlySpan<double> loss, ReadOnlySpan<double> weights, double reference, Span<double> x)
     {
         private readonly ReadOnlySpan<double> _examples = examples;
         private readonly ReadOnlySpan<double> _loss = loss;
+        private readonly ReadOnlySpan<double> _weights = weights;
         private readonly Span<double> _x = x;
+
+        private double W(int i) => _weights.IsEmpty ? 1 : _weights[i];
+
+        public double TotalWeight
+        {
+            get
+            {
+                if (_weights.IsEmpty)
+                {
+                    return _examples.Length;
+                }
+                var total = 0.0;
+                foreach (var w in _weights)
+                {
+                    total += w;
+                }
+                return total;
+            }
+        }
 
         /// <summary>For a fixed b, the a ≥ 0 and c ≥ 0 minimising Σ(y_i − a·x_i − c)², and that minimum.</summary>
         public (double A, double C, double Sse) Solve(double b)
         {
             var m = _examples.Length;
-            double meanX = 0, meanY = 0;
+            double meanX = 0, meanY = 0, total = 0;
             for (var i = 0; i < m; i++)
             {
                 _x[i] = Math.Pow(_examples[i] / reference, -b);
-                meanX += _x[i];
-                meanY += _loss[i];
+                var w = W(i);
+                total += w;
+                meanX += w * _x[i];
+                meanY += w * _loss[i];
             }
-            meanX /= m;
-            meanY /= m;
+            meanX /= total;
+            meanY /= total;
             double sxx = 0, sxy = 0, xx = 0, xy = 0;
             for (var i = 0; i < m; i++)
             {
+                var w = W(i);
                 var dx = _x[i] - meanX;
-                sxx += dx * dx;
-                sxy += dx * (_loss[i] - meanY);
-                xx += _x[i] * _x[i];
-                xy += _x[i] * _loss[i];
+                sxx += w * dx * dx;
+                sxy += w * dx * (_loss[i] - meanY);
+                xx += w * _x[i] * _x[i];
+                xy += w * _x[i] * _loss[i];
             }
             if (sxx > 0)
             {
@@ -212,7 +259,7 @@ public static class LearningCurve
             for (var i = 0; i < _x.Length; i++)
             {
                 var r = _loss[i] - a * _x[i] - c;
-                sse += r * r;
+                sse += W(i) * r * r;
             }
             return sse;
         }
