@@ -4,6 +4,7 @@ using Flywheel.Server;
 using Flywheel.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Flywheel.Cli.Commands;
 
@@ -48,9 +49,17 @@ internal static class ServeCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(CliContext context, FlywheelServerOptions options, SqliteDurability durability, string? store, CancellationToken cancellationToken)
+    private static Task<int> RunAsync(CliContext context, FlywheelServerOptions options, SqliteDurability durability, string? store, CancellationToken cancellationToken)
+        => RunAsync(context, FlywheelCli.Name + " serve", options, durability, store, null, null, cancellationToken);
+
+    /// <summary>
+    /// Checks the options, starts the server and runs it until Ctrl+C or SIGTERM. <paramref name="configure"/> adds to the
+    /// server (the demo's extra dashboard stores); <paramref name="started"/> is told the addresses once it listens.
+    /// </summary>
+    internal static async Task<int> RunAsync(
+        CliContext context, string command, FlywheelServerOptions options, SqliteDurability durability, string? store,
+        Action<WebApplicationBuilder>? configure, Action<IReadOnlyList<string>>? started, CancellationToken cancellationToken)
     {
-        const string command = FlywheelCli.Name + " serve";
         if (store is not null)
         {
             context.ErrorLine(command, "--store (PostgreSQL) is not supported yet; use --data-dir for the embedded SQLite store");
@@ -73,7 +82,7 @@ internal static class ServeCommand
         WebApplication app;
         try
         {
-            app = FlywheelServerApp.Build(options);
+            app = FlywheelServerApp.Build(options, configure);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
         {
@@ -84,7 +93,9 @@ internal static class ServeCommand
         {
             try
             {
-                await app.RunAsync();
+                await app.StartAsync(cancellationToken);
+                started?.Invoke(FlywheelServerApp.Addresses(app));
+                await app.WaitForShutdownAsync(cancellationToken);
             }
             catch (IOException ex) when (ex.InnerException is SocketException || ex.Message.Contains("address", StringComparison.OrdinalIgnoreCase))
             {
@@ -97,7 +108,7 @@ internal static class ServeCommand
                 return ExitCodes.Usage;
             }
         }
-        _ = cancellationToken; // The host stops on Ctrl+C or SIGTERM by itself.
+        // The host stops on Ctrl+C or SIGTERM by itself, or when the command is cancelled.
         return ExitCodes.Success;
     }
 }
