@@ -19,7 +19,7 @@ namespace Flywheel.Server.Dashboard
             endpoints.MapGet("/loops/{loop}", LoopAsync).ExcludeFromDescription();
         }
 
-        private static async Task<IResult> IndexAsync(HttpContext http, DashboardSources sources, IOptions<FlywheelDashboardOptions> options)
+        private static async Task<IResult> IndexAsync(HttpContext http, DashboardSources sources, DashboardCache cache, IOptions<FlywheelDashboardOptions> options)
         {
             var ct = http.RequestAborted;
             var rows = new List<DashboardPages.LoopRow>();
@@ -29,7 +29,7 @@ namespace Flywheel.Server.Dashboard
                 {
                     try
                     {
-                        rows.Add(new(source, loop.Id, await source.Engine.GetHealthAsync(loop.Id, ct), null));
+                        rows.Add(new(source, loop.Id, (await cache.GetAsync(source, loop.Id, withSeries: false, ct)).Health, null));
                     }
                     catch (Exception ex) when (ex is not OperationCanceledException)
                     {
@@ -40,7 +40,7 @@ namespace Flywheel.Server.Dashboard
             return Results.Content(DashboardPages.Index(rows, options.Value.ServedStoreName, options.Value.RefreshSeconds), HtmlType);
         }
 
-        private static async Task<IResult> LoopAsync(HttpContext http, string loop, string? store, DashboardSources sources, IOptions<FlywheelDashboardOptions> options)
+        private static async Task<IResult> LoopAsync(HttpContext http, string loop, string? store, DashboardSources sources, DashboardCache cache, IOptions<FlywheelDashboardOptions> options)
         {
             var ct = http.RequestAborted;
             if (sources.Find(store) is not { } source)
@@ -51,12 +51,9 @@ namespace Flywheel.Server.Dashboard
             {
                 return Results.Content(DashboardPages.NotFound($"There is no loop '{loop}'."), HtmlType, statusCode: 404);
             }
-            var health = await source.Engine.GetHealthAsync(loop, ct);
+            var (health, series) = await cache.GetAsync(source, loop, withSeries: true, ct);
             var turns = await source.Engine.ListTurnsAsync(loop, ct);
-            IReadOnlyList<SeriesPoint> series = source.Store() is { } s
-                ? await RewardSeries.ReadAsync(s, loop, health.Evidence.Span.From, health.Evidence.Span.To, ct)
-                : [];
-            return Results.Content(DashboardPages.Loop(source, config, health, turns, series, options.Value.RefreshSeconds), HtmlType);
+            return Results.Content(DashboardPages.Loop(source, config, health, turns, series ?? [], options.Value.RefreshSeconds), HtmlType);
         }
     }
 }
@@ -80,6 +77,7 @@ namespace Microsoft.Extensions.DependencyInjection
             services.PostConfigure<FlywheelOptions>(capture.Wrap);
             services.AddOptions<FlywheelDashboardOptions>().Configure(o => configure?.Invoke(o));
             services.AddSingleton<DashboardSources>();
+            services.AddSingleton<DashboardCache>();
             services.AddHostedService(sp => sp.GetRequiredService<DashboardSources>());
             return services;
         }
