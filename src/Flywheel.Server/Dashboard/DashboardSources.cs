@@ -64,7 +64,8 @@ internal sealed class DashboardSources(IFlywheelEngine engine, StoreCapture capt
             services.AddSingleton(time);
             services.AddSingleton(loggers);
             var extraCapture = new StoreCapture();
-            services.AddFlywheel().UseSqlite(directory);
+            // Opened for viewing: no scheduled turns on another product's store.
+            services.AddFlywheel(o => o.ScheduleTurns = false).UseSqlite(directory);
             services.PostConfigure<FlywheelOptions>(extraCapture.Wrap);
             var provider = services.BuildServiceProvider();
             _providers.Add(provider);

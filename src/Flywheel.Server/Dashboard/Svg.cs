@@ -158,8 +158,8 @@ internal static class Svg
         b.Append(Invariant($"<svg data-chart=\"wheel\" viewBox=\"0 0 {w} {h}\" width=\"{w}\" height=\"{h}\" role=\"img\" aria-label=\"the wheel: usage, signals, model\">"));
         b.Append("<defs><marker id=\"head\" viewBox=\"0 0 10 10\" refX=\"8\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0 0 L10 5 L0 10 z\" fill=\"#2f6fd6\"/></marker>"
             + "<marker id=\"head-broken\" viewBox=\"0 0 10 10\" refX=\"8\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto-start-reverse\"><path d=\"M0 0 L10 5 L0 10 z\" fill=\"#c0392b\"/></marker></defs>");
-        var arrows = new[] { (-90.0, 30.0, toSignals, "usage-signals", 1), (30.0, 150.0, toModel, "signals-model", 1), (150.0, 270.0, toUsage, "model-usage", 1) };
-        foreach (var (from, to, (label, figure, detail, broken), name, _) in arrows)
+        var arrows = new[] { (-90.0, 30.0, toSignals, "usage-signals"), (30.0, 150.0, toModel, "signals-model"), (150.0, 270.0, toUsage, "model-usage") };
+        foreach (var (from, to, (label, figure, detail, broken), name) in arrows)
         {
             // An arc of the circle from one node to the next, leaving room for the node discs.
             var (sx, sy) = At(from + 22);
