@@ -65,6 +65,10 @@ internal static class DemoCommand
             {
                 throw new UsageException($"--out '{output}' is a file; give a directory");
             }
+            if (serveUrls is not null && ServeCommand.CheckUrls(serveUrls) is { } bad)
+            {
+                throw new UsageException(bad);
+            }
             var options = new SimulationOptions { Days = days, Users = users, Seed = seed, DataDirectory = Path.Combine(output, "data") };
             result = await SimulationCli.RunAsync(context, "demo", Scenarios.Feed(withLateLoop: true), options, quiet: false, cancellationToken).ConfigureAwait(false);
             report = DemoReport.Write(result, output, DemoStory.Summarize(result));

@@ -52,6 +52,19 @@ internal static class ServeCommand
     private static Task<int> RunAsync(CliContext context, FlywheelServerOptions options, SqliteDurability durability, string? store, CancellationToken cancellationToken)
         => RunAsync(context, FlywheelCli.Name + " serve", options, durability, store, null, null, cancellationToken);
 
+    /// <summary>Null when every URL of <paramref name="urls"/> (separated by ';') is an http(s) URL; else the error naming the bad one.</summary>
+    internal static string? CheckUrls(string urls)
+    {
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!Uri.TryCreate(url.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                return $"--urls '{url}' is not an http(s) URL such as http://127.0.0.1:5005";
+            }
+        }
+        return null;
+    }
+
     /// <summary>
     /// Checks the options, starts the server and runs it until Ctrl+C or SIGTERM. <paramref name="configure"/> adds to the
     /// server (the demo's extra dashboard stores); <paramref name="started"/> is told the addresses once it listens.
@@ -70,13 +83,10 @@ internal static class ServeCommand
             context.ErrorLine(command, $"--data-dir '{options.DataDirectory}' is a file, not a folder");
             return ExitCodes.Usage;
         }
-        foreach (var url in options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries))
+        if (CheckUrls(options.Urls) is { } bad)
         {
-            if (!Uri.TryCreate(url.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            {
-                context.ErrorLine(command, $"--urls '{url}' is not an http(s) URL such as http://127.0.0.1:5005");
-                return ExitCodes.Usage;
-            }
+            context.ErrorLine(command, bad);
+            return ExitCodes.Usage;
         }
         options.Store = flywheel => flywheel.UseSqlite(options.DataDirectory, durability);
         WebApplication app;
