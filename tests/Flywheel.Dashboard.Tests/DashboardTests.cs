@@ -4,6 +4,7 @@ using System.Text.RegularExpressions;
 using Flywheel.Core;
 using Flywheel.Server.Dashboard;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Flywheel.Dashboard.Tests;
 
@@ -120,5 +121,39 @@ public sealed class DashboardTests(DashboardRun run)
         var paths = openApi.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
         Assert.Contains("/v1/loops/{loop}/health", paths);
         Assert.All(paths, p => Assert.True(p.StartsWith("/v1/", StringComparison.Ordinal) || p == "/healthz", p));
+    }
+
+    [Fact]
+    public async Task Cache_CountsOrClockMove_ReadsTheLogAgain()
+    {
+        var source = run.Server.Services.GetRequiredService<DashboardSources>().Find("")!;
+        var time = new FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var cache = new DashboardCache(time);
+
+        var (first, firstSeries) = await cache.GetAsync(source, DashboardRun.Loop, withSeries: true, CancellationToken.None);
+        var (second, secondSeries) = await cache.GetAsync(source, DashboardRun.Loop, withSeries: true, CancellationToken.None);
+        Assert.Same(first, second);
+        Assert.Same(firstSeries, secondSeries);
+        Assert.NotNull(firstSeries);
+        Assert.Contains(firstSeries, p => p.Decisions > 0);
+
+        time.Advance(DashboardCache.MaxAge);
+        var (third, _) = await cache.GetAsync(source, DashboardRun.Loop, withSeries: false, CancellationToken.None);
+        Assert.NotSame(second, third);
+
+        var config = (await source.Engine.GetLoopAsync(DashboardRun.Loop))!;
+        await source.Engine.RecordSignalsAsync(DashboardRun.Loop, [new SignalInput { DecisionId = "no-such-decision", Type = config.Signals.Keys.First() }]);
+        var (fourth, _) = await cache.GetAsync(source, DashboardRun.Loop, withSeries: false, CancellationToken.None);
+        Assert.NotSame(third, fourth);
+    }
+
+    [Fact]
+    public void Index_NoLoops_SaysHowToCreateOne()
+    {
+        var html = DashboardPages.Index([], "served", 30);
+
+        Assert.Contains("No loops yet", html, StringComparison.Ordinal);
+        Assert.Contains("<meta http-equiv=\"refresh\" content=\"30\">", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("<tr data-loop", html, StringComparison.Ordinal);
     }
 }
