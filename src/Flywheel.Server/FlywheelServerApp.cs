@@ -17,7 +17,7 @@ using Scalar.AspNetCore;
 
 namespace Flywheel.Server;
 
-/// <summary>Builds the Flywheel HTTP server: the engine on its store (SQLite by default), the <c>/v1</c> API, OpenAPI and its reference UI, Prometheus metrics at <c>/metrics</c>.</summary>
+/// <summary>Builds the Flywheel HTTP server: the engine on its store (SQLite by default), the <c>/v1</c> API, the dashboard at <c>/</c>, OpenAPI and its reference UI, Prometheus metrics at <c>/metrics</c>.</summary>
 public static partial class FlywheelServerApp
 {
     /// <summary>Builds (does not start) a server for <paramref name="options"/>.</summary>
@@ -41,6 +41,8 @@ public static partial class FlywheelServerApp
             flywheel.UseSqlite(options.DataDirectory);
         }
         builder.Services.AddHostedService<EngineLifetime>();
+        // The dashboard at / (docs/dashboard.md): after the engine, so its extra stores open once the server's has.
+        builder.Services.AddFlywheelDashboard();
         builder.Services.AddFlywheelJson();
         builder.Services.AddOpenApi(o => o.AddDocumentTransformer(DescribeDocument));
         // GET /metrics (docs/operations.md): the engine's meter and ASP.NET Core's request and connection metrics.
@@ -59,6 +61,7 @@ public static partial class FlywheelServerApp
         app.MapOpenApi("/openapi/{documentName}.json");
         app.MapScalarApiReference("/scalar");
         app.MapFlywheelApi();
+        app.MapFlywheelDashboard();
         app.MapPrometheusScrapingEndpoint("/metrics");
         return app;
     }

@@ -4,6 +4,7 @@ using Flywheel.Server;
 using Flywheel.Storage.Sqlite;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 
 namespace Flywheel.Cli.Commands;
 
@@ -48,9 +49,30 @@ internal static class ServeCommand
         return command;
     }
 
-    private static async Task<int> RunAsync(CliContext context, FlywheelServerOptions options, SqliteDurability durability, string? store, CancellationToken cancellationToken)
+    private static Task<int> RunAsync(CliContext context, FlywheelServerOptions options, SqliteDurability durability, string? store, CancellationToken cancellationToken)
+        => RunAsync(context, FlywheelCli.Name + " serve", options, durability, store, null, null, cancellationToken);
+
+    /// <summary>Null when every URL of <paramref name="urls"/> (separated by ';') is an http(s) URL; else the error naming the bad one.</summary>
+    internal static string? CheckUrls(string urls)
     {
-        const string command = FlywheelCli.Name + " serve";
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!Uri.TryCreate(url.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
+            {
+                return $"--urls '{url}' is not an http(s) URL such as http://127.0.0.1:5005";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Checks the options, starts the server and runs it until Ctrl+C or SIGTERM. <paramref name="configure"/> adds to the
+    /// server (the demo's extra dashboard stores); <paramref name="started"/> is told the addresses once it listens.
+    /// </summary>
+    internal static async Task<int> RunAsync(
+        CliContext context, string command, FlywheelServerOptions options, SqliteDurability durability, string? store,
+        Action<WebApplicationBuilder>? configure, Action<IReadOnlyList<string>>? started, CancellationToken cancellationToken)
+    {
         if (store is not null)
         {
             context.ErrorLine(command, "--store (PostgreSQL) is not supported yet; use --data-dir for the embedded SQLite store");
@@ -61,19 +83,16 @@ internal static class ServeCommand
             context.ErrorLine(command, $"--data-dir '{options.DataDirectory}' is a file, not a folder");
             return ExitCodes.Usage;
         }
-        foreach (var url in options.Urls.Split(';', StringSplitOptions.RemoveEmptyEntries))
+        if (CheckUrls(options.Urls) is { } bad)
         {
-            if (!Uri.TryCreate(url.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-            {
-                context.ErrorLine(command, $"--urls '{url}' is not an http(s) URL such as http://127.0.0.1:5005");
-                return ExitCodes.Usage;
-            }
+            context.ErrorLine(command, bad);
+            return ExitCodes.Usage;
         }
         options.Store = flywheel => flywheel.UseSqlite(options.DataDirectory, durability);
         WebApplication app;
         try
         {
-            app = FlywheelServerApp.Build(options);
+            app = FlywheelServerApp.Build(options, configure);
         }
         catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
         {
@@ -84,7 +103,9 @@ internal static class ServeCommand
         {
             try
             {
-                await app.RunAsync();
+                await app.StartAsync(cancellationToken);
+                started?.Invoke(FlywheelServerApp.Addresses(app));
+                await app.WaitForShutdownAsync(cancellationToken);
             }
             catch (IOException ex) when (ex.InnerException is SocketException || ex.Message.Contains("address", StringComparison.OrdinalIgnoreCase))
             {
@@ -97,7 +118,7 @@ internal static class ServeCommand
                 return ExitCodes.Usage;
             }
         }
-        _ = cancellationToken; // The host stops on Ctrl+C or SIGTERM by itself.
+        // The host stops on Ctrl+C or SIGTERM by itself, or when the command is cancelled.
         return ExitCodes.Success;
     }
 }
