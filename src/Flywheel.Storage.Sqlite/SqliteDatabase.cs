@@ -150,6 +150,10 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         {
             Execute(connection, SqliteSchema.CreateVersion3, transaction);
         }
+        if (version < 4)
+        {
+            Execute(connection, SqliteSchema.CreateVersion4, transaction);
+        }
         // Later versions add their steps here, each guarded by the version it upgrades from.
         if (version < SqliteSchema.Version)
         {

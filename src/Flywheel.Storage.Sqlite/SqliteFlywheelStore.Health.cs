@@ -47,7 +47,7 @@ public sealed partial class SqliteFlywheelStore
         await using var connection = await _db.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT user_id, at FROM signals
+            SELECT user_id, at FROM signals INDEXED BY signals_user_visits
             WHERE loop = $loop AND decision_id IS NULL AND user_id IS NOT NULL
             ORDER BY seq
             """;
@@ -91,7 +91,7 @@ public sealed partial class SqliteFlywheelStore
         command.CommandText = """
             SELECT r.seq, MIN(s.received_at)
             FROM rewards AS r
-            JOIN signals AS s ON s.loop = r.loop AND s.decision_id = r.decision_id AND s.late = 0
+            CROSS JOIN signals AS s ON s.loop = r.loop AND s.decision_id = r.decision_id AND s.late = 0
             WHERE r.loop = $loop AND r.seq > $after AND r.seq <= $through
             GROUP BY r.seq
             ORDER BY r.seq

@@ -427,10 +427,10 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
         using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT (SELECT COUNT(*) FROM decisions WHERE loop = $loop),
-                   s.total, s.late, s.orphaned,
+                   (SELECT COUNT(*) FROM signals WHERE loop = $loop),
+                   (SELECT COUNT(*) FROM signals WHERE loop = $loop AND late = 1),
+                   (SELECT COUNT(*) FROM signals WHERE loop = $loop AND orphaned = 1),
                    (SELECT COUNT(*) FROM rewards WHERE loop = $loop)
-            FROM (SELECT COUNT(*) AS total, COALESCE(SUM(late), 0) AS late, COALESCE(SUM(orphaned), 0) AS orphaned
-                  FROM signals WHERE loop = $loop) AS s
             """;
         command.Parameters.AddWithValue("$loop", loop);
         using var reader = command.ExecuteReader();

@@ -4,7 +4,7 @@ namespace Flywheel.Storage.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version kept in <c>PRAGMA user_version</c>.</summary>
-    public const int Version = 3;
+    public const int Version = 4;
 
     public const string CreateVersion1 = """
         CREATE TABLE IF NOT EXISTS loops (
@@ -115,6 +115,18 @@ internal static class SqliteSchema
         WHERE rewards.loop = c.loop AND rewards.decision_id = c.decision_id;
 
         DROP TABLE signal_kinds;
+        """;
+
+    /// <summary>
+    /// Version 4: indexes for the health report's reads. Decisions by loop in log (rowid) order, so a loop's newest
+    /// decisions are found without sorting the log; user-level signals (no decision id) as a covering partial index;
+    /// late and orphaned signals as partial indexes, so counting them reads only them.
+    /// </summary>
+    public const string CreateVersion4 = """
+        CREATE INDEX IF NOT EXISTS decisions_by_loop ON decisions (loop);
+        CREATE INDEX IF NOT EXISTS signals_user_visits ON signals (loop, seq, user_id, at) WHERE decision_id IS NULL AND user_id IS NOT NULL;
+        CREATE INDEX IF NOT EXISTS signals_late ON signals (loop) WHERE late = 1;
+        CREATE INDEX IF NOT EXISTS signals_orphaned ON signals (loop) WHERE orphaned = 1;
         """;
 
     /// <summary>Decision columns as read by <c>ReadDecision</c>; the table is aliased <c>d</c>.</summary>

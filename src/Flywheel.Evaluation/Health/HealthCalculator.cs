@@ -482,8 +482,7 @@ public static class HealthCalculator
 
     private static ReturnFigure Return(HealthInput input)
     {
-        var keys = input.UserDays.ToArray();
-        Array.Sort(keys);
+        var keys = input.UserDays();
         long lastDay = 0;
         foreach (var k in keys)
         {

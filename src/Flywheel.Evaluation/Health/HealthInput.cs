@@ -14,7 +14,8 @@ public sealed class HealthInput
     private byte[] _kinds = new byte[1024];
     private long[] _signals = new long[1024];
     private readonly Dictionary<string, int> _users = new(StringComparer.Ordinal);
-    private readonly HashSet<long> _userDays = [];
+    private readonly List<long> _lastDay = [];
+    private readonly List<long> _userDays = [];
 
     private const byte AnySignal = 1;
     private const byte ImplicitSignal = 2;
@@ -76,7 +77,21 @@ public sealed class HealthInput
 
     internal int Users => _users.Count;
 
-    internal IReadOnlyCollection<long> UserDays => _userDays;
+    /// <summary>Each user's active days packed as user·2²⁴ + day, sorted, without repeats.</summary>
+    internal long[] UserDays()
+    {
+        var keys = _userDays.ToArray();
+        Array.Sort(keys);
+        var distinct = 0;
+        for (var i = 0; i < keys.Length; i++)
+        {
+            if (distinct == 0 || keys[i] != keys[distinct - 1])
+            {
+                keys[distinct++] = keys[i];
+            }
+        }
+        return keys[..distinct];
+    }
 
     /// <summary>Adds the next decision of the log.</summary>
     public void Add(in DecisionOutcome outcome)
@@ -121,8 +136,15 @@ public sealed class HealthInput
         {
             id = _users.Count;
             _users.Add(user, id);
+            _lastDay.Add(-1);
         }
-        // A user's active day, packed as user·2²⁴ + day number (days since 0001-01-01 fit in 22 bits).
-        _userDays.Add(((long)id << 24) | (at.UtcTicks / DayTicks));
+        // A user's active day, packed as user·2²⁴ + day number (days since 0001-01-01 fit in 22 bits). The log is in
+        // time order, so a day is kept only when it differs from the user's last one; UserDays() removes what is left.
+        var day = at.UtcTicks / DayTicks;
+        if (_lastDay[id] != day)
+        {
+            _lastDay[id] = day;
+            _userDays.Add(((long)id << 24) | day);
+        }
     }
 }
