@@ -23,6 +23,69 @@ public sealed class ScenarioTests(ITestOutputHelper output) : IDisposable
         {
             var m = p.Months[^1];
             output.WriteLine($"{p.Spec.Name}: month {m.Month} active {m.ActiveUsers}, reward {m.MeanReward}, lift share {m.Truth?.LiftShare:F3}, turns promoted {p.Turns.Count(t => t.Turn.Verdict == Core.TurnVerdict.Promoted)}");
+            if (p.Health is { } health)
+            {
+                output.WriteLine($"  health: {health.Verdict.Status}: {health.Verdict.Evidence}");
+            }
+        }
+    }
+
+    /// <summary>The closing health verdict of product <paramref name="key"/>, with its evidence in the failure message.</summary>
+    private static void AssertVerdict(SimulationResult result, string key, Core.HealthStatus expected)
+    {
+        var health = result[key].Health;
+        Assert.NotNull(health);
+        Assert.True(health.Verdict.Status == expected,
+            $"{result.Scenario.Name} {key}: expected {expected}, got {health.Verdict.Status}: {health.Verdict.Evidence}");
+        Assert.False(string.IsNullOrWhiteSpace(health.Verdict.Advice));
+    }
+
+    /// <summary>What each scenario's health report must say of A (and of B where it differs from no-pipe), at the length that gives it the evidence.</summary>
+    public static TheoryData<string, ulong> OtherSeeds()
+    {
+        var data = new TheoryData<string, ulong>();
+        foreach (var name in Scenarios.Names)
+        {
+            foreach (var seed in new ulong[] { 2, 3 })
+            {
+                data.Add(name, seed);
+            }
+        }
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(OtherSeeds))]
+    public async Task Health_OtherSeeds_VerdictIsTheScenarios(string name, ulong seed)
+    {
+        // The broken links show within months; the others need the year's evidence (invisible: ~40,000 decisions).
+        var days = name is "no-signal" or "no-pipe" ? 120 : 365;
+        var result = await RunAsync(Scenarios.Get(name), days: days, seed: seed);
+        Report(result);
+        switch (name)
+        {
+            case "feed":
+                AssertVerdict(result, "a", Core.HealthStatus.Spinning);
+                AssertVerdict(result, "b", Core.HealthStatus.NoPipe);
+                break;
+            case "no-signal":
+                AssertVerdict(result, "a", Core.HealthStatus.NoSignal);
+                break;
+            case "no-pipe":
+                AssertVerdict(result, "a", Core.HealthStatus.NoPipe);
+                break;
+            case "invisible":
+                AssertVerdict(result, "a", Core.HealthStatus.Invisible);
+                break;
+            case "plateau":
+                AssertVerdict(result, "a", Core.HealthStatus.Plateau);
+                break;
+            case "drift":
+                AssertVerdict(result, "a", Core.HealthStatus.Spinning);
+                AssertVerdict(result, "b", Core.HealthStatus.Stale);
+                break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(name), name, "a scenario without an expected verdict");
         }
     }
 
@@ -51,6 +114,8 @@ public sealed class ScenarioTests(ITestOutputHelper output) : IDisposable
         Assert.True(a.Truth!.LiftShare > 0.4, $"A reached {a.Truth.LiftShare:F3} of the possible lift");
         Assert.True(result["b"].Months[^1].Rivals > 0);
         Assert.All(result["a"].Turns, t => Assert.Equal(Core.TurnTrigger.Schedule, t.Turn.Trigger));
+        AssertVerdict(result, "a", Core.HealthStatus.Spinning);
+        AssertVerdict(result, "b", Core.HealthStatus.NoPipe);
         Assert.True(result["a"].Turns.Count >= 11, $"A ran {result["a"].Turns.Count} monthly turns");
 
         // The README shows rows of this run's month table: they must be what the demo prints.
@@ -77,6 +142,8 @@ public sealed class ScenarioTests(ITestOutputHelper output) : IDisposable
         Assert.False(difference.Lower > 0, $"{name}: A's reward must not beat B's; got {difference}");
         Assert.InRange(result["a"].Months[^1].Truth!.LiftShare, -0.15, 0.15);
         Assert.All(result["a"].Turns, t => Assert.NotEqual(Core.TurnVerdict.Promoted, t.Turn.Verdict));
+        AssertVerdict(result, "a", name == "no-signal" ? Core.HealthStatus.NoSignal : Core.HealthStatus.NoPipe);
+        AssertVerdict(result, "b", Core.HealthStatus.NoPipe);
         if (name == "no-signal")
         {
             Assert.All(result["a"].Days, d => Assert.Empty(d.Signals));
@@ -98,6 +165,7 @@ public sealed class ScenarioTests(ITestOutputHelper output) : IDisposable
         Assert.True(a.Truth!.Oracle - a.Truth.Uniform < 0.1, $"possible lift {a.Truth.Oracle - a.Truth.Uniform:F3}");
         Assert.True(result.RewardDifference("a", "b", 12)!.Value.Upper < 0.1);
         Assert.True(Math.Abs(a.ActiveUsers - b.ActiveUsers) < 0.25 * b.ActiveUsers, $"A {a.ActiveUsers} and B {b.ActiveUsers} active users");
+        AssertVerdict(result, "a", Core.HealthStatus.Invisible);
     }
 
     [Fact]
@@ -111,6 +179,7 @@ public sealed class ScenarioTests(ITestOutputHelper output) : IDisposable
         output.WriteLine($"lift share: month 1 {Share(1):F3}, months 4-6 {early:F3}, months 10-12 {late:F3}");
         Assert.True(early - Share(1) > 0.1, "A learns the shared taste in its first months");
         Assert.True(late - early < 0.1, "six more months of data add little");
+        AssertVerdict(result, "a", Core.HealthStatus.Plateau);
     }
 
     [Fact]
@@ -125,6 +194,8 @@ public sealed class ScenarioTests(ITestOutputHelper output) : IDisposable
         Assert.True(Share("b", 12) < 0.6 * Share("b", 6), "the loop that stopped on day 120 stays stale");
         Assert.True(result.RewardDifference("a", "b", 12)!.Value.Lower > 0);
         Assert.Equal(Core.LoopMode.Frozen, result["b"].Loop.Mode);
+        AssertVerdict(result, "a", Core.HealthStatus.Spinning);
+        AssertVerdict(result, "b", Core.HealthStatus.Stale);
     }
 
     [Fact]
