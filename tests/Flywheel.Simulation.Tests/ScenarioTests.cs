@@ -31,62 +31,13 @@ public sealed class ScenarioTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>The closing health verdict of product <paramref name="key"/>, with its evidence in the failure message.</summary>
-    private static void AssertVerdict(SimulationResult result, string key, Core.HealthStatus expected)
+    internal static void AssertVerdict(SimulationResult result, string key, Core.HealthStatus expected)
     {
         var health = result[key].Health;
         Assert.NotNull(health);
         Assert.True(health.Verdict.Status == expected,
             $"{result.Scenario.Name} {key}: expected {expected}, got {health.Verdict.Status}: {health.Verdict.Evidence}");
         Assert.False(string.IsNullOrWhiteSpace(health.Verdict.Advice));
-    }
-
-    /// <summary>What each scenario's health report must say of A (and of B where it differs from no-pipe), at the length that gives it the evidence.</summary>
-    public static TheoryData<string, ulong> OtherSeeds()
-    {
-        var data = new TheoryData<string, ulong>();
-        foreach (var name in Scenarios.Names)
-        {
-            foreach (var seed in new ulong[] { 2, 3 })
-            {
-                data.Add(name, seed);
-            }
-        }
-        return data;
-    }
-
-    [Theory]
-    [MemberData(nameof(OtherSeeds))]
-    public async Task Health_OtherSeeds_VerdictIsTheScenarios(string name, ulong seed)
-    {
-        // The broken links show within months; the others need the year's evidence (invisible: ~40,000 decisions).
-        var days = name is "no-signal" or "no-pipe" ? 120 : 365;
-        var result = await RunAsync(Scenarios.Get(name), days: days, seed: seed);
-        Report(result);
-        switch (name)
-        {
-            case "feed":
-                AssertVerdict(result, "a", Core.HealthStatus.Spinning);
-                AssertVerdict(result, "b", Core.HealthStatus.NoPipe);
-                break;
-            case "no-signal":
-                AssertVerdict(result, "a", Core.HealthStatus.NoSignal);
-                break;
-            case "no-pipe":
-                AssertVerdict(result, "a", Core.HealthStatus.NoPipe);
-                break;
-            case "invisible":
-                AssertVerdict(result, "a", Core.HealthStatus.Invisible);
-                break;
-            case "plateau":
-                AssertVerdict(result, "a", Core.HealthStatus.Plateau);
-                break;
-            case "drift":
-                AssertVerdict(result, "a", Core.HealthStatus.Spinning);
-                AssertVerdict(result, "b", Core.HealthStatus.Stale);
-                break;
-            default:
-                throw new ArgumentOutOfRangeException(nameof(name), name, "a scenario without an expected verdict");
-        }
     }
 
     [Fact]
