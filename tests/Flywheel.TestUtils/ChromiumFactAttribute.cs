@@ -1,4 +1,6 @@
-namespace Flywheel.Simulation.Tests;
+using Xunit;
+
+namespace Flywheel.TestUtils;
 
 /// <summary>
 /// A fact that needs a Chromium executable: <c>FLYWHEEL_CHROMIUM</c> if set, else <c>/usr/bin/chromium</c>. Without one
