@@ -92,15 +92,24 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
     /// One turn: replay the log into the champion's settings and each candidate's, judge them on the rewards since the
     /// last turn, register them, and promote under the loop's policy. Null when a scheduled turn finds too little data.
     /// </summary>
-    private async Task<TurnRecord?> RunTurnCoreAsync(LoopRuntime runtime, TurnTrigger trigger, CancellationToken cancellationToken)
+    private async Task<TurnRecord?> RunTurnCoreAsync(LoopRuntime runtime, TurnTrigger trigger, CancellationToken cancellationToken, DriftAlarm? drift = null)
     {
-        await registry.EnsureChampionRegisteredAsync(runtime, cancellationToken).ConfigureAwait(false);
-        var started = time.GetUtcNow();
         var config = runtime.Config;
-        var champion = runtime.ModelVersion;
-        var number = await registry.NextTurnNumberAsync(runtime, cancellationToken).ConfigureAwait(false);
         var after = await registry.LastJudgedThroughAsync(runtime, cancellationToken).ConfigureAwait(false);
         var through = await store.GetLastRewardSequenceAsync(runtime.Id, cancellationToken).ConfigureAwait(false);
+        if (drift is not null)
+        {
+            // Judged on the rewards since the change only: on older ones the stale champion still looks good.
+            after = Math.Max(after, drift.ChangeSequence);
+            if (config.Mode == LoopMode.Frozen || through - after < DriftTurnMinimum(config))
+            {
+                return null;
+            }
+        }
+        await registry.EnsureChampionRegisteredAsync(runtime, cancellationToken).ConfigureAwait(false);
+        var started = time.GetUtcNow();
+        var champion = runtime.ModelVersion;
+        var number = await registry.NextTurnNumberAsync(runtime, cancellationToken).ConfigureAwait(false);
         var fresh = through - after;
         TurnRecord Entry(TurnVerdict verdict, string reason) => new()
         {
@@ -125,7 +134,7 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
             metrics.TurnRecorded(runtime.Id, frozen.Verdict);
             return frozen;
         }
-        if (fresh < config.Turns.MinDecisions)
+        if (fresh < (trigger == TurnTrigger.Drift ? DriftTurnMinimum(config) : config.Turns.MinDecisions))
         {
             if (trigger == TurnTrigger.Schedule)
             {
@@ -148,6 +157,7 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
         var kind = runtime.Kind;
         var replica = new CandidateReplay(kind, "champion (replayed)", config.Learner, config.Exploration, config.Reward, seed);
         var candidates = search.Select((c, i) => new CandidateReplay(kind, c.Name, c.Learner, c.Exploration, config.Reward, seed + (ulong)i + 1)).ToList();
+        candidates.AddRange(RecentCandidates(runtime, after, through, seed + (ulong)candidates.Count + 1));
         var window = await Task.Run(() => LogReplay.ReplayAsync(store, kind, runtime.Id, config, after, through, replica, candidates, cancellationToken), cancellationToken).ConfigureAwait(false);
 
         var served = window.Logged.GetEstimates(z);
@@ -196,6 +206,10 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
         }
 
         var (winner, verdict, reason) = TurnJudge.Judge(config.Turns, champion, served, registered.Select(r => r.Model).ToList());
+        if (drift is not null)
+        {
+            reason = $"drift: {drift.Describe()}; judged on the {window.Window.Decisions} rewarded decisions after reward {after}; {reason}";
+        }
         DateTimeOffset? deployedAt = null;
         if (winner is not null)
         {
@@ -254,6 +268,34 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
         ];
         var deployed = verdict == TurnVerdict.Graduated ? champion : (int?)null;
         return await SaveJudgedAsync(runtime, number, trigger, started, window.Window, champion, candidates, verdict, reason, deployed, deployedAt).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Rewards a drift turn waits for after the change before it judges: half of <c>turns.minDecisions</c>, at least 200,
+    /// so the estimates of candidates that learned since the change mean something.
+    /// </summary>
+    internal static long DriftTurnMinimum(LoopConfig config) => Math.Max(200, config.Turns.MinDecisions / 2);
+
+    /// <summary>
+    /// Candidates on recent data, with the champion's settings: <c>recent</c> learns only the rewards after the start
+    /// of the recent data, and <c>refreshed</c> learns the whole log but restarts its adaptive learning rates and its
+    /// exploration there, keeping what it knew as a starting point. The recent data start at the latest drift the watch
+    /// found, or else one window-length before the judged window (the newest 2 × window rewards).
+    /// </summary>
+    private static IEnumerable<CandidateReplay> RecentCandidates(LoopRuntime runtime, long after, long through, ulong seed)
+    {
+        var config = runtime.Config;
+        var from = Math.Max(0, after - (through - after));
+        if (DriftWatch.For(runtime).Last is { } change && change.ChangeSequence > from && change.ChangeSequence < through)
+        {
+            from = change.ChangeSequence;
+        }
+        if (from <= 0)
+        {
+            yield break;
+        }
+        yield return new CandidateReplay(runtime.Kind, $"recent (rewards after {from})", config.Learner, config.Exploration, config.Reward, seed) { LearnFrom = from };
+        yield return new CandidateReplay(runtime.Kind, $"refreshed (at reward {from})", config.Learner, config.Exploration, config.Reward, seed + 1) { RefreshAt = from };
     }
 
     /// <summary>Writes a judged turn to the ledger; saved even when the turn's caller cancels, since its effects already happened.</summary>
@@ -337,6 +379,18 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
                     try
                     {
                         await guardrail.CheckAsync(runtime, token).ConfigureAwait(false);
+                        var watch = DriftWatch.For(runtime);
+                        if (watch.Pending is { } alarm && runtime.Config.Mode != LoopMode.Apprentice)
+                        {
+                            // A drop of the reward: turn now rather than at the schedule, once the rewards since the change
+                            // can judge candidates (DriftTurnMinimum); the alarm waits until then.
+                            if (runtime.Config.Mode == LoopMode.Frozen
+                                || await RunTurnCoreAsync(runtime, TurnTrigger.Drift, token, alarm).ConfigureAwait(false) is not null)
+                            {
+                                watch.Take(alarm);
+                            }
+                            continue;
+                        }
                         var latest = await store.LoadLatestTurnsAsync(runtime.Id, 1, token).ConfigureAwait(false);
                         var last = latest.Count > 0 ? latest[^1].FinishedAt : runtime.CreatedAt;
                         if (time.GetUtcNow() - last >= TimeSpan.FromSeconds(runtime.Config.Turns.EverySeconds))
