@@ -156,8 +156,18 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
         var seed = (ulong)number * 0x9E3779B97F4A7C15UL;
         var kind = runtime.Kind;
         var replica = new CandidateReplay(kind, "champion (replayed)", config.Learner, config.Exploration, config.Reward, seed);
-        var candidates = search.Select((c, i) => new CandidateReplay(kind, c.Name, c.Learner, c.Exploration, config.Reward, seed + (ulong)i + 1)).ToList();
-        candidates.AddRange(RecentCandidates(runtime, after, through, seed + (ulong)candidates.Count + 1));
+        // After a change the watch found, the searched settings learn only the rewards since (the live learner started
+        // afresh there too); otherwise the whole log, with two extra candidates on the newest rewards.
+        var (recentFrom, changed) = RecentStart(runtime, after, through);
+        var candidates = search.Select((c, i) => new CandidateReplay(kind, changed ? $"{c.Name}, rewards after {recentFrom}" : c.Name, c.Learner, c.Exploration, config.Reward, seed + (ulong)i + 1)
+        {
+            LearnFrom = changed ? recentFrom : 0,
+        }).ToList();
+        if (recentFrom > 0)
+        {
+            candidates.Add(new CandidateReplay(kind, $"recent (rewards after {recentFrom})", config.Learner, config.Exploration, config.Reward, seed + (ulong)candidates.Count + 1) { LearnFrom = recentFrom });
+            candidates.Add(new CandidateReplay(kind, $"refreshed (at reward {recentFrom})", config.Learner, config.Exploration, config.Reward, seed + (ulong)candidates.Count + 1) { RefreshAt = recentFrom });
+        }
         var window = await Task.Run(() => LogReplay.ReplayAsync(store, kind, runtime.Id, config, after, through, replica, candidates, cancellationToken), cancellationToken).ConfigureAwait(false);
 
         var served = window.Logged.GetEstimates(z);
@@ -277,25 +287,18 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
     internal static long DriftTurnMinimum(LoopConfig config) => Math.Max(200, config.Turns.MinDecisions / 2);
 
     /// <summary>
-    /// Candidates on recent data, with the champion's settings: <c>recent</c> learns only the rewards after the start
-    /// of the recent data, and <c>refreshed</c> learns the whole log but restarts its adaptive learning rates and its
-    /// exploration there, keeping what it knew as a starting point. The recent data start at the latest drift the watch
-    /// found, or else one window-length before the judged window (the newest 2 × window rewards).
+    /// Where a turn's recent data start, and whether that is a change the drift watch found. Recent data start at the
+    /// latest change found inside the newest two window-lengths of rewards, or else one window-length before the judged
+    /// window (the newest 2 × window rewards). Candidates on them: <c>recent</c> learns only those rewards, with the
+    /// champion's settings, and <c>refreshed</c> learns the whole log but restarts its adaptive learning rates and its
+    /// exploration there, keeping what it knew as a starting point.
     /// </summary>
-    private static IEnumerable<CandidateReplay> RecentCandidates(LoopRuntime runtime, long after, long through, ulong seed)
+    private static (long From, bool Changed) RecentStart(LoopRuntime runtime, long after, long through)
     {
-        var config = runtime.Config;
         var from = Math.Max(0, after - (through - after));
-        if (DriftWatch.For(runtime).Last is { } change && change.ChangeSequence > from && change.ChangeSequence < through)
-        {
-            from = change.ChangeSequence;
-        }
-        if (from <= 0)
-        {
-            yield break;
-        }
-        yield return new CandidateReplay(runtime.Kind, $"recent (rewards after {from})", config.Learner, config.Exploration, config.Reward, seed) { LearnFrom = from };
-        yield return new CandidateReplay(runtime.Kind, $"refreshed (at reward {from})", config.Learner, config.Exploration, config.Reward, seed + 1) { RefreshAt = from };
+        return DriftWatch.For(runtime).Last is { } change && change.ChangeSequence > from && change.ChangeSequence < through
+            ? (change.ChangeSequence, true)
+            : (from, false);
     }
 
     /// <summary>Writes a judged turn to the ledger; saved even when the turn's caller cancels, since its effects already happened.</summary>

@@ -3,7 +3,7 @@ using Flywheel.Core;
 namespace Flywheel.Engine.Tests.Turns;
 
 /// <summary>
-/// A seeded world of 12 contexts (country × time slot) and 10 videos whose best video per context is drawn at random;
+/// A seeded world of 12 user segments and 10 videos whose best video per segment is drawn at random;
 /// <see cref="Shift"/> moves every context's best video to another one and redraws the rest, as when tastes change.
 /// Users engage with the best video 90% of the time and with the others 5–45%; the reward rule is the feed's
 /// (<c>watch_complete</c> 1, <c>skip</c> −0.2 closing the window at once).
@@ -11,10 +11,9 @@ namespace Flywheel.Engine.Tests.Turns;
 internal sealed class DriftWorld
 {
     public const int ActionCount = 10;
-    private static readonly string[] Countries = ["fr", "de", "jp", "br"];
-    private static readonly string[] Slots = ["morning", "afternoon", "evening"];
-    private readonly double[,,] _engage = new double[Countries.Length, Slots.Length, ActionCount];
-    private readonly int[,] _best = new int[Countries.Length, Slots.Length];
+    public const int Segments = 12;
+    private readonly double[,] _engage = new double[Segments, ActionCount];
+    private readonly int[] _best = new int[Segments];
     private readonly Random _random;
 
     public DriftWorld(int seed)
@@ -43,40 +42,39 @@ internal sealed class DriftWorld
 
     private void Draw(bool first)
     {
-        for (var c = 0; c < Countries.Length; c++)
+        for (var c = 0; c < Segments; c++)
         {
-            for (var s = 0; s < Slots.Length; s++)
+            var best = first ? _random.Next(ActionCount) : (_best[c] + 1 + _random.Next(ActionCount - 1)) % ActionCount;
+            _best[c] = best;
+            for (var a = 0; a < ActionCount; a++)
             {
-                var best = first ? _random.Next(ActionCount) : (_best[c, s] + 1 + _random.Next(ActionCount - 1)) % ActionCount;
-                _best[c, s] = best;
-                for (var a = 0; a < ActionCount; a++)
-                {
-                    _engage[c, s, a] = a == best ? 0.9 : 0.05 + 0.4 * _random.NextDouble();
-                }
+                _engage[c, a] = a == best ? 0.9 : 0.05 + 0.4 * _random.NextDouble();
             }
         }
     }
 
-    public (int Country, int Slot) NextContext() => (_random.Next(Countries.Length), _random.Next(Slots.Length));
+    public int NextContext() => _random.Next(Segments);
 
-    public static Features Context((int Country, int Slot) ctx) => new()
+    public static Features Context(int segment) => new()
     {
-        ["user"] = { ["country"] = Countries[ctx.Country] },
-        ["time"] = { ["slot"] = Slots[ctx.Slot] },
+        ["user"] = { ["segment"] = $"s{segment}" },
     };
 
+    /// <summary>The best expected reward, averaged over the segments (what an oracle earns).</summary>
+    public double OptimalReward => Enumerable.Range(0, Segments).Average(c => Enumerable.Range(0, ActionCount).Max(a => ExpectedReward(c, a)));
+
     /// <summary>Expected reward of showing <paramref name="action"/>: engaged 1, else a skip (70%) −0.2.</summary>
-    public double ExpectedReward((int Country, int Slot) ctx, int action)
+    public double ExpectedReward(int segment, int action)
     {
-        var q = _engage[ctx.Country, ctx.Slot, action];
+        var q = _engage[segment, action];
         return q + (1 - q) * 0.7 * -0.2;
     }
 
     /// <summary>The signals a user sends after being shown <paramref name="action"/>, with their delays in seconds.</summary>
-    public List<(double DelaySeconds, string Type)> React((int Country, int Slot) ctx, int action)
+    public List<(double DelaySeconds, string Type)> React(int segment, int action)
     {
         var signals = new List<(double, string)>();
-        if (_random.NextDouble() < _engage[ctx.Country, ctx.Slot, action])
+        if (_random.NextDouble() < _engage[segment, action])
         {
             signals.Add((10 + _random.Next(290), "watch_complete"));
         }
