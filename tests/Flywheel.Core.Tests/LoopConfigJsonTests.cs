@@ -69,6 +69,7 @@ public class LoopConfigJsonTests
         Assert.Equal(600, c.Reward.WindowSeconds);
         Assert.Equal(18, c.Learner.Bits);
         Assert.Equal(0, c.Learner.Forgetting);
+        Assert.Equal("drift", LoopConfigJson.Name(TurnTrigger.Drift));
         Assert.Equal(0.95, c.Turns.Confidence);
     }
 
