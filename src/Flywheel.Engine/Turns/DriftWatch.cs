@@ -52,6 +52,7 @@ internal sealed class DriftWatch
     private double _sumAfter;
     private long _countAfter;
     private long _coolingUntil;
+    private int _version;
     private DriftAlarm? _pending;
     private DriftAlarm? _last;
 
@@ -97,8 +98,13 @@ internal sealed class DriftWatch
         }
     }
 
-    /// <summary>Adds one learned reward; answers the alarm it raised, or null.</summary>
-    public DriftAlarm? Observe(long sequence, double reward, RewardConfig range)
+    /// <summary>
+    /// Adds one learned reward of a decision served by model <paramref name="servedBy"/> while <paramref name="serving"/>
+    /// is the champion; answers the alarm it raised, or null. Each champion's rewards are a stream of their own: a new
+    /// champion starts the test afresh and rewards of decisions other models served are left out, so a deployment that
+    /// serves worse is the guardrail's to judge and never looks like a change of the world.
+    /// </summary>
+    public DriftAlarm? Observe(long sequence, double reward, RewardConfig range, int servedBy = 0, int serving = 0)
     {
         var span = range.Max - range.Min;
         if (!double.IsFinite(reward) || !(span > 0))
@@ -108,6 +114,16 @@ internal sealed class DriftWatch
         var x = Math.Clamp((reward - range.Min) / span, 0, 1);
         lock (_lock)
         {
+            if (servedBy != serving)
+            {
+                return null;
+            }
+            if (serving != _version)
+            {
+                _version = serving;
+                _detector = PageHinkley.ForDrops(Delta, Lambda);
+                _tracked = 0;
+            }
             if (sequence <= _coolingUntil)
             {
                 Track(reward);

@@ -99,6 +99,26 @@ public sealed class DriftWatchTests
     }
 
     [Fact]
+    public void Observe_NewChampionServesWorse_IsNotDrift()
+    {
+        var watch = new DriftWatch();
+        var random = new Random(13);
+        for (var s = 1; s <= 10_000; s++)
+        {
+            Assert.Null(watch.Observe(s, random.NextDouble() < 0.9 ? 1 : 0, ZeroOne, servedBy: 1, serving: 1));
+        }
+
+        // v2 now serves, worse; the late rewards of v1's decisions are left out, and v2's stream starts afresh.
+        for (var s = 10_001; s <= 30_000; s++)
+        {
+            var servedBy = s < 10_600 && s % 2 == 0 ? 1 : 2;
+            Assert.Null(watch.Observe(s, random.NextDouble() < (servedBy == 1 ? 0.0 : 0.3) ? 1 : 0, ZeroOne, servedBy, serving: 2));
+        }
+
+        Assert.Equal(0, watch.Alarms);
+    }
+
+    [Fact]
     public void Take_ClearsOnlyTheAlarmTaken()
     {
         var watch = new DriftWatch();
