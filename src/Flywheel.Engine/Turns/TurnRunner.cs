@@ -7,7 +7,8 @@ using Microsoft.Extensions.Logging;
 namespace Flywheel.Engine;
 
 /// <summary>
-/// The turn runner (DESIGN §1): on each loop's schedule, or when asked, it trains candidates by replaying the log,
+/// The turn runner (DESIGN §1): on each loop's schedule, when the loop's reward drops (a <see cref="DriftWatch"/> alarm)
+/// or when asked, it trains candidates by replaying the log,
 /// judges them off-policy against what the champion earned, registers them and promotes the winner; it also promotes
 /// and rolls back by hand. The guardrail runs before every turn. Never names a loop kind: the loop's
 /// <see cref="ILoopKind"/> trains and scores the candidates.
@@ -91,6 +92,8 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
     /// <summary>
     /// One turn: replay the log into the champion's settings and each candidate's, judge them on the rewards since the
     /// last turn, register them, and promote under the loop's policy. Null when a scheduled turn finds too little data.
+    /// A drift turn (<paramref name="drift"/>) is judged on the rewards since the change only, and is null until
+    /// <see cref="DriftTurnMinimum"/> of them have come in.
     /// </summary>
     private async Task<TurnRecord?> RunTurnCoreAsync(LoopRuntime runtime, TurnTrigger trigger, CancellationToken cancellationToken, DriftAlarm? drift = null)
     {
