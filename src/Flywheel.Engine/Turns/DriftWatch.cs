@@ -53,6 +53,7 @@ internal sealed class DriftWatch
     private long _countAfter;
     private long _coolingUntil;
     private int _version;
+    private DateTimeOffset? _streamStart;
     private DriftAlarm? _pending;
     private DriftAlarm? _last;
 
@@ -102,9 +103,12 @@ internal sealed class DriftWatch
     /// Adds one learned reward of a decision served by model <paramref name="servedBy"/> while <paramref name="serving"/>
     /// is the champion; answers the alarm it raised, or null. Each champion's rewards are a stream of their own: a new
     /// champion starts the test afresh and rewards of decisions other models served are left out, so a deployment that
-    /// serves worse is the guardrail's to judge and never looks like a change of the world.
+    /// serves worse is the guardrail's to judge and never looks like a change of the world. With the decision's time and
+    /// the reward's closing time, a stream is watched only from one reward window after its first decision: until then
+    /// the rewards that close are only those whose window a signal closed early, which can differ from the rest (a click
+    /// that closes at once, before the windows without one run out), and that must not look like a drop.
     /// </summary>
-    public DriftAlarm? Observe(long sequence, double reward, RewardConfig range, int servedBy = 0, int serving = 0)
+    public DriftAlarm? Observe(long sequence, double reward, RewardConfig range, int servedBy = 0, int serving = 0, DateTimeOffset? decidedAt = null, DateTimeOffset? closedAt = null)
     {
         var span = range.Max - range.Min;
         if (!double.IsFinite(reward) || !(span > 0))
@@ -118,11 +122,17 @@ internal sealed class DriftWatch
             {
                 return null;
             }
-            if (serving != _version)
+            if (serving != _version || _streamStart is null)
             {
                 _version = serving;
                 _detector = PageHinkley.ForDrops(Delta, Lambda);
                 _tracked = 0;
+                _streamStart = decidedAt ?? DateTimeOffset.MinValue;
+            }
+            if (closedAt is { } closed && closed < _streamStart.Value.AddSeconds(range.WindowSeconds))
+            {
+                Track(reward);
+                return null;
             }
             if (sequence <= _coolingUntil)
             {

@@ -119,6 +119,32 @@ public sealed class DriftWatchTests
     }
 
     [Fact]
+    public void Observe_EarlyClosingPositivesAfterADeploy_AreNotADrop()
+    {
+        // Clicks close their window at once; the windows without one run out after 600 s. Right after v2 starts, the
+        // rewards that close are nearly all clicks; then the no-clicks arrive and the mean falls to its level, 0.3.
+        var watch = new DriftWatch();
+        var range = new RewardConfig { Min = 0, Max = 1, WindowSeconds = 600 };
+        var start = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
+        var random = new Random(17);
+        var closing = new PriorityQueue<(DateTimeOffset At, double Reward), DateTimeOffset>();
+        long sequence = 0;
+        for (var t = 0; t < 20_000; t++)
+        {
+            var at = start.AddSeconds(t);
+            var click = random.NextDouble() < 0.3;
+            closing.Enqueue((at, click ? 1 : 0), click ? at.AddSeconds(2) : at.AddSeconds(600));
+            while (closing.TryPeek(out var item, out var closedAt) && closedAt <= at)
+            {
+                closing.Dequeue();
+                Assert.Null(watch.Observe(++sequence, item.Reward, range, servedBy: 2, serving: 2, item.At, closedAt));
+            }
+        }
+
+        Assert.Equal(0, watch.Alarms);
+    }
+
+    [Fact]
     public void Take_ClearsOnlyTheAlarmTaken()
     {
         var watch = new DriftWatch();
