@@ -210,6 +210,14 @@ public sealed record LearnerConfig
     /// <summary>L2 regularisation. <value>Default 0.</value></summary>
     public double L2 { get; init; }
 
+    /// <summary>
+    /// How fast the learner forgets, in [0, 0.1]: each update first shrinks the adaptive per-weight sums of squared
+    /// gradients it touches by the factor 1 − forgetting, so weights that have learned a lot keep a learning rate that
+    /// does not vanish and can follow a world that changes (about 1/forgetting recent updates of a weight count).
+    /// 0 remembers everything, as the adaptive update of VW does. <value>Default 0.</value>
+    /// </summary>
+    public double Forgetting { get; init; }
+
     /// <summary>Bandit-to-regression reduction. <value>Default dm.</value></summary>
     public Reduction Reduction { get; init; } = Reduction.Dm;
 }
@@ -343,6 +351,7 @@ public sealed partial record LoopConfig
         CheckRange("learner.learningRate", Learner.EffectiveLearningRate, 0, 100, exclusiveMin: true);
         CheckRange("learner.powerT", Learner.EffectivePowerT, 0, 1);
         CheckRange("learner.l2", Learner.L2, 0, 1);
+        CheckRange("learner.forgetting", Learner.Forgetting, 0, 0.1);
         if (Learner.Interactions is null)
         {
             throw new FlywheelValidationException("learner.interactions", "must be a list of terms such as \"context*action\"");

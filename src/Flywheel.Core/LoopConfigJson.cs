@@ -126,6 +126,7 @@ public static class LoopConfigJson
             LearningRate = l.LearningRate,
             PowerT = l.PowerT,
             L2 = l.L2 ?? d.L2,
+            Forgetting = l.Forgetting ?? d.Forgetting,
             Reduction = l.Reduction ?? d.Reduction,
         };
     }

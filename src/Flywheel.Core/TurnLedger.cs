@@ -12,6 +12,11 @@ public enum TurnTrigger
     Manual,
     /// <summary>The guardrail that watches a new champion's online reward.</summary>
     Guardrail,
+    /// <summary>
+    /// A drop of the loop's reward stream (a Page–Hinkley alarm): the turn runs early, judged on the rewards since the
+    /// estimated change, and its reason names the reward before and after and where the change was found.
+    /// </summary>
+    Drift,
 }
 
 /// <summary>The outcome of a ledger entry.</summary>

@@ -36,11 +36,11 @@ public sealed class BanditLearner
         _bags = new OnlineRegressor[bags];
         for (var b = 0; b < bags; b++)
         {
-            _bags[b] = new OnlineRegressor(config.Bits, config.EffectiveLearningRate, config.EffectivePowerT, config.L2, clip ?? ClipFor(config.Reduction));
+            _bags[b] = new OnlineRegressor(config.Bits, config.EffectiveLearningRate, config.EffectivePowerT, config.L2, clip ?? ClipFor(config.Reduction), config.Forgetting);
         }
         if (config.Reduction == Reduction.Dr)
         {
-            _rewardModel = new OnlineRegressor(config.Bits, config.EffectiveLearningRate, config.EffectivePowerT, config.L2);
+            _rewardModel = new OnlineRegressor(config.Bits, config.EffectiveLearningRate, config.EffectivePowerT, config.L2, forgetting: config.Forgetting);
         }
     }
 
@@ -246,6 +246,22 @@ public sealed class BanditLearner
             cumulative += term;
         }
         return k;
+    }
+
+    /// <summary>
+    /// Forgets the adaptive state: every sum of squared gradients, the normalisation sums and the example counts start
+    /// again from zero, so the next updates take large steps (as at the start) and SquareCB explores as widely as after
+    /// the first examples; the weights stay unless <paramref name="keepWeights"/> is false. For a learner meant to follow
+    /// a world that has changed.
+    /// </summary>
+    public void Refresh(bool keepWeights = true)
+    {
+        foreach (var regressor in _rewardModel is null ? _bags : [.. _bags, _rewardModel])
+        {
+            regressor.Refresh(keepWeights);
+        }
+        Examples = 0;
+        ActionsSeen = 0;
     }
 
     /// <summary>An immutable copy of the weights for serving.</summary>

@@ -28,6 +28,11 @@ public static class ModelSnapshot
         var inv = System.Globalization.CultureInfo.InvariantCulture;
         var text = string.Join("|", config.Bits, string.Join(",", config.Interactions), config.Reduction,
             config.EffectiveLearningRate.ToString("R", inv), config.EffectivePowerT.ToString("R", inv), config.L2.ToString("R", inv));
+        if (config.Forgetting != 0)
+        {
+            // Only when set, so the snapshots saved before the setting existed keep their fingerprint.
+            text += "|forgetting=" + config.Forgetting.ToString("R", inv);
+        }
         return XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(text));
     }
 

@@ -20,6 +20,7 @@ public sealed class OnlineRegressor
     private readonly double _learningRate;
     private readonly double _powerT;
     private readonly float _decay;
+    private readonly float _keep;
     private readonly PredictionClip _clip;
     private readonly float _negativePowerT;
     private readonly float _normExponent;
@@ -31,7 +32,11 @@ public sealed class OnlineRegressor
     /// <param name="powerT">The decay exponent of the adaptive rates.</param>
     /// <param name="l2">L2 regularisation: each update shrinks the weights it touches by the factor 1 − l·l2.</param>
     /// <param name="clip">Which side of the labels seen so far an update clips the prediction to before measuring its error.</param>
-    public OnlineRegressor(int bits, double learningRate = 0.5, double powerT = 0.5, double l2 = 0, PredictionClip clip = PredictionClip.None)
+    /// <param name="forgetting">
+    /// In [0, 1): each update shrinks the sums of squared gradients of the slots it touches by 1 − forgetting before adding
+    /// the new gradient, so a slot's adaptive rate settles instead of vanishing and the model can follow a changing world.
+    /// </param>
+    public OnlineRegressor(int bits, double learningRate = 0.5, double powerT = 0.5, double l2 = 0, PredictionClip clip = PredictionClip.None, double forgetting = 0)
     {
         if (bits is < 1 or > 30)
         {
@@ -44,6 +49,12 @@ public sealed class OnlineRegressor
         _learningRate = learningRate;
         _powerT = powerT;
         _decay = (float)(1 - learningRate * l2);
+        if (!(forgetting >= 0 && forgetting < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(forgetting), forgetting, "must lie in [0, 1)");
+        }
+        Forgetting = forgetting;
+        _keep = (float)(1 - forgetting);
         _clip = clip;
         _negativePowerT = (float)-powerT;
         _normExponent = (float)(2 * (powerT - 1));
@@ -57,6 +68,9 @@ public sealed class OnlineRegressor
 
     /// <summary>Learning-rate decay exponent.</summary>
     public double PowerT => _powerT;
+
+    /// <summary>The share of a slot's sum of squared gradients each update touching it forgets (0: none).</summary>
+    public double Forgetting { get; }
 
     /// <summary>Sum over updates of importance × normalized squared norm (VW's S).</summary>
     public double NormalizedSum { get; internal set; }
@@ -137,6 +151,7 @@ public sealed class OnlineRegressor
         // counting them all would freeze the features of every rarely explored action that an mtr update touches.
         var gradSquared = MathF.Min(importance, 1f) * 4f * error * error;
         var sqrtRate = _powerT == 0.5;
+        var forgets = _keep != 1f;
         if (!sqrtRate && _rates.Length < indices.Length)
         {
             _rates = new float[Math.Max(indices.Length, _rates.Length * 2)];
@@ -155,7 +170,8 @@ public sealed class OnlineRegressor
             ref var w = ref Unsafe.Add(ref w0, slot);
             ref var g = ref Unsafe.Add(ref g0, slot);
             ref var n = ref Unsafe.Add(ref n0, slot);
-            g += gradSquared * x2;
+            // Forgetting: the old squared gradients fade, so the rate of a much-updated slot stays able to move it.
+            g = forgets ? g * _keep + gradSquared * x2 : g + gradSquared * x2;
             var ax = MathF.Abs(x);
             if (ax > n)
             {
@@ -199,6 +215,21 @@ public sealed class OnlineRegressor
             var rate = sqrtRate ? 1f / (MathF.Sqrt(Unsafe.Add(ref g0, slot)) * Unsafe.Add(ref n0, slot)) : _rates[i];
             w = w * _decay + step * rate * x;
         }
+    }
+
+    /// <summary>
+    /// Forgets the sums of squared gradients and the normalisation sums; keeps the largest |x| per slot, and the weights
+    /// when <paramref name="keepWeights"/> is true.
+    /// </summary>
+    public void Refresh(bool keepWeights = true)
+    {
+        if (!keepWeights)
+        {
+            Array.Clear(_weights);
+        }
+        Array.Clear(_gradients);
+        NormalizedSum = 0;
+        TotalWeight = 0;
     }
 
     /// <summary>Copies the weights (not the update state) for serving.</summary>

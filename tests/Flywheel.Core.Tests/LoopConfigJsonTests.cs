@@ -68,6 +68,8 @@ public class LoopConfigJsonTests
         Assert.Equal(d with { Interactions = c.Learner.Interactions }, c.Learner);
         Assert.Equal(600, c.Reward.WindowSeconds);
         Assert.Equal(18, c.Learner.Bits);
+        Assert.Equal(0, c.Learner.Forgetting);
+        Assert.Equal("drift", LoopConfigJson.Name(TurnTrigger.Drift));
         Assert.Equal(0.95, c.Turns.Confidence);
     }
 
@@ -178,7 +180,7 @@ public class LoopConfigJsonTests
             Exploration = new ExplorationConfig { Algorithm = ExplorationAlgorithm.None, Epsilon = 0, Lambda = 2, Gamma = 50, Bags = 7 },
             Learner = new LearnerConfig
             {
-                Bits = 20, Interactions = ["context*action", "user*time*item"], LearningRate = 0.1, PowerT = 0, L2 = 1e-6, Reduction = Reduction.Mtr,
+                Bits = 20, Interactions = ["context*action", "user*time*item"], LearningRate = 0.1, PowerT = 0, L2 = 1e-6, Reduction = Reduction.Mtr, Forgetting = 0.002,
             },
             Turns = new TurnsConfig { EverySeconds = 60, MinDecisions = 5, PromoteWhen = PromotionPolicy.Manual, Confidence = 0.99 },
         };
@@ -295,6 +297,9 @@ public class LoopConfigJsonTests
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"learner":{"learningRate":-0.5}}""", null, "learner.learningRate")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"learner":{"powerT":1.5}}""", null, "learner.powerT")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"learner":{"l2":-1}}""", null, "learner.l2")]
+    [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"learner":{"forgetting":-0.001}}""", null, "learner.forgetting")]
+    [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"learner":{"forgetting":0.5}}""", null, "learner.forgetting")]
+    [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"learner":{"forgetting":"0.01"}}""", null, "learner.forgetting")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"learner":{"reduction":"foo"}}""", null, "learner.reduction")]
     // Turns.
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"turns":{"confidence":1.0}}""", null, "turns.confidence")]

@@ -232,6 +232,6 @@ internal sealed record RewardWire(double? WindowSeconds, double? Default, Reward
 
 internal sealed record ExplorationWire(ExplorationAlgorithm? Algorithm, double? Epsilon, double? Lambda, double? Gamma, int? Bags);
 
-internal sealed record LearnerWire(int? Bits, List<string?>? Interactions, double? LearningRate, double? PowerT, double? L2, Reduction? Reduction);
+internal sealed record LearnerWire(int? Bits, List<string?>? Interactions, double? LearningRate, double? PowerT, double? L2, Reduction? Reduction, double? Forgetting);
 
 internal sealed record TurnsWire(double? EverySeconds, int? MinDecisions, PromotionPolicy? PromoteWhen, double? Confidence, double? MismatchWeight);

@@ -241,6 +241,14 @@ internal sealed partial class LearnerHost(FlywheelOptions options, TimeProvider 
             return;
         }
         loop.Learner.Learn(decision, reward.Reward, loop.Config.Exploration);
+        // The reward stream in learning order is what the drift watch reads; its alarm makes the turn runner turn early.
+        if (DriftWatch.For(loop).Observe(reward.Sequence, reward.Reward, loop.Config.Reward, decision.ModelVersion, loop.ModelVersion, decision.At, reward.ClosedAt) is not null)
+        {
+            // The world changed under the model: it starts afresh, learning and exploring as a new model does, so it
+            // finds what is best now. A learner whose adaptive rates have shrunk over a long history barely moves, and
+            // one that kept its old weights keeps serving what used to be best until exploration proves otherwise.
+            loop.Learner.Refresh(keepWeights: false);
+        }
     }
 
     private async Task SaveSnapshotAsync(LoopRuntime loop)

@@ -104,6 +104,17 @@ internal sealed class CandidateReplay
     /// <summary>The last reward sequence learned.</summary>
     public long LearnedThrough { get; private set; }
 
+    /// <summary>Rewards up to this sequence are not learned (a candidate on recent data only); 0 learns them all.</summary>
+    public long LearnFrom { get; init; }
+
+    /// <summary>
+    /// Before learning the first reward after this sequence the learner restarts its adaptive state
+    /// (<see cref="ILoopLearner.Refresh"/>); 0 never does.
+    /// </summary>
+    public long RefreshAt { get; init; }
+
+    private bool _refreshed;
+
     public OffPolicyEstimates Estimates(double z) => _accumulator.GetEstimates(z);
 
     /// <summary>Scores a row as the candidate would have served it, and adds it to the estimates.</summary>
@@ -132,6 +143,15 @@ internal sealed class CandidateReplay
     /// <summary>Learns a row's reward.</summary>
     public void Learn(ReplayRow row)
     {
+        if (row.Sequence <= LearnFrom)
+        {
+            return;
+        }
+        if (RefreshAt > 0 && !_refreshed && row.Sequence > RefreshAt)
+        {
+            Learner.Refresh();
+            _refreshed = true;
+        }
         Learner.Learn(row.Prepared, row.Chosen, row.Reward, row.Probability, row.Repeats);
         LearnedThrough = row.Sequence;
     }

@@ -70,6 +70,12 @@ internal sealed class Guardrail(TimeProvider time, IFlywheelStore store, ModelRe
             MeasuredAt = time.GetUtcNow(),
         };
         await store.SaveTurnAsync(entry with { Lift = lift }, cancellationToken).ConfigureAwait(false);
+        if (lift.Difference.Upper < 0 && DriftWatch.For(runtime).Last is { } change && change.ChangeSequence > entry.Window.AfterSequence)
+        {
+            // The reward dropped during or after the judged window: the predecessor's figures come from a world that has changed,
+            // so the drop says nothing about the deployed model. The drift turn judges the models on the new world.
+            return;
+        }
         if (lift.Difference.Upper < 0 && graduated)
         {
             await RevertGraduationAsync(runtime, lift, cancellationToken).ConfigureAwait(false);

@@ -7,7 +7,8 @@ using Microsoft.Extensions.Logging;
 namespace Flywheel.Engine;
 
 /// <summary>
-/// The turn runner (DESIGN §1): on each loop's schedule, or when asked, it trains candidates by replaying the log,
+/// The turn runner (DESIGN §1): on each loop's schedule, when the loop's reward drops (a <see cref="DriftWatch"/> alarm)
+/// or when asked, it trains candidates by replaying the log,
 /// judges them off-policy against what the champion earned, registers them and promotes the winner; it also promotes
 /// and rolls back by hand. The guardrail runs before every turn. Never names a loop kind: the loop's
 /// <see cref="ILoopKind"/> trains and scores the candidates.
@@ -91,16 +92,27 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
     /// <summary>
     /// One turn: replay the log into the champion's settings and each candidate's, judge them on the rewards since the
     /// last turn, register them, and promote under the loop's policy. Null when a scheduled turn finds too little data.
+    /// A drift turn (<paramref name="drift"/>) is judged on the rewards since the change only, and is null until
+    /// <see cref="DriftTurnMinimum"/> of them have come in.
     /// </summary>
-    private async Task<TurnRecord?> RunTurnCoreAsync(LoopRuntime runtime, TurnTrigger trigger, CancellationToken cancellationToken)
+    private async Task<TurnRecord?> RunTurnCoreAsync(LoopRuntime runtime, TurnTrigger trigger, CancellationToken cancellationToken, DriftAlarm? drift = null)
     {
-        await registry.EnsureChampionRegisteredAsync(runtime, cancellationToken).ConfigureAwait(false);
-        var started = time.GetUtcNow();
         var config = runtime.Config;
-        var champion = runtime.ModelVersion;
-        var number = await registry.NextTurnNumberAsync(runtime, cancellationToken).ConfigureAwait(false);
         var after = await registry.LastJudgedThroughAsync(runtime, cancellationToken).ConfigureAwait(false);
         var through = await store.GetLastRewardSequenceAsync(runtime.Id, cancellationToken).ConfigureAwait(false);
+        if (drift is not null)
+        {
+            // Judged on the rewards since the change only: on older ones the stale champion still looks good.
+            after = Math.Max(after, drift.ChangeSequence);
+            if (config.Mode == LoopMode.Frozen || through - after < DriftTurnMinimum(config))
+            {
+                return null;
+            }
+        }
+        await registry.EnsureChampionRegisteredAsync(runtime, cancellationToken).ConfigureAwait(false);
+        var started = time.GetUtcNow();
+        var champion = runtime.ModelVersion;
+        var number = await registry.NextTurnNumberAsync(runtime, cancellationToken).ConfigureAwait(false);
         var fresh = through - after;
         TurnRecord Entry(TurnVerdict verdict, string reason) => new()
         {
@@ -125,7 +137,7 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
             metrics.TurnRecorded(runtime.Id, frozen.Verdict);
             return frozen;
         }
-        if (fresh < config.Turns.MinDecisions)
+        if (fresh < (trigger == TurnTrigger.Drift ? DriftTurnMinimum(config) : config.Turns.MinDecisions))
         {
             if (trigger == TurnTrigger.Schedule)
             {
@@ -147,7 +159,18 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
         var seed = (ulong)number * 0x9E3779B97F4A7C15UL;
         var kind = runtime.Kind;
         var replica = new CandidateReplay(kind, "champion (replayed)", config.Learner, config.Exploration, config.Reward, seed);
-        var candidates = search.Select((c, i) => new CandidateReplay(kind, c.Name, c.Learner, c.Exploration, config.Reward, seed + (ulong)i + 1)).ToList();
+        // After a change the watch found, the searched settings learn only the rewards since (the live learner started
+        // afresh there too); otherwise the whole log, with two extra candidates on the newest rewards.
+        var (recentFrom, changed) = RecentStart(runtime, after, through);
+        var candidates = search.Select((c, i) => new CandidateReplay(kind, changed ? $"{c.Name}, rewards after {recentFrom}" : c.Name, c.Learner, c.Exploration, config.Reward, seed + (ulong)i + 1)
+        {
+            LearnFrom = changed ? recentFrom : 0,
+        }).ToList();
+        if (recentFrom > 0)
+        {
+            candidates.Add(new CandidateReplay(kind, $"recent (rewards after {recentFrom})", config.Learner, config.Exploration, config.Reward, seed + (ulong)candidates.Count + 1) { LearnFrom = recentFrom });
+            candidates.Add(new CandidateReplay(kind, $"refreshed (at reward {recentFrom})", config.Learner, config.Exploration, config.Reward, seed + (ulong)candidates.Count + 1) { RefreshAt = recentFrom });
+        }
         var window = await Task.Run(() => LogReplay.ReplayAsync(store, kind, runtime.Id, config, after, through, replica, candidates, cancellationToken), cancellationToken).ConfigureAwait(false);
 
         var served = window.Logged.GetEstimates(z);
@@ -196,6 +219,10 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
         }
 
         var (winner, verdict, reason) = TurnJudge.Judge(config.Turns, champion, served, registered.Select(r => r.Model).ToList());
+        if (drift is not null)
+        {
+            reason = $"drift: {drift.Describe()}; judged on the {window.Window.Decisions} rewarded decisions after reward {after}; {reason}";
+        }
         DateTimeOffset? deployedAt = null;
         if (winner is not null)
         {
@@ -254,6 +281,27 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
         ];
         var deployed = verdict == TurnVerdict.Graduated ? champion : (int?)null;
         return await SaveJudgedAsync(runtime, number, trigger, started, window.Window, champion, candidates, verdict, reason, deployed, deployedAt).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Rewards a drift turn waits for after the change before it judges: half of <c>turns.minDecisions</c>, at least 200,
+    /// so the estimates of candidates that learned since the change mean something.
+    /// </summary>
+    internal static long DriftTurnMinimum(LoopConfig config) => Math.Max(200, config.Turns.MinDecisions / 2);
+
+    /// <summary>
+    /// Where a turn's recent data start, and whether that is a change the drift watch found. Recent data start at the
+    /// latest change found inside the newest two window-lengths of rewards, or else one window-length before the judged
+    /// window (the newest 2 × window rewards). Candidates on them: <c>recent</c> learns only those rewards, with the
+    /// champion's settings, and <c>refreshed</c> learns the whole log but restarts its adaptive learning rates and its
+    /// exploration there, keeping what it knew as a starting point.
+    /// </summary>
+    private static (long From, bool Changed) RecentStart(LoopRuntime runtime, long after, long through)
+    {
+        var from = Math.Max(0, after - (through - after));
+        return DriftWatch.For(runtime).Last is { } change && change.ChangeSequence > from && change.ChangeSequence < through
+            ? (change.ChangeSequence, true)
+            : (from, false);
     }
 
     /// <summary>Writes a judged turn to the ledger; saved even when the turn's caller cancels, since its effects already happened.</summary>
@@ -337,6 +385,18 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
                     try
                     {
                         await guardrail.CheckAsync(runtime, token).ConfigureAwait(false);
+                        var watch = DriftWatch.For(runtime);
+                        if (watch.Pending is { } alarm && runtime.Config.Mode != LoopMode.Apprentice)
+                        {
+                            // A drop of the reward: turn now rather than at the schedule, once the rewards since the change
+                            // can judge candidates (DriftTurnMinimum); the alarm waits until then.
+                            if (runtime.Config.Mode == LoopMode.Frozen
+                                || await RunTurnCoreAsync(runtime, TurnTrigger.Drift, token, alarm).ConfigureAwait(false) is not null)
+                            {
+                                watch.Take(alarm);
+                            }
+                            continue;
+                        }
                         var latest = await store.LoadLatestTurnsAsync(runtime.Id, 1, token).ConfigureAwait(false);
                         var last = latest.Count > 0 ? latest[^1].FinishedAt : runtime.CreatedAt;
                         if (time.GetUtcNow() - last >= TimeSpan.FromSeconds(runtime.Config.Turns.EverySeconds))

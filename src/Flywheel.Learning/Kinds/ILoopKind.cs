@@ -61,6 +61,14 @@ public interface ILoopLearner
     /// </summary>
     void Score(PreparedDecision decision, ExplorationConfig exploration, Span<float> costs, Span<double> pmf);
 
+    /// <summary>
+    /// Restarts how the model learns, as if it had just begun: its adaptive learning rates grow large again and its
+    /// exploration widens (for SquareCB, as at the first examples). With <paramref name="keepWeights"/> it keeps what it
+    /// knows as a starting point; without, it forgets that too. A turn's <c>refreshed</c> candidate refreshes at the
+    /// start of the recent data; the live learner starts afresh when the loop's reward drops (a drift alarm).
+    /// </summary>
+    void Refresh(bool keepWeights = true);
+
     /// <summary>An immutable snapshot for serving; <paramref name="previous"/> lends its reusable scratch state when it fits.</summary>
     ILoopPolicy Publish(int version, ILoopPolicy? previous = null);
 

@@ -89,6 +89,8 @@ internal sealed class ChooseLearner(BanditLearner learner) : ILoopLearner
 
     public byte[] Save() => ModelSnapshot.Save(Learner);
 
+    public void Refresh(bool keepWeights = true) => Learner.Refresh(keepWeights);
+
     private void Featurize(PreparedChoice row)
     {
         _vector.Clear();
