@@ -220,6 +220,45 @@ public sealed class HealthReadsTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OpenAsync_VersionTwoFileWithASignalTypeNoLongerInTheConfig_StillBackfillsEveryOtherReward()
+    {
+        // d1's only signal is of a type since dropped from the config: the backfill finds no kind for it and, like the
+        // Joiner, counts it as neither. d2's signal is of a declared explicit type and must still be counted.
+        Directory.CreateDirectory(_directory);
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(_directory, "flywheel.db")};Pooling=False"))
+        {
+            connection.Open();
+            Execute(connection, SqliteSchema.CreateVersion1);
+            Execute(connection, SqliteSchema.CreateVersion2);
+            Execute(connection, "PRAGMA user_version = 2;");
+            var config = new LoopConfig
+            {
+                Id = "shop",
+                Signals = new Dictionary<string, SignalTypeConfig> { ["click"] = new() { Weight = 1 }, ["thumbs"] = new() { Kind = SignalKind.Explicit, Weight = 1 } },
+            };
+            Execute(connection, "INSERT INTO loops (id, config, updated_at) VALUES ('shop', $a, 0)", LoopConfigJson.Serialize(config));
+            foreach (var (id, seq, type) in new[] { ("d1", 1L, "retired"), ("d2", 2L, "thumbs") })
+            {
+                Execute(connection, """
+                    INSERT INTO decisions (loop, decision_id, at, user_id, context, actions, baseline_action_id, chosen_action_id, explored, ranking, model_version, shadows)
+                    VALUES ('shop', $a, $b, NULL, '{"user":{"country":"de"}}', '[{"id":"a1"}]', NULL, 'a1', 0, '[{"actionId":"a1","probability":1}]', 1, NULL)
+                    """, id, T0.UtcTicks);
+                Execute(connection, """
+                    INSERT INTO signals (seq, loop, signal_id, decision_id, user_id, type, value, at, received_at, late, orphaned)
+                    VALUES ($a, 'shop', $b, $c, NULL, $d, 1.0, $e, $e, 0, 0)
+                    """, seq, $"s{seq}", id, type, T0.UtcTicks);
+                Execute(connection, "INSERT INTO rewards (loop, decision_id, seq, reward, signal_count, closed_at, closed_by) VALUES ('shop', $a, $b, 1.0, 1, $c, 'timeout')",
+                    id, seq, T0.UtcTicks);
+            }
+        }
+
+        var store = await OpenAsync();
+
+        Assert.Equal((long)SqliteFlywheelStore.SchemaVersion, await store.ReadWriterPragmaAsync("user_version"));
+        Assert.Equal([("shop", "d1", 0, 0), ("shop", "d2", 0, 1)], ReadKindCounts(Path.Combine(_directory, "flywheel.db")));
+    }
+
+    [Fact]
     public async Task CountAsync_LateAndOrphanedSignals_CountedPerLoop()
     {
         var store = await OpenAsync();
