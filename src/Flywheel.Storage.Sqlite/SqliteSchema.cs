@@ -98,7 +98,8 @@ internal static class SqliteSchema
         ALTER TABLE rewards ADD COLUMN implicit_signals INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE rewards ADD COLUMN explicit_signals INTEGER NOT NULL DEFAULT 0;
 
-        -- One grouped pass over the signals, each type's kind read once from its loop's config.
+        -- One grouped pass over the signals, each type's kind read once from its loop's config; a type the config no
+        -- longer declares counts as neither kind, as the joiner counts it.
         CREATE TEMP TABLE signal_kinds AS
             SELECT l.id AS loop, j.key AS type, json_extract(j.value, '$.kind') AS kind
             FROM loops AS l, json_each(l.config, '$.signals') AS j;
@@ -106,8 +107,8 @@ internal static class SqliteSchema
         UPDATE rewards SET implicit_signals = c.implicit_count, explicit_signals = c.explicit_count
         FROM (
             SELECT s.loop, s.decision_id,
-                   SUM(COALESCE(k.kind, 'implicit') = 'implicit') AS implicit_count,
-                   SUM(k.kind = 'explicit') AS explicit_count
+                   SUM(CASE WHEN k.kind = 'implicit' THEN 1 ELSE 0 END) AS implicit_count,
+                   SUM(CASE WHEN k.kind = 'explicit' THEN 1 ELSE 0 END) AS explicit_count
             FROM signals AS s LEFT JOIN signal_kinds AS k ON k.loop = s.loop AND k.type = s.type
             WHERE s.late = 0 AND s.decision_id IS NOT NULL
             GROUP BY s.loop, s.decision_id

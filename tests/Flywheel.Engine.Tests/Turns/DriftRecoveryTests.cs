@@ -13,6 +13,7 @@ public sealed class DriftRecoveryTests(ITestOutputHelper output) : IDisposable
 {
     private const int BeforeShift = 6000;
     private const int AfterShift = 10_000;
+    private const int StaleCheck = 2000;
 
     private readonly TempDirectory _dir = new();
 
@@ -99,7 +100,12 @@ public sealed class DriftRecoveryTests(ITestOutputHelper output) : IDisposable
         await driver.RunAsync(BeforeShift);
         var optimumBefore = world.OptimalReward;
         world.Shift();
-        await driver.RunAsync(AfterShift);
+        // In between, the health report sees the drop for what it is.
+        await driver.RunAsync(StaleCheck);
+        await engine.FlushAsync();
+        var between = await engine.GetHealthAsync("feed");
+        output.WriteLine($"health {StaleCheck:N0} decisions after the shift: {between.Verdict.Status}: {between.Verdict.Evidence}");
+        await driver.RunAsync(AfterShift - StaleCheck);
 
         for (var i = 0; i < driver.Rewards.Count; i += 1000)
         {
@@ -117,6 +123,12 @@ public sealed class DriftRecoveryTests(ITestOutputHelper output) : IDisposable
 
         Assert.True(low < 0.8 * before, $"the shift should hurt: {low:F4} against {before:F4}");
         Assert.True(after >= 0.9 * before, $"mean reward 9,000–10,000 decisions after the shift, {after:F4}, should be within 10% of {before:F4}");
+        Assert.Equal(HealthStatus.Stale, between.Verdict.Status);
+        Assert.True(between.Staleness.Drift.Stale);
+        await engine.FlushAsync();
+        var recovered = await engine.GetHealthAsync("feed");
+        output.WriteLine($"health at the end: {recovered.Verdict.Status}: {recovered.Verdict.Evidence}");
+        Assert.NotEqual(HealthStatus.Stale, recovered.Verdict.Status);
         var drift = Assert.Single(turns, t => t.Trigger == TurnTrigger.Drift);
         Assert.Contains("drift: the reward fell from", drift.Reason, StringComparison.Ordinal);
         Assert.Contains("found at reward", drift.Reason, StringComparison.Ordinal);
