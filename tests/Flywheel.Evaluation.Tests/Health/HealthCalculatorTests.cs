@@ -152,10 +152,10 @@ public class HealthCalculatorTests
     }
 
     [Fact]
-    public void Compute_FastLearnerGainedInItsFirstThousandDecisions_PlateauNotInvisible()
+    public void Compute_FastLearnerGainedInItsFirstFiveHundredDecisions_PlateauNotInvisible()
     {
-        // Learned in ~300 decisions: the first judging window (≈ 9,800) barely sees it; the launch window (300) does.
-        var report = Report(Log(40_000, i => 0.5 - 0.3 * Math.Exp(-i / 60.0)));
+        // Learned in ~500 decisions: the first judging window (≈ 9,800) barely sees it; the launch window (300) does.
+        var report = Report(Log(40_000, i => 0.5 - 0.3 * Math.Exp(-i / 150.0)));
 
         Assert.Equal(HealthStatus.Plateau, report.Verdict.Status);
         Assert.True(report.Lift.Launch!.Difference.Lower >= report.MinimumFeltEffect);
