@@ -53,7 +53,7 @@ internal static class HealthCommand
             : "too few points to fit"));
         o.WriteLine($"  lift           " + (r.Lift.Learning is { } lift
             ? $"{F(lift.BeforeReward.Value)} → {F(lift.AfterReward.Value)} (Δ {F(lift.Difference.Value)}, 95% {F(lift.Difference.Lower)} to {F(lift.Difference.Upper)}) vs felt {F(r.MinimumFeltEffect)}"
-            : "not enough rewards for two windows yet") + $"; turns: {string.Join(", ", r.Lift.Turns.Select(t => $"#{t.Turn} {t.Status}"))}");
+            : "not enough rewards for two windows yet") + (r.Lift.Turns.Count == 0 ? "; no turn has deployed a model" : $"; turns: {string.Join(", ", r.Lift.Turns.Select(t => $"#{t.Turn} {t.Status}"))}"));
         var d = r.Staleness.Drift;
         o.WriteLine($"  staleness      reward PSI {(r.Staleness.RewardPsi is { } psi ? F(psi) : "n/a")}; Page-Hinkley alarms {N(d.Alarms)}{(d.Stale ? ", stale" : "")}"
             + (r.Staleness.FeaturePsi.Count > 0 ? $"; most moved: {r.Staleness.FeaturePsi[0].Feature} ({F(r.Staleness.FeaturePsi[0].Psi)})" : ""));
