@@ -19,44 +19,10 @@ public sealed class DashboardBrowserTests(DashboardRun run)
     [ChromiumFact]
     public async Task Dashboard_RealSimulation_ShowsVerdictsChartsAndLedgerInChromium()
     {
-        Assert.True(File.Exists(ChromiumFactAttribute.ExecutablePath),
-            $"Chromium not found at {ChromiumFactAttribute.ExecutablePath}: apt-get install chromium, or set {ChromiumFactAttribute.Variable}.");
         Directory.CreateDirectory(Artifacts);
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = ChromiumFactAttribute.ExecutablePath,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
-        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
-        var errors = new List<string>();
-        var requests = new List<string>();
-        page.Console += (_, message) =>
-        {
-            if (message.Type is "error" or "warning")
-            {
-                lock (errors)
-                {
-                    errors.Add(message.Text);
-                }
-            }
-        };
-        page.PageError += (_, error) =>
-        {
-            lock (errors)
-            {
-                errors.Add(error);
-            }
-        };
-        page.Request += (_, request) =>
-        {
-            lock (requests)
-            {
-                requests.Add(request.Url);
-            }
-        };
+        await using var chromium = await ChromiumPage.OpenAsync(warningsAreErrors: true);
+        var page = chromium.Page;
 
         // The index: one row per product's loop, each with its verdict badge and evidence.
         var index = await page.GotoAsync(run.Server.Address.AbsoluteUri, new() { WaitUntil = WaitUntilState.Load });
@@ -124,7 +90,7 @@ public sealed class DashboardBrowserTests(DashboardRun run)
         await page.Locator("a[href='/']").ClickAsync();
         Assert.Equal(run.Stores.Count, await rows.CountAsync());
 
-        Assert.Empty(errors);
-        Assert.All(requests, url => Assert.StartsWith(run.Server.Address.AbsoluteUri, url, StringComparison.Ordinal));
+        Assert.Empty(chromium.Errors);
+        Assert.All(chromium.Requests, url => Assert.StartsWith(run.Server.Address.AbsoluteUri, url, StringComparison.Ordinal));
     }
 }

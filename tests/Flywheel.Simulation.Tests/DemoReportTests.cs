@@ -100,44 +100,10 @@ public sealed class DemoReportTests(DemoReportTests.Run run) : IClassFixture<Dem
     [ChromiumFact]
     public async Task Write_RealSimulation_RendersChartsTablesAndLedgerInChromium()
     {
-        Assert.True(File.Exists(ChromiumFactAttribute.ExecutablePath),
-            $"Chromium not found at {ChromiumFactAttribute.ExecutablePath}: apt-get install chromium, or set {ChromiumFactAttribute.Variable}.");
         var path = DemoReport.Write(run.Result, run.NewDirectory(), Summary);
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new()
-        {
-            ExecutablePath = ChromiumFactAttribute.ExecutablePath,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
-        var page = await browser.NewPageAsync(new() { ViewportSize = new() { Width = 1280, Height = 900 } });
-        var errors = new List<string>();
-        var requests = new List<string>();
-        page.Console += (_, message) =>
-        {
-            if (message.Type == "error")
-            {
-                lock (errors)
-                {
-                    errors.Add(message.Text);
-                }
-            }
-        };
-        page.PageError += (_, error) =>
-        {
-            lock (errors)
-            {
-                errors.Add(error);
-            }
-        };
-        page.Request += (_, request) =>
-        {
-            lock (requests)
-            {
-                requests.Add(request.Url);
-            }
-        };
+        await using var chromium = await ChromiumPage.OpenAsync();
+        var page = chromium.Page;
 
         await page.GotoAsync(new Uri(path).AbsoluteUri, new() { WaitUntil = WaitUntilState.Load });
         var screenshot = Path.Combine(AppContext.BaseDirectory, "demo-report.png");
@@ -191,7 +157,7 @@ public sealed class DemoReportTests(DemoReportTests.Run run) : IClassFixture<Dem
         Assert.Equal(1, await page.Locator("table[data-table='ledger']").CountAsync());
         Assert.Equal(run.Result["a"].Turns.Count, await page.Locator("table[data-table='ledger'] tbody tr").CountAsync());
 
-        Assert.Empty(errors);
-        Assert.All(requests, url => Assert.StartsWith("file://", url, StringComparison.Ordinal));
+        Assert.Empty(chromium.Errors);
+        Assert.All(chromium.Requests, url => Assert.StartsWith("file://", url, StringComparison.Ordinal));
     }
 }
