@@ -43,6 +43,9 @@ Console.WriteLine($"machine: {Environment.ProcessorCount} cores, {System.Runtime
 Console.WriteLine($"load average at start: {LoadAverage()}");
 Console.WriteLine($"data: {dir}");
 
+// The engine runs at the moment the log ends, as the product that wrote it would: on a later re-run the system clock
+// would close the windows the log left open, with no signals.
+var logEnd = DateTimeOffset.MinValue;
 var clock = Stopwatch.StartNew();
 await using (var store = await SqliteFlywheelStore.OpenAsync(new SqliteStoreOptions { DataDirectory = dir }))
 {
@@ -54,13 +57,13 @@ await using (var store = await SqliteFlywheelStore.OpenAsync(new SqliteStoreOpti
             $"({written.Visits:N0} return_visit), {written.Turns} ledger entries in {clock.Elapsed.TotalSeconds:F1} s");
     }
     Console.WriteLine($"store file: {new DirectoryInfo(dir).EnumerateFiles().Sum(f => f.Length) / (1024.0 * 1024):N0} MiB");
-    await TimePartsAsync(store);
+    logEnd = await TimePartsAsync(store);
 }
 
 clock.Restart();
 var openCpu = Cpu();
 var options = new FlywheelOptions { ScheduleTurns = false }.UseSqlite(dir);
-var engine = await FlywheelEngine.OpenAsync(options);
+var engine = await FlywheelEngine.OpenAsync(options, new FrozenClock(logEnd));
 try
 {
     Console.WriteLine($"engine open (live learner restored by replaying every reward): {clock.Elapsed.TotalSeconds:F1} s, CPU {Cpu() - openCpu:F1} s");
@@ -96,11 +99,12 @@ if (!keep)
 }
 
 // Each read of the health report on its own, then the computation, as HealthReporter runs them.
-static async Task TimePartsAsync(SqliteFlywheelStore store)
+static async Task<DateTimeOffset> TimePartsAsync(SqliteFlywheelStore store)
 {
     var config = (await store.LoadLoopsAsync()).Single(l => l.Id == LoopId);
     var lastSequence = await store.GetLastRewardSequenceAsync(LoopId);
     HealthInput? input = null;
+    DateTimeOffset? end = null;
     var parts = new Dictionary<string, List<double>>();
     var cpus = new Dictionary<string, List<double>>();
     var cpuMark = Cpu();
@@ -139,7 +143,8 @@ static async Task TimePartsAsync(SqliteFlywheelStore store)
             outcomes.Add(outcome);
         }
         Add("ReadOutcomesAsync (read only)", clock.Elapsed.TotalSeconds);
-        var alone = new HealthInput { Config = config, Now = TimeProvider.System.GetUtcNow(), Counts = counts };
+        end ??= outcomes.Count > 0 ? outcomes[^1].At : TimeProvider.System.GetUtcNow();
+        var alone = new HealthInput { Config = config, Now = end.Value, Counts = counts };
         cpuMark = Cpu();
         clock.Restart();
         foreach (var outcome in outcomes)
@@ -152,7 +157,7 @@ static async Task TimePartsAsync(SqliteFlywheelStore store)
         input = new HealthInput
         {
             Config = config,
-            Now = TimeProvider.System.GetUtcNow(),
+            Now = end.Value,
             Counts = counts,
             Turns = turns,
             ModelExamples = counts.Rewards,
@@ -232,6 +237,7 @@ static async Task TimePartsAsync(SqliteFlywheelStore store)
         Console.WriteLine($"  {part,-48} {Median(list),7:F3} s  CPU {Median(cpus[part]),7:F3} s   ({string.Join(", ", list.Select(t => t.ToString("F3", CultureInfo.InvariantCulture)))})");
     }
     Console.WriteLine($"  {"sum of medians (the report's own steps)",-48} {total,7:F3} s");
+    return end ?? TimeProvider.System.GetUtcNow();
 }
 
 static async Task<(long Rewards, long Signals, long Visits, int Turns)> WriteLogAsync(SqliteFlywheelStore store, int decisions, int users, TimeSpan window)
@@ -437,4 +443,10 @@ internal static partial class Program
 {
     // HealthReporter.LatencySample (internal to the engine): the newest rewards whose loop latency is measured.
     private const int HealthReporterSample = 5000;
+}
+
+/// <summary>A clock stopped at one moment (timers still run on the system's).</summary>
+internal sealed class FrozenClock(DateTimeOffset now) : TimeProvider
+{
+    public override DateTimeOffset GetUtcNow() => now;
 }

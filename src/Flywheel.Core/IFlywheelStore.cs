@@ -97,7 +97,7 @@ public interface IFlywheelStore : IAsyncDisposable
     /// <summary>The loop's ledger, by number.</summary>
     ValueTask<IReadOnlyList<TurnRecord>> LoadTurnsAsync(string loop, CancellationToken cancellationToken = default);
 
-    /// <summary>Every decision of the loop in log order with how its reward window closed (what the health report reads).</summary>
+    /// <summary>Every decision of the loop in time order (ties by decision id) with how its reward window closed (what the health report reads).</summary>
     IAsyncEnumerable<DecisionOutcome> ReadOutcomesAsync(string loop, CancellationToken cancellationToken = default);
 
     /// <summary>The loop's user-level signals (no decision id, a user id), in arrival order.</summary>

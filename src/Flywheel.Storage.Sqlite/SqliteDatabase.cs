@@ -154,6 +154,14 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         {
             Execute(connection, SqliteSchema.CreateVersion4, transaction);
         }
+        if (version < 5)
+        {
+            // One statement per call, so a failure in any of them surfaces here rather than being lost in a batch.
+            foreach (var statement in SqliteSchema.CreateVersion5)
+            {
+                Execute(connection, statement, transaction);
+            }
+        }
         // Later versions add their steps here, each guarded by the version it upgrades from.
         if (version < SqliteSchema.Version)
         {

@@ -1,9 +1,11 @@
 using System.Runtime.CompilerServices;
 using Flywheel.Core;
+using Microsoft.Data.Sqlite;
+using SQLitePCL;
 
 namespace Flywheel.Storage.Sqlite;
 
-/// <summary>The narrow reads of the health report: a few columns per row, so a million decisions read in well under a second.</summary>
+/// <summary>The narrow reads of the health report: a few columns per row from narrow rows or covering indexes.</summary>
 public sealed partial class SqliteFlywheelStore
 {
     /// <inheritdoc />
@@ -11,32 +13,52 @@ public sealed partial class SqliteFlywheelStore
     {
         ArgumentNullException.ThrowIfNull(loop);
         await using var connection = await _db.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
-        using var command = connection.CreateCommand();
-        // Log order is rowid order: the single writer inserts decisions as they are made.
-        command.CommandText = """
-            SELECT d.at, d.user_id, d.model_version, r.seq, r.reward, r.closed_at, r.signal_count, r.implicit_signals, r.explicit_signals, d.explored
-            FROM decisions AS d
-            LEFT JOIN rewards AS r ON r.loop = d.loop AND r.decision_id = d.decision_id
-            WHERE d.loop = $loop
-            ORDER BY d.rowid
+        // The narrow outcome rows, clustered by (loop, at, decision id): one range scan in time order. A million rows
+        // is the common case here, so the statement is stepped through SQLitePCL, on which Microsoft.Data.Sqlite is
+        // built: its data reader costs about 0.1 µs per column value, a third of this read. For the same reason the
+        // small integers travel packed: the explored flag with the model version, and the three signal counts (each
+        // capped at 2²¹ - 1, far beyond any one window) in one 63-bit value.
+        const string Sql = """
+            SELECT at, user_id, reward, closed_at, seq,
+                   explored | (model_version << 1),
+                   min(signal_count, 2097151) | (min(implicit_signals, 2097151) << 21) | (min(explicit_signals, 2097151) << 42)
+            FROM outcomes
+            WHERE loop = ?1
+            ORDER BY at, decision_id
             """;
-        command.Parameters.AddWithValue("$loop", loop);
-        using var reader = command.ExecuteReader();
-        var rows = 0;
-        while (reader.Read())
+        var db = connection.Handle!;
+        SqliteException.ThrowExceptionForRC(raw.sqlite3_prepare_v2(db, Sql, out var statement), db);
+        using (statement)
         {
-            if ((++rows & 0xFFF) == 0)
+            SqliteException.ThrowExceptionForRC(raw.sqlite3_bind_text(statement, 1, loop), db);
+            var rows = 0;
+            int rc;
+            while ((rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
             {
-                cancellationToken.ThrowIfCancellationRequested();
+                if ((++rows & 0xFFF) == 0)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+                var at = SqliteRows.FromTicks(raw.sqlite3_column_int64(statement, 0));
+                var user = raw.sqlite3_column_type(statement, 1) == raw.SQLITE_NULL ? null : raw.sqlite3_column_text(statement, 1).utf8_to_string();
+                var served = raw.sqlite3_column_int64(statement, 5);
+                var version = (int)(served >> 1);
+                var explored = (served & 1) != 0;
+                if (raw.sqlite3_column_type(statement, 2) == raw.SQLITE_NULL)
+                {
+                    yield return new DecisionOutcome(at, user, version, 0, 0, default, 0, 0, 0, explored);
+                    continue;
+                }
+                const long Mask = 0x1FFFFF;
+                var counts = raw.sqlite3_column_int64(statement, 6);
+                yield return new DecisionOutcome(at, user, version, raw.sqlite3_column_int64(statement, 4), raw.sqlite3_column_double(statement, 2),
+                    SqliteRows.FromTicks(raw.sqlite3_column_int64(statement, 3)),
+                    (int)(counts & Mask), (int)((counts >> 21) & Mask), (int)((counts >> 42) & Mask), explored);
             }
-            var at = SqliteRows.FromTicks(reader.GetInt64(0));
-            var user = SqliteRows.NullableString(reader, 1);
-            var version = reader.GetInt32(2);
-            var explored = reader.GetInt64(9) != 0;
-            yield return reader.IsDBNull(3)
-                ? new DecisionOutcome(at, user, version, 0, 0, default, 0, 0, 0, explored)
-                : new DecisionOutcome(at, user, version, reader.GetInt64(3), reader.GetDouble(4), SqliteRows.FromTicks(reader.GetInt64(5)),
-                    reader.GetInt32(6), reader.GetInt32(7), reader.GetInt32(8), explored);
+            if (rc != raw.SQLITE_DONE)
+            {
+                SqliteException.ThrowExceptionForRC(rc, db);
+            }
         }
     }
 

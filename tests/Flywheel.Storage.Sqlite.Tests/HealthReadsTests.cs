@@ -84,6 +84,51 @@ public sealed class HealthReadsTests : IAsyncLifetime
         Assert.Empty(await ToListAsync(store.ReadOutcomesAsync("none")));
     }
 
+    [Fact]
+    public async Task ReadOutcomesAsync_DecisionsCommittedOutOfTimeOrder_ReturnsTimeOrderWithTiesByDecisionId()
+    {
+        var store = await OpenAsync();
+        await store.CommitAsync(Batch([Decision("shop", "late", T0.AddMinutes(5)), Decision("shop", "b", T0)], [], []));
+        await store.CommitAsync(Batch([Decision("shop", "early", T0.AddMinutes(-5)), Decision("shop", "a", T0)], [], [Reward("shop", "late", 1)]));
+
+        var outcomes = await ToListAsync(store.ReadOutcomesAsync("shop"));
+
+        Assert.Equal(
+            [T0.AddMinutes(-5).UtcTicks, T0.UtcTicks, T0.UtcTicks, T0.AddMinutes(5).UtcTicks],
+            outcomes.Select(o => o.At.UtcTicks));
+        Assert.Equal([false, false, false, true], outcomes.Select(o => o.IsClosed));
+    }
+
+    [Fact]
+    public async Task ReadOutcomesAsync_DecisionRowDeleted_ItsOutcomeGoesWithIt()
+    {
+        // Erasure deletes decisions; the narrow outcome rows must not keep what was erased.
+        var store = await OpenAsync();
+        await store.CommitAsync(Batch([Decision("shop", "keep", T0, user: "u1"), Decision("shop", "gone", T0, user: "u2")], [], [Reward("shop", "gone", 1)]));
+        using (var connection = new SqliteConnection($"Data Source={Path.Combine(_directory, "flywheel.db")};Pooling=False"))
+        {
+            connection.Open();
+            Execute(connection, "DELETE FROM decisions WHERE loop = 'shop' AND decision_id = 'gone'");
+        }
+
+        var outcomes = await ToListAsync(store.ReadOutcomesAsync("shop"));
+
+        Assert.Equal(["u1"], outcomes.Select(o => o.UserId));
+    }
+
+    [Fact]
+    public async Task ReadOutcomesAsync_SignalCountsAtTheirCap_ReadBackExactly()
+    {
+        var store = await OpenAsync();
+        const int Cap = (1 << 21) - 1;
+        await store.CommitAsync(Batch([Decision("shop", "d", T0, version: int.MaxValue, explored: true)], [], [Reward("shop", "d", 1, implicitSignals: Cap, explicitSignals: 7) with { SignalCount = Cap }]));
+
+        var outcome = Assert.Single(await ToListAsync(store.ReadOutcomesAsync("shop")));
+
+        Assert.Equal((Cap, Cap, 7), (outcome.Signals, outcome.ImplicitSignals, outcome.ExplicitSignals));
+        Assert.Equal((int.MaxValue, true), (outcome.ModelVersion, outcome.Explored));
+    }
+
     // ---------------------------------------------------------------- user visits
 
     [Fact]
@@ -197,7 +242,7 @@ public sealed class HealthReadsTests : IAsyncLifetime
         var store = await OpenAsync();
 
         Assert.Equal((long)SqliteFlywheelStore.SchemaVersion, await store.ReadWriterPragmaAsync("user_version"));
-        Assert.Equal(4, SqliteFlywheelStore.SchemaVersion);
+        Assert.Equal(5, SqliteFlywheelStore.SchemaVersion);
         // shop: click and skip are implicit, thumbs explicit; other: click is explicit.
         Assert.Equal(
             [("other", "d1", 0, 1), ("shop", "d1", 1, 1), ("shop", "d2", 0, 1), ("shop", "d3", 2, 0), ("shop", "d5", 0, 0)],
@@ -217,6 +262,15 @@ public sealed class HealthReadsTests : IAsyncLifetime
         // New commits after the migration count as before.
         await store.CommitAsync(Batch([], [Signal("shop", "n1", "d4", T0) with { Late = true }, Signal("shop", "n2", "zz", T0) with { Orphaned = true }], []));
         Assert.Equal(new LoopCounts(5, 12, 3, 2, 4), await store.CountAsync("shop"));
+
+        // The outcome rows the migration built go on tracking new decisions and rewards.
+        await store.CommitAsync(Batch([Decision("shop", "d6", T0.AddHours(1), user: "u3", version: 2)], [], [Reward("shop", "d4", 5, implicitSignals: 1, explicitSignals: 0)]));
+        await store.CommitAsync(Batch([], [], [Reward("shop", "d6", 6, implicitSignals: 0, explicitSignals: 2)]));
+        outcomes = await ToListAsync(store.ReadOutcomesAsync("shop"));
+        Assert.Equal(
+            [(1L, "u1", 1), (2L, "u1", 1), (3L, "u1", 1), (5L, "u1", 1), (4L, "u1", 1), (6L, "u3", 2)],
+            outcomes.Select(o => (o.RewardSequence, o.UserId, o.ModelVersion)));
+        Assert.Equal((2, 0, 2), (outcomes[5].Signals, outcomes[5].ImplicitSignals, outcomes[5].ExplicitSignals));
     }
 
     [Fact]

@@ -27,22 +27,49 @@ internal sealed class HealthReporter(TimeProvider time, IFlywheelStore store)
             Turns = turns,
             ModelExamples = serving.Policy.Examples,
         };
-        await foreach (var outcome in store.ReadOutcomesAsync(runtime.Id, cancellationToken).ConfigureAwait(false))
+        // The decision log is the long read; the rest (user-level signals, context samples, loop latency) runs beside
+        // it on its own connection, so on a machine with two cores the report takes about as long as the one pass.
+        var side = Task.Run(() => ReadBesideLogAsync(runtime, counts, cancellationToken).AsTask(), cancellationToken);
+        try
         {
-            input.Add(outcome);
+            await foreach (var outcome in store.ReadOutcomesAsync(runtime.Id, cancellationToken).ConfigureAwait(false))
+            {
+                input.Add(outcome);
+            }
         }
-        await foreach (var visit in store.ReadUserVisitsAsync(runtime.Id, cancellationToken).ConfigureAwait(false))
+        finally
+        {
+            // Never leave the side reads running past the report, even when the log read failed.
+            await ((Task)side).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        }
+        var (visits, recent, baseline, latency) = await side.ConfigureAwait(false);
+        foreach (var visit in visits)
         {
             input.Add(visit);
         }
-        var sample = HealthCalculator.ContextSample;
-        if (input.Decisions >= 2L * sample)
-        {
-            input.RecentContexts = await store.ReadContextsAsync(runtime.Id, 0, sample, cancellationToken).ConfigureAwait(false);
-            input.BaselineContexts = await store.ReadContextsAsync(runtime.Id, sample, sample, cancellationToken).ConfigureAwait(false);
-        }
-        input.OnlineLatencySeconds = await OnlineLatencyAsync(runtime, cancellationToken).ConfigureAwait(false);
+        input.RecentContexts = recent;
+        input.BaselineContexts = baseline;
+        input.OnlineLatencySeconds = latency;
         return HealthCalculator.Compute(input);
+    }
+
+    private async ValueTask<(List<UserVisit> Visits, IReadOnlyList<Features> Recent, IReadOnlyList<Features> Baseline, IReadOnlyList<double> Latency)> ReadBesideLogAsync(
+        LoopRuntime runtime, LoopCounts counts, CancellationToken cancellationToken)
+    {
+        var visits = new List<UserVisit>();
+        await foreach (var visit in store.ReadUserVisitsAsync(runtime.Id, cancellationToken).ConfigureAwait(false))
+        {
+            visits.Add(visit);
+        }
+        IReadOnlyList<Features> recent = [], baseline = [];
+        var sample = HealthCalculator.ContextSample;
+        if (counts.Decisions >= 2L * sample)
+        {
+            recent = await store.ReadContextsAsync(runtime.Id, 0, sample, cancellationToken).ConfigureAwait(false);
+            baseline = await store.ReadContextsAsync(runtime.Id, sample, sample, cancellationToken).ConfigureAwait(false);
+        }
+        var latency = await OnlineLatencyAsync(runtime, cancellationToken).ConfigureAwait(false);
+        return (visits, recent, baseline, latency);
     }
 
     /// <summary>

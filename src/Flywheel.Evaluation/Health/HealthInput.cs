@@ -3,7 +3,7 @@ using Flywheel.Core;
 namespace Flywheel.Evaluation.Health;
 
 /// <summary>
-/// What the health report reads from one loop, gathered in one pass over its log. Decisions are added in log order;
+/// What the health report reads from one loop, gathered in one pass over its log. Decisions are added in time order;
 /// only narrow columns are kept (a million decisions take about 40 MB), so a report over a large log stays fast.
 /// </summary>
 public sealed class HealthInput
