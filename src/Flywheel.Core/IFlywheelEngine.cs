@@ -72,4 +72,14 @@ public interface IFlywheelEngine : IAsyncDisposable
 
     /// <summary>The latest mismatches of one shadow (or of all when <paramref name="version"/> is null), oldest first.</summary>
     ValueTask<IReadOnlyList<Mismatch>> ListMismatchesAsync(string loop, int? version = null, int limit = 100, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Erases everything stored about a user in every loop: their decisions (with rewards and shadow choices), the
+    /// signals of those decisions and every signal naming them, and their open reward windows. An audit entry records
+    /// when and how much, not who. Models already trained keep what they learned, as aggregate weights.
+    /// </summary>
+    ValueTask<ErasureResult> EraseUserAsync(string userId, CancellationToken cancellationToken = default);
+
+    /// <summary>The erasure audit trail, oldest first.</summary>
+    ValueTask<IReadOnlyList<ErasureRecord>> ListErasuresAsync(CancellationToken cancellationToken = default);
 }

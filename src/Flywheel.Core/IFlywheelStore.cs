@@ -114,4 +114,13 @@ public interface IFlywheelStore : IAsyncDisposable
 
     /// <summary>The newest <paramref name="count"/> ledger entries, by number (what a scheduler checks without reading years of ledger).</summary>
     ValueTask<IReadOnlyList<TurnRecord>> LoadLatestTurnsAsync(string loop, int count, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Deletes the user's decisions with their signals and rewards, and every signal naming the user, in every loop,
+    /// so that no later read or export holds them, and appends an audit entry with the counts, in one transaction.
+    /// </summary>
+    ValueTask<ErasureRecord> EraseUserAsync(string userId, DateTimeOffset at, CancellationToken cancellationToken = default);
+
+    /// <summary>The erasure audit trail, oldest first.</summary>
+    ValueTask<IReadOnlyList<ErasureRecord>> LoadErasuresAsync(CancellationToken cancellationToken = default);
 }

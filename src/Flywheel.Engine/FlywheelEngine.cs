@@ -283,6 +283,22 @@ public sealed class FlywheelEngine : IFlywheelEngine
     }
 
     /// <inheritdoc />
+    public async ValueTask<ErasureResult> EraseUserAsync(string userId, CancellationToken cancellationToken = default)
+    {
+        _options.Limits.CheckString("userId", userId);
+        var parts = await StartedAsync(cancellationToken).ConfigureAwait(false);
+        var audit = await parts.Ingest.EraseUserAsync(userId, cancellationToken).ConfigureAwait(false);
+        return new ErasureResult { UserId = userId, Audit = audit };
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<ErasureRecord>> ListErasuresAsync(CancellationToken cancellationToken = default)
+    {
+        var parts = await StartedAsync(cancellationToken).ConfigureAwait(false);
+        return await parts.Store.LoadErasuresAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
     public async ValueTask<IReadOnlyList<Mismatch>> ListMismatchesAsync(string loop, int? version = null, int limit = 100, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);

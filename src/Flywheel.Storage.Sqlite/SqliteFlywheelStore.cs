@@ -368,7 +368,12 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
         ArgumentNullException.ThrowIfNull(loop);
         await using var connection = await _db.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
-        command.CommandText = "SELECT COALESCE(MAX(seq), 0) FROM rewards WHERE loop = $loop";
+        // An erasure may have deleted the newest rewards; their sequence numbers stay used (the learner's snapshot and
+        // the ledger refer to positions), so the mark it left counts too.
+        command.CommandText = """
+            SELECT MAX(COALESCE((SELECT MAX(seq) FROM rewards WHERE loop = $loop), 0),
+                       COALESCE((SELECT last_seq FROM reward_marks WHERE loop = $loop), 0))
+            """;
         command.Parameters.AddWithValue("$loop", loop);
         return Convert.ToInt64(command.ExecuteScalar(), CultureInfo.InvariantCulture);
     }

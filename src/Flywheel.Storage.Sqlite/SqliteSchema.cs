@@ -4,7 +4,7 @@ namespace Flywheel.Storage.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version kept in <c>PRAGMA user_version</c>.</summary>
-    public const int Version = 5;
+    public const int Version = 6;
 
     public const string CreateVersion1 = """
         CREATE TABLE IF NOT EXISTS loops (
@@ -183,6 +183,25 @@ internal static class SqliteSchema
         END
         """,
     ];
+
+    /// <summary>
+    /// Version 6: the erasure audit trail (when and how much, never whom), and each loop's highest reward sequence at
+    /// the last erasure, so deleting the newest rewards never hands their sequence numbers out again.
+    /// </summary>
+    public const string CreateVersion6 = """
+        CREATE TABLE IF NOT EXISTS erasures (
+            seq        INTEGER PRIMARY KEY,
+            erased_at  INTEGER NOT NULL,
+            decisions  INTEGER NOT NULL,
+            signals    INTEGER NOT NULL,
+            rewards    INTEGER NOT NULL
+        ) STRICT;
+
+        CREATE TABLE IF NOT EXISTS reward_marks (
+            loop      TEXT    NOT NULL PRIMARY KEY,
+            last_seq  INTEGER NOT NULL
+        ) STRICT;
+        """;
 
     /// <summary>Decision columns as read by <c>ReadDecision</c>; the table is aliased <c>d</c>.</summary>
     public const string DecisionColumns =

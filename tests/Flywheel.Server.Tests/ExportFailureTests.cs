@@ -68,6 +68,10 @@ public sealed class ExportFailureTests : IAsyncLifetime
 
         public ValueTask<HealthReport> GetHealthAsync(string loop, CancellationToken cancellationToken = default) => inner.GetHealthAsync(loop, cancellationToken);
 
+        public ValueTask<ErasureResult> EraseUserAsync(string userId, CancellationToken cancellationToken = default) => inner.EraseUserAsync(userId, cancellationToken);
+
+        public ValueTask<IReadOnlyList<ErasureRecord>> ListErasuresAsync(CancellationToken cancellationToken = default) => inner.ListErasuresAsync(cancellationToken);
+
         public ValueTask<ShadowReport> GetShadowReportAsync(string loop, int version, CancellationToken cancellationToken = default) => inner.GetShadowReportAsync(loop, version, cancellationToken);
 
         public ValueTask<IReadOnlyList<Mismatch>> ListMismatchesAsync(string loop, int? version = null, int limit = 100, CancellationToken cancellationToken = default)

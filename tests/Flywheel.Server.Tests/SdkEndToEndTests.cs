@@ -53,6 +53,12 @@ public sealed class SdkEndToEndTests(ITestOutputHelper output)
         public ValueTask<HealthReport> GetHealthAsync(string loop, CancellationToken cancellationToken = default)
             => new(client.GetHealthAsync(loop, cancellationToken));
 
+        public ValueTask<ErasureResult> EraseUserAsync(string userId, CancellationToken cancellationToken = default)
+            => new(client.EraseUserAsync(userId, cancellationToken));
+
+        public ValueTask<IReadOnlyList<ErasureRecord>> ListErasuresAsync(CancellationToken cancellationToken = default)
+            => new(client.ListErasuresAsync(cancellationToken));
+
         public ValueTask<ShadowReport> GetShadowReportAsync(string loop, int version, CancellationToken cancellationToken = default)
             => new(client.GetShadowReportAsync(loop, version, cancellationToken));
 

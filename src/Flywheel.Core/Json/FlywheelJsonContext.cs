@@ -48,4 +48,6 @@ namespace Flywheel.Core.Json;
 [JsonSerializable(typeof(IReadOnlyList<RankedAction>))]
 [JsonSerializable(typeof(LoggedDecision))]
 [JsonSerializable(typeof(HealthReport))]
+[JsonSerializable(typeof(ErasureResult))]
+[JsonSerializable(typeof(ErasureList))]
 internal sealed partial class FlywheelJsonContext : JsonSerializerContext;

@@ -28,3 +28,7 @@ public sealed record MismatchList(IReadOnlyList<Mismatch> Mismatches);
 
 /// <summary>The optional body of run-turn and shadow: nothing, or an empty object; they take no fields.</summary>
 public sealed record EmptyRequest;
+
+/// <summary>The body of <c>GET /v1/erasures</c>: the audit trail, oldest first.</summary>
+/// <param name="Erasures">Each erasure: when, and how much it removed.</param>
+public sealed record ErasureList(IReadOnlyList<ErasureRecord> Erasures);

@@ -136,6 +136,7 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
                 case DecideWrite d: d.Done.TrySetException(ex); break;
                 case SignalsWrite s: s.Done.TrySetException(ex); break;
                 case FlushWrite f: f.Done.TrySetException(ex); break;
+                case EraseWrite e: e.Done.TrySetException(ex); break;
             }
         }
     }
@@ -164,6 +165,7 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
             try
             {
                 await CommitGroupAsync(calls, batch).ConfigureAwait(false);
+                await EraseQueuedAsync(calls).ConfigureAwait(false);
             }
             catch (Exception ex)
             {
