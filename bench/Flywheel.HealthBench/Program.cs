@@ -198,14 +198,15 @@ static async Task<DateTimeOffset> TimePartsAsync(SqliteFlywheelStore store)
         Add("ReadUserVisitsAsync + HealthInput.Add", clock.Elapsed.TotalSeconds);
 
         var sample = HealthCalculator.ContextSample;
+        var (baselineFrom, recentFrom, to) = FeatureDrifts.Windows(input.First!.Value, input.Last!.Value)!.Value;
         cpuMark = Cpu();
         clock.Restart();
-        input.RecentContexts = await store.ReadContextsAsync(LoopId, 0, sample);
-        Add($"ReadContextsAsync (newest {sample:N0})", clock.Elapsed.TotalSeconds);
+        input.RecentContexts = await store.ReadContextsAsync(LoopId, recentFrom, to, sample);
+        Add($"ReadContextsAsync (newest week, {sample:N0})", clock.Elapsed.TotalSeconds);
         cpuMark = Cpu();
         clock.Restart();
-        input.BaselineContexts = await store.ReadContextsAsync(LoopId, sample, sample);
-        Add($"ReadContextsAsync ({sample:N0} before them)", clock.Elapsed.TotalSeconds);
+        input.BaselineContexts = await store.ReadContextsAsync(LoopId, baselineFrom, recentFrom, sample);
+        Add($"ReadContextsAsync (week before, {sample:N0})", clock.Elapsed.TotalSeconds);
 
         // What the engine reads for online latency once two models have served (the newest LatencySample rewards).
         cpuMark = Cpu();

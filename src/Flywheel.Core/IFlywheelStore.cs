@@ -104,10 +104,10 @@ public interface IFlywheelStore : IAsyncDisposable
     IAsyncEnumerable<UserVisit> ReadUserVisitsAsync(string loop, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// The contexts of up to <paramref name="count"/> decisions, newest first, skipping the newest
-    /// <paramref name="skipNewest"/>: the samples feature drift compares.
+    /// The contexts of up to <paramref name="count"/> decisions made in [<paramref name="from"/>, <paramref name="to"/>),
+    /// spread evenly over them in time order: the samples feature drift compares.
     /// </summary>
-    ValueTask<IReadOnlyList<Features>> ReadContextsAsync(string loop, long skipNewest, int count, CancellationToken cancellationToken = default);
+    ValueTask<IReadOnlyList<Features>> ReadContextsAsync(string loop, DateTimeOffset from, DateTimeOffset to, int count, CancellationToken cancellationToken = default);
 
     /// <summary>For rewards with a sequence in (<paramref name="afterSequence"/>, <paramref name="throughSequence"/>], when their first in-window signal arrived, by sequence.</summary>
     ValueTask<IReadOnlyList<RewardArrival>> ReadRewardArrivalsAsync(string loop, long afterSequence, long throughSequence, CancellationToken cancellationToken = default);

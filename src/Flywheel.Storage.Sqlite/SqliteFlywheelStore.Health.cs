@@ -83,23 +83,47 @@ public sealed partial class SqliteFlywheelStore
     }
 
     /// <inheritdoc />
-    public async ValueTask<IReadOnlyList<Features>> ReadContextsAsync(string loop, long skipNewest, int count, CancellationToken cancellationToken = default)
+    public async ValueTask<IReadOnlyList<Features>> ReadContextsAsync(string loop, DateTimeOffset from, DateTimeOffset to, int count, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loop);
-        ArgumentOutOfRangeException.ThrowIfNegative(skipNewest);
         ArgumentOutOfRangeException.ThrowIfNegative(count);
         await using var connection = await _db.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
-        using var command = connection.CreateCommand();
-        command.CommandText = "SELECT context FROM decisions WHERE loop = $loop ORDER BY rowid DESC LIMIT $count OFFSET $skip";
-        command.Parameters.AddWithValue("$loop", loop);
-        command.Parameters.AddWithValue("$count", count);
-        command.Parameters.AddWithValue("$skip", skipNewest);
-        var contexts = new List<Features>(Math.Min(count, 4096));
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
+        // The window's decision ids from the narrow outcome rows (a week of a busy loop is some 100,000 short rows),
+        // then the contexts of evenly spaced ones, each one primary-key probe into the wide decision rows.
+        var ids = new List<string>();
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT decision_id FROM outcomes WHERE loop = $loop AND at >= $from AND at < $to ORDER BY at, decision_id";
+            command.Parameters.AddWithValue("$loop", loop);
+            command.Parameters.AddWithValue("$from", from.UtcTicks);
+            command.Parameters.AddWithValue("$to", to.UtcTicks);
+            using var reader = command.ExecuteReader();
+            while (reader.Read())
+            {
+                ids.Add(reader.GetString(0));
+            }
+        }
+        var take = Math.Min(count, ids.Count);
+        var contexts = new List<Features>(take);
+        if (take == 0)
+        {
+            return contexts;
+        }
+        using var read = connection.CreateCommand();
+        read.CommandText = "SELECT context FROM decisions WHERE loop = $loop AND decision_id = $id";
+        read.Parameters.AddWithValue("$loop", loop);
+        var id = read.Parameters.Add("$id", SqliteType.Text);
+        read.Prepare();
+        for (var i = 0; i < take; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            contexts.Add(StoredJson.ReadFeatures(SqliteRows.Utf8(reader, 0), "decisions.context"));
+            // The middle of each of `take` equal slices of the window.
+            id.Value = ids[(int)(((2L * i + 1) * ids.Count) / (2L * take))];
+            using var reader = read.ExecuteReader();
+            if (reader.Read())
+            {
+                contexts.Add(StoredJson.ReadFeatures(SqliteRows.Utf8(reader, 0), "decisions.context"));
+            }
         }
         return contexts;
     }

@@ -159,22 +159,22 @@ public sealed class HealthReadsTests : IAsyncLifetime
     // ---------------------------------------------------------------- contexts
 
     [Fact]
-    public async Task ReadContextsAsync_SkipAndCount_ReturnsNewestFirstAfterSkippingOfThisLoopOnly()
+    public async Task ReadContextsAsync_TimeWindow_SpreadsTheSampleEvenlyOverTheWindowOfThisLoopOnly()
     {
         var store = await OpenAsync();
-        for (var i = 0; i < 5; i++)
+        for (var i = 0; i < 10; i++)
         {
-            await store.CommitAsync(Batch([Decision("shop", $"d{i}", T0, context: i), Decision("other", $"d{i}", T0, context: 100 + i)], [], []));
+            await store.CommitAsync(Batch([Decision("shop", $"d{i}", T0.AddHours(i), context: i), Decision("other", $"d{i}", T0.AddHours(i), context: 100 + i)], [], []));
         }
 
-        Assert.Equal(new[] { 4.0, 3.0 }, Numbers(await store.ReadContextsAsync("shop", 0, 2)));
-        Assert.Equal(new[] { 2.0, 1.0 }, Numbers(await store.ReadContextsAsync("shop", 2, 2)));
-        Assert.Equal(new[] { 1.0, 0.0 }, Numbers(await store.ReadContextsAsync("shop", 3, 10)));
-        Assert.Empty(await store.ReadContextsAsync("shop", 5, 10));
-        Assert.Empty(await store.ReadContextsAsync("shop", 0, 0));
-        Assert.Equal(new[] { 104.0 }, Numbers(await store.ReadContextsAsync("other", 0, 1)));
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await store.ReadContextsAsync("shop", -1, 2));
-        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await store.ReadContextsAsync("shop", 0, -1));
+        // Hours 2..9 hold 8 decisions: 4 of them are the middles of 4 equal slices.
+        Assert.Equal(new[] { 3.0, 5.0, 7.0, 9.0 }, Numbers(await store.ReadContextsAsync("shop", T0.AddHours(2), T0.AddHours(10), 4)));
+        // More asked than there are: all of them, in time order; the end is exclusive.
+        Assert.Equal(new[] { 0.0, 1.0, 2.0 }, Numbers(await store.ReadContextsAsync("shop", T0, T0.AddHours(3), 10)));
+        Assert.Equal(new[] { 104.0 }, Numbers(await store.ReadContextsAsync("other", T0.AddHours(4), T0.AddHours(5), 10)));
+        Assert.Empty(await store.ReadContextsAsync("shop", T0.AddDays(1), T0.AddDays(2), 10));
+        Assert.Empty(await store.ReadContextsAsync("shop", T0, T0.AddDays(1), 0));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(async () => await store.ReadContextsAsync("shop", T0, T0.AddDays(1), -1));
 
         static double[] Numbers(IReadOnlyList<Features> contexts) => contexts.Select(c => c["user"]["n"].Number).ToArray();
     }

@@ -27,9 +27,10 @@ internal sealed class HealthReporter(TimeProvider time, IFlywheelStore store)
             Turns = turns,
             ModelExamples = serving.Policy.Examples,
         };
-        // The decision log is the long read; the rest (user-level signals, context samples, loop latency) runs beside
-        // it on its own connection, so on a machine with two cores the report takes about as long as the one pass.
-        var side = Task.Run(() => ReadBesideLogAsync(runtime, counts, cancellationToken).AsTask(), cancellationToken);
+        // The decision log is the long read; the user-level signals and loop latency are read beside it on their own
+        // connection, so on a machine with two cores the report takes about as long as the one pass. The context
+        // samples come after it: their windows are placed by the log's first and last decisions.
+        var side = Task.Run(() => ReadBesideLogAsync(runtime, cancellationToken).AsTask(), cancellationToken);
         try
         {
             await foreach (var outcome in store.ReadOutcomesAsync(runtime.Id, cancellationToken).ConfigureAwait(false))
@@ -42,34 +43,35 @@ internal sealed class HealthReporter(TimeProvider time, IFlywheelStore store)
             // Never leave the side reads running past the report, even when the log read failed.
             await ((Task)side).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         }
-        var (visits, recent, baseline, latency) = await side.ConfigureAwait(false);
+        var (visits, latency) = await side.ConfigureAwait(false);
         foreach (var visit in visits)
         {
             input.Add(visit);
         }
-        input.RecentContexts = recent;
-        input.BaselineContexts = baseline;
         input.OnlineLatencySeconds = latency;
+        if (input.First is { } first && input.Last is { } last && FeatureDrifts.Windows(first, last) is var (baselineFrom, recentFrom, to))
+        {
+            var sample = HealthCalculator.ContextSample;
+            var recent = await store.ReadContextsAsync(runtime.Id, recentFrom, to, sample, cancellationToken).ConfigureAwait(false);
+            var baseline = await store.ReadContextsAsync(runtime.Id, baselineFrom, recentFrom, sample, cancellationToken).ConfigureAwait(false);
+            if (recent.Count >= HealthCalculator.MinimumContextSample && baseline.Count >= HealthCalculator.MinimumContextSample)
+            {
+                input.RecentContexts = recent;
+                input.BaselineContexts = baseline;
+            }
+        }
         return HealthCalculator.Compute(input);
     }
 
-    private async ValueTask<(List<UserVisit> Visits, IReadOnlyList<Features> Recent, IReadOnlyList<Features> Baseline, IReadOnlyList<double> Latency)> ReadBesideLogAsync(
-        LoopRuntime runtime, LoopCounts counts, CancellationToken cancellationToken)
+    private async ValueTask<(List<UserVisit> Visits, IReadOnlyList<double> Latency)> ReadBesideLogAsync(LoopRuntime runtime, CancellationToken cancellationToken)
     {
         var visits = new List<UserVisit>();
         await foreach (var visit in store.ReadUserVisitsAsync(runtime.Id, cancellationToken).ConfigureAwait(false))
         {
             visits.Add(visit);
         }
-        IReadOnlyList<Features> recent = [], baseline = [];
-        var sample = HealthCalculator.ContextSample;
-        if (counts.Decisions >= 2L * sample)
-        {
-            recent = await store.ReadContextsAsync(runtime.Id, 0, sample, cancellationToken).ConfigureAwait(false);
-            baseline = await store.ReadContextsAsync(runtime.Id, sample, sample, cancellationToken).ConfigureAwait(false);
-        }
         var latency = await OnlineLatencyAsync(runtime, cancellationToken).ConfigureAwait(false);
-        return (visits, recent, baseline, latency);
+        return (visits, latency);
     }
 
     /// <summary>

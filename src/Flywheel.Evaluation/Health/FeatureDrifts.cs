@@ -17,6 +17,27 @@ public static class FeatureDrifts
 
     private const string Absent = "(absent)";
 
+    /// <summary>
+    /// The two spans of time whose contexts are compared: the newest week against the week before when the log spans
+    /// two weeks or more, else the newest day against the day before when it spans two days, else the log's two halves.
+    /// Whole weeks and days, so that hour-of-day and day-of-week features do not look shifted merely because one sample
+    /// holds the evening and the other the afternoon. Null when the log spans no time.
+    /// </summary>
+    public static (DateTimeOffset BaselineFrom, DateTimeOffset RecentFrom, DateTimeOffset To)? Windows(DateTimeOffset first, DateTimeOffset last)
+    {
+        var span = last - first;
+        if (span <= TimeSpan.Zero)
+        {
+            return null;
+        }
+        var window = span >= TimeSpan.FromDays(14) ? TimeSpan.FromDays(7)
+            : span >= TimeSpan.FromDays(2) ? TimeSpan.FromDays(1)
+            : span / 2;
+        // Just past the newest decision, so it falls in the recent window.
+        var to = last + TimeSpan.FromTicks(1);
+        return (to - 2 * window, to - window, to);
+    }
+
     /// <summary>The <see cref="Top"/> features by PSI, largest first (empty when either sample is).</summary>
     public static IReadOnlyList<FeatureDrift> Compute(IReadOnlyList<Features> baseline, IReadOnlyList<Features> recent)
     {

@@ -22,6 +22,9 @@ public static class HealthCalculator
     /// <summary>Contexts sampled on each side of a feature-drift comparison.</summary>
     public const int ContextSample = 2000;
 
+    /// <summary>The fewest contexts each side of the feature drift comparison needs; fewer and no feature is compared.</summary>
+    public const int MinimumContextSample = 200;
+
     /// <summary>The judging window for a log: how many rewards each side of a comparison needs.</summary>
     public static int JudgingWindow(long closed, double? rewardStandardDeviation, double minimumFeltEffect)
     {
@@ -376,7 +379,9 @@ public static class HealthCalculator
         }
         return new StalenessFigure(
             "Mean reward of served decisions by age of the data; PSI (10 bins, empty bins at 1e-4) of the newest window's rewards " +
-            $"against the window before, and of context features in the newest {ContextSample} decisions against the {ContextSample} before them " +
+            "against the window before, and of context features in the newest week against the week before (the newest day against the day before " +
+            $"when the log spans less than two weeks, its two halves when less than two days), up to {ContextSample} decisions spread evenly over each, " +
+            $"at least {MinimumContextSample} " +
             "(below 0.1 stable, 0.1-0.25 some change, above 0.25 shifted); Page-Hinkley on the reward stream (scaled to [0, 1]) for drops; stale when the window before the newest alarm's change point and the newest window (a quarter of the judging window) differ by at least the minimum felt effect and twice the usual swing between windows, with an interval excluding zero.",
             byAge, rewardPsi, FeatureDrifts.Compute(input.BaselineContexts, input.RecentContexts), Drift(input, window, felt));
     }
