@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Flywheel.Cli.Commands;
+using Flywheel.Core;
 
 namespace Flywheel.Cli;
 
@@ -55,6 +56,12 @@ public static class FlywheelCli
             context.ErrorLine(CommandPath(parse), "cancelled");
             return ExitCodes.Cancelled;
         }
+        catch (Exception ex) when (StoreUnavailable(ex) is { } unavailable)
+        {
+            // Something for the operator to fix (another process holds the directory, a corrupt file): their words only.
+            context.ErrorLine(CommandPath(parse), unavailable.Message);
+            return ExitCodes.Failure;
+        }
         catch (Exception ex)
         {
             context.ErrorLine(CommandPath(parse), $"internal error: {ex.GetType().Name}: {ex.Message}");
@@ -78,6 +85,19 @@ public static class FlywheelCli
         root.Subcommands.Add(ExportCommand.Create(context));
         root.Subcommands.Add(HealthCommand.Create(context));
         return root;
+    }
+
+    /// <summary>The store's refusal, also when the host wrapped it on the way out of start-up.</summary>
+    private static FlywheelStoreUnavailableException? StoreUnavailable(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is FlywheelStoreUnavailableException unavailable)
+            {
+                return unavailable;
+            }
+        }
+        return null;
     }
 
     private static string CommandPath(ParseResult parse)

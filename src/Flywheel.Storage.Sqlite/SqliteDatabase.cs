@@ -1,3 +1,4 @@
+using Flywheel.Core;
 using System.Globalization;
 using Microsoft.Data.Sqlite;
 
@@ -25,6 +26,8 @@ internal sealed class SqliteDatabase : IAsyncDisposable
 
     private SqliteConnection? _writer;
     private SqliteWriteStatements? _statements;
+    private SqliteFileLock? _fileLock;
+    private readonly bool _checkIntegrity;
     private Task? _checkpoints;
     private int _commitsSinceCheckpoint;
     private volatile bool _initialized;
@@ -52,6 +55,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         Durability = options.Durability;
         Time = options.TimeProvider ?? TimeProvider.System;
         _busyTimeoutMs = (int)options.BusyTimeout.TotalMilliseconds;
+        _checkIntegrity = options.CheckIntegrityOnOpen;
 
         var builder = new SqliteConnectionStringBuilder
         {
@@ -92,10 +96,15 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                 return;
             }
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            _fileLock = SqliteFileLock.Acquire(Path);
             var connection = new SqliteConnection(_writeConnectionString);
             try
             {
                 connection.Open();
+                if (_checkIntegrity)
+                {
+                    CheckIntegrity(connection);
+                }
                 Execute(connection, $"PRAGMA busy_timeout = {_busyTimeoutMs.ToString(CultureInfo.InvariantCulture)};");
                 var journal = Convert.ToString(Scalar(connection, "PRAGMA journal_mode = WAL;"), CultureInfo.InvariantCulture);
                 if (!string.Equals(journal, "wal", StringComparison.OrdinalIgnoreCase))
@@ -119,12 +128,37 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                 _statements?.Dispose();
                 _statements = null;
                 connection.Dispose();
+                _fileLock.Dispose();
+                _fileLock = null;
                 throw;
             }
         }
         finally
         {
             _writeLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Refuses a corrupt file before anything is written to it: SQLite's quick check reads every page (about a second
+    /// per gigabyte) and catches what a damaged disk or a bad copy leaves, which ingest alone would not notice.
+    /// </summary>
+    private void CheckIntegrity(SqliteConnection connection)
+    {
+        string? result;
+        try
+        {
+            result = Convert.ToString(Scalar(connection, "PRAGMA quick_check(1);"), CultureInfo.InvariantCulture);
+        }
+        catch (SqliteException ex) when (ex.SqliteErrorCode is 11 or 26) // SQLITE_CORRUPT, SQLITE_NOTADB
+        {
+            result = ex.Message;
+        }
+        if (!string.Equals(result, "ok", StringComparison.Ordinal))
+        {
+            throw new FlywheelStoreUnavailableException(
+                $"'{Path}' is corrupt (SQLite quick_check: {result?.ReplaceLineEndings(" ")}); restore it from a backup, " +
+                $"or salvage what is readable with: sqlite3 '{Path}' .recover > recovered.sql");
         }
     }
 
@@ -308,6 +342,8 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                 _writer.Dispose();
                 _writer = null;
             }
+            _fileLock?.Dispose();
+            _fileLock = null;
         }
         finally
         {

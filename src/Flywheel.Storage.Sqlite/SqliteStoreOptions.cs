@@ -31,6 +31,12 @@ public sealed class SqliteStoreOptions
     /// <summary>The clock that stamps loop updates. <value>Default <see cref="TimeProvider.System"/>.</value></summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// Whether opening the store runs SQLite's quick check over the whole file and refuses a corrupt one (about a
+    /// second per gigabyte). <value>Default true.</value>
+    /// </summary>
+    public bool CheckIntegrityOnOpen { get; set; } = true;
+
     /// <summary>The full path of the database file.</summary>
     public string DatabasePath => Path.GetFullPath(Path.Combine(DataDirectory, FileName));
 }
