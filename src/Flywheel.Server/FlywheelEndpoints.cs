@@ -29,7 +29,7 @@ public static class FlywheelEndpoints
         ExportEndpoints.Map(v1);
         HealthEndpoints.Map(v1);
 
-        endpoints.MapGet("/healthz", () => TypedResults.Ok(new HealthStatus("ok"))).WithName("Healthz").WithSummary("Liveness.");
+        endpoints.MapGet("/healthz", () => TypedResults.Ok(new HealthStatus("ok"))).WithName("Healthz").WithSummary("Liveness.").AllowWithoutKey();
         return endpoints;
     }
 }

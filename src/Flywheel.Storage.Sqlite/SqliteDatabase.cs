@@ -162,6 +162,10 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                 Execute(connection, statement, transaction);
             }
         }
+        if (version < 6)
+        {
+            Execute(connection, SqliteSchema.CreateVersion6, transaction);
+        }
         // Later versions add their steps here, each guarded by the version it upgrades from.
         if (version < SqliteSchema.Version)
         {

@@ -4,7 +4,7 @@ namespace Flywheel.Storage.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version kept in <c>PRAGMA user_version</c>.</summary>
-    public const int Version = 5;
+    public const int Version = 6;
 
     public const string CreateVersion1 = """
         CREATE TABLE IF NOT EXISTS loops (
@@ -183,6 +183,22 @@ internal static class SqliteSchema
         END
         """,
     ];
+
+    /// <summary>
+    /// Version 6: API keys (docs/security.md). Only each key's SHA-256 is kept, never the key; a revoked key keeps its
+    /// row, so authentication stays on once a key has existed.
+    /// </summary>
+    public const string CreateVersion6 = """
+        CREATE TABLE IF NOT EXISTS api_keys (
+            id          TEXT    NOT NULL PRIMARY KEY,
+            hash        BLOB    NOT NULL,
+            scopes      TEXT    NOT NULL,
+            loop        TEXT,
+            hint        TEXT    NOT NULL,
+            created_at  INTEGER NOT NULL,
+            revoked_at  INTEGER
+        ) STRICT;
+        """;
 
     /// <summary>Decision columns as read by <c>ReadDecision</c>; the table is aliased <c>d</c>.</summary>
     public const string DecisionColumns =
