@@ -175,8 +175,13 @@ public static partial class FlywheelServerApp
     [LoggerMessage(Level = LogLevel.Information, Message = "API keys are on: every endpoint but /healthz, the OpenAPI document and sign-in needs Authorization: Bearer KEY")]
     private static partial void LogKeysOn(ILogger logger);
 
-    /// <summary>Why a server must not start with the keys it has and the addresses it would listen on; null when it may.</summary>
-    internal static string? RefuseOpenBinding(FlywheelServerOptions options, bool keysOn)
+    /// <summary>
+    /// Why a server must not start with the keys it has and the addresses it would listen on (a non-loopback address
+    /// without keys, unless <see cref="FlywheelServerOptions.Insecure"/>); null when it may.
+    /// </summary>
+    /// <param name="options">The addresses and <see cref="FlywheelServerOptions.Insecure"/>.</param>
+    /// <param name="keysOn">Whether the store holds API keys.</param>
+    public static string? RefuseOpenBinding(FlywheelServerOptions options, bool keysOn)
         => keysOn || options.Insecure || FlywheelSecurity.IsLoopbackOnly(options.Urls)
             ? null
             : $"refusing to listen on {options.Urls} without API keys: anyone who can reach it could use the API. Create a key (flywheel keys create --scope admin), listen on 127.0.0.1, or pass --insecure";

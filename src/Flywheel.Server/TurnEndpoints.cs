@@ -9,7 +9,8 @@ internal static class TurnEndpoints
     {
         v1.MapGet("/loops/{loop}/turns", ListTurnsAsync)
             .WithName("ListTurns").WithSummary("The turn ledger, oldest first: turns, manual promotions and rollbacks with their evidence.")
-            .ProducesProblems(404);
+            .ProducesProblems(401, 403, 404)
+            .RequireFlywheelScope(ApiKeyScopes.Read);
         v1.MapPost("/loops/{loop}/turns", RunTurnAsync)
             .WithName("RunTurn")
             .WithSummary("Run a turn now (body {} as application/json; train candidates, evaluate them off-policy, promote under the loop's policy) and answer its ledger entry. Not idempotent: each call runs a turn.")

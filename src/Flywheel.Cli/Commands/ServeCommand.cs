@@ -81,6 +81,24 @@ internal static class ServeCommand
     private static Task<int> RunAsync(CliContext context, FlywheelServerOptions options, SqliteDurability durability, string? store, CancellationToken cancellationToken)
         => RunAsync(context, FlywheelCli.Name + " serve", options, durability, store, null, null, cancellationToken);
 
+    private static async Task<bool> HasKeysAsync(string dataDirectory, CancellationToken cancellationToken)
+    {
+        var options = new SqliteStoreOptions { DataDirectory = dataDirectory };
+        if (!File.Exists(options.DatabasePath))
+        {
+            return false;
+        }
+        try
+        {
+            await using var store = await SqliteFlywheelStore.OpenAsync(options, cancellationToken);
+            return await store.HasApiKeysAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or System.Data.Common.DbException)
+        {
+            return false; // the server's own start reports what is wrong with the store
+        }
+    }
+
     /// <summary>Null when every URL of <paramref name="urls"/> (separated by ';') is an http(s) URL; else the error naming the bad one.</summary>
     internal static string? CheckUrls(string urls)
     {
@@ -115,6 +133,12 @@ internal static class ServeCommand
         if (CheckUrls(options.Urls) is { } bad)
         {
             context.ErrorLine(command, bad);
+            return ExitCodes.Usage;
+        }
+        // Checked here as well as in the server, so a refusal is one line rather than the host's failure log.
+        if (FlywheelServerApp.RefuseOpenBinding(options, keysOn: false) is { } refusal && !await HasKeysAsync(options.DataDirectory, cancellationToken))
+        {
+            context.ErrorLine(command, refusal);
             return ExitCodes.Usage;
         }
         options.Store = flywheel => flywheel.UseSqlite(options.DataDirectory, durability);

@@ -72,7 +72,9 @@ internal static class DashboardSignIn
         {
             returnTo = "/loops/" + U(loop);
         }
-        return Results.Redirect(returnTo, permanent: false, preserveMethod: false);
+        // 303: the browser follows with a GET, and a reload does not post the key again.
+        http.Response.Headers.Location = returnTo;
+        return Results.StatusCode(StatusCodes.Status303SeeOther);
     }
 
     /// <summary>A local path to go back to; anything else (another site, <c>//host</c>) becomes <c>/</c>.</summary>
