@@ -136,7 +136,7 @@ internal static class FlywheelSecurity
         => BoundHosts(urls).All(h => string.Equals(h, "localhost", StringComparison.OrdinalIgnoreCase)
             || (IPAddress.TryParse(h, out var ip) && IPAddress.IsLoopback(ip)));
 
-    private static bool IsWildcard(string host)
+    public static bool IsWildcard(string host)
         => host is "*" or "+" or "" || (IPAddress.TryParse(host, out var ip) && (ip.Equals(IPAddress.Any) || ip.Equals(IPAddress.IPv6Any)));
 
     /// <summary>Adds the checks to the pipeline, after routing so each endpoint's <see cref="FlywheelAccessMetadata"/> is known.</summary>

@@ -172,6 +172,9 @@ public static partial class FlywheelServerApp
     [LoggerMessage(Level = LogLevel.Warning, Message = "No API keys in the store: the API is open to anyone who can reach {Urls}. Create one with: flywheel keys create --scope admin")]
     private static partial void LogOpen(ILogger logger, string urls);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Listening on every interface, but requests are only answered for Host {Hosts}; name the others with --allowed-hosts (FlywheelServerOptions.AllowedHosts)")]
+    private static partial void LogHosts(ILogger logger, string hosts);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "API keys are on: every endpoint but /healthz, the OpenAPI document and sign-in needs Authorization: Bearer KEY")]
     private static partial void LogKeysOn(ILogger logger);
 
@@ -207,6 +210,10 @@ public static partial class FlywheelServerApp
                 if (keysOn)
                 {
                     LogKeysOn(logger);
+                }
+                if (options.Value.AllowedHosts.Count == 0 && FlywheelSecurity.BoundHosts(options.Value.Urls).Any(FlywheelSecurity.IsWildcard))
+                {
+                    LogHosts(logger, string.Join(", ", FlywheelSecurity.AllowedHosts(options.Value).Order(StringComparer.Ordinal)));
                 }
                 else
                 {
