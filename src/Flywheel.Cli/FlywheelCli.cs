@@ -79,6 +79,7 @@ public static class FlywheelCli
         root.Subcommands.Add(ReplayCommand.Create(context));
         root.Subcommands.Add(EvaluateCommand.Create(context));
         root.Subcommands.Add(ServeCommand.Create(context));
+        root.Subcommands.Add(KeysCommand.Create(context));
         root.Subcommands.Add(LoopsCommand.Create(context));
         root.Subcommands.Add(TurnsCommand.Create(context));
         root.Subcommands.Add(ModelsCommand.Create(context));

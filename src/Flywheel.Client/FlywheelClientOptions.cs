@@ -18,6 +18,13 @@ public sealed class FlywheelClientOptions
     public Uri? BaseAddress { get; set; }
 
     /// <summary>
+    /// The API key sent as <c>Authorization: Bearer KEY</c> on every call (docs/security.md), made with
+    /// <c>flywheel keys create</c>; it needs the scopes of the calls made (decide, ingest, read or admin).
+    /// <value>Default null: no header, for a server whose store holds no keys.</value>
+    /// </summary>
+    public string? ApiKey { get; set; }
+
+    /// <summary>
     /// How long one attempt may take before it counts as a transient failure and is retried. The caller's own
     /// cancellation is never retried. <value>Default 30 seconds; <see cref="System.Threading.Timeout.InfiniteTimeSpan"/> disables it.</value>
     /// </summary>
@@ -107,6 +114,10 @@ public sealed class FlywheelClientOptions
         ArgumentOutOfRangeException.ThrowIfGreaterThan(BatchSize, 10_000, nameof(BatchSize));
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(FlushInterval, TimeSpan.Zero, nameof(FlushInterval));
         ArgumentOutOfRangeException.ThrowIfLessThan(MaxQueuedSignals, 1, nameof(MaxQueuedSignals));
+        if (ApiKey is not null && (ApiKey.Length == 0 || ApiKey.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ApiKey), "must be a key such as fwk_…, without spaces or line breaks");
+        }
         if (BaseAddress is { IsAbsoluteUri: false })
         {
             throw new ArgumentOutOfRangeException(nameof(BaseAddress), BaseAddress, "must be an absolute URI such as http://127.0.0.1:5005");

@@ -16,6 +16,8 @@ internal sealed class FlywheelTransport(HttpClient http, Uri baseAddress, Flywhe
     private static readonly MediaTypeHeaderValue JsonContentType = new("application/json") { CharSet = "utf-8" };
     internal static readonly MediaTypeWithQualityHeaderValue AcceptJson = new("application/json");
     private static readonly MediaTypeWithQualityHeaderValue AcceptProblem = new("application/problem+json");
+    private static readonly byte[] EmptyObject = "{}"u8.ToArray();
+    private readonly AuthenticationHeaderValue? _authorization = options.ApiKey is { } key ? new("Bearer", key) : null;
     private static readonly ProductInfoHeaderValue UserAgent = new("Flywheel.Client", typeof(FlywheelClient).Assembly.GetName().Version?.ToString(3) ?? "0.0.0");
 
     /// <summary>Sends <paramref name="call"/> and reads its whole answer.</summary>
@@ -90,9 +92,13 @@ internal sealed class FlywheelTransport(HttpClient http, Uri baseAddress, Flywhe
             request.Headers.Accept.Add(call.Accept);
             request.Headers.Accept.Add(AcceptProblem);
             request.Headers.UserAgent.Add(UserAgent);
-            if (call.Body is not null)
+            request.Headers.Authorization = transport._authorization;
+            // The server takes a POST only with a JSON body, so that a cross-site form cannot make one: a POST that
+            // says nothing (run a turn, promote without a reason) sends {}.
+            var body = call.Body ?? (call.Method == HttpMethod.Post ? EmptyObject : null);
+            if (body is not null)
             {
-                request.Content = new ByteArrayContent(call.Body);
+                request.Content = new ByteArrayContent(body);
                 request.Content.Headers.ContentType = JsonContentType;
             }
             var completion = call.Streamed ? HttpCompletionOption.ResponseHeadersRead : HttpCompletionOption.ResponseContentRead;

@@ -7,9 +7,11 @@ internal static class DecisionEndpoints
     {
         v1.MapPost("/loops/{loop}/decide", DecideAsync)
             .WithName("Decide").WithSummary("Score the actions, explore, log the decision durably and return the ranking with probabilities.")
-            .Accepts<DecideRequest>("application/json", "*/*").ProducesProblems(400, 404, 413, 415, 422, 503);
+            .Accepts<DecideRequest>("application/json", "*/*").ProducesProblems(400, 404, 413, 415, 422, 503)
+            .RequireFlywheelScope(ApiKeyScopes.Decide).ProducesProblems(401, 403);
         v1.MapGet("/loops/{loop}/decisions/{decisionId}", GetDecisionAsync)
-            .WithName("GetDecision").WithSummary("One decision with its signals and reward (audit).").ProducesProblems(404);
+            .WithName("GetDecision").WithSummary("One decision with its signals and reward (audit).").ProducesProblems(404)
+            .RequireFlywheelScope(ApiKeyScopes.Read).ProducesProblems(401, 403);
     }
 
     private static async Task<Ok<Decision>> DecideAsync(HttpContext http, string loop, IFlywheelEngine engine, IOptions<FlywheelServerOptions> options)

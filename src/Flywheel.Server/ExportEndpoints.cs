@@ -32,7 +32,8 @@ internal static class ExportEndpoints
                 + "the format `flywheel evaluate` reads) or format=vw (Vowpal Wabbit --cb_adf text). With policy, each jsonl row "
                 + "carries that policy's targetProbabilities and rewardEstimates; with mismatches=true, only the shadow mismatches.")
             .Produces(200, typeof(string), JsonLinesContentType, "text/plain")
-            .ProducesProblems(404, 409, 422);
+            .ProducesProblems(401, 403, 404, 409, 422)
+            .RequireFlywheelScope(ApiKeyScopes.Read);
     }
 
     private static async Task ExportAsync(

@@ -30,7 +30,7 @@ public static class FlywheelEndpoints
         HealthEndpoints.Map(v1);
         UserEndpoints.Map(v1);
 
-        endpoints.MapGet("/healthz", () => TypedResults.Ok(new HealthStatus("ok"))).WithName("Healthz").WithSummary("Liveness.");
+        endpoints.MapGet("/healthz", () => TypedResults.Ok(new HealthStatus("ok"))).WithName("Healthz").WithSummary("Liveness.").AllowWithoutKey();
         return endpoints;
     }
 }

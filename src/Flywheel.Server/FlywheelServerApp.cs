@@ -43,8 +43,16 @@ public static partial class FlywheelServerApp
         builder.Services.AddHostedService<EngineLifetime>();
         // The dashboard at / (docs/dashboard.md): after the engine, so its extra stores open once the server's has.
         builder.Services.AddFlywheelDashboard();
+        builder.Services.AddSingleton<ApiKeyAccess>();
+        if (options.CorsOrigins.Count > 0)
+        {
+            // Only when configured: without CORS headers a browser keeps other sites' scripts from reading answers
+            // and from sending JSON or Authorization at all (their preflight fails).
+            builder.Services.AddCors(c => c.AddDefaultPolicy(p => p.WithOrigins([.. options.CorsOrigins])
+                .WithHeaders("Authorization", "Content-Type").WithMethods("GET", "POST", "PUT", "DELETE")));
+        }
         builder.Services.AddFlywheelJson();
-        builder.Services.AddOpenApi(o => o.AddDocumentTransformer(DescribeDocument));
+        builder.Services.AddOpenApi(o => o.AddDocumentTransformer(DescribeDocument).AddOperationTransformer(DescribeSecurity));
         // GET /metrics (docs/operations.md): the engine's meter and ASP.NET Core's request and connection metrics.
         // No scrape cache, so a scrape right after an acknowledged call counts it.
         builder.Services.AddOpenTelemetry()
@@ -58,11 +66,17 @@ public static partial class FlywheelServerApp
 
         var app = builder.Build();
         app.Use(HandleErrorsAsync);
-        app.MapOpenApi("/openapi/{documentName}.json");
-        app.MapScalarApiReference("/scalar");
+        if (options.CorsOrigins.Count > 0)
+        {
+            app.UseCors();
+        }
+        FlywheelSecurity.Use(app, options);
+        // The API's description holds no data, and the reference UI fetches it from the browser without a key.
+        app.MapOpenApi("/openapi/{documentName}.json").AllowWithoutKey();
+        app.MapScalarApiReference("/scalar").AllowWithoutKey();
         app.MapFlywheelApi();
         app.MapFlywheelDashboard();
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapPrometheusScrapingEndpoint("/metrics").RequireFlywheelScope(ApiKeyScopes.Read);
         return app;
     }
 
@@ -70,11 +84,42 @@ public static partial class FlywheelServerApp
     private static Task DescribeDocument(OpenApiDocument document, OpenApiDocumentTransformerContext context, CancellationToken cancellationToken)
     {
         document.Info.License = new OpenApiLicense { Name = "MIT", Identifier = "MIT" };
+        document.Components ??= new OpenApiComponents();
+        document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+        document.Components.SecuritySchemes[BearerScheme] = new OpenApiSecurityScheme
+        {
+            Type = SecuritySchemeType.Http,
+            Scheme = "bearer",
+            BearerFormat = "fwk_…",
+            Description = "An API key from `flywheel keys create`, sent as `Authorization: Bearer KEY`. Required once the server's store holds "
+                + "a key; each operation names the scope it needs (admin grants every scope), and a key bound to one loop may only use that loop's paths.",
+        };
         // The server URL is taken from the request ("http://host:port/"); paths start with '/', so a trailing slash would double it.
         foreach (var server in document.Servers ?? [])
         {
             server.Url = server.Url?.TrimEnd('/');
         }
+        return Task.CompletedTask;
+    }
+
+    private const string BearerScheme = "bearer";
+
+    // Each operation's security requirement, from the scope its endpoint declares (FlywheelAccessMetadata); an open
+    // endpoint gets an empty list, which says "no key needed".
+    private static Task DescribeSecurity(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    {
+        var scope = context.Description.ActionDescriptor.EndpointMetadata.OfType<FlywheelAccessMetadata>().LastOrDefault()?.Scope ?? ApiKeyScopes.Admin;
+        if (scope == ApiKeyScopes.None)
+        {
+            operation.Security = [];
+            return Task.CompletedTask;
+        }
+        var name = ApiKeys.FormatScopes(scope);
+        operation.Security =
+        [
+            new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(BearerScheme, context.Document)] = [name] },
+        ];
+        operation.Description = (operation.Description is { Length: > 0 } d ? d + "\n\n" : "") + (scope == ApiKeyScopes.Admin ? "Needs an API key with scope `admin`." : $"Needs an API key with scope `{name}` (or `admin`).");
         return Task.CompletedTask;
     }
 
@@ -124,19 +169,62 @@ public static partial class FlywheelServerApp
     [LoggerMessage(Level = LogLevel.Information, Message = "Flywheel listening on {Urls}; store: {Store}")]
     private static partial void LogStarted(ILogger logger, string urls, string store);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "No API keys in the store: the API is open to anyone who can reach {Urls}. Create one with: flywheel keys create --scope admin")]
+    private static partial void LogOpen(ILogger logger, string urls);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Listening on every interface, but requests are only answered for Host {Hosts}; name the others with --allowed-hosts (FlywheelServerOptions.AllowedHosts)")]
+    private static partial void LogHosts(ILogger logger, string hosts);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "API keys are on: every endpoint but /healthz, the OpenAPI document and sign-in needs Authorization: Bearer KEY")]
+    private static partial void LogKeysOn(ILogger logger);
+
+    /// <summary>
+    /// Why a server must not start with the keys it has and the addresses it would listen on (a non-loopback address
+    /// without keys, unless <see cref="FlywheelServerOptions.Insecure"/>); null when it may.
+    /// </summary>
+    /// <param name="options">The addresses and <see cref="FlywheelServerOptions.Insecure"/>.</param>
+    /// <param name="keysOn">Whether the store holds API keys.</param>
+    public static string? RefuseOpenBinding(FlywheelServerOptions options, bool keysOn)
+        => keysOn || options.Insecure || FlywheelSecurity.IsLoopbackOnly(options.Urls)
+            ? null
+            : $"refusing to listen on {options.Urls} without API keys: anyone who can reach it could use the API. Create a key (flywheel keys create --scope admin), listen on 127.0.0.1, or pass --insecure";
+
     /// <summary>Opens the engine at start-up (so a bad data directory fails fast) and says where everything is.</summary>
-    private sealed class EngineLifetime(FlywheelEngine engine, IServer server, ILogger<EngineLifetime> logger, IHostApplicationLifetime lifetime) : IHostedService
+    private sealed class EngineLifetime(
+        FlywheelEngine engine, IServer server, ApiKeyAccess keys, IOptions<FlywheelServerOptions> options, ILogger<EngineLifetime> logger, IHostApplicationLifetime lifetime)
+        : IHostedService
     {
         public async Task StartAsync(CancellationToken cancellationToken)
         {
             await engine.StartAsync(cancellationToken);
+            // Hosted services start before Kestrel listens: a refused start never opens the port.
+            var keysOn = await keys.IsOnAsync(cancellationToken);
+            if (RefuseOpenBinding(options.Value, keysOn) is { } refusal)
+            {
+                throw new FlywheelStartupException(refusal);
+            }
             lifetime.ApplicationStarted.Register(() =>
             {
-                var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
-                LogStarted(logger, string.Join(", ", addresses), engine.StoreDescription);
+                var addresses = string.Join(", ", server.Features.Get<IServerAddressesFeature>()?.Addresses ?? []);
+                LogStarted(logger, addresses, engine.StoreDescription);
+                if (keysOn)
+                {
+                    LogKeysOn(logger);
+                }
+                if (options.Value.AllowedHosts.Count == 0 && FlywheelSecurity.BoundHosts(options.Value.Urls).Any(FlywheelSecurity.IsWildcard))
+                {
+                    LogHosts(logger, string.Join(", ", FlywheelSecurity.AllowedHosts(options.Value).Order(StringComparer.Ordinal)));
+                }
+                else
+                {
+                    LogOpen(logger, addresses);
+                }
             });
         }
 
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
+
+/// <summary>A server that must not start as configured (such as a public address without API keys); the message says why and what to do.</summary>
+public sealed class FlywheelStartupException(string message) : Exception(message);

@@ -11,7 +11,8 @@ internal static class HealthEndpoints
                 + "learning and of each turn, staleness and drift (PSI, Page-Hinkley), return rates and streaks, each with its definition, window "
                 + "and sample size; and the verdict { status, evidence, advice } with status spinning, no-signal, no-pipe, invisible, plateau, "
                 + "stale or warming-up.")
-            .ProducesProblems(404);
+            .ProducesProblems(401, 403, 404)
+            .RequireFlywheelScope(ApiKeyScopes.Read);
     }
 
     private static async Task<Ok<HealthReport>> GetHealthAsync(HttpContext http, string loop, IFlywheelEngine engine)

@@ -7,11 +7,14 @@ internal static class LoopEndpoints
     {
         v1.MapPut("/loops/{loop}", PutLoopAsync)
             .WithName("PutLoop").WithSummary("Create or update a loop (DESIGN §4 config).")
-            .Accepts<LoopConfig>("application/json", "*/*").ProducesProblems(400, 413, 415, 422);
+            .Accepts<LoopConfig>("application/json", "*/*").ProducesProblems(400, 401, 403, 413, 415, 422)
+            .RequireFlywheelScope(ApiKeyScopes.Admin);
         v1.MapGet("/loops", ListLoopsAsync)
-            .WithName("ListLoops").WithSummary("List every loop's config.");
+            .WithName("ListLoops").WithSummary("List every loop's config.").ProducesProblems(401, 403)
+            .RequireFlywheelScope(ApiKeyScopes.Read);
         v1.MapGet("/loops/{loop}", GetLoopAsync)
-            .WithName("GetLoop").WithSummary("Read one loop's config.").ProducesProblems(404);
+            .WithName("GetLoop").WithSummary("Read one loop's config.").ProducesProblems(401, 403, 404)
+            .RequireFlywheelScope(ApiKeyScopes.Read);
     }
 
     private static async Task<Ok<LoopConfig>> PutLoopAsync(HttpContext http, string loop, IFlywheelEngine engine, IOptions<FlywheelServerOptions> options)

@@ -9,17 +9,20 @@ internal static class ModelEndpoints
     {
         v1.MapGet("/loops/{loop}/models", ListModelsAsync)
             .WithName("ListModels").WithSummary("The loop's registered models, oldest first, with lineage, status and off-policy estimates.")
-            .ProducesProblems(404);
+            .ProducesProblems(401, 403, 404)
+            .RequireFlywheelScope(ApiKeyScopes.Read);
         v1.MapPost("/loops/{loop}/models/{version}/promote", PromoteAsync)
             .WithName("PromoteModel")
-            .WithSummary("Make a registered model with stored weights the champion at once; optional body { \"reason\": \"…\" }. Answers the ledger entry.")
-            .Accepts<ReasonRequest>(isOptional: true, "application/json", "*/*")
-            .ProducesProblems(400, 404, 409, 413, 415, 422);
+            .WithSummary("Make a registered model with stored weights the champion at once; body {} or { \"reason\": \"…\" } (application/json). Answers the ledger entry.")
+            .Accepts<ReasonRequest>("application/json", "*/*")
+            .ProducesProblems(400, 401, 403, 404, 409, 413, 415, 422)
+            .RequireFlywheelScope(ApiKeyScopes.Admin);
         v1.MapPost("/loops/{loop}/rollback", RollbackAsync)
             .WithName("Rollback")
-            .WithSummary("Put the champion's predecessor back; optional body { \"reason\": \"…\" }. Answers the ledger entry.")
-            .Accepts<ReasonRequest>(isOptional: true, "application/json", "*/*")
-            .ProducesProblems(400, 404, 409, 413, 415, 422);
+            .WithSummary("Put the champion's predecessor back; body {} or { \"reason\": \"…\" } (application/json). Answers the ledger entry.")
+            .Accepts<ReasonRequest>("application/json", "*/*")
+            .ProducesProblems(400, 401, 403, 404, 409, 413, 415, 422)
+            .RequireFlywheelScope(ApiKeyScopes.Admin);
     }
 
     private static async Task<Ok<ModelList>> ListModelsAsync(HttpContext http, string loop, IFlywheelEngine engine)

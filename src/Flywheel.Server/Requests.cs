@@ -4,6 +4,7 @@ using Flywheel.Core;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Net.Http.Headers;
 
 namespace Flywheel.Server;
 
@@ -41,28 +42,13 @@ internal static class Requests
         return body;
     }
 
-    /// <summary>Like <see cref="ReadJsonAsync{T}"/>, but a request without a body (or with an empty one) gives null.</summary>
-    public static async Task<T?> ReadOptionalJsonAsync<T>(HttpContext http, FlywheelServerOptions options) where T : class
-    {
-        if (http.Request.ContentLength == 0 || http.Features.Get<IHttpRequestBodyDetectionFeature>() is { CanHaveBody: false })
-        {
-            return null;
-        }
-        var body = await ReadBodyAsync(http, options);
-        if (body.WrittenCount == 0)
-        {
-            return null;
-        }
-        CheckJsonContentType(http.Request);
-        return FlywheelJson.Read<T>(body.WrittenSpan);
-    }
-
     /// <summary>
-    /// Reads the optional body of promote, rollback and retire: none, or <c>{ "reason": "…" }</c>; a blank reason is none.
+    /// Reads the body of promote, rollback and retire: <c>{}</c> or <c>{ "reason": "…" }</c>; a blank reason is none.
+    /// The body is required even without a reason: a JSON body is what a cross-site form cannot send (docs/security.md).
     /// </summary>
     public static async Task<string?> ReadReasonAsync(HttpContext http, FlywheelServerOptions options)
     {
-        var reason = (await ReadOptionalJsonAsync<ReasonRequest>(http, options))?.Reason;
+        var reason = (await ReadJsonAsync<ReasonRequest>(http, options)).Reason;
         if (reason?.Length > MaxReasonLength)
         {
             throw new FlywheelValidationException("reason", $"is {reason.Length} characters long; the limit is {MaxReasonLength}") { Kind = ValidationKind.TooLarge };
@@ -70,8 +56,11 @@ internal static class Requests
         return string.IsNullOrWhiteSpace(reason) ? null : reason;
     }
 
-    /// <summary>Reads the optional body of run-turn and shadow: none, or an empty JSON object.</summary>
-    public static Task ReadNoFieldsAsync(HttpContext http, FlywheelServerOptions options) => ReadOptionalJsonAsync<EmptyRequest>(http, options);
+    /// <summary>
+    /// Reads the body of run-turn and shadow: an empty JSON object, <c>{}</c>, sent as application/json. Required
+    /// although it says nothing: a cross-site form can post an empty or form body, never an application/json one.
+    /// </summary>
+    public static Task ReadNoFieldsAsync(HttpContext http, FlywheelServerOptions options) => ReadJsonAsync<EmptyRequest>(http, options);
 
     /// <summary>Refuses query parameters the endpoint does not know, and repeated ones, naming them.</summary>
     public static void CheckQuery(IQueryCollection query, string endpoint, string[] known)
@@ -105,11 +94,29 @@ internal static class Requests
         return builder;
     }
 
+    /// <summary>
+    /// Accepts <c>application/json</c> or <c>application/…+json</c>, parsed as a media type (parameters apart), with no
+    /// charset or UTF-8. Browsers send text/plain, form and multipart bodies across sites without asking; a JSON type
+    /// needs a CORS preflight, which this server answers only for configured origins.
+    /// </summary>
+    internal static bool IsJsonContentType(string? contentType)
+    {
+        if (contentType is null || !MediaTypeHeaderValue.TryParse(contentType, out var media))
+        {
+            return false;
+        }
+        var subType = media.SubType;
+        var json = media.Type.Equals("application", StringComparison.OrdinalIgnoreCase)
+            && (subType.Equals("json", StringComparison.OrdinalIgnoreCase)
+                || (subType.Length > "+json".Length && subType.EndsWith("+json", StringComparison.OrdinalIgnoreCase)));
+        var charset = media.Charset;
+        return json && (!charset.HasValue || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) || charset.Equals("utf8", StringComparison.OrdinalIgnoreCase));
+    }
+
     private static void CheckJsonContentType(HttpRequest request)
     {
         var contentType = request.ContentType;
-        if (contentType is null || !(contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase)
-            || contentType.Contains("+json", StringComparison.OrdinalIgnoreCase)))
+        if (!IsJsonContentType(contentType))
         {
             throw new HttpProblemException(415, "Unsupported media type", $"the body must be JSON with Content-Type application/json; got '{contentType ?? "(none)"}'", "Content-Type");
         }

@@ -23,29 +23,34 @@ internal static class ShadowEndpoints
         v1.MapPost("/loops/{loop}/models/{version}/shadow", ShadowAsync)
             .WithName("ShadowModel")
             .WithSummary("Make a registered model with stored weights a shadow: from now on it scores every decision (its choice is recorded "
-                + "in the decision's `shadows`) without being served. Optional empty body. Answers the model. Idempotent.")
-            .Accepts<EmptyRequest>(isOptional: true, "application/json", "*/*")
-            .ProducesProblems(400, 404, 409, 413, 415, 422);
+                + "in the decision's `shadows`) without being served. Body {} (application/json). Answers the model. Idempotent.")
+            .Accepts<EmptyRequest>("application/json", "*/*")
+            .ProducesProblems(400, 401, 403, 404, 409, 413, 415, 422)
+            .RequireFlywheelScope(ApiKeyScopes.Admin);
         v1.MapPost("/loops/{loop}/models/{version}/retire", RetireAsync)
             .WithName("RetireModel")
-            .WithSummary("Retire a shadow or a candidate (a shadow stops scoring decisions); optional body { \"reason\": \"…\" }. "
+            .WithSummary("Retire a shadow or a candidate (a shadow stops scoring decisions); body {} or { \"reason\": \"…\" } (application/json). "
                 + "Answers the model. Idempotent. The champion cannot be retired: promote another model or roll back.")
-            .Accepts<ReasonRequest>(isOptional: true, "application/json", "*/*")
-            .ProducesProblems(400, 404, 409, 413, 415, 422);
+            .Accepts<ReasonRequest>("application/json", "*/*")
+            .ProducesProblems(400, 401, 403, 404, 409, 413, 415, 422)
+            .RequireFlywheelScope(ApiKeyScopes.Admin);
         v1.MapGet("/loops/{loop}/models/{version}/shadow", GetShadowReportAsync)
             .WithName("GetShadowReport")
             .WithSummary("How a shadow compares with what was served on the rewarded decisions it scored: decisions, agreements, agreement rate, "
                 + "IPS and SNIPS on live traffic with intervals, the served mean reward and the mismatch count.")
-            .ProducesProblems(404, 422);
+            .ProducesProblems(401, 403, 404, 422)
+            .RequireFlywheelScope(ApiKeyScopes.Read);
         v1.MapGet("/loops/{loop}/models/{version}/mismatches", ListModelMismatchesAsync)
             .WithName("ListModelMismatches")
             .WithSummary("The latest mismatches of one shadow, oldest first: rewarded decisions where it disagreed with what was served and "
                 + "the reward shows one side was clearly wrong. { \"mismatches\": [...] }")
-            .ProducesProblems(404, 422);
+            .ProducesProblems(401, 403, 404, 422)
+            .RequireFlywheelScope(ApiKeyScopes.Read);
         v1.MapGet("/loops/{loop}/mismatches", ListLoopMismatchesAsync)
             .WithName("ListMismatches")
             .WithSummary("The latest mismatches of every shadow of the loop, oldest first. { \"mismatches\": [...] }")
-            .ProducesProblems(404, 422);
+            .ProducesProblems(401, 403, 404, 422)
+            .RequireFlywheelScope(ApiKeyScopes.Read);
     }
 
     private static async Task<Ok<ModelRecord>> ShadowAsync(HttpContext http, string loop, string version, IFlywheelEngine engine, IOptions<FlywheelServerOptions> options, IHostApplicationLifetime lifetime)

@@ -7,7 +7,8 @@ internal static class SignalEndpoints
     {
         v1.MapPost("/loops/{loop}/signals", SignalsAsync)
             .WithName("RecordSignals").WithSummary("Record a batch of signals durably; idempotent on signalId.")
-            .Accepts<SignalBatch>("application/json", "*/*").ProducesProblems(400, 404, 413, 415, 422, 503);
+            .Accepts<SignalBatch>("application/json", "*/*").ProducesProblems(400, 404, 413, 415, 422, 503)
+            .RequireFlywheelScope(ApiKeyScopes.Ingest).ProducesProblems(401, 403);
     }
 
     private static async Task<Accepted<SignalBatchResult>> SignalsAsync(HttpContext http, string loop, IFlywheelEngine engine, IOptions<FlywheelServerOptions> options)

@@ -9,17 +9,20 @@ internal static class TurnEndpoints
     {
         v1.MapGet("/loops/{loop}/turns", ListTurnsAsync)
             .WithName("ListTurns").WithSummary("The turn ledger, oldest first: turns, manual promotions and rollbacks with their evidence.")
-            .ProducesProblems(404);
+            .ProducesProblems(401, 403, 404)
+            .RequireFlywheelScope(ApiKeyScopes.Read);
         v1.MapPost("/loops/{loop}/turns", RunTurnAsync)
             .WithName("RunTurn")
-            .WithSummary("Run a turn now (train candidates, evaluate them off-policy, promote under the loop's policy) and answer its ledger entry. Not idempotent: each call runs a turn.")
-            .Accepts<EmptyRequest>(isOptional: true, "application/json", "*/*")
-            .ProducesProblems(400, 404, 413, 415, 422);
+            .WithSummary("Run a turn now (body {} as application/json; train candidates, evaluate them off-policy, promote under the loop's policy) and answer its ledger entry. Not idempotent: each call runs a turn.")
+            .Accepts<EmptyRequest>("application/json", "*/*")
+            .ProducesProblems(400, 401, 403, 404, 413, 415, 422)
+            .RequireFlywheelScope(ApiKeyScopes.Admin);
         v1.MapPost("/loops/{loop}/evaluate", EvaluateAsync)
             .WithName("Evaluate")
             .WithSummary("Off-policy estimates (IPS, SNIPS, DM, DR with intervals) of named policies over rewarded decisions made in [from, to).")
             .Accepts<EvaluateRequest>("application/json", "*/*")
-            .ProducesProblems(400, 404, 409, 413, 415, 422);
+            .ProducesProblems(400, 401, 403, 404, 409, 413, 415, 422)
+            .RequireFlywheelScope(ApiKeyScopes.Read);
     }
 
     private static async Task<Ok<TurnList>> ListTurnsAsync(HttpContext http, string loop, IFlywheelEngine engine)

@@ -28,6 +28,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
     private SqliteWriteStatements? _statements;
     private SqliteFileLock? _fileLock;
     private readonly bool _checkIntegrity;
+    private readonly bool _takeLock;
     private Task? _checkpoints;
     private int _commitsSinceCheckpoint;
     private volatile bool _initialized;
@@ -56,6 +57,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         Time = options.TimeProvider ?? TimeProvider.System;
         _busyTimeoutMs = (int)options.BusyTimeout.TotalMilliseconds;
         _checkIntegrity = options.CheckIntegrityOnOpen;
+        _takeLock = options.TakeDirectoryLock;
 
         var builder = new SqliteConnectionStringBuilder
         {
@@ -96,7 +98,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                 return;
             }
             Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
-            _fileLock = SqliteFileLock.Acquire(Path);
+            _fileLock = _takeLock ? SqliteFileLock.Acquire(Path) : null;
             var connection = new SqliteConnection(_writeConnectionString);
             try
             {
@@ -128,7 +130,7 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                 _statements?.Dispose();
                 _statements = null;
                 connection.Dispose();
-                _fileLock.Dispose();
+                _fileLock?.Dispose();
                 _fileLock = null;
                 throw;
             }
@@ -199,6 +201,10 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         if (version < 6)
         {
             Execute(connection, SqliteSchema.CreateVersion6, transaction);
+        }
+        if (version < 7)
+        {
+            Execute(connection, SqliteSchema.CreateVersion7, transaction);
         }
         // Later versions add their steps here, each guarded by the version it upgrades from.
         if (version < SqliteSchema.Version)

@@ -4,7 +4,7 @@ namespace Flywheel.Storage.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version kept in <c>PRAGMA user_version</c>.</summary>
-    public const int Version = 6;
+    public const int Version = 7;
 
     public const string CreateVersion1 = """
         CREATE TABLE IF NOT EXISTS loops (
@@ -185,10 +185,26 @@ internal static class SqliteSchema
     ];
 
     /// <summary>
-    /// Version 6: the erasure audit trail (when and how much, never whom), and each loop's highest reward sequence at
-    /// the last erasure, so deleting the newest rewards never hands their sequence numbers out again.
+    /// Version 6: API keys (docs/security.md). Only each key's SHA-256 is kept, never the key; a revoked key keeps its
+    /// row, so authentication stays on once a key has existed.
     /// </summary>
     public const string CreateVersion6 = """
+        CREATE TABLE IF NOT EXISTS api_keys (
+            id          TEXT    NOT NULL PRIMARY KEY,
+            hash        BLOB    NOT NULL,
+            scopes      TEXT    NOT NULL,
+            loop        TEXT,
+            hint        TEXT    NOT NULL,
+            created_at  INTEGER NOT NULL,
+            revoked_at  INTEGER
+        ) STRICT;
+        """;
+
+    /// <summary>
+    /// Version 7: the erasure audit trail (when and how much, never whom), and each loop's highest reward sequence at
+    /// the last erasure, so deleting the newest rewards never hands their sequence numbers out again.
+    /// </summary>
+    public const string CreateVersion7 = """
         CREATE TABLE IF NOT EXISTS erasures (
             seq        INTEGER PRIMARY KEY,
             erased_at  INTEGER NOT NULL,

@@ -37,6 +37,13 @@ public sealed class SqliteStoreOptions
     /// </summary>
     public bool CheckIntegrityOnOpen { get; set; } = true;
 
+    /// <summary>
+    /// Whether the store takes the database's process lock, refusing to open while another process holds it. Only a
+    /// short-lived tool that touches tables the engine never writes (<c>flywheel keys</c>) opens without it, so that
+    /// keys can be created and revoked while a server runs. <value>Default true.</value>
+    /// </summary>
+    public bool TakeDirectoryLock { get; set; } = true;
+
     /// <summary>The full path of the database file.</summary>
     public string DatabasePath => Path.GetFullPath(Path.Combine(DataDirectory, FileName));
 }

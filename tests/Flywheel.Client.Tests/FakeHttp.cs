@@ -9,6 +9,9 @@ namespace Flywheel.Client.Tests;
 /// <summary>One request as the fake handler saw it, with the fake time it arrived at.</summary>
 internal sealed record RecordedRequest(int Index, HttpMethod Method, Uri Uri, string? Body, string? ContentType, DateTimeOffset Time)
 {
+    /// <summary>The Authorization header as sent, or null.</summary>
+    public string? Authorization { get; init; }
+
     public JsonElement Json => JsonDocument.Parse(Body!).RootElement;
 
     public string[] SignalIds => Json.GetProperty("signals").EnumerateArray().Select(s => s.GetProperty("signalId").GetString()!).ToArray();
@@ -53,7 +56,10 @@ internal sealed class FakeHandler(Func<RecordedRequest, CancellationToken, Task<
         RecordedRequest recorded;
         lock (_gate)
         {
-            recorded = new RecordedRequest(_requests.Count, request.Method, request.RequestUri!, body, request.Content?.Headers.ContentType?.ToString(), time.GetUtcNow());
+            recorded = new RecordedRequest(_requests.Count, request.Method, request.RequestUri!, body, request.Content?.Headers.ContentType?.ToString(), time.GetUtcNow())
+            {
+                Authorization = request.Headers.Authorization?.ToString(),
+            };
             _requests.Add(recorded);
             foreach (var w in _waiters.Where(w => _requests.Count >= w.Count).ToList())
             {

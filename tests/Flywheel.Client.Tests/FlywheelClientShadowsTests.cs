@@ -74,7 +74,7 @@ public class FlywheelClientShadowsTests
     private static Task<T> Bounded<T>(Task<T> call) => call.WaitAsync(HangGuard.Limit);
 
     [Fact]
-    public async Task ShadowAsync_PostsWithoutBody_ReadsTheModel()
+    public async Task ShadowAsync_PostsAnEmptyJsonObject_ReadsTheModel()
     {
         var (client, handler, _) = NewClient((_, _) => Answer(200, ModelJson(Model)));
 
@@ -82,7 +82,7 @@ public class FlywheelClientShadowsTests
 
         var request = Assert.Single(handler.Requests);
         Assert.Equal((HttpMethod.Post, "/v1/loops/home-feed/models/5/shadow"), (request.Method, request.Uri.AbsolutePath));
-        Assert.Null(request.Body);
+        Assert.Equal(("{}", "application/json; charset=utf-8"), (request.Body, request.ContentType));
         Assert.Equal(ModelJson(Model), ModelJson(model));
     }
 
@@ -99,7 +99,7 @@ public class FlywheelClientShadowsTests
         Assert.Equal((HttpMethod.Post, "/v1/loops/home-feed/models/5/retire"), (handler.Requests[0].Method, handler.Requests[0].Uri.AbsolutePath));
         Assert.Equal("application/json; charset=utf-8", handler.Requests[0].ContentType);
         Assert.Equal("enough \"data\"", handler.Requests[0].Json.GetProperty("reason").GetString());
-        Assert.Null(handler.Requests[1].Body);
+        Assert.Equal("{}", handler.Requests[1].Body);
         Assert.Equal((ModelStatus.Retired, "retired by hand: enough \"data\""), (model.Status, model.Reason));
     }
 

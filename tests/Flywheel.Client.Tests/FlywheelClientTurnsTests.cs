@@ -121,7 +121,7 @@ public class FlywheelClientTurnsTests
     }
 
     [Fact]
-    public async Task RollbackAsync_WithoutReason_SendsNoBody()
+    public async Task RollbackAsync_WithoutReason_SendsAnEmptyJsonObject()
     {
         var (client, handler, _) = NewClient((_, _) => Answer(200, TurnJson(Turn with { Verdict = TurnVerdict.RolledBack, DeployedVersion = 2 })));
 
@@ -129,7 +129,7 @@ public class FlywheelClientTurnsTests
 
         var request = Assert.Single(handler.Requests);
         Assert.Equal("/v1/loops/home-feed/rollback", request.Uri.AbsolutePath);
-        Assert.Null(request.Body);
+        Assert.Equal(("{}", "application/json; charset=utf-8"), (request.Body, request.ContentType));
         Assert.Equal((TurnVerdict.RolledBack, 2), (entry.Verdict, entry.DeployedVersion));
     }
 
@@ -149,7 +149,7 @@ public class FlywheelClientTurnsTests
     }
 
     [Fact]
-    public async Task RunTurnAsync_PostsWithoutBody_ReadsTheEntry()
+    public async Task RunTurnAsync_PostsAnEmptyJsonObject_ReadsTheEntry()
     {
         var (client, handler, _) = NewClient((_, _) => Answer(200, TurnJson(Turn)));
 
@@ -157,7 +157,7 @@ public class FlywheelClientTurnsTests
 
         var request = Assert.Single(handler.Requests);
         Assert.Equal((HttpMethod.Post, "/v1/loops/home-feed/turns"), (request.Method, request.Uri.AbsolutePath));
-        Assert.Null(request.Body);
+        Assert.Equal(("{}", "application/json; charset=utf-8"), (request.Body, request.ContentType));
         Assert.Equal(3, entry.Candidates.Count);
         Assert.Equal("learningRate×2", entry.Candidates[2].Name);
     }

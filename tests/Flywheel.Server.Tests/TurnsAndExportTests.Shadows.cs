@@ -17,13 +17,13 @@ public sealed partial class TurnsAndExportTests
         const string Loop = "shadowed";
         var client = fixture.Client;
         await fixture.SeedAsync(Loop, 400, seed: 5);
-        var turn = await PostTurnAsync($"/v1/loops/{Loop}/turns", null);
+        var turn = await PostTurnAsync($"/v1/loops/{Loop}/turns", "{}");
         var candidates = turn.Candidates.Where(c => c.Version > 1).Select(c => c.Version!.Value).ToList();
         Assert.True(candidates.Count >= 2, $"turn {turn.Number}: {turn.Verdict}, {turn.Reason}");
         var version = candidates[0];
 
         // Shadow it: the answer is the model record, now a shadow; the registry says so too.
-        using (var shadowed = await Server.SendAsync(HttpMethod.Post, $"/v1/loops/{Loop}/models/{version}/shadow", null))
+        using (var shadowed = await Server.SendAsync(HttpMethod.Post, $"/v1/loops/{Loop}/models/{version}/shadow", "{}"))
         {
             var text = await shadowed.Content.ReadAsStringAsync();
             Assert.True(shadowed.StatusCode == HttpStatusCode.OK, text);
@@ -140,9 +140,9 @@ public sealed partial class TurnsAndExportTests
         Assert.Equal((ValidationKind.Conflict, "version", 409), (onChampion.Kind, onChampion.Field, onChampion.StatusCode));
         var retireChampion = await Assert.ThrowsAsync<FlywheelApiValidationException>(() => client.RetireAsync(Loop, champion, "no"));
         Assert.Equal((ValidationKind.Conflict, 409), (retireChampion.Kind, retireChampion.StatusCode));
-        var second = await PostTurnAsync($"/v1/loops/{Loop}/turns", null);
+        var second = await PostTurnAsync($"/v1/loops/{Loop}/turns", "{}");
         Assert.Equal(TurnVerdict.AwaitingManualPromotion, second.Verdict);
-        using (var superseded = await Server.SendAsync(HttpMethod.Post, $"/v1/loops/{Loop}/models/{candidates[1]}/shadow", null))
+        using (var superseded = await Server.SendAsync(HttpMethod.Post, $"/v1/loops/{Loop}/models/{candidates[1]}/shadow", "{}"))
         {
             var text = await superseded.Content.ReadAsStringAsync();
             Assert.True(superseded.StatusCode == HttpStatusCode.Conflict, text);
@@ -170,19 +170,19 @@ public sealed partial class TurnsAndExportTests
 
     public static TheoryData<string, string, string?, int, string?> ShadowRefusals => new()
     {
-        { "POST", "/v1/loops/nope/models/1/shadow", null, 404, "loop" },
-        { "POST", "/v1/loops/nope/models/1/retire", null, 404, "loop" },
+        { "POST", "/v1/loops/nope/models/1/shadow", "{}", 404, "loop" },
+        { "POST", "/v1/loops/nope/models/1/retire", "{}", 404, "loop" },
         { "GET", "/v1/loops/nope/models/1/shadow", null, 404, "loop" },
         { "GET", "/v1/loops/nope/models/1/mismatches", null, 404, "loop" },
         { "GET", "/v1/loops/nope/mismatches", null, 404, "loop" },
-        { "POST", "/v1/loops/feed/models/99/shadow", null, 404, "version" },
+        { "POST", "/v1/loops/feed/models/99/shadow", "{}", 404, "version" },
         { "POST", "/v1/loops/feed/models/99/retire", """{ "reason": "gone" }""", 404, "version" },
         { "GET", "/v1/loops/feed/models/99/shadow", null, 404, "version" },
         { "GET", "/v1/loops/feed/models/99/mismatches", null, 404, "version" },
-        { "POST", "/v1/loops/feed/models/1/shadow", null, 409, "version" },
-        { "POST", "/v1/loops/feed/models/1/retire", null, 409, "version" },
-        { "POST", "/v1/loops/feed/models/v1/shadow", null, 422, "version" },
-        { "POST", "/v1/loops/feed/models/0/retire", null, 422, "version" },
+        { "POST", "/v1/loops/feed/models/1/shadow", "{}", 409, "version" },
+        { "POST", "/v1/loops/feed/models/1/retire", "{}", 409, "version" },
+        { "POST", "/v1/loops/feed/models/v1/shadow", "{}", 422, "version" },
+        { "POST", "/v1/loops/feed/models/0/retire", "{}", 422, "version" },
         { "GET", "/v1/loops/feed/models/latest/shadow", null, 422, "version" },
         { "GET", "/v1/loops/feed/models/-1/mismatches", null, 422, "version" },
         { "POST", "/v1/loops/feed/models/1/shadow", """{ "reason": "why not" }""", 422, "reason" },

@@ -172,9 +172,9 @@ public sealed partial class TurnsAndExportTests(TurnsAndExportFixture fixture, I
     {
         { "GET", "/v1/loops/nope/models", null, 404, "loop" },
         { "GET", "/v1/loops/nope/turns", null, 404, "loop" },
-        { "POST", "/v1/loops/nope/turns", null, 404, "loop" },
-        { "POST", "/v1/loops/nope/rollback", null, 404, "loop" },
-        { "POST", "/v1/loops/nope/models/1/promote", null, 404, "loop" },
+        { "POST", "/v1/loops/nope/turns", "{}", 404, "loop" },
+        { "POST", "/v1/loops/nope/rollback", "{}", 404, "loop" },
+        { "POST", "/v1/loops/nope/models/1/promote", "{}", 404, "loop" },
         { "POST", "/v1/loops/nope/evaluate", "{}", 404, "loop" },
         { "GET", "/v1/loops/nope/export?format=jsonl", null, 404, "loop" },
         { "GET", "/v1/loops/feed/export", null, 422, "format" },
@@ -187,12 +187,12 @@ public sealed partial class TurnsAndExportTests(TurnsAndExportFixture fixture, I
         { "GET", "/v1/loops/feed/export?format=jsonl&policy=v99", null, 404, "policy" },
         { "GET", "/v1/loops/feed/export?format=jsonl&limit=10", null, 422, "limit" },
         { "GET", "/v1/loops/feed/export?format=jsonl&mismatches=yes", null, 422, "mismatches" },
-        { "POST", "/v1/loops/feed/models/99/promote", null, 404, "version" },
-        { "POST", "/v1/loops/feed/models/v2/promote", null, 422, "version" },
-        { "POST", "/v1/loops/feed/models/1/promote", null, 409, "version" },
+        { "POST", "/v1/loops/feed/models/99/promote", "{}", 404, "version" },
+        { "POST", "/v1/loops/feed/models/v2/promote", "{}", 422, "version" },
+        { "POST", "/v1/loops/feed/models/1/promote", "{}", 409, "version" },
         { "POST", "/v1/loops/feed/models/1/promote", """{ "reason": "again" }""", 409, "version" },
         { "POST", "/v1/loops/feed/models/1/promote", """{ "why": "again" }""", 422, "why" },
-        { "POST", "/v1/loops/feed/rollback", null, 409, "loop" },
+        { "POST", "/v1/loops/feed/rollback", "{}", 409, "loop" },
         { "POST", "/v1/loops/feed/rollback", """{ "reason": 5 }""", 422, "reason" },
         { "POST", "/v1/loops/feed/rollback", """["undo"]""", 422, "" },
         { "POST", "/v1/loops/feed/turns", """{ "force": true }""", 422, "force" },
@@ -261,7 +261,7 @@ public sealed partial class TurnsAndExportTests(TurnsAndExportFixture fixture, I
             Assert.Equal("""{"turns":[]}""", await empty.Content.ReadAsStringAsync());
         }
 
-        var turn = await PostTurnAsync("/v1/loops/turned/turns", null);
+        var turn = await PostTurnAsync("/v1/loops/turned/turns", "{}");
         Assert.Equal(1, turn.Number);
         Assert.Equal(TurnTrigger.Manual, turn.Trigger);
         Assert.Equal(TurnVerdict.AwaitingManualPromotion, turn.Verdict);
@@ -280,11 +280,11 @@ public sealed partial class TurnsAndExportTests(TurnsAndExportFixture fixture, I
         Assert.Equal(ModelStatus.Champion, models.Single(m => m.Version == candidate.Version).Status);
         Assert.Equal(ModelStatus.Retired, models.Single(m => m.Version == 1).Status);
 
-        var rolledBack = await PostTurnAsync("/v1/loops/turned/rollback", null);
+        var rolledBack = await PostTurnAsync("/v1/loops/turned/rollback", "{}");
         Assert.Equal(TurnVerdict.RolledBack, rolledBack.Verdict);
         Assert.Equal(1, rolledBack.DeployedVersion);
 
-        using (var again = await Server.SendAsync(HttpMethod.Post, "/v1/loops/turned/rollback", null))
+        using (var again = await Server.SendAsync(HttpMethod.Post, "/v1/loops/turned/rollback", "{}"))
         {
             Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
         }

@@ -33,10 +33,11 @@ internal static class ExportCommand
         var mismatches = new Option<bool>("--mismatches") { Description = "Only the shadow mismatches: decisions where a shadow disagreed and the reward shows one side was clearly wrong." };
         var output = new Option<string>("--out") { Description = "Write to this file instead of stdout.", HelpName = "FILE" };
         var server = ServerCommand.ServerOption();
+        var key = ServerCommand.KeyOption();
 
         var command = new Command("export", "Stream a loop's rewarded decisions (joined training data) as JSON lines or Vowpal Wabbit text.")
         {
-            loop, format, from, to, policy, mismatches, output, server,
+            loop, format, from, to, policy, mismatches, output, server, key,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -62,7 +63,7 @@ internal static class ExportCommand
                 return Task.FromResult(ExitCodes.Usage);
             }
             var settings = new Settings(parse.GetRequiredValue(loop), vw ? FlywheelExportFormat.Vw : FlywheelExportFormat.Jsonl, request, parse.GetValue(output));
-            return ServerCommand.RunAsync(context, CommandName, parse.GetRequiredValue(server), client => RunAsync(context, client, settings, cancellationToken));
+            return ServerCommand.RunAsync(context, CommandName, parse.GetRequiredValue(server), parse.GetValue(key), client => RunAsync(context, client, settings, cancellationToken));
         });
         return command;
     }

@@ -14,11 +14,12 @@ internal static class HealthCommand
         var loop = new Argument<string>("LOOP") { Description = "The loop id." };
         var json = new Option<bool>("--json") { Description = "Print the whole report as JSON, verdict included." };
         var server = ServerCommand.ServerOption();
+        var key = ServerCommand.KeyOption();
         var command = new Command("health", "Print a loop's health: the verdict (spinning, no-signal, no-pipe, invisible, plateau, stale, warming-up) and the figures behind it.")
         {
-            loop, json, server,
+            loop, json, server, key,
         };
-        command.SetAction((parse, cancellationToken) => ServerCommand.RunAsync(context, CommandName, parse.GetRequiredValue(server), async client =>
+        command.SetAction((parse, cancellationToken) => ServerCommand.RunAsync(context, CommandName, parse.GetRequiredValue(server), parse.GetValue(key), async client =>
         {
             var report = await client.GetHealthAsync(parse.GetRequiredValue(loop), cancellationToken);
             if (parse.GetValue(json))

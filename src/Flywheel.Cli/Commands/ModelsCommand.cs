@@ -61,10 +61,11 @@ internal static class ModelsCommand
                 + "the shadow report, or { \"mismatches\": [...] }.",
         };
         var server = ServerCommand.ServerOption();
+        var key = ServerCommand.KeyOption();
 
         var command = new Command("models", "List a loop's models with lineage, status and estimates; promote one or roll back; run one in shadow mode, read its report and mismatches, retire it.")
         {
-            loop, promote, rollback, shadow, retire, report, mismatches, limit, reason, json, server,
+            loop, promote, rollback, shadow, retire, report, mismatches, limit, reason, json, server, key,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -148,7 +149,7 @@ internal static class ModelsCommand
             }
 
             var asJson = parse.GetValue(json);
-            return ServerCommand.RunAsync(context, CommandName, parse.GetRequiredValue(server), async client =>
+            return ServerCommand.RunAsync(context, CommandName, parse.GetRequiredValue(server), parse.GetValue(key), async client =>
             {
                 var id = parse.GetRequiredValue(loop);
                 if (promoted is not null || rolledBack)

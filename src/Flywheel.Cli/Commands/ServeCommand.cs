@@ -36,21 +36,68 @@ internal static class ServeCommand
             DefaultValueFactory = _ => "process",
         };
         durability.AcceptOnlyFromAmong("process", "power");
+        var insecure = new Option<bool>("--insecure")
+        {
+            Description = "Listen on a non-loopback address although the store holds no API key: anyone who can reach the server may use the API.",
+        };
+        var allowedHosts = new Option<string?>("--allowed-hosts")
+        {
+            Description = "Host names requests may name in their Host header, separated by ';' (* for any). Default: localhost, 127.0.0.1, [::1] and the host names of --urls.",
+            HelpName = "HOSTS",
+        };
+        var corsOrigins = new Option<string?>("--cors-origins")
+        {
+            Description = "Origins whose browser scripts may call the API, separated by ';' (such as https://app.example.com). Default: none, no CORS.",
+            HelpName = "ORIGINS",
+        };
 
         var command = new Command("serve", "Serve the Flywheel HTTP API (decide, signals, loops, audit) on the embedded SQLite store.")
         {
-            dataDir, store, urls, durability,
+            dataDir, store, urls, durability, insecure, allowedHosts, corsOrigins,
         };
-        command.SetAction((parse, cancellationToken) => RunAsync(context, new FlywheelServerOptions
+        command.SetAction((parse, cancellationToken) =>
         {
-            DataDirectory = parse.GetRequiredValue(dataDir),
-            Urls = parse.GetRequiredValue(urls),
-        }, parse.GetRequiredValue(durability) == "power" ? SqliteDurability.Power : SqliteDurability.Process, parse.GetValue(store), cancellationToken));
+            var options = new FlywheelServerOptions
+            {
+                DataDirectory = parse.GetRequiredValue(dataDir),
+                Urls = parse.GetRequiredValue(urls),
+                Insecure = parse.GetValue(insecure),
+            };
+            foreach (var host in Split(parse.GetValue(allowedHosts)))
+            {
+                options.AllowedHosts.Add(host);
+            }
+            foreach (var origin in Split(parse.GetValue(corsOrigins)))
+            {
+                options.CorsOrigins.Add(origin);
+            }
+            return RunAsync(context, options, parse.GetRequiredValue(durability) == "power" ? SqliteDurability.Power : SqliteDurability.Process, parse.GetValue(store), cancellationToken);
+        });
         return command;
     }
 
+    private static string[] Split(string? list) => list?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
+
     private static Task<int> RunAsync(CliContext context, FlywheelServerOptions options, SqliteDurability durability, string? store, CancellationToken cancellationToken)
         => RunAsync(context, FlywheelCli.Name + " serve", options, durability, store, null, null, cancellationToken);
+
+    private static async Task<bool> HasKeysAsync(string dataDirectory, CancellationToken cancellationToken)
+    {
+        var options = new SqliteStoreOptions { DataDirectory = dataDirectory };
+        if (!File.Exists(options.DatabasePath))
+        {
+            return false;
+        }
+        try
+        {
+            await using var store = await SqliteFlywheelStore.OpenAsync(options, cancellationToken);
+            return await store.HasApiKeysAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException or System.Data.Common.DbException)
+        {
+            return false; // the server's own start reports what is wrong with the store
+        }
+    }
 
     /// <summary>Null when every URL of <paramref name="urls"/> (separated by ';') is an http(s) URL; else the error naming the bad one.</summary>
     internal static string? CheckUrls(string urls)
@@ -88,6 +135,12 @@ internal static class ServeCommand
             context.ErrorLine(command, bad);
             return ExitCodes.Usage;
         }
+        // Checked here as well as in the server, so a refusal is one line rather than the host's failure log.
+        if (FlywheelServerApp.RefuseOpenBinding(options, keysOn: false) is { } refusal && !await HasKeysAsync(options.DataDirectory, cancellationToken))
+        {
+            context.ErrorLine(command, refusal);
+            return ExitCodes.Usage;
+        }
         options.Store = flywheel => flywheel.UseSqlite(options.DataDirectory, durability);
         WebApplication app;
         try
@@ -106,6 +159,11 @@ internal static class ServeCommand
                 await app.StartAsync(cancellationToken);
                 started?.Invoke(FlywheelServerApp.Addresses(app));
                 await app.WaitForShutdownAsync(cancellationToken);
+            }
+            catch (FlywheelStartupException ex)
+            {
+                context.ErrorLine(command, ex.Message);
+                return ExitCodes.Usage;
             }
             catch (IOException ex) when (ex.InnerException is SocketException || ex.Message.Contains("address", StringComparison.OrdinalIgnoreCase))
             {

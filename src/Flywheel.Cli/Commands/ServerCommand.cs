@@ -20,13 +20,27 @@ internal static class ServerCommand
         Recursive = recursive,
     };
 
+    /// <summary>The environment variable that holds the API key when <c>--key</c> is not given.</summary>
+    public const string KeyVariable = "FLYWHEEL_API_KEY";
+
+    /// <summary>The <c>--key KEY</c> option (default: <see cref="KeyVariable"/>).</summary>
+    public static Option<string?> KeyOption(bool recursive = false) => new("--key")
+    {
+        Description = $"The API key, sent as Authorization: Bearer KEY (default: ${KeyVariable}; none when the server has no keys).",
+        HelpName = "KEY",
+        Recursive = recursive,
+    };
+
     /// <summary>
-    /// Runs <paramref name="action"/> with a client of <paramref name="server"/>. Refusals of the input (an unknown
+    /// Runs <paramref name="action"/> with a client of <paramref name="server"/>, sending <paramref name="key"/> (or
+    /// <see cref="KeyVariable"/>'s value when it is null). Refusals of the input (an unknown
     /// loop, a bad field, a conflict) and bad arguments print one line and return <see cref="ExitCodes.Usage"/>; a
     /// server that cannot be reached or fails prints one line and returns <see cref="ExitCodes.Failure"/>.
     /// </summary>
-    public static async Task<int> RunAsync(CliContext context, string command, string server, Func<FlywheelClient, Task> action)
+    public static async Task<int> RunAsync(CliContext context, string command, string server, string? key, Func<FlywheelClient, Task> action)
     {
+        key ??= Environment.GetEnvironmentVariable(KeyVariable);
+        key = string.IsNullOrWhiteSpace(key) ? null : key.Trim();
         if (!Uri.TryCreate(server, UriKind.Absolute, out var address) || address.Scheme is not ("http" or "https"))
         {
             context.ErrorLine(command, $"--server '{server}' is not an http(s) URL");
@@ -36,6 +50,7 @@ internal static class ServerCommand
         var client = new FlywheelClient(http, new FlywheelClientOptions
         {
             BaseAddress = address,
+            ApiKey = key,
             MaxRetries = 1,
             Timeout = TimeSpan.FromSeconds(10),
             // A person waits for a turn or an evaluation at the terminal and stops it with Ctrl+C.
@@ -54,6 +69,11 @@ internal static class ServerCommand
         catch (UsageException ex)
         {
             context.ErrorLine(command, ex.Message);
+            return ExitCodes.Usage;
+        }
+        catch (FlywheelApiException ex) when (ex.StatusCode is 401 or 403)
+        {
+            context.ErrorLine(command, $"server {address} refused the key: {ex.Message}" + (key is null ? $" (pass --key or set {KeyVariable})" : ""));
             return ExitCodes.Usage;
         }
         catch (Exception ex) when (ex is HttpRequestException or SocketException or TimeoutException or FlywheelApiException or FlywheelOverloadedException)

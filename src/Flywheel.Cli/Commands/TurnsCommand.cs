@@ -17,12 +17,13 @@ internal static class TurnsCommand
         };
         var json = new Option<bool>("--json") { Description = "Print JSON: { \"turns\": [...] }, or the entry of the turn just run." };
         var server = ServerCommand.ServerOption();
+        var key = ServerCommand.KeyOption();
 
         var command = new Command("turns", "Print a loop's turn ledger: each turn, promotion and rollback with its verdict, reason and estimates.")
         {
-            loop, run, json, server,
+            loop, run, json, server, key,
         };
-        command.SetAction((parse, cancellationToken) => ServerCommand.RunAsync(context, CommandName, parse.GetRequiredValue(server), async client =>
+        command.SetAction((parse, cancellationToken) => ServerCommand.RunAsync(context, CommandName, parse.GetRequiredValue(server), parse.GetValue(key), async client =>
         {
             var id = parse.GetRequiredValue(loop);
             if (parse.GetValue(run))

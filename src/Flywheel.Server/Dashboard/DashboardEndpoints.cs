@@ -15,8 +15,10 @@ namespace Flywheel.Server.Dashboard
 
         public static void Map(IEndpointRouteBuilder endpoints)
         {
-            endpoints.MapGet("/", IndexAsync).ExcludeFromDescription();
-            endpoints.MapGet("/loops/{loop}", LoopAsync).ExcludeFromDescription();
+            // Reads, like GET /v1: a key with read, or the sign-in cookie (these routes only).
+            endpoints.MapGet("/", IndexAsync).ExcludeFromDescription().RequireFlywheelScope(ApiKeyScopes.Read).WithMetadata(new DashboardCookieMetadata());
+            endpoints.MapGet("/loops/{loop}", LoopAsync).ExcludeFromDescription().RequireFlywheelScope(ApiKeyScopes.Read).WithMetadata(new DashboardCookieMetadata());
+            DashboardSignIn.Map(endpoints);
         }
 
         private static async Task<IResult> IndexAsync(HttpContext http, DashboardSources sources, DashboardCache cache, IOptions<FlywheelDashboardOptions> options)
