@@ -388,7 +388,7 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
     private static FlywheelValidationException? FindSignalConflict(SignalsWrite s, DateTimeOffset now,
         Dictionary<(LoopRuntime, string), SignalRecord> group, Dictionary<(LoopRuntime, string), SignalRecord> known)
     {
-        Dictionary<string, SignalRecord>? earlier = null;
+        Dictionary<string, int>? earlier = null;
         for (var i = 0; i < s.Signals.Count; i++)
         {
             var input = s.Signals[i];
@@ -396,29 +396,30 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
             {
                 continue;
             }
-            if ((earlier is not null && earlier.TryGetValue(id, out var stored)) || group.TryGetValue((s.Loop, id), out stored) || known.TryGetValue((s.Loop, id), out stored))
+            SignalRecord? stored = null;
+            if (earlier is not null && earlier.TryGetValue(id, out var first))
             {
-                if (Retries.SignalDifference(stored, input) is { } difference)
-                {
-                    return Retries.SignalConflict($"signals[{i}].signalId", id, difference);
-                }
-                continue;
-            }
-            if (s.Signals.Count > 1)
-            {
-                // The first signal of an id in this batch, as it would be stored (its time the arrival time when absent).
-                earlier ??= new Dictionary<string, SignalRecord>(StringComparer.Ordinal);
-                earlier[id] = new SignalRecord
+                // The first signal of this id in the batch, as it would be stored (its time the arrival time when absent).
+                var f = s.Signals[first];
+                stored = new SignalRecord
                 {
                     Loop = s.Loop.Id,
                     SignalId = id,
-                    DecisionId = input.DecisionId,
-                    UserId = input.UserId,
-                    Type = input.Type,
-                    Value = input.Value ?? 1.0,
-                    At = input.At ?? now,
+                    DecisionId = f.DecisionId,
+                    UserId = f.UserId,
+                    Type = f.Type,
+                    Value = f.Value ?? 1.0,
+                    At = f.At ?? now,
                     ReceivedAt = now,
                 };
+            }
+            else if (!group.TryGetValue((s.Loop, id), out stored) && !known.TryGetValue((s.Loop, id), out stored) && s.Signals.Count > 1)
+            {
+                (earlier ??= new Dictionary<string, int>(StringComparer.Ordinal))[id] = i;
+            }
+            if (stored is not null && Retries.SignalDifference(stored, input) is { } difference)
+            {
+                return Retries.SignalConflict($"signals[{i}].signalId", id, difference);
             }
         }
         return null;
