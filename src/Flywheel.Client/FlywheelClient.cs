@@ -102,7 +102,10 @@ public sealed partial class FlywheelClient
     /// </param>
     /// <param name="cancellationToken">Cancels the call, retries included.</param>
     /// <returns>The decision; its <see cref="Decision.DecisionId"/> is the id to send signals against.</returns>
-    /// <exception cref="FlywheelValidationException">The server refused the request (the loop does not exist: <see cref="ValidationKind.NotFound"/>).</exception>
+    /// <exception cref="FlywheelValidationException">
+    /// The server refused the request (the loop does not exist: <see cref="ValidationKind.NotFound"/>; the decision id
+    /// was already used for another request: <see cref="ValidationKind.Conflict"/> naming <c>decisionId</c>).
+    /// </exception>
     /// <exception cref="FlywheelOverloadedException">The server was still overloaded after every retry.</exception>
     public async Task<Decision> DecideAsync(string loop, DecideRequest request, CancellationToken cancellationToken = default)
     {
@@ -123,7 +126,11 @@ public sealed partial class FlywheelClient
     /// </param>
     /// <param name="cancellationToken">Cancels the call, retries included.</param>
     /// <returns>How many signals the server stored, and how many it already had.</returns>
-    /// <exception cref="FlywheelValidationException">The server refused the batch; <see cref="FlywheelValidationException.Field"/> names the signal, as in <c>signals[3].type</c>.</exception>
+    /// <exception cref="FlywheelValidationException">
+    /// The server refused the batch, storing none of it; <see cref="FlywheelValidationException.Field"/> names the signal,
+    /// as in <c>signals[3].type</c> (a signal id already used for another signal: <see cref="ValidationKind.Conflict"/>
+    /// naming <c>signals[3].signalId</c>).
+    /// </exception>
     /// <exception cref="FlywheelOverloadedException">The server was still overloaded after every retry.</exception>
     public async Task<SignalBatchResult> SignalAsync(string loop, IReadOnlyList<SignalInput> signals, CancellationToken cancellationToken = default)
     {

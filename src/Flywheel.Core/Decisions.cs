@@ -22,7 +22,11 @@ public sealed record ActionCandidate
 /// <summary>A request for a decision (DESIGN §5).</summary>
 public sealed record DecideRequest
 {
-    /// <summary>Client-chosen id; a retry with the same id returns the stored answer. Generated when absent.</summary>
+    /// <summary>
+    /// Client-chosen id (the id rules of <see cref="FlywheelLimits.IsValidId"/>); generated when absent. A retry with the
+    /// same id and the same request returns the stored answer; the same id with another request (user, context, actions,
+    /// baseline) is refused as a <see cref="ValidationKind.Conflict"/> naming <c>decisionId</c>.
+    /// </summary>
     public string? DecisionId { get; init; }
 
     /// <summary>The user the decision is for, if known.</summary>
@@ -71,7 +75,11 @@ public sealed record Decision
 /// <summary>A signal as the product sends it (DESIGN §5).</summary>
 public sealed record SignalInput
 {
-    /// <summary>Client-chosen id, for idempotent retries. Generated when absent.</summary>
+    /// <summary>
+    /// Client-chosen id, for idempotent retries (the id rules of <see cref="FlywheelLimits.IsValidId"/>); generated when
+    /// absent. The same id with another signal (type, value, decision, user or time) refuses the whole batch as a
+    /// <see cref="ValidationKind.Conflict"/> naming the item, such as <c>signals[3].signalId</c>.
+    /// </summary>
     public string? SignalId { get; init; }
 
     /// <summary>The decision the signal follows; absent for user-level signals such as <c>return_visit</c>.</summary>

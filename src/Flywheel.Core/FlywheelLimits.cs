@@ -12,7 +12,10 @@ public sealed class FlywheelLimits
     /// <summary>Most features (array elements count one each) in one namespace. <value>Default 1,024.</value></summary>
     public int MaxFeaturesPerNamespace { get; set; } = 1_024;
 
-    /// <summary>Longest string value, feature name or id, in characters. <value>Default 256.</value></summary>
+    /// <summary>
+    /// Longest string value, feature name or id, in UTF-16 characters (an id of 256 characters is at most 768 UTF-8
+    /// bytes, and its URL-encoded form fits any request line). <value>Default 256.</value>
+    /// </summary>
     public int MaxStringLength { get; set; } = 256;
 
     /// <summary>Most signals in one batch. <value>Default 10,000.</value></summary>
@@ -33,6 +36,62 @@ public sealed class FlywheelLimits
 
     /// <summary>True when <paramref name="value"/> is a non-empty string within <see cref="MaxStringLength"/>.</summary>
     public bool IsValidString(string? value) => value is { Length: > 0 } && value.Length <= MaxStringLength;
+
+    /// <summary>
+    /// True when <paramref name="value"/> is an id that can be stored and read back by it, over HTTP as in process:
+    /// a string within <see cref="CheckString"/>'s length rules that is valid UTF-16 (no unpaired surrogate), holds no
+    /// control character (U+0000–U+001F, U+007F–U+009F, NUL included) and neither <c>/</c> nor <c>\</c> (ids are URL path
+    /// segments), does not start or end with whitespace, and is not <c>.</c> or <c>..</c> (which URLs resolve away).
+    /// The one rule for decision, signal, user and action ids.
+    /// </summary>
+    public bool IsValidId(string? value) => IsValidString(value) && IdProblem(value!) is null;
+
+    /// <summary>
+    /// Throws, naming <paramref name="field"/>, when <paramref name="value"/> is missing (if required) or not an id that
+    /// <see cref="IsValidId"/> accepts.
+    /// </summary>
+    public void CheckId(string field, string? value, bool required = true)
+    {
+        CheckString(field, value, required);
+        if (value is not null && IdProblem(value) is { } problem)
+        {
+            throw new FlywheelValidationException(field, problem);
+        }
+    }
+
+    /// <summary>What makes <paramref name="id"/> unusable as an id, or null when nothing does.</summary>
+    private static string? IdProblem(string id)
+    {
+        if (char.IsWhiteSpace(id[0]) || char.IsWhiteSpace(id[^1]))
+        {
+            return "must not start or end with whitespace";
+        }
+        if (id is "." or "..")
+        {
+            return $"must not be '{id}': URLs resolve it away, so the id could not be read back";
+        }
+        for (var i = 0; i < id.Length; i++)
+        {
+            var c = id[i];
+            if (char.IsControl(c))
+            {
+                return $"must not contain control characters (U+{(int)c:X4} at index {i})";
+            }
+            if (c is '/' or '\\')
+            {
+                return $"must not contain '{c}' (at index {i}): ids are URL path segments";
+            }
+            if (char.IsHighSurrogate(c) && i + 1 < id.Length && char.IsLowSurrogate(id[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(c))
+            {
+                return $"holds an unpaired surrogate (U+{(int)c:X4} at index {i}); it must be valid UTF-16";
+            }
+        }
+        return null;
+    }
 
     /// <summary>Throws when <paramref name="value"/> is missing (if required), empty or longer than <see cref="MaxStringLength"/>.</summary>
     public void CheckString(string field, string? value, bool required = true)

@@ -15,10 +15,16 @@ public interface IFlywheelEngine : IAsyncDisposable
     /// <summary>Every loop, ordered by id.</summary>
     ValueTask<IReadOnlyList<LoopConfig>> ListLoopsAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Scores the actions with the current model, explores, logs the decision durably and returns it.</summary>
+    /// <summary>
+    /// Scores the actions with the current model, explores, logs the decision durably and returns it. An identical
+    /// retry of a decision id gets the stored answer; the id with another request is a <see cref="ValidationKind.Conflict"/>.
+    /// </summary>
     ValueTask<Decision> DecideAsync(string loop, DecideRequest request, CancellationToken cancellationToken = default);
 
-    /// <summary>Records a batch of signals durably; idempotent on signal ids.</summary>
+    /// <summary>
+    /// Records a batch of signals durably; idempotent on signal ids. A signal id reused for another signal refuses the
+    /// whole batch as a <see cref="ValidationKind.Conflict"/> naming the item.
+    /// </summary>
     ValueTask<SignalBatchResult> RecordSignalsAsync(string loop, IReadOnlyList<SignalInput> signals, CancellationToken cancellationToken = default);
 
     /// <summary>One decision with its signals and reward, or null.</summary>

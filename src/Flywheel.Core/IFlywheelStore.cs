@@ -55,6 +55,12 @@ public interface IFlywheelStore : IAsyncDisposable
     /// <summary>Which of <paramref name="signalIds"/> exist in the loop.</summary>
     ValueTask<IReadOnlySet<string>> FindSignalsAsync(string loop, IReadOnlyCollection<string> signalIds, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// The stored signals among <paramref name="signalIds"/>, in no particular order: what a reused signal id is
+    /// compared with, to tell a retry from a conflict.
+    /// </summary>
+    ValueTask<IReadOnlyList<SignalRecord>> FindSignalRecordsAsync(string loop, IReadOnlyCollection<string> signalIds, CancellationToken cancellationToken = default);
+
     /// <summary>A decision's signals in arrival order.</summary>
     ValueTask<IReadOnlyList<SignalRecord>> GetSignalsAsync(string loop, string decisionId, CancellationToken cancellationToken = default);
 

@@ -285,7 +285,7 @@ public sealed class FlywheelEngine : IFlywheelEngine
     /// <inheritdoc />
     public async ValueTask<ErasureResult> EraseUserAsync(string userId, CancellationToken cancellationToken = default)
     {
-        _options.Limits.CheckString("userId", userId);
+        _options.Limits.CheckId("userId", userId);
         var parts = await StartedAsync(cancellationToken).ConfigureAwait(false);
         var audit = await parts.Ingest.EraseUserAsync(userId, cancellationToken).ConfigureAwait(false);
         return new ErasureResult { UserId = userId, Audit = audit };

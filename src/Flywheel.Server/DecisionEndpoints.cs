@@ -6,8 +6,8 @@ internal static class DecisionEndpoints
     public static void Map(RouteGroupBuilder v1)
     {
         v1.MapPost("/loops/{loop}/decide", DecideAsync)
-            .WithName("Decide").WithSummary("Score the actions, explore, log the decision durably and return the ranking with probabilities.")
-            .Accepts<DecideRequest>("application/json", "*/*").ProducesProblems(400, 404, 413, 415, 422, 503)
+            .WithName("Decide").WithSummary("Score the actions, explore, log the decision durably and return the ranking with probabilities; a decisionId reused with another request is a 409.")
+            .Accepts<DecideRequest>("application/json", "*/*").ProducesProblems(400, 404, 409, 413, 415, 422, 503)
             .RequireFlywheelScope(ApiKeyScopes.Decide).ProducesProblems(401, 403);
         v1.MapGet("/loops/{loop}/decisions/{decisionId}", GetDecisionAsync)
             .WithName("GetDecision").WithSummary("One decision with its signals and reward (audit).").ProducesProblems(404)

@@ -6,8 +6,8 @@ internal static class SignalEndpoints
     public static void Map(RouteGroupBuilder v1)
     {
         v1.MapPost("/loops/{loop}/signals", SignalsAsync)
-            .WithName("RecordSignals").WithSummary("Record a batch of signals durably; idempotent on signalId.")
-            .Accepts<SignalBatch>("application/json", "*/*").ProducesProblems(400, 404, 413, 415, 422, 503)
+            .WithName("RecordSignals").WithSummary("Record a batch of signals durably; idempotent on signalId (a signalId reused for another signal refuses the batch with a 409).")
+            .Accepts<SignalBatch>("application/json", "*/*").ProducesProblems(400, 404, 409, 413, 415, 422, 503)
             .RequireFlywheelScope(ApiKeyScopes.Ingest).ProducesProblems(401, 403);
     }
 

@@ -163,15 +163,31 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
     public ValueTask<IReadOnlySet<string>> FindSignalsAsync(string loop, IReadOnlyCollection<string> signalIds, CancellationToken cancellationToken = default)
         => FindAsync("SELECT signal_id FROM signals WHERE loop = $loop AND signal_id IN (", loop, signalIds, cancellationToken);
 
+    /// <inheritdoc />
+    public async ValueTask<IReadOnlyList<SignalRecord>> FindSignalRecordsAsync(string loop, IReadOnlyCollection<string> signalIds, CancellationToken cancellationToken = default)
+    {
+        var found = new List<SignalRecord>();
+        await LookupAsync($"SELECT {SqliteSchema.SignalColumns} FROM signals AS s WHERE s.loop = $loop AND s.signal_id IN (", loop, signalIds,
+            reader => found.Add(ReadSignal(reader, 0, loop)), cancellationToken).ConfigureAwait(false);
+        return found;
+    }
+
     private async ValueTask<IReadOnlySet<string>> FindAsync(string sqlPrefix, string loop, IReadOnlyCollection<string> ids, CancellationToken cancellationToken)
+    {
+        var found = new HashSet<string>(StringComparer.Ordinal);
+        await LookupAsync(sqlPrefix, loop, ids, reader => found.Add(reader.GetString(0)), cancellationToken).ConfigureAwait(false);
+        return found;
+    }
+
+    /// <summary>Runs <paramref name="sqlPrefix"/> <c>…IN (ids)</c> in chunks, handing each row to <paramref name="read"/>.</summary>
+    private async ValueTask LookupAsync(string sqlPrefix, string loop, IReadOnlyCollection<string> ids, Action<SqliteDataReader> read, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(loop);
         ArgumentNullException.ThrowIfNull(ids);
-        var found = new HashSet<string>(StringComparer.Ordinal);
         if (ids.Count == 0)
         {
             _db.ThrowIfDisposed();
-            return found;
+            return;
         }
         var wanted = new HashSet<string>(ids, StringComparer.Ordinal).ToArray();
         await using var connection = await _db.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -201,7 +217,7 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
                     using var reader = command.ExecuteReader();
                     while (reader.Read())
                     {
-                        found.Add(reader.GetString(0));
+                        read(reader);
                     }
                 }
                 finally
@@ -217,7 +233,6 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
         {
             fullChunk?.Dispose();
         }
-        return found;
     }
 
     private static SqliteCommand CreateLookup(SqliteConnection connection, string sqlPrefix, int count)

@@ -143,9 +143,9 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
 
     private static void CheckOptional(FlywheelLimits limits, string? value, int index, string name)
     {
-        if (value is not null && !limits.IsValidString(value))
+        if (value is not null && !limits.IsValidId(value))
         {
-            limits.CheckString($"signals[{index}].{name}", value);
+            limits.CheckId($"signals[{index}].{name}", value);
         }
     }
 
@@ -220,14 +220,18 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
         {
             knownDecisions[loop] = await store.FindDecisionsAsync(loop.Id, ids).ConfigureAwait(false);
         }
-        var knownSignals = new Dictionary<LoopRuntime, IReadOnlySet<string>>();
+        // Stored signals come back whole: a retry must be compared with what was stored (Retries).
+        var knownSignals = new Dictionary<(LoopRuntime, string), SignalRecord>();
         foreach (var (loop, ids) in signalQueries)
         {
-            knownSignals[loop] = await store.FindSignalsAsync(loop.Id, ids).ConfigureAwait(false);
+            foreach (var stored in await store.FindSignalRecordsAsync(loop.Id, ids).ConfigureAwait(false))
+            {
+                knownSignals[(loop, stored.SignalId)] = stored;
+            }
         }
 
         var newDecisions = new HashSet<(LoopRuntime, string)>();
-        var newSignals = new HashSet<(LoopRuntime, string)>();
+        var newSignals = new Dictionary<(LoopRuntime, string), SignalRecord>();
         var closedNow = new HashSet<(LoopRuntime, string)>();
         var completions = new List<Action>(calls.Count);
         var duplicateDecisions = new List<DecideWrite>();
@@ -241,8 +245,17 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
                     var id = d.Record.DecisionId;
                     if (d.Loop.Windows.Pending.TryGetValue(id, out var existing))
                     {
-                        var answer = existing.Record.ToDecision();
-                        completions.Add(() => d.Done.TrySetResult(answer));
+                        // A retry of a decision whose window is open: the same request gets the stored answer, another a 409.
+                        if (Retries.DecisionDifference(existing.Restore(), d.Record) is { } difference)
+                        {
+                            var conflict = Retries.DecisionConflict(id, difference);
+                            completions.Add(() => d.Done.TrySetException(conflict));
+                        }
+                        else
+                        {
+                            var answer = existing.Record.ToDecision();
+                            completions.Add(() => d.Done.TrySetResult(answer));
+                        }
                     }
                     else if (newDecisions.Contains((d.Loop, id)) || closedNow.Contains((d.Loop, id)) || Contains(knownDecisions, d.Loop, id))
                     {
@@ -260,13 +273,19 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
                 }
                 case SignalsWrite s:
                 {
+                    // A batch with a reused signal id of another signal is refused whole, before any of it is applied.
+                    if (FindSignalConflict(s, now, newSignals, knownSignals) is { } conflict)
+                    {
+                        completions.Add(() => s.Done.TrySetException(conflict));
+                        break;
+                    }
                     int accepted = 0, duplicates = 0, orphaned = 0, late = 0;
                     var config = s.Loop.Config;
                     for (var i = 0; i < s.Signals.Count; i++)
                     {
                         var input = s.Signals[i];
                         var signalId = s.SignalIds[i];
-                        if (!newSignals.Add((s.Loop, signalId)) || Contains(knownSignals, s.Loop, signalId))
+                        if (newSignals.ContainsKey((s.Loop, signalId)) || knownSignals.ContainsKey((s.Loop, signalId)))
                         {
                             duplicates++;
                             _tally.Duplicate(s.Loop.Id);
@@ -298,7 +317,7 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
                         }
                         _tally.Accepted(s.Loop.Id, input.Type, config.Signals.TryGetValue(input.Type, out var declared) ? declared.Kind : SignalKind.Implicit,
                             isLate ? SignalOutcome.Late : isOrphan ? SignalOutcome.Orphaned : null);
-                        batch.Signals.Add(new SignalRecord
+                        var record = new SignalRecord
                         {
                             Loop = s.Loop.Id,
                             SignalId = signalId,
@@ -310,7 +329,9 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
                             ReceivedAt = now,
                             Late = isLate,
                             Orphaned = isOrphan,
-                        });
+                        };
+                        batch.Signals.Add(record);
+                        newSignals.Add((s.Loop, signalId), record);
                     }
                     var result = new SignalBatchResult(accepted, duplicates, orphaned, late);
                     completions.Add(() => s.Done.TrySetResult(result));
@@ -334,13 +355,18 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
         }
         foreach (var d in duplicateDecisions)
         {
-            // A retry of a decision committed earlier: answer with what was stored, never a new draw.
+            // A retry of a decision committed earlier (or earlier in this group): answer with what was stored, never a
+            // new draw; a different request under the same id is a conflict, and nothing of it was written.
             var stored = d.Loop.Windows.Pending.TryGetValue(d.Record.DecisionId, out var p)
-                ? p.Record
+                ? p.Restore()
                 : await store.GetDecisionAsync(d.Loop.Id, d.Record.DecisionId).ConfigureAwait(false);
             if (stored is null)
             {
                 d.Done.TrySetException(new InvalidOperationException($"decision '{d.Record.DecisionId}' vanished"));
+            }
+            else if (Retries.DecisionDifference(stored, d.Record) is { } difference)
+            {
+                d.Done.TrySetException(Retries.DecisionConflict(d.Record.DecisionId, difference));
             }
             else
             {
@@ -355,6 +381,50 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
         {
             await learner.PostAsync(new LearnFlush(f.Done)).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The 409 for the first signal of <paramref name="s"/> whose client-chosen id is already taken by a different
+    /// signal (stored, committed earlier in this group, or earlier in the same batch), or null when there is none.
+    /// </summary>
+    private static FlywheelValidationException? FindSignalConflict(SignalsWrite s, DateTimeOffset now,
+        Dictionary<(LoopRuntime, string), SignalRecord> group, Dictionary<(LoopRuntime, string), SignalRecord> known)
+    {
+        Dictionary<string, int>? earlier = null;
+        for (var i = 0; i < s.Signals.Count; i++)
+        {
+            var input = s.Signals[i];
+            if (input.SignalId is not { } id)
+            {
+                continue;
+            }
+            SignalRecord? stored = null;
+            if (earlier is not null && earlier.TryGetValue(id, out var first))
+            {
+                // The first signal of this id in the batch, as it would be stored (its time the arrival time when absent).
+                var f = s.Signals[first];
+                stored = new SignalRecord
+                {
+                    Loop = s.Loop.Id,
+                    SignalId = id,
+                    DecisionId = f.DecisionId,
+                    UserId = f.UserId,
+                    Type = f.Type,
+                    Value = f.Value ?? 1.0,
+                    At = f.At ?? now,
+                    ReceivedAt = now,
+                };
+            }
+            else if (!group.TryGetValue((s.Loop, id), out stored) && !known.TryGetValue((s.Loop, id), out stored) && s.Signals.Count > 1)
+            {
+                (earlier ??= new Dictionary<string, int>(StringComparer.Ordinal))[id] = i;
+            }
+            if (stored is not null && Retries.SignalDifference(stored, input) is { } difference)
+            {
+                return Retries.SignalConflict($"signals[{i}].signalId", id, difference);
+            }
+        }
+        return null;
     }
 
     private static HashSet<string> Bucket(Dictionary<LoopRuntime, HashSet<string>> map, LoopRuntime loop)

@@ -113,8 +113,9 @@ internal sealed class Decider(FlywheelOptions options, TimeProvider time, Ingest
     private void ValidateDecide(DecideRequest request)
     {
         var limits = options.Limits;
-        limits.CheckString("decisionId", request.DecisionId, required: false);
-        limits.CheckString("userId", request.UserId, required: false);
+        // Ids follow one rule (FlywheelLimits.IsValidId), so whatever is stored can be read back by its id.
+        limits.CheckId("decisionId", request.DecisionId, required: false);
+        limits.CheckId("userId", request.UserId, required: false);
         if (request.Actions is null || request.Actions.Count == 0)
         {
             throw new FlywheelValidationException("actions", "must hold at least one action");
@@ -128,9 +129,9 @@ internal sealed class Decider(FlywheelOptions options, TimeProvider time, Ingest
         for (var i = 0; i < request.Actions.Count; i++)
         {
             var action = request.Actions[i] ?? throw new FlywheelValidationException($"actions[{i}]", "must be an action object");
-            if (!limits.IsValidString(action.Id))
+            if (!limits.IsValidId(action.Id))
             {
-                limits.CheckString($"actions[{i}].id", action.Id);
+                limits.CheckId($"actions[{i}].id", action.Id);
             }
             if (!ids.Add(action.Id))
             {
