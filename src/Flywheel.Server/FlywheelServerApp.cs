@@ -62,6 +62,9 @@ public static partial class FlywheelServerApp
             .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
         // Per-request framework logs would drown the few lines that matter.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
+        // A start-up failure reaches the caller as the exception itself (flywheel serve prints it as one line); the
+        // host's own "Hosting failed to start" error would repeat it with a stack trace.
+        builder.Logging.AddFilter("Microsoft.Extensions.Hosting.Internal.Host", LogLevel.Critical);
         configure?.Invoke(builder);
 
         var app = builder.Build();

@@ -89,7 +89,8 @@ public sealed class CrashTests(ITestOutputHelper output) : IDisposable
         var reference = new BanditLearner(config.Learner);
         var featurizer = new Featurizer(config.Learner);
         var learned = 0;
-        await using (var store = new SqliteFlywheelStore(new SqliteStoreOptions { DataDirectory = _dir.Path }))
+        // Beside the engine in this process: the directory lock is for a second engine, not for a reader.
+        await using (var store = new SqliteFlywheelStore(new SqliteStoreOptions { DataDirectory = _dir.Path, TakeDirectoryLock = false }))
         {
             await store.InitializeAsync();
             await foreach (var (decision, reward) in store.ReadRewardsAsync("feed", 0))
