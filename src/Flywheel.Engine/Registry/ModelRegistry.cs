@@ -150,7 +150,10 @@ internal sealed class ModelRegistry(TimeProvider time, IFlywheelStore store)
             change.Models.Add(orphan with { Status = ModelStatus.Retired, StatusChangedAt = now, Reason = $"turn {orphan.Turn} did not finish", TrainedThrough = null });
             change.ModelData[orphan.Version] = null;
         }
-        await store.CommitRegistryAsync(change, cancellationToken).ConfigureAwait(false);
+        if (!change.IsEmpty)
+        {
+            await store.CommitRegistryAsync(change, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The version the next registered model gets.</summary>

@@ -104,18 +104,7 @@ public sealed class RegistryCrashTests(RegistryWorld world, ITestOutputHelper ou
                     Assert.False(committed, where);
                 }
 
-                var target = committed ? afterRollsBackTo : beforeRollsBackTo;
-                await using (var engine = await world.OpenAsync(directory))
-                {
-                    if (target is null)
-                    {
-                        var error = await Assert.ThrowsAsync<FlywheelValidationException>(async () => await engine.RollbackAsync(RegistryWorld.Loop));
-                        Assert.Equal(ValidationKind.Conflict, error.Kind);
-                        continue;
-                    }
-                    Assert.Equal(target.Version, (await engine.RollbackAsync(RegistryWorld.Loop, where)).DeployedVersion);
-                }
-                target.AssertSame(await world.ReadStateAsync(directory), $"{where}, then rolled back and restarted");
+                await world.AssertRollbackAsync(directory, committed ? afterRollsBackTo : beforeRollsBackTo, where);
             }
         }
     }

@@ -103,6 +103,25 @@ public sealed class RegistryWorld : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// Rolls back on the folder and restarts: the rollback must serve <paramref name="target"/> (as it served before it
+    /// was replaced) after the restart; with no target it must be a conflict.
+    /// </summary>
+    public async Task AssertRollbackAsync(string directory, ServedState? target, string because)
+    {
+        await using (var engine = await OpenAsync(directory))
+        {
+            if (target is null)
+            {
+                var error = await Assert.ThrowsAsync<FlywheelValidationException>(async () => await engine.RollbackAsync(Loop));
+                Assert.Equal(ValidationKind.Conflict, error.Kind);
+                return;
+            }
+            Assert.Equal(target.Version, (await engine.RollbackAsync(Loop, because)).DeployedVersion);
+        }
+        target.AssertSame(await ReadStateAsync(directory), $"{because}, then rolled back and restarted");
+    }
+
     /// <summary>Restarts on the folder, checks that the served model and the stored registry agree, and reads what serves.</summary>
     public async Task<ServedState> ReadStateAsync(string directory)
     {
