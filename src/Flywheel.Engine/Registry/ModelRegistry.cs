@@ -64,13 +64,15 @@ internal sealed class ModelRegistry(TimeProvider time, IFlywheelStore store)
             return;
         }
         var now = time.GetUtcNow();
+        // The stale champions' retirement and the registration are one transaction: never zero or two champions.
+        var change = new RegistryChange { Loop = runtime.Id };
         foreach (var stale in models.Where(m => m.Status == ModelStatus.Champion))
         {
-            await store.SaveModelAsync(stale with { Status = ModelStatus.Retired, StatusChangedAt = now, Reason = $"replaced by v{version}, made by a change of the loop's learner settings" }, cancellationToken).ConfigureAwait(false);
+            change.Models.Add(stale with { Status = ModelStatus.Retired, StatusChangedAt = now, Reason = $"replaced by v{version}, made by a change of the loop's learner settings" });
         }
         var config = runtime.Config;
         var existing = models.FirstOrDefault(m => m.Version == version);
-        await store.SaveModelAsync(existing is not null
+        change.Models.Add(existing is not null
             ? existing with { Status = ModelStatus.Champion, StatusChangedAt = now }
             : new ModelRecord
             {
@@ -82,7 +84,8 @@ internal sealed class ModelRegistry(TimeProvider time, IFlywheelStore store)
                 CreatedAt = now,
                 StatusChangedAt = now,
                 Reason = "made by the loop config",
-            }, cancellationToken).ConfigureAwait(false);
+            });
+        await store.CommitRegistryAsync(change, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

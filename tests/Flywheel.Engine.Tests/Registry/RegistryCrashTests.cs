@@ -95,7 +95,7 @@ public sealed class RegistryCrashTests(RegistryWorld world, ITestOutputHelper ou
                 var restarted = await world.ReadStateAsync(directory);
                 var committed = restarted.Version == after.Version;
                 (committed ? after : before).AssertSame(restarted, where);
-                if (writes[step - 1] == "CommitRegistryAsync")
+                if (step == writes.Count)
                 {
                     Assert.True(committed == afterWrite, $"{where}: the change must be stored exactly when its one commit is");
                 }
