@@ -100,6 +100,13 @@ public interface IFlywheelStore : IAsyncDisposable
     /// <summary>Creates or replaces a turn ledger entry.</summary>
     ValueTask SaveTurnAsync(TurnRecord turn, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Writes a registry change (model records and weights, ledger entries, the loop config and the serving snapshot) in
+    /// one atomic, durable transaction: after a crash either all of it is stored or none of it. Throws, writing nothing,
+    /// when a weight update names a model that is neither stored nor part of the change.
+    /// </summary>
+    ValueTask CommitRegistryAsync(RegistryChange change, CancellationToken cancellationToken = default);
+
     /// <summary>The loop's ledger, by number.</summary>
     ValueTask<IReadOnlyList<TurnRecord>> LoadTurnsAsync(string loop, CancellationToken cancellationToken = default);
 

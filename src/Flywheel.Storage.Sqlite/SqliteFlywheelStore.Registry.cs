@@ -34,6 +34,101 @@ public sealed partial class SqliteFlywheelStore
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Model records, then weights, then ledger entries, then the loop config, then the snapshot, in one transaction on
+    /// the writer: on any failure nothing of the change is written and the exception propagates.
+    /// <paramref name="cancellationToken"/> cancels the wait for the writer; a transaction once begun runs to its end.
+    /// </remarks>
+    public async ValueTask CommitRegistryAsync(RegistryChange change, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(change);
+        change.Validate();
+        change.Config?.Validate();
+        var config = change.Config is null ? null : LoopConfigJson.Serialize(change.Config);
+        var models = change.Models.Select(m => (m.Version, Json: FlywheelJson.ToUtf8(m))).ToList();
+        var turns = change.Turns.Select(t => (t.Number, Json: FlywheelJson.ToUtf8(t))).ToList();
+        using var lease = await _db.WriteAsync(cancellationToken).ConfigureAwait(false);
+        if (change.IsEmpty)
+        {
+            return;
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        var writer = lease.Connection;
+        using var transaction = writer.BeginTransaction();
+        foreach (var (version, json) in models)
+        {
+            Execute(writer, transaction, """
+                INSERT INTO models (loop, version, json) VALUES ($loop, $key, CAST($json AS TEXT))
+                ON CONFLICT (loop, version) DO UPDATE SET json = excluded.json
+                """, change.Loop, version, json);
+        }
+        foreach (var (version, data) in change.ModelData)
+        {
+            using var command = writer.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = "UPDATE models SET data = $data WHERE loop = $loop AND version = $version";
+            command.Parameters.AddWithValue("$loop", change.Loop);
+            command.Parameters.AddWithValue("$version", version);
+            command.Parameters.Add("$data", SqliteType.Blob).Value = (object?)data ?? DBNull.Value;
+            if (command.ExecuteNonQuery() == 0)
+            {
+                throw new InvalidOperationException($"loop '{change.Loop}' has no model version {version} to store weights for");
+            }
+        }
+        foreach (var (number, json) in turns)
+        {
+            Execute(writer, transaction, """
+                INSERT INTO turns (loop, number, json) VALUES ($loop, $key, CAST($json AS TEXT))
+                ON CONFLICT (loop, number) DO UPDATE SET json = excluded.json
+                """, change.Loop, number, json);
+        }
+        if (config is not null)
+        {
+            using var command = writer.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = """
+                INSERT INTO loops (id, config, updated_at) VALUES ($id, $config, $updated_at)
+                ON CONFLICT (id) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at
+                """;
+            command.Parameters.AddWithValue("$id", change.Loop);
+            command.Parameters.AddWithValue("$config", config);
+            command.Parameters.AddWithValue("$updated_at", _db.Time.GetUtcNow().UtcTicks);
+            command.ExecuteNonQuery();
+        }
+        if (change.Snapshot is { } snapshot)
+        {
+            using var command = writer.CreateCommand();
+            command.Transaction = transaction;
+            command.CommandText = """
+                INSERT INTO snapshots (loop, version, learned_through, created_at, data)
+                VALUES ($loop, $version, $learned_through, $created_at, $data)
+                ON CONFLICT (loop) DO UPDATE SET
+                    version = excluded.version, learned_through = excluded.learned_through,
+                    created_at = excluded.created_at, data = excluded.data
+                """;
+            command.Parameters.AddWithValue("$loop", snapshot.Loop);
+            command.Parameters.AddWithValue("$version", snapshot.Version);
+            command.Parameters.AddWithValue("$learned_through", snapshot.LearnedThrough);
+            command.Parameters.AddWithValue("$created_at", snapshot.CreatedAt.UtcTicks);
+            command.Parameters.Add("$data", SqliteType.Blob).Value = snapshot.Data;
+            command.ExecuteNonQuery();
+        }
+        transaction.Commit();
+        lease.Committed();
+    }
+
+    private static void Execute(SqliteConnection writer, SqliteTransaction transaction, string sql, string loop, long key, byte[] json)
+    {
+        using var command = writer.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        command.Parameters.AddWithValue("$loop", loop);
+        command.Parameters.AddWithValue("$key", key);
+        command.Parameters.Add("$json", SqliteType.Blob).Value = json;
+        command.ExecuteNonQuery();
+    }
+
+    /// <inheritdoc />
     public async ValueTask<byte[]?> LoadModelDataAsync(string loop, int version, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loop);

@@ -5,6 +5,12 @@ using Microsoft.Extensions.Time.Testing;
 
 // Usage: Flywheel.Engine.CrashHost DATA_DIR SEED
 // Prints "D <loop> <id>" / "S <loop> <id>" after each acknowledgement and runs until killed.
+// Or: Flywheel.Engine.CrashHost DATA_DIR registry OPERATION PAUSE CLOCK_TICKS (see RegistryHost).
+if (args.Length > 1 && args[1] == "registry")
+{
+    await RegistryHost.RunAsync(args);
+    return;
+}
 var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero));
 var options = new FlywheelOptions { SnapshotEveryExamples = 700, ScheduleTurns = false }.UseSqlite(args[0]);
 await using var engine = await FlywheelEngine.OpenAsync(options, time);

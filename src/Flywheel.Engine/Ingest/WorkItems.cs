@@ -55,25 +55,6 @@ internal sealed class LearnFlush(TaskCompletionSource done) : LearnItem
     public TaskCompletionSource Done { get; } = done;
 }
 
-/// <summary>
-/// Replaces the champion: the learner catches up on the rewards learned since <see cref="LearnedThrough"/>, then
-/// serves with <see cref="Config"/> as <see cref="Version"/>; answers the old learner's snapshot and position.
-/// </summary>
-internal sealed class LearnSwap(LoopRuntime loop, LoopConfig config, ILoopLearner learner, long learnedThrough, int version) : LearnItem
-{
-    public LoopRuntime Loop { get; } = loop;
-
-    public LoopConfig Config { get; } = config;
-
-    public ILoopLearner Learner { get; } = learner;
-
-    public long LearnedThrough { get; } = learnedThrough;
-
-    public int Version { get; } = version;
-
-    public TaskCompletionSource<(byte[] Data, long LearnedThrough)> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-}
-
 /// <summary>Starts a fresh model version after the learner settings changed.</summary>
 internal sealed class LearnReset(LoopRuntime loop, LoopConfig config) : LearnItem
 {

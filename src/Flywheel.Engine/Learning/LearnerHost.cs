@@ -46,7 +46,11 @@ internal sealed partial class LearnerHost(FlywheelOptions options, TimeProvider 
             }
             catch (ModelSnapshotException ex)
             {
-                LogSnapshotRejected(config.Id, ex.Message);
+                // Weights rebuilt from the whole log are not the model that was serving: they get a version of their
+                // own, above every registered one, so the registry never calls them by another model's name.
+                var models = await store.LoadModelsAsync(config.Id, cancellationToken).ConfigureAwait(false);
+                runtime.ModelVersion = Math.Max(snapshot.Version, models.Count == 0 ? 0 : models.Max(m => m.Version)) + 1;
+                LogSnapshotRejected(config.Id, ex.Message, runtime.ModelVersion);
             }
         }
         var snapshotThrough = runtime.LearnedThrough; // 0 when there was no snapshot or it was rejected
@@ -63,7 +67,10 @@ internal sealed partial class LearnerHost(FlywheelOptions options, TimeProvider 
         return (runtime, snapshotThrough, replayed);
     }
 
-    /// <summary>Starts a fresh model version for new learner settings; returns once it serves.</summary>
+    /// <summary>
+    /// Starts a fresh model version for new learner settings, storing the settings and the new model's snapshot in one
+    /// transaction; returns once it serves.
+    /// </summary>
     public async Task ResetAsync(LoopRuntime loop, LoopConfig config, CancellationToken cancellationToken)
     {
         var reset = new LearnReset(loop, config);
@@ -72,13 +79,14 @@ internal sealed partial class LearnerHost(FlywheelOptions options, TimeProvider 
     }
 
     /// <summary>
-    /// Replaces the champion's learner. Once queued the swap happens whatever the caller does, so this waits for it
-    /// without a token; answers the old learner's snapshot and position.
+    /// Replaces the champion's learner and commits the registry change with the new learner's snapshot in one store
+    /// transaction; the new model serves only once that is durable, and when the commit fails nothing changes. Once
+    /// queued the deployment happens whatever the caller does, so this waits for it without a token.
     /// </summary>
-    public async Task<(byte[] Data, long LearnedThrough)> SwapAsync(LearnSwap swap, CancellationToken cancellationToken)
+    public async Task DeployAsync(LearnDeploy deploy, CancellationToken cancellationToken)
     {
-        await _work.Writer.WriteAsync(swap, cancellationToken).ConfigureAwait(false);
-        return await swap.Done.Task.ConfigureAwait(false);
+        await _work.Writer.WriteAsync(deploy, cancellationToken).ConfigureAwait(false);
+        await deploy.Done.Task.ConfigureAwait(false);
     }
 
     private async Task RunAsync()
@@ -136,18 +144,16 @@ internal sealed partial class LearnerHost(FlywheelOptions options, TimeProvider 
                         }
                         break;
                     case LearnReset reset:
-                        var r = reset.Loop;
-                        r.Learner = r.Kind.CreateLearner(reset.Config.Learner, reset.Config.Exploration);
-                        r.ModelVersion++;
-                        // The new settings and the learner built for them reach deciders together.
-                        r.SwapServing(reset.Config, r.Learner.Publish(r.ModelVersion, r.Serving.Policy));
-                        unpublished.Remove(r);
-                        await SaveSnapshotAsync(r).ConfigureAwait(false);
-                        reset.Done.TrySetResult();
+                        if (await ResetLearnerAsync(reset).ConfigureAwait(false))
+                        {
+                            unpublished.Remove(reset.Loop);
+                        }
                         break;
-                    case LearnSwap swap:
-                        await SwapLearnerAsync(swap).ConfigureAwait(false);
-                        unpublished.Remove(swap.Loop);
+                    case LearnDeploy deploy:
+                        if (await DeployLearnerAsync(deploy).ConfigureAwait(false))
+                        {
+                            unpublished.Remove(deploy.Loop);
+                        }
                         break;
                     case LearnFlush flush:
                         flushes.Add(flush.Done);
@@ -198,35 +204,91 @@ internal sealed partial class LearnerHost(FlywheelOptions options, TimeProvider 
     }
 
     /// <summary>
-    /// Runs on the worker: the new learner learns what the old one learned after the new one's position, then replaces
-    /// it, and the new settings and policy are published together.
+    /// Runs on the worker: a fresh learner for the new settings gets a version above every registered one; the settings
+    /// and its snapshot are committed in one transaction, and only then do they serve together. False (and the old
+    /// learner and settings keep serving) when the commit failed.
     /// </summary>
-    private async Task SwapLearnerAsync(LearnSwap swap)
+    private async Task<bool> ResetLearnerAsync(LearnReset reset)
     {
-        var loop = swap.Loop;
+        var loop = reset.Loop;
         try
         {
-            var old = (loop.Learner.Save(), loop.LearnedThrough);
-            if (swap.LearnedThrough < loop.LearnedThrough)
+            var learner = loop.Kind.CreateLearner(reset.Config.Learner, reset.Config.Exploration);
+            var models = await store.LoadModelsAsync(loop.Id).ConfigureAwait(false);
+            var version = Math.Max(loop.ModelVersion, models.Count == 0 ? 0 : models.Max(m => m.Version)) + 1;
+            var now = time.GetUtcNow();
+            await store.CommitRegistryAsync(new RegistryChange
             {
-                await foreach (var (decision, reward) in store.ReadRewardsAsync(loop.Id, swap.LearnedThrough).ConfigureAwait(false))
+                Loop = loop.Id,
+                Config = reset.Config,
+                Snapshot = new ModelSnapshotRecord { Loop = loop.Id, Version = version, LearnedThrough = loop.LearnedThrough, CreatedAt = now, Data = learner.Save() },
+            }).ConfigureAwait(false);
+            loop.Learner = learner;
+            loop.ModelVersion = version;
+            // The new settings and the learner built for them reach deciders together.
+            loop.SwapServing(reset.Config, learner.Publish(version, loop.Serving.Policy));
+            loop.Dirty = false;
+            loop.ExamplesSinceSnapshot = 0;
+            loop.LastSnapshotAt = now;
+            reset.Done.TrySetResult();
+            return true;
+        }
+        catch (Exception ex)
+        {
+            reset.Done.TrySetException(ex);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Runs on the worker: the new learner learns what the old one learned after the new one's position; the registry
+    /// change and the new learner's snapshot are committed in one transaction; then the new learner replaces the old one
+    /// and the new settings and policy are published together. False (and the old learner keeps serving) when the
+    /// commit failed.
+    /// </summary>
+    private async Task<bool> DeployLearnerAsync(LearnDeploy deploy)
+    {
+        var loop = deploy.Loop;
+        try
+        {
+            var oldData = loop.Learner.Save();
+            var oldThrough = loop.LearnedThrough;
+            if (deploy.LearnedThrough < loop.LearnedThrough)
+            {
+                await foreach (var (decision, reward) in store.ReadRewardsAsync(loop.Id, deploy.LearnedThrough).ConfigureAwait(false))
                 {
                     if (reward.Sequence > loop.LearnedThrough)
                     {
                         break;
                     }
-                    swap.Learner.Learn(decision, reward.Reward, swap.Config.Exploration);
+                    deploy.Learner.Learn(decision, reward.Reward, deploy.Config.Exploration);
                 }
             }
-            loop.Learner = swap.Learner;
-            loop.ModelVersion = swap.Version;
-            loop.SwapServing(swap.Config, swap.Learner.Publish(swap.Version));
-            await SaveSnapshotAsync(loop).ConfigureAwait(false);
-            swap.Done.TrySetResult(old);
+            var change = deploy.Change(oldData, oldThrough);
+            var now = time.GetUtcNow();
+            change.Config = deploy.Config;
+            change.Snapshot = new ModelSnapshotRecord
+            {
+                Loop = loop.Id,
+                Version = deploy.Version,
+                LearnedThrough = loop.LearnedThrough,
+                CreatedAt = now,
+                Data = deploy.Learner.Save(),
+            };
+            await store.CommitRegistryAsync(change).ConfigureAwait(false);
+            loop.Learner = deploy.Learner;
+            loop.ModelVersion = deploy.Version;
+            loop.SwapServing(deploy.Config, deploy.Learner.Publish(deploy.Version));
+            loop.Dirty = false;
+            loop.ExamplesSinceSnapshot = 0;
+            loop.LastSnapshotAt = now;
+            deploy.Done.TrySetResult();
+            return true;
         }
         catch (Exception ex)
         {
-            swap.Done.TrySetException(ex);
+            deploy.Done.TrySetException(ex);
+            return false;
         }
     }
 
@@ -273,8 +335,8 @@ internal sealed partial class LearnerHost(FlywheelOptions options, TimeProvider 
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Loop {Loop}: stored model snapshot rejected ({Reason}); rebuilding from the reward log.")]
-    private partial void LogSnapshotRejected(string loop, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Loop {Loop}: stored model snapshot rejected ({Reason}); rebuilding from the reward log as v{Version}.")]
+    private partial void LogSnapshotRejected(string loop, string reason, int version);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Saving the model snapshot of loop {Loop} failed; it will be retried.")]
     private partial void LogSnapshotFailed(Exception exception, string loop);

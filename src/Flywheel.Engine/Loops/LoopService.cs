@@ -14,6 +14,7 @@ internal sealed partial class LoopService(TimeProvider time, IFlywheelStore stor
     {
         foreach (var config in await store.LoadLoopsAsync(cancellationToken).ConfigureAwait(false))
         {
+            await ModelRegistry.ReconcileAsync(store, time, config.Id, cancellationToken).ConfigureAwait(false);
             var (runtime, through, replayed) = await learner.RestoreAsync(config, cancellationToken).ConfigureAwait(false);
             await shadows.RefreshAsync(runtime, cancellationToken).ConfigureAwait(false);
             var open = await Joiner.LoadAsync(store, runtime, cancellationToken).ConfigureAwait(false);
@@ -31,16 +32,20 @@ internal sealed partial class LoopService(TimeProvider time, IFlywheelStore stor
         await loops.ConfigLock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            await store.SaveLoopAsync(config, cancellationToken).ConfigureAwait(false);
             if (loops.TryGet(config.Id) is not { } existing)
             {
+                await store.SaveLoopAsync(config, cancellationToken).ConfigureAwait(false);
                 loops.Add(new LoopRuntime(config, time.GetUtcNow()));
                 return config;
             }
             if (!existing.Kind.CanContinue(existing.Config, config))
             {
+                // The new settings are stored with the new model's snapshot, in one transaction.
+                config.Validate();
                 await learner.ResetAsync(existing, config, cancellationToken).ConfigureAwait(false);
+                return config;
             }
+            await store.SaveLoopAsync(config, cancellationToken).ConfigureAwait(false);
             existing.SwapConfig(config);
             return config;
         }

@@ -64,13 +64,15 @@ internal sealed class ModelRegistry(TimeProvider time, IFlywheelStore store)
             return;
         }
         var now = time.GetUtcNow();
+        // The stale champions' retirement and the registration are one transaction: never zero or two champions.
+        var change = new RegistryChange { Loop = runtime.Id };
         foreach (var stale in models.Where(m => m.Status == ModelStatus.Champion))
         {
-            await store.SaveModelAsync(stale with { Status = ModelStatus.Retired, StatusChangedAt = now, Reason = $"replaced by v{version}, made by a change of the loop's learner settings" }, cancellationToken).ConfigureAwait(false);
+            change.Models.Add(stale with { Status = ModelStatus.Retired, StatusChangedAt = now, Reason = $"replaced by v{version}, made by a change of the loop's learner settings" });
         }
         var config = runtime.Config;
         var existing = models.FirstOrDefault(m => m.Version == version);
-        await store.SaveModelAsync(existing is not null
+        change.Models.Add(existing is not null
             ? existing with { Status = ModelStatus.Champion, StatusChangedAt = now }
             : new ModelRecord
             {
@@ -82,7 +84,79 @@ internal sealed class ModelRegistry(TimeProvider time, IFlywheelStore store)
                 CreatedAt = now,
                 StatusChangedAt = now,
                 Reason = "made by the loop config",
-            }, cancellationToken).ConfigureAwait(false);
+            });
+        await store.CommitRegistryAsync(change, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The champion that <paramref name="serving"/> replaced, read from the ledger in deployment order (not the lineage
+    /// parent), or null when it replaced none. Every deploy (a promotion by a turn or by hand) pushes the champion it
+    /// replaced; a rollback to a version returns to the moment that version served, so repeated rollbacks walk back
+    /// through the deployment history (A → B → C, rollback → B, rollback → A). A champion that the ledger's next entry
+    /// does not name was replaced outside the ledger (new learner settings start a new version, or a deploy without an
+    /// entry): the version that replaced it replaced it.
+    /// </summary>
+    public static int? ReplacedChampion(IReadOnlyList<TurnRecord> ledger, int serving)
+    {
+        var replaced = new List<int>();
+        int? current = null;
+        foreach (var entry in ledger)
+        {
+            if (current is { } known && known != entry.ChampionVersion)
+            {
+                replaced.Add(known); // the champion changed outside the ledger (new learner settings)
+            }
+            current = entry.ChampionVersion;
+            if (entry.DeployedVersion is not { } deployed || deployed == entry.ChampionVersion)
+            {
+                continue; // judged without a deploy, or a graduation (the same version changes mode)
+            }
+            if (entry.Verdict == TurnVerdict.RolledBack)
+            {
+                var at = replaced.LastIndexOf(deployed);
+                if (at >= 0)
+                {
+                    replaced.RemoveRange(at, replaced.Count - at);
+                }
+            }
+            else
+            {
+                replaced.Add(entry.ChampionVersion);
+            }
+            current = deployed;
+        }
+        if (current is { } last && last != serving)
+        {
+            replaced.Add(last);
+        }
+        replaced.RemoveAll(v => v == serving);
+        return replaced.Count == 0 ? null : replaced[^1];
+    }
+
+    /// <summary>
+    /// Start-up repair of what a crash of an older build could leave: candidates whose turn never wrote its ledger entry
+    /// are retired and their weights dropped, in one transaction. (This build registers candidates together with their
+    /// ledger entry, so it never leaves any.)
+    /// </summary>
+    public static async ValueTask ReconcileAsync(IFlywheelStore store, TimeProvider time, string loop, CancellationToken cancellationToken)
+    {
+        var models = await store.LoadModelsAsync(loop, cancellationToken).ConfigureAwait(false);
+        if (!models.Any(m => m.Status == ModelStatus.Candidate))
+        {
+            return;
+        }
+        var numbers = (await store.LoadTurnsAsync(loop, cancellationToken).ConfigureAwait(false)).Select(t => t.Number).ToHashSet();
+        var change = new RegistryChange { Loop = loop };
+        var now = time.GetUtcNow();
+        foreach (var orphan in models.Where(m => m.Status == ModelStatus.Candidate && m.Turn is { } turn && !numbers.Contains(turn)))
+        {
+            change.Models.Add(orphan with { Status = ModelStatus.Retired, StatusChangedAt = now, Reason = $"turn {orphan.Turn} did not finish", TrainedThrough = null });
+            change.ModelData[orphan.Version] = null;
+        }
+        if (!change.IsEmpty)
+        {
+            await store.CommitRegistryAsync(change, cancellationToken).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The version the next registered model gets.</summary>

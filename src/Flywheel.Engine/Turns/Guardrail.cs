@@ -69,48 +69,63 @@ internal sealed class Guardrail(TimeProvider time, IFlywheelStore store, ModelRe
             Relative = before.Mean == 0 ? double.NaN : difference / Math.Abs(before.Mean),
             MeasuredAt = time.GetUtcNow(),
         };
-        await store.SaveTurnAsync(entry with { Lift = lift }, cancellationToken).ConfigureAwait(false);
-        if (lift.Difference.Upper < 0 && DriftWatch.For(runtime).Last is { } change && change.ChangeSequence > entry.Window.AfterSequence)
+        var measured = entry with { Lift = lift };
+        if (!(lift.Difference.Upper < 0) || (DriftWatch.For(runtime).Last is { } change && change.ChangeSequence > entry.Window.AfterSequence))
         {
-            // The reward dropped during or after the judged window: the predecessor's figures come from a world that has changed,
-            // so the drop says nothing about the deployed model. The drift turn judges the models on the new world.
+            // Not worse; or the reward dropped during or after the judged window: the predecessor's figures come from a
+            // world that has changed, so the drop says nothing about the deployed model. The drift turn judges the models
+            // on the new world.
+            await store.SaveTurnAsync(measured, cancellationToken).ConfigureAwait(false);
             return;
         }
-        if (lift.Difference.Upper < 0 && graduated)
+        // The measurement is committed with the rollback it causes: a crash in between would leave a measured deploy
+        // that is never rolled back.
+        if (graduated)
         {
-            await RevertGraduationAsync(runtime, lift, cancellationToken).ConfigureAwait(false);
+            await RevertGraduationAsync(runtime, lift, measured, cancellationToken).ConfigureAwait(false);
         }
-        else if (lift.Difference.Upper < 0)
+        else
         {
             var level = TurnJudge.Level(config.Turns);
             var why = string.Create(CultureInfo.InvariantCulture,
                 $"guardrail: online reward {lift.Mean:F4} over {lift.Decisions} decisions is below v{predecessor}'s {lift.PredecessorMean:F4} over {lift.PredecessorDecisions}; difference {difference:F4}, {level} interval [{lift.Difference.Lower:F4}, {lift.Difference.Upper:F4}]");
-            await deployment.RollbackAsync(runtime, TurnTrigger.Guardrail, why, lift, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await deployment.RollbackAsync(runtime, TurnTrigger.Guardrail, why, lift, cancellationToken, measured).ConfigureAwait(false);
+            }
+            catch (FlywheelValidationException ex) when (ex.Kind == ValidationKind.Conflict)
+            {
+                // Nothing to roll back to: the measurement stands, so the guardrail does not try again at every check.
+                await store.SaveTurnAsync(measured, cancellationToken).ConfigureAwait(false);
+                throw;
+            }
         }
     }
 
     /// <summary>A graduated loop that serves worse than its baseline did goes back to apprentice mode.</summary>
-    private async Task RevertGraduationAsync(LoopRuntime runtime, OnlineLift lift, CancellationToken cancellationToken)
+    private async Task RevertGraduationAsync(LoopRuntime runtime, OnlineLift lift, TurnRecord measured, CancellationToken cancellationToken)
     {
         var started = time.GetUtcNow();
-        await deployment.SetModeAsync(runtime, LoopMode.Apprentice, cancellationToken).ConfigureAwait(false);
         var level = TurnJudge.Level(runtime.Config.Turns);
         var entry = new TurnRecord
         {
             Loop = runtime.Id,
-            Number = await registry.NextTurnNumberAsync(runtime, CancellationToken.None).ConfigureAwait(false),
+            Number = await registry.NextTurnNumberAsync(runtime, cancellationToken).ConfigureAwait(false),
             Trigger = TurnTrigger.Guardrail,
             StartedAt = started,
-            FinishedAt = time.GetUtcNow(),
+            FinishedAt = started,
             ChampionVersion = runtime.ModelVersion,
             Verdict = TurnVerdict.RolledBack,
             Reason = string.Create(CultureInfo.InvariantCulture,
                 $"guardrail: after graduating, online reward {lift.Mean:F4} over {lift.Decisions} decisions is below the baseline's {lift.PredecessorMean:F4} over {lift.PredecessorDecisions}; difference {lift.Difference.Value:F4}, {level} interval [{lift.Difference.Lower:F4}, {lift.Difference.Upper:F4}]; back to apprentice mode"),
             DeployedVersion = runtime.ModelVersion,
-            DeployedAt = time.GetUtcNow(),
+            DeployedAt = started,
             Lift = lift,
         };
-        await store.SaveTurnAsync(entry, CancellationToken.None).ConfigureAwait(false);
+        var change = new RegistryChange { Loop = runtime.Id };
+        change.Turns.Add(measured);
+        change.Turns.Add(entry);
+        await deployment.SetModeAsync(runtime, LoopMode.Apprentice, cancellationToken, change).ConfigureAwait(false);
         metrics.TurnRecorded(runtime.Id, entry.Verdict);
         logger.LogRolledBack(runtime.Id, runtime.ModelVersion, runtime.ModelVersion, entry.Reason);
     }

@@ -49,22 +49,24 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
             var champion = runtime.ModelVersion;
             var through = await store.GetLastRewardSequenceAsync(runtime.Id, cancellationToken).ConfigureAwait(false);
             var why = string.IsNullOrWhiteSpace(reason) ? "promoted by hand" : $"promoted by hand: {reason}";
-            await deployment.DeployAsync(runtime, model, why, $"replaced by v{version}, {why}", cancellationToken).ConfigureAwait(false);
             var entry = new TurnRecord
             {
                 Loop = runtime.Id,
-                Number = await registry.NextTurnNumberAsync(runtime, CancellationToken.None).ConfigureAwait(false),
+                Number = await registry.NextTurnNumberAsync(runtime, cancellationToken).ConfigureAwait(false),
                 Trigger = TurnTrigger.Manual,
                 StartedAt = started,
-                FinishedAt = time.GetUtcNow(),
+                FinishedAt = started,
                 Window = new DataWindow { AfterSequence = Math.Max(0, through - runtime.Config.Turns.MinDecisions), ThroughSequence = through, Decisions = 0, Signals = 0 },
                 ChampionVersion = champion,
                 Verdict = TurnVerdict.ManuallyPromoted,
                 Reason = $"v{version} {why}; the guardrail compares its online reward with v{champion}'s",
                 DeployedVersion = version,
-                DeployedAt = time.GetUtcNow(),
+                DeployedAt = started,
             };
-            await store.SaveTurnAsync(entry, CancellationToken.None).ConfigureAwait(false);
+            // The ledger entry is committed with the deploy, in one transaction.
+            var change = new RegistryChange { Loop = runtime.Id };
+            change.Turns.Add(entry);
+            await deployment.DeployAsync(runtime, model, why, $"replaced by v{version}, {why}", change, cancellationToken).ConfigureAwait(false);
             metrics.TurnRecorded(runtime.Id, entry.Verdict);
             return entry;
         }
@@ -74,7 +76,7 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
         }
     }
 
-    /// <summary>Puts the champion's predecessor back, by hand; answers the ledger entry.</summary>
+    /// <summary>Puts back the champion that the serving one replaced, by hand; answers the ledger entry.</summary>
     public async ValueTask<TurnRecord> RollbackAsync(LoopRuntime runtime, string? reason, CancellationToken cancellationToken)
     {
         await registry.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -185,12 +187,14 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
             evaluated.Add(new TurnCandidate { Name = "baseline", Estimates = window.Baseline.GetEstimates(z) });
         }
 
-        // Register every candidate; those of the latest turn keep their weights so that one can be promoted by hand.
+        // Register every candidate; those of the latest turn keep their weights so that one can be promoted by hand. The
+        // registrations, the ledger entry and a winner's deploy are committed in one transaction.
         var now = time.GetUtcNow();
+        var change = new RegistryChange { Loop = runtime.Id };
         foreach (var old in (await store.LoadModelsAsync(runtime.Id, cancellationToken).ConfigureAwait(false)).Where(m => m.Status == ModelStatus.Candidate))
         {
-            await store.SaveModelAsync(old with { Status = ModelStatus.Retired, StatusChangedAt = now, Reason = $"superseded by the candidates of turn {number}", TrainedThrough = null }, cancellationToken).ConfigureAwait(false);
-            await store.SaveModelDataAsync(runtime.Id, old.Version, null, cancellationToken).ConfigureAwait(false);
+            change.Models.Add(old with { Status = ModelStatus.Retired, StatusChangedAt = now, Reason = $"superseded by the candidates of turn {number}", TrainedThrough = null });
+            change.ModelData[old.Version] = null;
         }
         var version = await registry.NextVersionAsync(runtime, cancellationToken).ConfigureAwait(false);
         var registered = new List<(CandidateReplay Replay, ModelRecord Model)>();
@@ -212,8 +216,8 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
                 StatusChangedAt = now,
                 Reason = $"trained in turn {number} ({c.Name})",
             };
-            await store.SaveModelAsync(model, cancellationToken).ConfigureAwait(false);
-            await store.SaveModelDataAsync(runtime.Id, model.Version, c.Learner.Save(), cancellationToken).ConfigureAwait(false);
+            change.Models.Add(model);
+            change.ModelData[model.Version] = c.Learner.Save();
             registered.Add((c, model));
             evaluated.Add(new TurnCandidate { Name = c.Name, Version = model.Version, Learner = c.LearnerConfig, Exploration = c.Exploration, Estimates = model.Estimates! });
         }
@@ -223,14 +227,20 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
         {
             reason = $"drift: {drift.Describe()}; judged on the {window.Window.Decisions} rewarded decisions after reward {after}; {reason}";
         }
-        DateTimeOffset? deployedAt = null;
+        var entry = JudgedEntry(runtime, number, trigger, started, window.Window, champion, evaluated, verdict, reason, winner?.Version, winner is null ? null : time.GetUtcNow());
+        change.Turns.Add(entry);
         if (winner is not null)
         {
-            await deployment.DeployAsync(runtime, winner, $"promoted by turn {number}: {reason}", $"replaced by v{winner.Version} in turn {number}", cancellationToken).ConfigureAwait(false);
-            deployedAt = time.GetUtcNow();
+            // Once the deploy is queued the turn's effects happen whatever its caller does.
+            await deployment.DeployAsync(runtime, winner, $"promoted by turn {number}: {reason}", $"replaced by v{winner.Version} in turn {number}", change, cancellationToken).ConfigureAwait(false);
             logger.LogPromoted(runtime.Id, number, winner.Version, reason);
         }
-        return await SaveJudgedAsync(runtime, number, trigger, started, window.Window, champion, evaluated, verdict, reason, winner?.Version, deployedAt).ConfigureAwait(false);
+        else
+        {
+            await store.CommitRegistryAsync(change, cancellationToken).ConfigureAwait(false);
+        }
+        metrics.TurnRecorded(runtime.Id, entry.Verdict);
+        return entry;
     }
 
     /// <summary>
@@ -266,11 +276,9 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
         }
         else
         {
-            await deployment.SetModeAsync(runtime, LoopMode.Online, cancellationToken).ConfigureAwait(false);
             deployedAt = time.GetUtcNow();
             verdict = TurnVerdict.Graduated;
             reason = $"graduated to online: the {(config.Turns.PromoteWhen == PromotionPolicy.EstimateBeatsChampion ? "estimates" : $"{level} lower bounds")} of IPS and DR beat the baseline: {evidence}";
-            logger.LogPromoted(runtime.Id, number, champion, reason);
         }
         TurnCandidate[] candidates =
         [
@@ -280,7 +288,21 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
             new TurnCandidate { Name = "uniform", Estimates = window.Uniform.GetEstimates(z) },
         ];
         var deployed = verdict == TurnVerdict.Graduated ? champion : (int?)null;
-        return await SaveJudgedAsync(runtime, number, trigger, started, window.Window, champion, candidates, verdict, reason, deployed, deployedAt).ConfigureAwait(false);
+        var entry = JudgedEntry(runtime, number, trigger, started, window.Window, champion, candidates, verdict, reason, deployed, deployedAt);
+        var change = new RegistryChange { Loop = runtime.Id };
+        change.Turns.Add(entry);
+        if (verdict == TurnVerdict.Graduated)
+        {
+            // The new mode and the ledger entry that explains it are committed together.
+            await deployment.SetModeAsync(runtime, LoopMode.Online, cancellationToken, change).ConfigureAwait(false);
+            logger.LogPromoted(runtime.Id, number, champion, reason);
+        }
+        else
+        {
+            await store.CommitRegistryAsync(change, cancellationToken).ConfigureAwait(false);
+        }
+        metrics.TurnRecorded(runtime.Id, entry.Verdict);
+        return entry;
     }
 
     /// <summary>
@@ -304,28 +326,22 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
             : (from, false);
     }
 
-    /// <summary>Writes a judged turn to the ledger; saved even when the turn's caller cancels, since its effects already happened.</summary>
-    private async Task<TurnRecord> SaveJudgedAsync(LoopRuntime runtime, long number, TurnTrigger trigger, DateTimeOffset started, DataWindow window, int champion, IReadOnlyList<TurnCandidate> candidates, TurnVerdict verdict, string reason, int? deployedVersion, DateTimeOffset? deployedAt)
+    /// <summary>A judged turn's ledger entry.</summary>
+    private TurnRecord JudgedEntry(LoopRuntime runtime, long number, TurnTrigger trigger, DateTimeOffset started, DataWindow window, int champion, IReadOnlyList<TurnCandidate> candidates, TurnVerdict verdict, string reason, int? deployedVersion, DateTimeOffset? deployedAt) => new()
     {
-        var entry = new TurnRecord
-        {
-            Loop = runtime.Id,
-            Number = number,
-            Trigger = trigger,
-            StartedAt = started,
-            FinishedAt = time.GetUtcNow(),
-            Window = window,
-            ChampionVersion = champion,
-            Candidates = candidates,
-            Verdict = verdict,
-            Reason = reason,
-            DeployedVersion = deployedVersion,
-            DeployedAt = deployedAt,
-        };
-        await store.SaveTurnAsync(entry, CancellationToken.None).ConfigureAwait(false);
-        metrics.TurnRecorded(runtime.Id, entry.Verdict);
-        return entry;
-    }
+        Loop = runtime.Id,
+        Number = number,
+        Trigger = trigger,
+        StartedAt = started,
+        FinishedAt = time.GetUtcNow(),
+        Window = window,
+        ChampionVersion = champion,
+        Candidates = candidates,
+        Verdict = verdict,
+        Reason = reason,
+        DeployedVersion = deployedVersion,
+        DeployedAt = deployedAt,
+    };
 
     /// <summary>
     /// Runs what the turn schedule runs, now: for each loop, judge a pending deployment (the guardrail), then run a turn

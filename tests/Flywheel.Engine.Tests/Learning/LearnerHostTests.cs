@@ -154,7 +154,7 @@ public sealed class LearnerHostTests
         Assert.Equal(0, snapshotThrough); // the rejected snapshot's position is not reported as restored
         Assert.Equal(3, replayed);
         Assert.Equal(3, restored.LearnedThrough);
-        Assert.Equal(1, restored.ModelVersion);
+        Assert.Equal(5, restored.ModelVersion); // rebuilt weights are a model of their own, above the rejected v4
         Assert.Equal(live.Learner.Save(), restored.Learner.Save());
     }
 
@@ -221,7 +221,7 @@ public sealed class LearnerHostTests
     }
 
     [Fact]
-    public async Task SwapAsync_BehindLearner_CatchesUpThenServesAsTheNewVersion()
+    public async Task DeployAsync_BehindLearner_CatchesUpThenServesAsTheNewVersion()
     {
         await using var rig = await ComponentRig.OpenAsync();
         var loop = await rig.PutLoopAsync(TestEngine.FeedLoop());
@@ -237,7 +237,13 @@ public sealed class LearnerHostTests
             break;
         }
 
-        var (data, learnedThrough) = await rig.Parts.Learner.SwapAsync(new LearnSwap(loop, config, behind, 1, 5), None);
+        (byte[] Data, long Through) replaced = default;
+        await rig.Parts.Learner.DeployAsync(new LearnDeploy(loop, config, behind, 1, 5, (data, through) =>
+        {
+            replaced = (data, through);
+            return new RegistryChange { Loop = Loop };
+        }), None);
+        var (data, learnedThrough) = replaced;
 
         Assert.Equal(old, data);
         Assert.Equal(3, learnedThrough);
@@ -256,7 +262,7 @@ public sealed class LearnerHostTests
     }
 
     [Fact]
-    public async Task SwapAsync_LearnerAlreadyCurrent_LearnsNothingMore()
+    public async Task DeployAsync_LearnerAlreadyCurrent_LearnsNothingMore()
     {
         await using var rig = await ComponentRig.OpenAsync();
         var loop = await rig.PutLoopAsync(TestEngine.FeedLoop());
@@ -264,7 +270,12 @@ public sealed class LearnerHostTests
         var current = await ReferenceAsync(rig.Store, loop.Config, 0);
         var expected = current.Save();
 
-        var (_, learnedThrough) = await rig.Parts.Learner.SwapAsync(new LearnSwap(loop, loop.Config, current, 2, 2), None);
+        long learnedThrough = -1;
+        await rig.Parts.Learner.DeployAsync(new LearnDeploy(loop, loop.Config, current, 2, 2, (_, through) =>
+        {
+            learnedThrough = through;
+            return new RegistryChange { Loop = Loop };
+        }), None);
 
         Assert.Equal(2, learnedThrough);
         Assert.Equal(expected, current.Save());
