@@ -80,6 +80,8 @@ internal sealed class CrashingStore(IFlywheelStore inner) : IFlywheelStore
 
     public ValueTask<IReadOnlySet<string>> FindSignalsAsync(string loop, IReadOnlyCollection<string> signalIds, CancellationToken cancellationToken = default) => inner.FindSignalsAsync(loop, signalIds, cancellationToken);
 
+    public ValueTask<IReadOnlyList<SignalRecord>> FindSignalRecordsAsync(string loop, IReadOnlyCollection<string> signalIds, CancellationToken cancellationToken = default) => inner.FindSignalRecordsAsync(loop, signalIds, cancellationToken);
+
     public ValueTask<IReadOnlyList<SignalRecord>> GetSignalsAsync(string loop, string decisionId, CancellationToken cancellationToken = default) => inner.GetSignalsAsync(loop, decisionId, cancellationToken);
 
     public ValueTask<RewardRecord?> GetRewardAsync(string loop, string decisionId, CancellationToken cancellationToken = default) => inner.GetRewardAsync(loop, decisionId, cancellationToken);
@@ -114,7 +116,11 @@ internal sealed class CrashingStore(IFlywheelStore inner) : IFlywheelStore
 
     public IAsyncEnumerable<UserVisit> ReadUserVisitsAsync(string loop, CancellationToken cancellationToken = default) => inner.ReadUserVisitsAsync(loop, cancellationToken);
 
-    public ValueTask<IReadOnlyList<Features>> ReadContextsAsync(string loop, long skipNewest, int count, CancellationToken cancellationToken = default) => inner.ReadContextsAsync(loop, skipNewest, count, cancellationToken);
+    public ValueTask<IReadOnlyList<Features>> ReadContextsAsync(string loop, DateTimeOffset from, DateTimeOffset to, int count, CancellationToken cancellationToken = default) => inner.ReadContextsAsync(loop, from, to, count, cancellationToken);
+
+    public ValueTask<ErasureRecord> EraseUserAsync(string userId, DateTimeOffset at, CancellationToken cancellationToken = default) => inner.EraseUserAsync(userId, at, cancellationToken);
+
+    public ValueTask<IReadOnlyList<ErasureRecord>> LoadErasuresAsync(CancellationToken cancellationToken = default) => inner.LoadErasuresAsync(cancellationToken);
 
     public ValueTask<IReadOnlyList<RewardArrival>> ReadRewardArrivalsAsync(string loop, long afterSequence, long throughSequence, CancellationToken cancellationToken = default) => inner.ReadRewardArrivalsAsync(loop, afterSequence, throughSequence, cancellationToken);
 
