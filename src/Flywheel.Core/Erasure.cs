@@ -1,3 +1,6 @@
+using System.Text.Json.Serialization;
+using Flywheel.Core.Json;
+
 namespace Flywheel.Core;
 
 /// <summary>What an erasure removed: counts only, so the audit trail keeps nothing of the person erased.</summary>
@@ -16,6 +19,7 @@ public sealed record ErasureRecord
     public long Sequence { get; init; }
 
     /// <summary>When the erasure was committed.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public required DateTimeOffset ErasedAt { get; init; }
 
     /// <summary>What was removed.</summary>

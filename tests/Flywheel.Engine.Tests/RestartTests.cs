@@ -105,7 +105,8 @@ public sealed class RestartTests(ITestOutputHelper output) : IDisposable
         var config = (await engine.GetLoopAsync("feed"))!;
         var reference = new BanditLearner(config.Learner);
         var featurizer = new Featurizer(config.Learner);
-        await using (var store = new Flywheel.Storage.Sqlite.SqliteFlywheelStore(new() { DataDirectory = _dir.Path }))
+        // Beside the engine in this process: the directory lock is for a second engine, not for a reader.
+        await using (var store = new Flywheel.Storage.Sqlite.SqliteFlywheelStore(new() { DataDirectory = _dir.Path, TakeDirectoryLock = false }))
         {
             await store.InitializeAsync();
             var learned = 0;

@@ -83,7 +83,8 @@ internal static class ServeCommand
 
     private static async Task<bool> HasKeysAsync(string dataDirectory, CancellationToken cancellationToken)
     {
-        var options = new SqliteStoreOptions { DataDirectory = dataDirectory };
+        // A look at one table before the server starts; the server's own start takes the lock and checks the file.
+        var options = new SqliteStoreOptions { DataDirectory = dataDirectory, TakeDirectoryLock = false, CheckIntegrityOnOpen = false };
         if (!File.Exists(options.DatabasePath))
         {
             return false;
