@@ -97,21 +97,7 @@ public sealed partial class SqliteFlywheelStore
         }
         if (change.Snapshot is { } snapshot)
         {
-            using var command = writer.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = """
-                INSERT INTO snapshots (loop, version, learned_through, created_at, data)
-                VALUES ($loop, $version, $learned_through, $created_at, $data)
-                ON CONFLICT (loop) DO UPDATE SET
-                    version = excluded.version, learned_through = excluded.learned_through,
-                    created_at = excluded.created_at, data = excluded.data
-                """;
-            command.Parameters.AddWithValue("$loop", snapshot.Loop);
-            command.Parameters.AddWithValue("$version", snapshot.Version);
-            command.Parameters.AddWithValue("$learned_through", snapshot.LearnedThrough);
-            command.Parameters.AddWithValue("$created_at", snapshot.CreatedAt.UtcTicks);
-            command.Parameters.Add("$data", SqliteType.Blob).Value = snapshot.Data;
-            command.ExecuteNonQuery();
+            WriteSnapshot(writer, transaction, snapshot);
         }
         transaction.Commit();
         lease.Committed();

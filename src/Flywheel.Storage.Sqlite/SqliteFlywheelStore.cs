@@ -399,8 +399,14 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentNullException.ThrowIfNull(snapshot.Data);
         using var lease = await _db.WriteAsync(cancellationToken).ConfigureAwait(false);
-        var writer = lease.Connection;
+        WriteSnapshot(lease.Connection, null, snapshot);
+    }
+
+    /// <summary>Replaces the loop's snapshot row; inside <paramref name="transaction"/> when the write is part of a larger one.</summary>
+    private static void WriteSnapshot(SqliteConnection writer, SqliteTransaction? transaction, ModelSnapshotRecord snapshot)
+    {
         using var command = writer.CreateCommand();
+        command.Transaction = transaction;
         command.CommandText = """
             INSERT INTO snapshots (loop, version, learned_through, created_at, data)
             VALUES ($loop, $version, $learned_through, $created_at, $data)
