@@ -317,19 +317,7 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
                         }
                         _tally.Accepted(s.Loop.Id, input.Type, config.Signals.TryGetValue(input.Type, out var declared) ? declared.Kind : SignalKind.Implicit,
                             isLate ? SignalOutcome.Late : isOrphan ? SignalOutcome.Orphaned : null);
-                        var record = new SignalRecord
-                        {
-                            Loop = s.Loop.Id,
-                            SignalId = signalId,
-                            DecisionId = input.DecisionId,
-                            UserId = input.UserId,
-                            Type = input.Type,
-                            Value = input.Value ?? 1.0,
-                            At = input.At ?? now,
-                            ReceivedAt = now,
-                            Late = isLate,
-                            Orphaned = isOrphan,
-                        };
+                        var record = ToRecord(s.Loop, signalId, input, now) with { Late = isLate, Orphaned = isOrphan };
                         batch.Signals.Add(record);
                         newSignals.Add((s.Loop, signalId), record);
                     }
@@ -403,17 +391,7 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
             {
                 // The first signal of this id in the batch, as it would be stored (its time the arrival time when absent).
                 var f = s.Signals[first];
-                stored = new SignalRecord
-                {
-                    Loop = s.Loop.Id,
-                    SignalId = id,
-                    DecisionId = f.DecisionId,
-                    UserId = f.UserId,
-                    Type = f.Type,
-                    Value = f.Value ?? 1.0,
-                    At = f.At ?? now,
-                    ReceivedAt = now,
-                };
+                stored = ToRecord(s.Loop, id, f, now);
             }
             else if (!group.TryGetValue((s.Loop, id), out stored) && !known.TryGetValue((s.Loop, id), out stored) && s.Signals.Count > 1)
             {
@@ -426,6 +404,19 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
         }
         return null;
     }
+
+    /// <summary>A signal as it is stored when it arrives at <paramref name="now"/> (its time the arrival time when absent).</summary>
+    private static SignalRecord ToRecord(LoopRuntime loop, string signalId, SignalInput input, DateTimeOffset now) => new()
+    {
+        Loop = loop.Id,
+        SignalId = signalId,
+        DecisionId = input.DecisionId,
+        UserId = input.UserId,
+        Type = input.Type,
+        Value = input.Value ?? 1.0,
+        At = input.At ?? now,
+        ReceivedAt = now,
+    };
 
     private static HashSet<string> Bucket(Dictionary<LoopRuntime, HashSet<string>> map, LoopRuntime loop)
     {
