@@ -21,6 +21,15 @@ public sealed class FlywheelLimits
     /// <summary>Most signals in one batch. <value>Default 10,000.</value></summary>
     public int MaxSignalsPerBatch { get; set; } = 10_000;
 
+    /// <summary>
+    /// Most features scoring one decision may compute: every action's own features plus the crosses its loop's
+    /// <c>learner.interactions</c> make with the context, summed over the actions, for the served model and each shadow.
+    /// The cost of a decision grows with this product, not with the size of the request (a 444 KiB request can ask for
+    /// billions), so a decision over it is refused (413) before any work. <value>Default 250,000: about 2 MB of buffers
+    /// and a few milliseconds of scoring.</value>
+    /// </summary>
+    public long MaxFeaturesPerDecision { get; set; } = 250_000;
+
     /// <summary>The defaults.</summary>
     public static FlywheelLimits Default { get; } = new();
 
@@ -32,6 +41,7 @@ public sealed class FlywheelLimits
         MaxFeaturesPerNamespace = int.MaxValue,
         MaxStringLength = int.MaxValue,
         MaxSignalsPerBatch = int.MaxValue,
+        MaxFeaturesPerDecision = long.MaxValue,
     };
 
     /// <summary>True when <paramref name="value"/> is a non-empty string within <see cref="MaxStringLength"/>.</summary>

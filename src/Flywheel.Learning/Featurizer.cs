@@ -76,7 +76,7 @@ public sealed class FeatureVector
 /// <see cref="SharedConstant"/>). Context-side crosses are computed once per decision and reused for every action.
 /// Allocation-free in steady state. Not thread-safe: use one per thread.
 /// </summary>
-public sealed class Featurizer
+public sealed partial class Featurizer
 {
     private enum SelectorKind { Context, Action, Named }
 
@@ -199,7 +199,7 @@ public sealed class Featurizer
                 contextCount++;
             }
         }
-        if (_contextSide[t].Length != contextCount)
+        if (_contextSide[t].Length != contextCount || _actionSide[t].Length != term.Length - contextCount)
         {
             _contextSide[t] = new Selector[contextCount];
             _actionSide[t] = new Selector[term.Length - contextCount];

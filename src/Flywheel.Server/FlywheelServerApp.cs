@@ -26,9 +26,18 @@ public static partial class FlywheelServerApp
     public static WebApplication Build(FlywheelServerOptions options, Action<WebApplicationBuilder>? configure = null)
     {
         ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ApplicationName = "Flywheel.Server" });
         builder.WebHost.UseUrls(options.Urls);
-        builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes + 1);
+        builder.WebHost.ConfigureKestrel(k =>
+        {
+            k.AddServerHeader = false;
+            k.Limits.MaxRequestBodySize = options.MaxRequestBodyBytes + 1;
+            k.Limits.MaxConcurrentConnections = options.MaxConnections;
+            k.Limits.MaxConcurrentUpgradedConnections = options.MaxConnections;
+            k.Limits.KeepAliveTimeout = options.KeepAliveTimeout;
+            k.Limits.RequestHeadersTimeout = options.RequestHeadersTimeout;
+        });
         builder.Services.AddSingleton(Options.Create(options));
         builder.Services.AddSingleton(options.TimeProvider);
         var flywheel = builder.Services.AddFlywheel(o => o.Limits = options.Limits);
@@ -69,6 +78,7 @@ public static partial class FlywheelServerApp
 
         var app = builder.Build();
         app.Use(HandleErrorsAsync);
+        RequestAdmission.Use(app, options);
         if (options.CorsOrigins.Count > 0)
         {
             app.UseCors();
@@ -147,7 +157,7 @@ public static partial class FlywheelServerApp
         {
             if (!context.Response.HasStarted)
             {
-                context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(ex.RetryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                context.Response.Headers.RetryAfter = RequestAdmission.RetryAfter(ex.RetryAfter);
                 await ProblemDetailsWriter.WriteAsync(context, 503, "Overloaded", ex.Message, null);
             }
         }

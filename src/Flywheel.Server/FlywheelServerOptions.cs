@@ -25,6 +25,31 @@ public sealed class FlywheelServerOptions
     /// <summary>Largest request body accepted; larger ones answer 413. <value>Default 8 MiB.</value></summary>
     public long MaxRequestBodyBytes { get; set; } = 8 * 1024 * 1024;
 
+    /// <summary>
+    /// Most open connections; further ones are closed by the server at once. Idle keep-alive connections count, so a
+    /// flood of idle connections cannot exhaust memory. <value>Default 4,096.</value>
+    /// </summary>
+    public int MaxConnections { get; set; } = 4_096;
+
+    /// <summary>
+    /// Most requests in progress at once (not counting <c>/healthz</c>, <c>/readyz</c> and <c>/metrics</c>); one more is
+    /// answered 503 with <c>Retry-After</c> before its body is read. <value>Default 256.</value>
+    /// </summary>
+    public int MaxConcurrentRequests { get; set; } = 256;
+
+    /// <summary>
+    /// Most request-body bytes held by the requests in progress (each reserves its <c>Content-Length</c>, or
+    /// <see cref="MaxRequestBodyBytes"/> when the length is not declared); a request that would exceed it is answered 503
+    /// with <c>Retry-After</c>. At least <see cref="MaxRequestBodyBytes"/>. <value>Default 64 MiB.</value>
+    /// </summary>
+    public long MaxInFlightBodyBytes { get; set; } = 64 * 1024 * 1024;
+
+    /// <summary>How long an idle keep-alive connection stays open. <value>Default 30 s.</value></summary>
+    public TimeSpan KeepAliveTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a client may take to send a request's headers before the connection is closed. <value>Default 10 s.</value></summary>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Size limits of decisions and signal batches.</summary>
     public FlywheelLimits Limits { get; set; } = new();
 
@@ -55,4 +80,24 @@ public sealed class FlywheelServerOptions
     /// does); a store without keys leaves the API open.</value>
     /// </summary>
     public IApiKeyStore? ApiKeyStore { get; set; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first setting out of range (in one line).</summary>
+    public void Validate()
+    {
+        Check(MaxRequestBodyBytes >= 1, nameof(MaxRequestBodyBytes), MaxRequestBodyBytes, "must be at least 1");
+        Check(MaxConnections >= 1, nameof(MaxConnections), MaxConnections, "must be at least 1 (serve --max-connections)");
+        Check(MaxConcurrentRequests >= 1, nameof(MaxConcurrentRequests), MaxConcurrentRequests, "must be at least 1 (serve --max-concurrent-requests)");
+        Check(MaxInFlightBodyBytes >= MaxRequestBodyBytes, nameof(MaxInFlightBodyBytes), MaxInFlightBodyBytes,
+            $"must be at least MaxRequestBodyBytes ({MaxRequestBodyBytes}), or the largest request could never be admitted (serve --max-in-flight-bytes)");
+        Check(KeepAliveTimeout > TimeSpan.Zero, nameof(KeepAliveTimeout), KeepAliveTimeout, "must be positive");
+        Check(RequestHeadersTimeout > TimeSpan.Zero, nameof(RequestHeadersTimeout), RequestHeadersTimeout, "must be positive");
+    }
+
+    private static void Check(bool ok, string name, object value, string rule)
+    {
+        if (!ok)
+        {
+            throw new ArgumentException($"{name} is {value}; it {rule}");
+        }
+    }
 }

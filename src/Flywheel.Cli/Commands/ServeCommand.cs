@@ -51,9 +51,25 @@ internal static class ServeCommand
             HelpName = "ORIGINS",
         };
 
+        var maxConnections = new Option<int?>("--max-connections")
+        {
+            Description = "Most open connections, idle ones included; more are closed at once. Default 4096.",
+            HelpName = "N",
+        };
+        var maxRequests = new Option<int?>("--max-concurrent-requests")
+        {
+            Description = "Most requests in progress; one more is answered 503 with Retry-After. Default 256.",
+            HelpName = "N",
+        };
+        var maxInFlight = new Option<long?>("--max-in-flight-bytes")
+        {
+            Description = "Most request-body bytes held by the requests in progress; more is answered 503 with Retry-After. Default 67108864 (64 MiB).",
+            HelpName = "BYTES",
+        };
+
         var command = new Command("serve", "Serve the Flywheel HTTP API (decide, signals, loops, audit) on the embedded SQLite store.")
         {
-            dataDir, store, urls, durability, insecure, allowedHosts, corsOrigins,
+            dataDir, store, urls, durability, insecure, allowedHosts, corsOrigins, maxConnections, maxRequests, maxInFlight,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -63,6 +79,9 @@ internal static class ServeCommand
                 Urls = parse.GetRequiredValue(urls),
                 Insecure = parse.GetValue(insecure),
             };
+            options.MaxConnections = parse.GetValue(maxConnections) ?? options.MaxConnections;
+            options.MaxConcurrentRequests = parse.GetValue(maxRequests) ?? options.MaxConcurrentRequests;
+            options.MaxInFlightBodyBytes = parse.GetValue(maxInFlight) ?? options.MaxInFlightBodyBytes;
             foreach (var host in Split(parse.GetValue(allowedHosts)))
             {
                 options.AllowedHosts.Add(host);

@@ -21,6 +21,7 @@ internal sealed class Decider(FlywheelOptions options, TimeProvider time, Ingest
         {
             throw new FlywheelValidationException("baselineActionId", $"is required: loop '{runtime.Id}' is in apprentice mode and serves the product's baseline");
         }
+        CheckCost(runtime.Id, serving, request);
         var now = time.GetUtcNow();
         if (serving.LearnedThrough > 0 && serving.MarkFirstServed(now))
         {
@@ -108,6 +109,29 @@ internal sealed class Decider(FlywheelOptions options, TimeProvider time, Ingest
         var costs = new float[actions.Count];
         serving.Policy.Score(serving.Config.Exploration, context, actions, costs, new double[actions.Count]);
         return costs;
+    }
+
+    /// <summary>Refuses a decision whose scoring, by the served model or a shadow, would compute too many features.</summary>
+    private void CheckCost(string loop, ServingState serving, DecideRequest request)
+    {
+        var limit = options.Limits.MaxFeaturesPerDecision;
+        var features = serving.Policy.CountFeatures(request.Context, request.Actions);
+        var model = $"v{serving.Policy.Version}";
+        foreach (var shadow in serving.Shadows)
+        {
+            var count = shadow.Policy.CountFeatures(request.Context, request.Actions);
+            if (count > features)
+            {
+                (features, model) = (count, $"shadow v{shadow.Version}");
+            }
+        }
+        if (features > limit)
+        {
+            throw new FlywheelValidationException("actions",
+                $"scoring this decision would compute {features:N0} features ({request.Actions.Count} actions crossed with the context by {model} of loop '{loop}'); "
+                + $"the limit is {limit:N0} (FlywheelLimits.MaxFeaturesPerDecision): send fewer actions or features, or fewer learner.interactions")
+            { Kind = ValidationKind.TooLarge };
+        }
     }
 
     private void ValidateDecide(DecideRequest request)

@@ -90,6 +90,12 @@ public interface ILoopPolicy
     /// <paramref name="exploration"/> into <paramref name="pmf"/> (both as long as <paramref name="actions"/>).
     /// </summary>
     void Score(ExplorationConfig exploration, Features context, IReadOnlyList<ActionCandidate> actions, Span<float> costs, Span<double> pmf);
+
+    /// <summary>
+    /// How many features <see cref="Score"/> would compute for these actions in this context (crosses included), counted
+    /// without computing them, so a decision too costly to score can be refused first.
+    /// </summary>
+    long CountFeatures(Features context, IReadOnlyList<ActionCandidate> actions);
 }
 
 /// <summary>A logged decision prepared by a loop kind for its learners (see <see cref="ILoopKind.Prepare"/>).</summary>

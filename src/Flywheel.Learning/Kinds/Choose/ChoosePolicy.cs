@@ -9,6 +9,12 @@ internal sealed class ChoosePolicy(ServingModel model, FeaturizerPool featurizer
     /// <summary>Above this many (action, bag) scores the per-bag costs go to the heap rather than the stack.</summary>
     private const int StackBagCosts = 256;
 
+    /// <summary>
+    /// A scorer whose buffers grew past this many features goes back to the garbage collector, not to the pool: one
+    /// unusually large decision must not keep its memory for the life of the model.
+    /// </summary>
+    private const int PooledFeatures = 1 << 16;
+
     public ServingModel Model { get; } = model;
 
     public FeaturizerPool Featurizers { get; } = featurizers;
@@ -39,9 +45,25 @@ internal sealed class ChoosePolicy(ServingModel model, FeaturizerPool featurizer
         }
         finally
         {
-            Featurizers.Return(scorer);
+            if (scorer.Features.Count <= PooledFeatures)
+            {
+                Featurizers.Return(scorer);
+            }
         }
         Exploration.Distribution(exploration, costs[..k], Model.Examples, pmf[..k], bagCosts);
+    }
+
+    public long CountFeatures(Features context, IReadOnlyList<ActionCandidate> actions)
+    {
+        var scorer = Featurizers.Rent();
+        try
+        {
+            return scorer.Featurizer.CountFeatures(context, actions);
+        }
+        finally
+        {
+            Featurizers.Return(scorer);
+        }
     }
 }
 
