@@ -53,6 +53,7 @@ public static partial class FlywheelServerApp
         // The dashboard at / (docs/dashboard.md): after the engine, so its extra stores open once the server's has.
         builder.Services.AddFlywheelDashboard();
         builder.Services.AddSingleton<ApiKeyAccess>();
+        builder.Services.AddSingleton<RequestAdmission>();
         if (options.CorsOrigins.Count > 0)
         {
             // Only when configured: without CORS headers a browser keeps other sites' scripts from reading answers
@@ -78,7 +79,7 @@ public static partial class FlywheelServerApp
 
         var app = builder.Build();
         app.Use(HandleErrorsAsync);
-        RequestAdmission.Use(app, options);
+        RequestAdmission.Use(app);
         if (options.CorsOrigins.Count > 0)
         {
             app.UseCors();

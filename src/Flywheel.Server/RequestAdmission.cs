@@ -1,6 +1,8 @@
 using System.Globalization;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 
 namespace Flywheel.Server;
 
@@ -12,12 +14,12 @@ namespace Flywheel.Server;
 /// latency and memory, and a client that retries later loses nothing. Liveness, readiness and metrics are never refused,
 /// so an overloaded server can still be watched.
 /// </summary>
-internal sealed class RequestAdmission(FlywheelServerOptions options)
+internal sealed class RequestAdmission(IOptions<FlywheelServerOptions> settings)
 {
     private static readonly string[] Unmetered = ["/healthz", "/readyz", "/metrics"];
-    private readonly int _maxRequests = options.MaxConcurrentRequests;
-    private readonly long _maxBytes = options.MaxInFlightBodyBytes;
-    private readonly long _unknownLength = options.MaxRequestBodyBytes;
+    private readonly int _maxRequests = settings.Value.MaxConcurrentRequests;
+    private readonly long _maxBytes = settings.Value.MaxInFlightBodyBytes;
+    private readonly long _unknownLength = settings.Value.MaxRequestBodyBytes;
     private int _requests;
     private long _bytes;
 
@@ -27,10 +29,10 @@ internal sealed class RequestAdmission(FlywheelServerOptions options)
     /// <summary>Body bytes reserved by the requests in progress.</summary>
     public long Bytes => Interlocked.Read(ref _bytes);
 
-    public static void Use(WebApplication app, FlywheelServerOptions options)
+    public static void Use(WebApplication app)
     {
-        var admission = new RequestAdmission(options);
-        app.Use((http, next) => admission.InvokeAsync(http, next));
+        var admission = app.Services.GetRequiredService<RequestAdmission>();
+        app.Use(admission.InvokeAsync);
     }
 
     public async Task InvokeAsync(HttpContext http, RequestDelegate next)

@@ -24,11 +24,11 @@ public sealed class ServerProcess : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, int port, string durability = "process")
+    public static async Task<ServerProcess> StartAsync(string dataDirectory, int port, string durability = "process", params string[] extraArguments)
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "flywheel.dll");
         var address = new Uri($"http://127.0.0.1:{port}");
-        var process = Process.Start(new ProcessStartInfo("dotnet", [cli, "serve", "--data-dir", dataDirectory, "--urls", address.ToString().TrimEnd('/'), "--durability", durability])
+        var process = Process.Start(new ProcessStartInfo("dotnet", [cli, "serve", "--data-dir", dataDirectory, "--urls", address.ToString().TrimEnd('/'), "--durability", durability, .. extraArguments])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
@@ -64,6 +64,21 @@ public sealed class ServerProcess : IDisposable
         }
         process.Kill();
         throw new TimeoutException($"flywheel serve did not answer /healthz within {ChildProcess.HangGuard.TotalMinutes} minutes");
+    }
+
+    /// <summary>Whether the server process is still running.</summary>
+    public bool IsRunning => !_process.HasExited;
+
+    /// <summary>The server's resident memory now (Linux: VmRSS), in bytes.</summary>
+    public long ResidentBytes() => ReadStatus("VmRSS:");
+
+    /// <summary>The most resident memory the server has held (Linux: VmHWM), in bytes.</summary>
+    public long PeakResidentBytes() => ReadStatus("VmHWM:");
+
+    private long ReadStatus(string field)
+    {
+        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith(field, StringComparison.Ordinal));
+        return long.Parse(line[field.Length..].Trim().Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) * 1024;
     }
 
     /// <summary>SIGKILL: no shutdown code runs.</summary>
