@@ -258,6 +258,9 @@ public sealed class Features : IEnumerable<KeyValuePair<string, FeatureNamespace
                 {
                     case FeatureValueKind.Number when !double.IsFinite(value.Number):
                         throw new FlywheelValidationException(Join(Join(field, nsName), name), "must be a finite number");
+                    case FeatureValueKind.Number when Math.Abs(value.Number) > limits.MaxFeatureValue:
+                        throw new FlywheelValidationException(Join(Join(field, nsName), name),
+                            $"is {value.Number.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)}; numeric features must lie within ±{limits.MaxFeatureValue.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)} (FlywheelLimits.MaxFeatureValue), or the model's single-precision arithmetic overflows: scale it or take its logarithm");
                     case FeatureValueKind.String:
                         if (!limits.IsValidString(value.Text))
                         {

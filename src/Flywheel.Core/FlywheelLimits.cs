@@ -30,6 +30,13 @@ public sealed class FlywheelLimits
     /// </summary>
     public long MaxFeaturesPerDecision { get; set; } = 250_000;
 
+    /// <summary>
+    /// Largest absolute value of a numeric feature. The learner computes in single precision and squares values to
+    /// normalize its updates, so a value near a float's range (about 3.4e38) would turn scores and weights infinite.
+    /// <value>Default 1e15 (a timestamp in microseconds fits).</value>
+    /// </summary>
+    public double MaxFeatureValue { get; set; } = 1e15;
+
     /// <summary>The defaults.</summary>
     public static FlywheelLimits Default { get; } = new();
 
@@ -42,6 +49,7 @@ public sealed class FlywheelLimits
         MaxStringLength = int.MaxValue,
         MaxSignalsPerBatch = int.MaxValue,
         MaxFeaturesPerDecision = long.MaxValue,
+        MaxFeatureValue = double.MaxValue,
     };
 
     /// <summary>True when <paramref name="value"/> is a non-empty string within <see cref="MaxStringLength"/>.</summary>

@@ -9,11 +9,17 @@ public sealed class ServerProcess : IDisposable
 {
     private readonly Process _process;
 
-    private ServerProcess(Process process, Uri address)
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _log;
+
+    private ServerProcess(Process process, Uri address, System.Collections.Concurrent.ConcurrentQueue<string> log)
     {
         _process = process;
         Address = address;
+        _log = log;
     }
+
+    /// <summary>What the server has written to stdout and stderr so far (the first 10,000 lines).</summary>
+    public string Log => string.Join('\n', _log);
 
     public Uri Address { get; }
 
@@ -33,8 +39,16 @@ public sealed class ServerProcess : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         })!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        void Keep(string? line)
+        {
+            if (line is not null && log.Count < 10_000)
+            {
+                log.Enqueue(line);
+            }
+        }
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromSeconds(2) };
@@ -51,7 +65,7 @@ public sealed class ServerProcess : IDisposable
                 using var response = await http.GetAsync("/healthz");
                 if (response.IsSuccessStatusCode)
                 {
-                    return new ServerProcess(process, address);
+                    return new ServerProcess(process, address, log);
                 }
             }
             catch (HttpRequestException)

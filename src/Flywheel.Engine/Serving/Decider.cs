@@ -32,6 +32,7 @@ internal sealed class Decider(FlywheelOptions options, TimeProvider time, Ingest
         var costs = new float[k];
         var pmf = new double[k];
         serving.Policy.Score(serving.Config.Exploration, request.Context, request.Actions, costs, pmf);
+        CheckFinite(runtime.Id, costs, pmf);
         if (serving.Config.Mode == LoopMode.Apprentice)
         {
             ApprenticeDistribution(serving.Config.Exploration, Decisions.IndexOf(request.Actions, request.BaselineActionId!), pmf);
@@ -90,17 +91,20 @@ internal sealed class Decider(FlywheelOptions options, TimeProvider time, Ingest
     private ShadowChoice[] ScoreShadows(string loop, string decisionId, IReadOnlyList<ShadowPolicy> shadows, DecideRequest request, int served)
     {
         var k = request.Actions.Count;
-        var choices = new ShadowChoice[shadows.Count];
+        var choices = new List<ShadowChoice>(shadows.Count);
         var pmf = new double[k];
         var costs = new float[k];
-        for (var s = 0; s < shadows.Count; s++)
+        foreach (var shadow in shadows)
         {
-            var shadow = shadows[s];
             shadow.Policy.Score(shadow.Exploration, request.Context, request.Actions, costs, pmf);
+            if (!pmf.All(double.IsFinite))
+            {
+                continue; // a shadow that cannot score this decision has no choice to compare; the served one stands
+            }
             var pick = Exploration.Sample(pmf, Exploration.UniformFor(loop, decisionId, options.ExplorationSeed ^ (0xD1B54A32D192ED03UL * (ulong)shadow.Version)));
-            choices[s] = new ShadowChoice(shadow.Version, request.Actions[pick].Id, pmf[pick], pmf[served]);
+            choices.Add(new ShadowChoice(shadow.Version, request.Actions[pick].Id, pmf[pick], pmf[served]));
         }
-        return choices;
+        return [.. choices];
     }
 
     /// <summary>Predicted costs under the loop's serving policy, without deciding (tests and audits).</summary>
@@ -109,6 +113,21 @@ internal sealed class Decider(FlywheelOptions options, TimeProvider time, Ingest
         var costs = new float[actions.Count];
         serving.Policy.Score(serving.Config.Exploration, context, actions, costs, new double[actions.Count]);
         return costs;
+    }
+
+    /// <summary>
+    /// Refuses a decision the model cannot score: values within the limits can still add up past a float's range, and a
+    /// probability that is not a number could neither be served nor stored.
+    /// </summary>
+    private static void CheckFinite(string loop, ReadOnlySpan<float> costs, ReadOnlySpan<double> pmf)
+    {
+        for (var i = 0; i < costs.Length; i++)
+        {
+            if (!float.IsFinite(costs[i]) || !double.IsFinite(pmf[i]))
+            {
+                throw new FlywheelValidationException("context", $"the model of loop '{loop}' scores action {i} as {costs[i]}: the features' values are too large for it; scale them down");
+            }
+        }
     }
 
     /// <summary>Refuses a decision whose scoring, by the served model or a shadow, would compute too many features.</summary>
