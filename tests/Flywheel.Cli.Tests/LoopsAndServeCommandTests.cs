@@ -74,6 +74,9 @@ public sealed class LoopsAndServeCommandTests : IAsyncLifetime
     [InlineData("serve", "--durability", "sometimes")]
     [InlineData("serve", "--store", "postgres://db/flywheel")]
     [InlineData("serve", "--urls", "ftp://127.0.0.1:1")]
+    [InlineData("serve", "--urls", "http://127.0.0.1:0", "--max-concurrent-requests", "0")]
+    [InlineData("serve", "--urls", "http://127.0.0.1:0", "--max-in-flight-bytes", "1024")]
+    [InlineData("serve", "--urls", "http://127.0.0.1:0", "--max-connections", "many")]
     [InlineData("loops", "list", "--server", "not a url")]
     [InlineData("loops", "apply")]
     public async Task Commands_BadArguments_OneLineExitTwo(params string[] args)
