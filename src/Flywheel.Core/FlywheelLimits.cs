@@ -21,6 +21,12 @@ public sealed class FlywheelLimits
     /// <summary>Most signals in one batch. <value>Default 10,000.</value></summary>
     public int MaxSignalsPerBatch { get; set; } = 10_000;
 
+    /// <summary>
+    /// Most memory one loop's model may take once dense (<see cref="LoopConfig.ModelBytes"/>): a loop config asking for
+    /// more (large <c>learner.bits</c> with many <c>exploration.bags</c>) is refused. <value>Default 1 GiB.</value>
+    /// </summary>
+    public long MaxLoopModelBytes { get; set; } = 1L << 30;
+
     /// <summary>The defaults.</summary>
     public static FlywheelLimits Default { get; } = new();
 
