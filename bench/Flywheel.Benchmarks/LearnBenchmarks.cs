@@ -8,7 +8,9 @@ namespace Flywheel.Benchmarks;
 /// Online learning on the decision shape of <see cref="DecideBenchmarks"/> (10 actions × 30 context features,
 /// <c>context*action</c>, 18 bits), cycling through 64 contexts with noisy costs: predict-and-learn one example
 /// from hashed features, learning alone, and the engine's learn step that starts from a stored decision
-/// (<see cref="LearnStep"/>).
+/// (<see cref="LearnStep"/>). <see cref="Form"/> runs each on a dense learner (a busy loop's) and on a sparse one (a
+/// new loop's, which keeps only the slots it has touched until they pass 2^18/16; the cleanup prints which form each
+/// learner ended in).
 /// </summary>
 [MemoryDiagnoser]
 [SimpleJob(launchCount: 1, warmupCount: 3, iterationCount: 10)]
@@ -29,6 +31,13 @@ public class LearnBenchmarks
     private LearnStep _step = null!;
     private ExplorationConfig _exploration = null!;
     private long _n;
+
+    /// <summary>
+    /// <c>dense</c>: the learners are turned dense before the first iteration. <c>sparse</c>: they start sparse, as a new
+    /// loop's do (built against a commit from before sparse learners, both are dense).
+    /// </summary>
+    [Params("dense", "sparse")]
+    public string Form { get; set; } = "dense";
 
     [GlobalSetup]
     public void Setup()
@@ -74,8 +83,20 @@ public class LearnBenchmarks
             Ranking = actions.Select((a, i) => new RankedAction(a.Id, i == c % Workload.Actions ? 0.955 : 0.005)).ToArray(),
             ModelVersion = 1,
         }).ToArray();
-
+#if !FLYWHEEL_BEFORE_SPARSE
+        if (Form == "dense")
+        {
+            _learner.Densify();
+            _step.Densify();
+        }
+#endif
     }
+
+#if !FLYWHEEL_BEFORE_SPARSE
+    [GlobalCleanup]
+    public void Cleanup()
+        => Console.WriteLine($"// {Form}: learner {(_learner.Regressor.IsDense ? "dense" : "sparse")} at the end, engine step's {(_step.IsDense ? "dense" : "sparse")}");
+#endif
 
     /// <summary>Featurize 10 actions, predict them on the live learner, ε-greedy draw, learn the chosen one.</summary>
     [Benchmark(Baseline = true)]

@@ -53,5 +53,11 @@ internal sealed class LearnStep(LoopConfig config)
     private readonly ILoopLearner _learner = LoopKinds.For(config).CreateLearner(config.Learner, config.Exploration);
 
     public void Learn(DecisionRecord decision, double reward, ExplorationConfig exploration) => _learner.Learn(decision, reward, exploration);
+#if !FLYWHEEL_BEFORE_SPARSE
+
+    public bool IsDense => ((ChooseLearner)_learner).Learner.Regressor.IsDense;
+
+    public void Densify() => ((ChooseLearner)_learner).Learner.Densify();
+#endif
 }
 #endif

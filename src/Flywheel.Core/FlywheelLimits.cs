@@ -37,6 +37,12 @@ public sealed class FlywheelLimits
     /// </summary>
     public double MaxFeatureValue { get; set; } = 1e15;
 
+    /// <summary>
+    /// Most memory one loop's model may take once dense (<see cref="LoopConfig.ModelBytes"/>): a loop config asking for
+    /// more (large <c>learner.bits</c> with many <c>exploration.bags</c>) is refused. <value>Default 1 GiB.</value>
+    /// </summary>
+    public long MaxLoopModelBytes { get; set; } = 1L << 30;
+
     /// <summary>The defaults.</summary>
     public static FlywheelLimits Default { get; } = new();
 
@@ -50,6 +56,7 @@ public sealed class FlywheelLimits
         MaxSignalsPerBatch = int.MaxValue,
         MaxFeaturesPerDecision = long.MaxValue,
         MaxFeatureValue = double.MaxValue,
+        MaxLoopModelBytes = long.MaxValue,
     };
 
     /// <summary>True when <paramref name="value"/> is a non-empty string within <see cref="MaxStringLength"/>.</summary>

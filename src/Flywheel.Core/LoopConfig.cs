@@ -247,7 +247,7 @@ public sealed record TurnsConfig
 /// <summary>
 /// One loop's configuration (DESIGN §4): the same JSON over HTTP, in files and in C#. Read it with
 /// <see cref="LoopConfigJson.Parse(string, string?)"/>, write it with <see cref="LoopConfigJson.Serialize(LoopConfig, bool)"/>,
-/// and check a config built in C# with <see cref="Validate"/>.
+/// and check a config built in C# with <see cref="Validate()"/> (or, with the engine's limits, <see cref="Validate(FlywheelLimits)"/>).
 /// </summary>
 public sealed partial record LoopConfig
 {
@@ -365,6 +365,68 @@ public sealed partial record LoopConfig
         CheckRange("turns.confidence", Turns.Confidence, 0.5, 1, exclusiveMin: true, exclusiveMax: true);
         CheckRange("turns.mismatchWeight", Turns.MismatchWeight, 1, 100);
         CheckRange("minimumFeltEffect", MinimumFeltEffect, 0, Reward.Max - Reward.Min, exclusiveMin: true);
+    }
+
+    /// <summary>
+    /// Throws a <see cref="FlywheelValidationException"/> naming the first invalid field, as <see cref="Validate()"/>
+    /// does, and when the model would need more memory than <paramref name="limits"/> allow one loop
+    /// (<see cref="FlywheelLimits.MaxLoopModelBytes"/>, see <see cref="ModelBytes"/>).
+    /// </summary>
+    public void Validate(FlywheelLimits limits)
+    {
+        ArgumentNullException.ThrowIfNull(limits);
+        Validate();
+        var bytes = ModelBytes();
+        if (bytes <= limits.MaxLoopModelBytes)
+        {
+            return;
+        }
+        var bags = Exploration.Algorithm == ExplorationAlgorithm.Bag ? Exploration.Bags : 1;
+        var with = new List<string>();
+        if (bags > 1)
+        {
+            with.Add($"exploration.bags {bags}");
+        }
+        if (Learner.Reduction == Reduction.Dr)
+        {
+            with.Add("learner.reduction dr (a reward model beside the policy)");
+        }
+        var regressors = bags + (Learner.Reduction == Reduction.Dr ? 1 : 0);
+        throw new FlywheelValidationException("learner.bits",
+            $"{Learner.Bits} bits{(with.Count == 0 ? "" : " with " + string.Join(" and ", with))} need {Size(bytes)} of weights once the model is dense "
+            + $"({regressors} regressor{(regressors == 1 ? "" : "s")} of 2^{Learner.Bits} slots); at most {Size(limits.MaxLoopModelBytes)} per loop is allowed "
+            + $"(FlywheelLimits.MaxLoopModelBytes): lower learner.bits{(bags > 1 ? " or exploration.bags" : "")}");
+    }
+
+    /// <summary>Bytes a dense regressor keeps per slot: its weight, sum of squared gradients and largest |x|.</summary>
+    public const int LearnerBytesPerSlot = 12;
+
+    /// <summary>Bytes the served copy of a dense policy regressor takes per slot: its weight.</summary>
+    public const int ServedBytesPerSlot = 4;
+
+    /// <summary>
+    /// The most memory this loop's model takes: what its regressors hold once they have learned enough to be dense (a
+    /// regressor stays sparse, at a small fraction of this, while it has touched few of its slots). Each regressor of the
+    /// policy (one per bag when bagging, else one) takes 2^bits × (<see cref="LearnerBytesPerSlot"/> +
+    /// <see cref="ServedBytesPerSlot"/>) bytes with its served copy; the reward model of <c>dr</c> takes 2^bits ×
+    /// <see cref="LearnerBytesPerSlot"/>. Call it on a valid config.
+    /// </summary>
+    public long ModelBytes()
+    {
+        var bags = Exploration.Algorithm == ExplorationAlgorithm.Bag ? Exploration.Bags : 1;
+        var perSlot = (long)bags * (LearnerBytesPerSlot + ServedBytesPerSlot) + (Learner.Reduction == Reduction.Dr ? LearnerBytesPerSlot : 0);
+        return perSlot << Learner.Bits;
+    }
+
+    private static string Size(long bytes)
+    {
+        var inv = System.Globalization.CultureInfo.InvariantCulture;
+        return bytes switch
+        {
+            >= 1L << 30 => (bytes / (double)(1L << 30)).ToString("0.##", inv) + " GiB",
+            >= 1L << 20 => (bytes / (double)(1L << 20)).ToString("0.##", inv) + " MiB",
+            _ => (bytes / 1024.0).ToString("0.##", inv) + " KiB",
+        };
     }
 
     private static void ValidateInteraction(string field, string? term)

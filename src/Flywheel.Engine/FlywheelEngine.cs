@@ -98,7 +98,8 @@ public sealed class FlywheelEngine : IFlywheelEngine
     public async ValueTask<LoopConfig> PutLoopAsync(LoopConfig config, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(config);
-        config.Validate();
+        // Besides the config's own rules, the model it asks for must fit the memory one loop may take.
+        config.Validate(_options.Limits);
         var parts = await StartedAsync(cancellationToken).ConfigureAwait(false);
         return await parts.Loops.PutAsync(config, cancellationToken).ConfigureAwait(false);
     }

@@ -264,14 +264,34 @@ public sealed class BanditLearner
         ActionsSeen = 0;
     }
 
-    /// <summary>An immutable copy of the weights for serving.</summary>
-    public ServingModel ToServingModel(int version) => new(_bags.Select(b => b.CopyWeights()).ToArray(), version, Examples);
+    /// <summary>An immutable copy of the weights for serving (sparse while the regressors are).</summary>
+    public ServingModel ToServingModel(int version)
+    {
+        var tables = new ServedWeights[_bags.Length];
+        for (var b = 0; b < tables.Length; b++)
+        {
+            tables[b] = _bags[b].Serve();
+        }
+        return new ServingModel(tables, version, Examples);
+    }
+
+    /// <summary>Turns every regressor dense; for the benchmarks and the tests that compare the two forms.</summary>
+    internal void Densify()
+    {
+        foreach (var regressor in _rewardModel is null ? _bags : [.. _bags, _rewardModel])
+        {
+            regressor.Densify();
+        }
+    }
 }
 
-/// <summary>An immutable set of weight tables (one per bag) that deciders read while the learner moves on. Thread-safe.</summary>
+/// <summary>
+/// An immutable set of weight tables (one per bag) that deciders read while the learner moves on; each table is dense
+/// or sparse as its regressor was when published. Thread-safe.
+/// </summary>
 public sealed class ServingModel
 {
-    private readonly float[][] _weights;
+    private readonly ServedWeights[] _tables;
 
     /// <summary>Wraps one weight table.</summary>
     public ServingModel(float[] weights, int version, long examples)
@@ -281,11 +301,21 @@ public sealed class ServingModel
 
     /// <summary>Wraps one weight table per bag.</summary>
     public ServingModel(float[][] weights, int version, long examples)
+        : this(Dense(weights), version, examples)
     {
-        ArgumentNullException.ThrowIfNull(weights);
-        _weights = weights;
+    }
+
+    internal ServingModel(ServedWeights[] tables, int version, long examples)
+    {
+        _tables = tables;
         Version = version;
         Examples = examples;
+    }
+
+    private static ServedWeights[] Dense(float[][] weights)
+    {
+        ArgumentNullException.ThrowIfNull(weights);
+        return weights.Select(w => new ServedWeights(w.Length, w)).ToArray();
     }
 
     /// <summary>The model version.</summary>
@@ -295,11 +325,14 @@ public sealed class ServingModel
     public long Examples { get; }
 
     /// <summary>Number of weight tables.</summary>
-    public int Bags => _weights.Length;
+    public int Bags => _tables.Length;
+
+    /// <summary>True when every table is dense (false while the learner it came from was sparse).</summary>
+    public bool IsDense => _tables.All(t => t.IsDense);
 
     /// <summary>An untrained model of <paramref name="bits"/> bits.</summary>
     public static ServingModel Empty(int bits, int version, int bags = 1)
-        => new(Enumerable.Range(0, bags).Select(_ => new float[1 << bits]).ToArray(), version, 0);
+        => new(Enumerable.Range(0, bags).Select(_ => ServedWeights.Empty(1 << bits)).ToArray(), version, 0);
 
     /// <summary>Predicted cost of one action's features (the first table).</summary>
     public float Predict(ReadOnlySpan<int> indices, ReadOnlySpan<float> values) => Predict(0, indices, values);
@@ -307,14 +340,15 @@ public sealed class ServingModel
     /// <summary>Predicted cost of one action's features under bag <paramref name="bag"/>.</summary>
     public float Predict(int bag, ReadOnlySpan<int> indices, ReadOnlySpan<float> values)
     {
+        var table = _tables[bag];
         foreach (var index in indices)
         {
-            if ((uint)index >= (uint)_weights[bag].Length)
+            if ((uint)index >= (uint)table.Slots)
             {
                 throw new ArgumentOutOfRangeException(nameof(indices), index, "index outside the weight table");
             }
         }
-        return OnlineRegressor.Dot(_weights[bag], indices, values);
+        return table.Predict(indices, values);
     }
 
     /// <summary>Predicted costs of every action: the mean over bags, and each bag's (bag-major) when asked.</summary>
@@ -323,12 +357,12 @@ public sealed class ServingModel
         ArgumentNullException.ThrowIfNull(features);
         var k = features.Actions;
         costs[..k].Clear();
-        for (var b = 0; b < _weights.Length; b++)
+        for (var b = 0; b < _tables.Length; b++)
         {
             for (var a = 0; a < k; a++)
             {
                 var c = Predict(b, features.Indices(a), features.Values(a));
-                costs[a] += _weights.Length == 1 ? c : c / _weights.Length;
+                costs[a] += _tables.Length == 1 ? c : c / _tables.Length;
                 if (!bagCosts.IsEmpty)
                 {
                     bagCosts[b * k + a] = c;

@@ -45,16 +45,9 @@ public static class ModelSnapshot
         var nonZero = new int[regressors.Length];
         for (var b = 0; b < regressors.Length; b++)
         {
-            var w = regressors[b].Weights;
-            var g = regressors[b].Gradients;
-            var n = regressors[b].Norms;
-            for (var i = 0; i < w.Length; i++)
-            {
-                if (w[i] != 0 || g[i] != 0 || n[i] != 0)
-                {
-                    nonZero[b]++;
-                }
-            }
+            var counter = new SlotCounter();
+            regressors[b].ForEachSlot(ref counter);
+            nonZero[b] = counter.Count;
             size += 8 + 8 + 8 + 4 + nonZero[b] * 16;
         }
         var buffer = new byte[size];
@@ -76,20 +69,10 @@ public static class ModelSnapshot
             BinaryPrimitives.WriteSingleLittleEndian(span[o..], regressor.MinLabel); o += 4;
             BinaryPrimitives.WriteSingleLittleEndian(span[o..], regressor.MaxLabel); o += 4;
             BinaryPrimitives.WriteInt32LittleEndian(span[o..], nonZero[b]); o += 4;
-            var w = regressor.Weights;
-            var g = regressor.Gradients;
-            var n = regressor.Norms;
-            for (var i = 0; i < w.Length; i++)
-            {
-                if (w[i] == 0 && g[i] == 0 && n[i] == 0)
-                {
-                    continue;
-                }
-                BinaryPrimitives.WriteInt32LittleEndian(span[o..], i); o += 4;
-                BinaryPrimitives.WriteSingleLittleEndian(span[o..], w[i]); o += 4;
-                BinaryPrimitives.WriteSingleLittleEndian(span[o..], g[i]); o += 4;
-                BinaryPrimitives.WriteSingleLittleEndian(span[o..], n[i]); o += 4;
-            }
+            // Slots in slot order, whether the regressor is dense or sparse, so both forms save the same bytes.
+            var writer = new SlotWriter(buffer, o);
+            regressor.ForEachSlot(ref writer);
+            o = writer.Offset;
         }
         BinaryPrimitives.WriteUInt64LittleEndian(span[o..], XxHash64.HashToUInt64(span[..o]));
         return buffer;
@@ -166,9 +149,8 @@ public static class ModelSnapshot
             {
                 throw new ModelSnapshotException("model snapshot is corrupt (slot count does not match its length)");
             }
-            var w = regressor.Weights;
-            var g = regressor.Gradients;
-            var n = regressor.Norms;
+            // A snapshot of few slots loads sparse, as the regressor that saved it most likely was.
+            regressor.ReserveSlots(count);
             for (var k = 0; k < count; k++)
             {
                 var i = BinaryPrimitives.ReadInt32LittleEndian(data[o..]); o += 4;
@@ -176,9 +158,8 @@ public static class ModelSnapshot
                 {
                     throw new ModelSnapshotException($"model snapshot is corrupt (slot {i} out of range)");
                 }
-                w[i] = BinaryPrimitives.ReadSingleLittleEndian(data[o..]); o += 4;
-                g[i] = BinaryPrimitives.ReadSingleLittleEndian(data[o..]); o += 4;
-                n[i] = BinaryPrimitives.ReadSingleLittleEndian(data[o..]); o += 4;
+                regressor.SetSlot(i, BinaryPrimitives.ReadSingleLittleEndian(data[o..]), BinaryPrimitives.ReadSingleLittleEndian(data[(o + 4)..]), BinaryPrimitives.ReadSingleLittleEndian(data[(o + 8)..]));
+                o += 12;
             }
         }
         if (o != body.Length)
@@ -186,5 +167,37 @@ public static class ModelSnapshot
             throw new ModelSnapshotException("model snapshot is corrupt (trailing bytes)");
         }
         return learner;
+    }
+
+    private struct SlotCounter : ISlotVisitor
+    {
+        public int Count;
+
+        public void Visit(int slot, float weight, float gradient, float norm)
+        {
+            if (weight != 0 || gradient != 0 || norm != 0)
+            {
+                Count++;
+            }
+        }
+    }
+
+    private struct SlotWriter(byte[] buffer, int offset) : ISlotVisitor
+    {
+        public int Offset = offset;
+
+        public void Visit(int slot, float weight, float gradient, float norm)
+        {
+            if (weight == 0 && gradient == 0 && norm == 0)
+            {
+                return;
+            }
+            var span = buffer.AsSpan(Offset, 16);
+            BinaryPrimitives.WriteInt32LittleEndian(span, slot);
+            BinaryPrimitives.WriteSingleLittleEndian(span[4..], weight);
+            BinaryPrimitives.WriteSingleLittleEndian(span[8..], gradient);
+            BinaryPrimitives.WriteSingleLittleEndian(span[12..], norm);
+            Offset += 16;
+        }
     }
 }

@@ -157,7 +157,10 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
         {
             return await JudgeApprenticeAsync(runtime, trigger, number, started, after, through, z, cancellationToken).ConfigureAwait(false);
         }
-        var search = options.CandidateSearch(config);
+        // A candidate whose model would not fit the memory one loop may take (bags×2 on a large table) is not tried.
+        var search = options.CandidateSearch(config)
+            .Where(c => (config with { Learner = c.Learner, Exploration = c.Exploration }).ModelBytes() <= options.Limits.MaxLoopModelBytes)
+            .ToList();
         var seed = (ulong)number * 0x9E3779B97F4A7C15UL;
         var kind = runtime.Kind;
         var replica = new CandidateReplay(kind, "champion (replayed)", config.Learner, config.Exploration, config.Reward, seed);

@@ -5,11 +5,16 @@ namespace Flywheel.Learning;
 /// <summary>The <c>choose</c> kind's learner: a <see cref="BanditLearner"/> with its own featurizer. Not thread-safe.</summary>
 internal sealed class ChooseLearner(BanditLearner learner) : ILoopLearner
 {
-    private readonly Featurizer _featurizer = new(learner.Config);
-    private readonly FeatureVector _vector = new();
-    private float[] _bagCosts = new float[16];
+    // Built on first use: a restored loop that never learns or replays keeps none of these buffers.
+    private Featurizer? _featurizer;
+    private FeatureVector? _vector;
+    private float[] _bagCosts = [];
 
     public BanditLearner Learner { get; } = learner;
+
+    private Featurizer Featurizer => _featurizer ??= new Featurizer(Learner.Config);
+
+    private FeatureVector Vector => _vector ??= new FeatureVector();
 
     public long Examples => Learner.Examples;
 
@@ -32,20 +37,20 @@ internal sealed class ChooseLearner(BanditLearner learner) : ILoopLearner
         }
         // The exploration may have changed since the learner was built; its weights stay valid, its weighting follows.
         Learner.Unweighted = exploration.Algorithm == ExplorationAlgorithm.SquareCb;
-        _vector.Clear();
-        _featurizer.SetContext(HashedFeatureSet.FromContext(decision.Context));
+        Vector.Clear();
+        Featurizer.SetContext(HashedFeatureSet.FromContext(decision.Context));
         if (Learner.Config.Reduction is Reduction.Ips or Reduction.Dr)
         {
             // IPS and DR move every action towards its cost-sensitive target, so they need them all.
             foreach (var action in decision.Actions)
             {
-                _featurizer.AddAction(HashedFeatureSet.FromAction(action), _vector);
+                Featurizer.AddAction(HashedFeatureSet.FromAction(action), Vector);
             }
-            Learner.Learn(_vector, chosen, (float)-reward, decision.ChosenProbability);
+            Learner.Learn(Vector, chosen, (float)-reward, decision.ChosenProbability);
             return;
         }
-        _featurizer.AddAction(HashedFeatureSet.FromAction(decision.Actions[chosen]), _vector);
-        Learner.Learn(_vector.Indices(0), _vector.Values(0), (float)-reward, decision.ChosenProbability, decision.Actions.Count);
+        Featurizer.AddAction(HashedFeatureSet.FromAction(decision.Actions[chosen]), Vector);
+        Learner.Learn(Vector.Indices(0), Vector.Values(0), (float)-reward, decision.ChosenProbability, decision.Actions.Count);
     }
 
     public void Learn(PreparedDecision decision, int chosen, double reward, double probability, int repeats = 1)
@@ -57,16 +62,16 @@ internal sealed class ChooseLearner(BanditLearner learner) : ILoopLearner
             Featurize(row);
             for (var r = 0; r < repeats; r++)
             {
-                Learner.Learn(_vector, chosen, (float)-reward, probability);
+                Learner.Learn(Vector, chosen, (float)-reward, probability);
             }
             return;
         }
-        _vector.Clear();
-        _featurizer.SetContext(row.Context);
-        _featurizer.AddAction(row.Actions[chosen], _vector);
+        Vector.Clear();
+        Featurizer.SetContext(row.Context);
+        Featurizer.AddAction(row.Actions[chosen], Vector);
         for (var r = 0; r < repeats; r++)
         {
-            Learner.Learn(_vector.Indices(0), _vector.Values(0), (float)-reward, probability, row.Actions.Length);
+            Learner.Learn(Vector.Indices(0), Vector.Values(0), (float)-reward, probability, row.Actions.Length);
         }
     }
 
@@ -77,10 +82,10 @@ internal sealed class ChooseLearner(BanditLearner learner) : ILoopLearner
         var k = row.Actions.Length;
         if (_bagCosts.Length < k * Learner.Bags)
         {
-            _bagCosts = new float[k * Learner.Bags * 2];
+            _bagCosts = new float[Math.Max(16, k * Learner.Bags * 2)];
         }
         var bagCosts = _bagCosts.AsSpan(0, k * Learner.Bags);
-        Learner.Predict(_vector, costs, bagCosts);
+        Learner.Predict(Vector, costs, bagCosts);
         Exploration.Distribution(exploration, costs[..k], Learner.Examples, pmf[..k], bagCosts);
     }
 
@@ -93,11 +98,11 @@ internal sealed class ChooseLearner(BanditLearner learner) : ILoopLearner
 
     private void Featurize(PreparedChoice row)
     {
-        _vector.Clear();
-        _featurizer.SetContext(row.Context);
+        Vector.Clear();
+        Featurizer.SetContext(row.Context);
         foreach (var action in row.Actions)
         {
-            _featurizer.AddAction(action, _vector);
+            Featurizer.AddAction(action, Vector);
         }
     }
 }
