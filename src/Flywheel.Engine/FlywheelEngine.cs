@@ -94,6 +94,17 @@ public sealed class FlywheelEngine : IFlywheelEngine
     /// </summary>
     public string StoreDescription => _started.IsValueCreated && _started.Value.IsCompletedSuccessfully ? _started.Value.Result.Store.Description : "";
 
+    /// <summary>
+    /// Null while the store takes writes; else the fault (disk full, read-only, I/O error) that made the last write fail
+    /// with no write succeeding since. Readiness checks (<c>GET /readyz</c>) ask it. Costs nothing while writes succeed;
+    /// while they fail it tries the store's smallest write, so it reports writable again as soon as the disk is fixed.
+    /// </summary>
+    public async ValueTask<FlywheelStoreWriteException?> GetStoreWriteFailureAsync(CancellationToken cancellationToken = default)
+    {
+        var parts = await StartedAsync(cancellationToken).ConfigureAwait(false);
+        return await parts.WriteHealth.CheckAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc />
     public async ValueTask<LoopConfig> PutLoopAsync(LoopConfig config, CancellationToken cancellationToken = default)
     {

@@ -151,6 +151,11 @@ public static partial class FlywheelServerApp
                 await ProblemDetailsWriter.WriteAsync(context, 503, "Overloaded", ex.Message, null);
             }
         }
+        catch (FlywheelStoreWriteException ex)
+        {
+            // The disk under the store (full, read-only, failing): 503 with Retry-After and why; the engine logs it once.
+            await ProblemDetailsWriter.WriteStoreFaultAsync(context, ex);
+        }
         catch (Exception ex)
         {
             var (status, title, detail, field) = ProblemDetailsWriter.From(ex);
