@@ -17,6 +17,26 @@ internal static class SqliteFaults
     private const int SqliteFull = 13;
     private const int SqliteCantOpen = 14;
 
+    /// <summary>
+    /// Free space under which a probe still calls the disk full. The one page a probe writes can fit where a group
+    /// commit of many calls does not; without a margin, readiness would flip back to ready on a disk that refuses the
+    /// next real write. <value>1 MiB.</value>
+    /// </summary>
+    public const long ProbeFreeBytes = 1024 * 1024;
+
+    /// <summary>Bytes free for this user on the file system holding <paramref name="directory"/>, or null when the system will not say.</summary>
+    public static long? FreeBytes(string directory)
+    {
+        try
+        {
+            return new DriveInfo(OperatingSystem.IsWindows() ? System.IO.Path.GetPathRoot(directory)! : directory).AvailableFreeSpace;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The system error (errno, or GetLastError on Windows) SQLite saw at the connection's last I/O failure; 0 when unknown.</summary>
     public static int SystemError(SqliteConnection connection)
     {
@@ -117,21 +137,21 @@ internal static class SqliteFaults
     /// <summary>The database file itself refuses writes although its directory takes them.</summary>
     public static FlywheelStoreUnavailableException ReadOnlyFile(string path)
         => new($"cannot open the store in '{System.IO.Path.GetDirectoryName(path)}' for writing: the database file '{path}' is read-only " +
-            "(not writable by this user, or a read-only mount); make it writable, then start again",
+            "(a read-only mount, or not writable by this user); make it writable, then start again",
             new FlywheelStoreWriteException(StoreWriteFailure.ReadOnly, $"the database file '{path}' is read-only"));
 
     private static string What(StoreWriteFailure reason) => reason switch
     {
         StoreWriteFailure.DiskFull => "the disk is full",
-        StoreWriteFailure.ReadOnly => "it is read-only (a read-only mount, or not writable by this user)",
+        StoreWriteFailure.ReadOnly => "it is read-only or not writable by this user",
         _ => "the disk failed a write",
     };
 
     private static string Advice(StoreWriteFailure reason) => reason switch
     {
         StoreWriteFailure.DiskFull => "free space on that disk",
-        StoreWriteFailure.ReadOnly => "make it writable (remount it read-write, or give this user write permission); a file system the kernel " +
-            "turned read-only after disk errors needs checking first (see the kernel log)",
+        StoreWriteFailure.ReadOnly => "remount it read-write or give this user write permission (a file system the kernel turned " +
+            "read-only after disk errors needs checking first: see the kernel log)",
         _ => "check the kernel log for disk errors",
     };
 

@@ -426,7 +426,8 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
     /// <inheritdoc />
     /// <remarks>
     /// Rewrites the schema version with its own value in a transaction of its own: one page through the WAL, where
-    /// every commit goes, so it fails as a commit would on a full, read-only or failing disk.
+    /// every commit goes, so it fails as a commit would on a full, read-only or failing disk. One page can still fit
+    /// where a group commit does not, so a disk with less than 1 MiB free counts as full even when the page fits.
     /// </remarks>
     public async ValueTask CheckWritableAsync(CancellationToken cancellationToken = default)
     {
@@ -442,6 +443,12 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
             throw fault;
         }
         lease.Committed();
+        var directory = Path.GetDirectoryName(DatabasePath)!;
+        if (SqliteFaults.FreeBytes(directory) is { } free && free < SqliteFaults.ProbeFreeBytes)
+        {
+            var cause = $"{free} bytes free; it counts as writable again from {SqliteFaults.ProbeFreeBytes} bytes";
+            throw SqliteFaults.WriteFault(StoreWriteFailure.DiskFull, directory, cause, new IOException(cause));
+        }
     }
 
     /// <summary>Replaces the loop's snapshot row; inside <paramref name="transaction"/> when the write is part of a larger one.</summary>

@@ -13,6 +13,7 @@ public sealed class TestMount : IDisposable
 
     private readonly string _root;
     private readonly string? _image;
+    private readonly List<string> _binds = [];
     private bool _mounted;
 
     private TestMount(string root, string? image)
@@ -100,6 +101,17 @@ public sealed class TestMount : IDisposable
     public void Remount(bool readOnly) => Run("mount", "-o", readOnly ? "remount,ro" : "remount,rw", Path);
 
     /// <summary>
+    /// Makes one file read-only by bind-mounting it read-only over itself (root ignores permission bits); the directory
+    /// around it stays writable. Undone on dispose.
+    /// </summary>
+    public void BindReadOnly(string file)
+    {
+        Run("mount", "--bind", file, file);
+        _binds.Add(file);
+        Run("mount", "-o", "remount,bind,ro", file);
+    }
+
+    /// <summary>
     /// Makes the ext4 file system read-only under whatever has it open, as the kernel does on a disk error: writes to
     /// files already open fail with EROFS from now on, reads still work.
     /// </summary>
@@ -125,6 +137,11 @@ public sealed class TestMount : IDisposable
 
     public void Dispose()
     {
+        foreach (var bind in Enumerable.Reverse(_binds))
+        {
+            Run("umount", "-l", bind);
+        }
+        _binds.Clear();
         if (_mounted)
         {
             try
