@@ -33,12 +33,16 @@ public static class FlywheelEndpoints
         UserEndpoints.Map(v1);
 
         endpoints.MapGet("/healthz", () => TypedResults.Ok(new HealthStatus("ok"))).WithName("Healthz")
-            .WithSummary("Liveness: 200 while the process answers, whatever the state of its store (a restart would not fix a full or read-only disk).")
+            .WithSummary("Liveness.")
+            .WithDescription("200 while the process answers, whatever the state of its store: a restart would not fix a full or "
+                + "read-only disk. Whether the store takes writes is `/readyz`.")
             .AllowWithoutKey();
         endpoints.MapGet("/readyz", GetReadinessAsync).WithName("Readyz")
-            .WithSummary("Readiness: 200 while the store takes writes; 503 with Retry-After and the reason (problem type store-full, "
-                + "store-read-only or store-io-error) while the last write failed for the disk and none has succeeded since. "
-                + "While ready it touches nothing; while not, each call tries one small write, so it turns ready as soon as the disk is fixed.")
+            .WithSummary("Readiness: can the store take writes.")
+            .WithDescription("200 while the store takes writes. 503 with `Retry-After` and a problem saying why (type "
+                + "`https://flywheel.dev/problems/store-full`, `store-read-only` or `store-io-error`) while the last write failed for the "
+                + "disk and none has succeeded since. While ready it touches nothing; while not, each call tries one small write, so it "
+                + "turns ready as soon as the disk is fixed.")
             .Produces<ReadinessStatus>(StatusCodes.Status200OK)
             .ProducesProblems(StatusCodes.Status503ServiceUnavailable)
             .AllowWithoutKey();

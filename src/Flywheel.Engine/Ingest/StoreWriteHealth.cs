@@ -72,7 +72,7 @@ internal sealed partial class StoreWriteHealth(IFlywheelStore store, ILogger log
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "The store cannot write ({Reason}); writes fail until it can. {Detail}")]
+    [LoggerMessage(Level = LogLevel.Error, Message = "Store writes are failing ({Reason}) until the disk is fixed: {Detail}")]
     private partial void LogFailing(StoreWriteFailure reason, string detail);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "The store takes writes again (it was failing: {Reason}).")]
