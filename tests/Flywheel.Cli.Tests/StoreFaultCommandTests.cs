@@ -5,8 +5,9 @@ using Microsoft.Extensions.Time.Testing;
 namespace Flywheel.Cli.Tests;
 
 /// <summary>
-/// <c>flywheel serve</c> on a disk that cannot take writes (issue 15, point 6): one line on stderr naming the directory
-/// and the fault, exit code 1, never a stack trace nor "unable to open database file". Mounts a tmpfs, as root (CI is).
+/// <c>flywheel serve</c> on a store it cannot use (issue 15, point 6): a disk that cannot take writes, or a corrupt
+/// file. One line on stderr naming the directory and the fault, exit code 1, never a stack trace nor "unable to open
+/// database file". Mounts a tmpfs, as root (CI is). A directory held by another process: StoreRefusalCommandTests.
 /// </summary>
 public sealed class StoreFaultCommandTests : IDisposable
 {
@@ -76,10 +77,32 @@ public sealed class StoreFaultCommandTests : IDisposable
         Assert.Contains("free space", line, StringComparison.Ordinal);
     }
 
-    private static async Task CreateStoreAsync(string directory)
+    [Fact]
+    public async Task Serve_CorruptStore_OneLineWithWhatToDoExitOne()
+    {
+        await CreateStoreAsync(Data, loops: 50);
+        using (var file = new FileStream(Path.Combine(Data, "flywheel.db"), FileMode.Open, FileAccess.ReadWrite))
+        {
+            // Page 3 of a 4 KiB-page file: one whole page of noise.
+            var noise = new byte[4096];
+            new Random(7).NextBytes(noise);
+            file.Seek(2 * 4096, SeekOrigin.Begin);
+            file.Write(noise);
+        }
+
+        var line = await ServeRefusedAsync(Data);
+
+        Assert.Contains("is corrupt", line, StringComparison.Ordinal);
+        Assert.Contains(".recover", line, StringComparison.Ordinal);
+    }
+
+    private static async Task CreateStoreAsync(string directory, int loops = 1)
     {
         await using var store = await SqliteFlywheelStore.OpenAsync(new SqliteStoreOptions { DataDirectory = directory });
-        await store.SaveLoopAsync(new LoopConfig { Id = "shop", Signals = new Dictionary<string, SignalTypeConfig> { ["click"] = new() { Weight = 1 } } });
+        for (var i = 0; i < loops; i++)
+        {
+            await store.SaveLoopAsync(new LoopConfig { Id = $"loop-{i}", Signals = new Dictionary<string, SignalTypeConfig> { [new string('s', 60) + i] = new() { Weight = 1 } } });
+        }
     }
 
     /// <summary>Runs <c>serve</c>, which must refuse to start; returns its one line of stderr.</summary>

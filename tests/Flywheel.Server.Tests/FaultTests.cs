@@ -1,7 +1,9 @@
 using System.Net;
 using System.Text;
 using System.Text.Json;
+using Flywheel.Core;
 using Flywheel.Storage.Sqlite;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace Flywheel.Server.Tests;
@@ -165,6 +167,30 @@ public sealed class FaultTests
                 Assert.Equal(HttpStatusCode.NotFound, read.StatusCode);
             }
         }
+    }
+
+    [Theory]
+    [InlineData(StoreWriteFailure.DiskFull, StoreFull, "Store full", 10)]
+    [InlineData(StoreWriteFailure.ReadOnly, StoreReadOnly, "Store read-only", 30)]
+    [InlineData(StoreWriteFailure.IoError, "https://flywheel.dev/problems/store-io-error", "Store I/O error", 5)]
+    public async Task StoreFault_EachReason_503WithItsTypeTitleAndRetryAfter(StoreWriteFailure reason, string type, string title, int retryAfter)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Path = "/v1/loops/feed/decide";
+        context.Response.Body = new MemoryStream();
+
+        await ProblemDetailsWriter.WriteStoreFaultAsync(context, new FlywheelStoreWriteException(reason, "cannot write to the data directory '/srv/flywheel': …"));
+        await context.Response.BodyWriter.FlushAsync();
+
+        Assert.Equal(503, context.Response.StatusCode);
+        Assert.Equal(retryAfter.ToString(System.Globalization.CultureInfo.InvariantCulture), context.Response.Headers.RetryAfter.ToString());
+        Assert.Equal("application/problem+json", context.Response.ContentType);
+        using var problem = JsonDocument.Parse(((MemoryStream)context.Response.Body).ToArray());
+        Assert.Equal(type, problem.RootElement.GetProperty("type").GetString());
+        Assert.Equal(title, problem.RootElement.GetProperty("title").GetString());
+        Assert.Contains("nothing of this request was stored", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        // The operator's message (with the path) stays in the server's log.
+        Assert.DoesNotContain("/srv/flywheel", problem.RootElement.GetRawText(), StringComparison.Ordinal);
     }
 
     [Fact]
