@@ -4,9 +4,9 @@ using Microsoft.Extensions.Logging;
 namespace Flywheel.Engine;
 
 /// <summary>
-/// Whether the store takes writes, as the writes that acknowledge calls (group commits) last found it: failing since a
-/// commit met a full, read-only or failing disk, writable again once a commit or a probe succeeds. Readiness reads
-/// it. While writable, asking costs nothing; while failing, each question tries the store's smallest write (callers
+/// Whether the store takes writes, as the engine's writes last found it: failing since a write (a group commit, a loop
+/// change, a turn) met a full, read-only or failing disk, writable again once a group commit or a probe succeeds.
+/// Readiness reads it. While writable, asking costs nothing; while failing, each question tries the store's smallest write (callers
 /// that ask at once share one try), so the store reports ready again as soon as the operator has fixed the disk, even
 /// if no traffic arrives to prove it. Logs once when the store starts failing and once when it recovers.
 /// </summary>
