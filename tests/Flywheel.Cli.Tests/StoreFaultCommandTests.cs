@@ -77,6 +77,28 @@ public sealed class StoreFaultCommandTests : IDisposable
         Assert.Contains("free space", line, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task KeysCreate_ReadOnlyDataDirectory_OneLineSayingReadOnlyExitOne(bool withStore)
+    {
+        // keys opens the store without the directory lock, so SQLite's own refusal is the first to speak: "unable to
+        // open database file" for a new store, a silent read-only open for an existing one.
+        Directory.CreateDirectory(Data);
+        if (withStore)
+        {
+            await CreateStoreAsync(Data);
+        }
+        _disk.Remount(readOnly: true);
+
+        var (code, _, stderr) = await Cli.RunAsync("keys", "create", "--data-dir", Data, "--scope", "read");
+
+        Assert.True(code == ExitCodes.Failure, $"exit {code}: {stderr}");
+        var line = Assert.Single(Cli.Lines(stderr));
+        Assert.Contains($": cannot open the store in '{Data}' for writing: it is read-only", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("unable to open database file", line, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Serve_CorruptStore_OneLineWithWhatToDoExitOne()
     {
