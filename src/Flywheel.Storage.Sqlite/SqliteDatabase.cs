@@ -114,16 +114,16 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                 {
                     connection.Open();
                 }
-                catch (SqliteException ex) when (ex.SqliteErrorCode == 14 && SqliteFaults.ProbeDirectory(directory) is { } reason)
+                catch (SqliteException ex) when (ex.SqliteErrorCode == 14 && SqliteFaults.ProbeDirectory(directory) is { } probe)
                 {
                     // SQLITE_CANTOPEN says only "unable to open database file": a directory that takes no new file says why.
-                    throw SqliteFaults.OpenFault(reason, directory, SqliteFaults.Cause(ex), ex);
+                    throw SqliteFaults.OpenFault(probe.Reason, directory, probe.Cause, ex);
                 }
                 // SQLite opens a file it may not write read-only without a word; every write would then fail.
                 if (SQLitePCL.raw.sqlite3_db_readonly(connection.Handle, "main") == 1)
                 {
-                    throw SqliteFaults.ProbeDirectory(directory) is { } reason
-                        ? SqliteFaults.OpenFault(reason, directory, "SQLite opened the database file read-only", new IOException($"'{Path}' is read-only"))
+                    throw SqliteFaults.ProbeDirectory(directory) is { } probe
+                        ? SqliteFaults.OpenFault(probe.Reason, directory, probe.Cause, new IOException($"'{Path}' is read-only"))
                         : SqliteFaults.ReadOnlyFile(Path);
                 }
                 if (_checkIntegrity)

@@ -76,9 +76,10 @@ internal static class SqliteFaults
 
     /// <summary>
     /// Whether a new file can be created in <paramref name="directory"/>: null when it can (or for a reason that is not
-    /// a disk fault), else why not. Only on the path of a failed open, to tell a read-only directory from other causes.
+    /// a disk fault), else why not, in the system's words. Only on the path of a failed open, to tell a read-only
+    /// directory from other causes.
     /// </summary>
-    public static StoreWriteFailure? ProbeDirectory(string directory)
+    public static (StoreWriteFailure Reason, string Cause)? ProbeDirectory(string directory)
     {
         try
         {
@@ -86,9 +87,10 @@ internal static class SqliteFaults
                 FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose);
             return null;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && Classify(ex) is { } reason)
         {
-            return Classify(ex);
+            var cause = ex is IOException && !OperatingSystem.IsWindows() ? Marshal.GetPInvokeErrorMessage(ex.HResult) : ex.GetType().Name;
+            return (reason, $"{cause}: a new file cannot be created there");
         }
     }
 
