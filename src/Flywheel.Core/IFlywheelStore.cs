@@ -43,7 +43,11 @@ public interface IFlywheelStore : IAsyncDisposable
     /// <summary>All loop configs, ordered by id.</summary>
     ValueTask<IReadOnlyList<LoopConfig>> LoadLoopsAsync(CancellationToken cancellationToken = default);
 
-    /// <summary>Writes the batch in one transaction; returns once it is durable.</summary>
+    /// <summary>
+    /// Writes the batch in one transaction; returns once it is durable. When the disk cannot take it (full, read-only,
+    /// failing) it throws <see cref="FlywheelStoreWriteException"/> with nothing of the batch written, as every write
+    /// of a store does for those faults.
+    /// </summary>
     ValueTask CommitAsync(StoreBatch batch, CancellationToken cancellationToken = default);
 
     /// <summary>One decision, or null.</summary>
@@ -136,4 +140,12 @@ public interface IFlywheelStore : IAsyncDisposable
 
     /// <summary>The erasure audit trail, oldest first.</summary>
     ValueTask<IReadOnlyList<ErasureRecord>> LoadErasuresAsync(CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Proves the store can take a write now, with the smallest write that goes where commits go and changes nothing;
+    /// throws <see cref="FlywheelStoreWriteException"/> when it cannot. The engine calls it only while its writes are
+    /// failing, to see whether the operator has fixed the disk. A store that cannot check cheaply keeps this default,
+    /// which reports writable and lets the next write tell.
+    /// </summary>
+    ValueTask CheckWritableAsync(CancellationToken cancellationToken = default) => ValueTask.CompletedTask;
 }

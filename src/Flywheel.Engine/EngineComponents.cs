@@ -13,7 +13,8 @@ internal sealed class EngineComponents
         _ownedMetrics = metrics is null ? new FlywheelMetrics() : null;
         Metrics = metrics ?? _ownedMetrics!;
         Learner = new LearnerHost(options, time, store, Table, logger, Metrics);
-        Ingest = new IngestWriter(options, time, store, Table, Learner, logger, Metrics);
+        WriteHealth = new StoreWriteHealth(store, logger);
+        Ingest = new IngestWriter(options, time, store, Table, Learner, logger, Metrics, WriteHealth);
         Metrics.ObserveQueueDepth(() => Ingest.QueueDepth);
         Decider = new Decider(options, time, Ingest);
         Registry = new ModelRegistry(time, store);
@@ -39,6 +40,8 @@ internal sealed class EngineComponents
     public LearnerHost Learner { get; }
 
     public IngestWriter Ingest { get; }
+
+    public StoreWriteHealth WriteHealth { get; }
 
     public Decider Decider { get; }
 

@@ -94,6 +94,34 @@ public sealed class FlywheelEngine : IFlywheelEngine
     /// </summary>
     public string StoreDescription => _started.IsValueCreated && _started.Value.IsCompletedSuccessfully ? _started.Value.Result.Store.Description : "";
 
+    /// <summary>
+    /// Null while the store takes writes; else the fault (disk full, read-only, I/O error) that made the last write fail
+    /// with no write succeeding since. Readiness checks (<c>GET /readyz</c>) ask it. Costs nothing while writes succeed;
+    /// while they fail it tries the store's smallest write, so it reports writable again as soon as the disk is fixed.
+    /// </summary>
+    public async ValueTask<FlywheelStoreWriteException?> GetStoreWriteFailureAsync(CancellationToken cancellationToken = default)
+    {
+        var parts = await StartedAsync(cancellationToken).ConfigureAwait(false);
+        return await parts.WriteHealth.CheckAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A write outside ingest (loop changes, turns, the registry) that the disk refused counts for the store's write
+    /// health like a refused group commit: readiness reports it, and the log says it once.
+    /// </summary>
+    private static async ValueTask<T> TrackWriteAsync<T>(EngineComponents parts, ValueTask<T> write)
+    {
+        try
+        {
+            return await write.ConfigureAwait(false);
+        }
+        catch (FlywheelStoreWriteException fault)
+        {
+            parts.WriteHealth.Failed(fault);
+            throw;
+        }
+    }
+
     /// <inheritdoc />
     public async ValueTask<LoopConfig> PutLoopAsync(LoopConfig config, CancellationToken cancellationToken = default)
     {
@@ -101,7 +129,7 @@ public sealed class FlywheelEngine : IFlywheelEngine
         // Besides the config's own rules, the model it asks for must fit the memory one loop may take.
         config.Validate(_options.Limits);
         var parts = await StartedAsync(cancellationToken).ConfigureAwait(false);
-        return await parts.Loops.PutAsync(config, cancellationToken).ConfigureAwait(false);
+        return await TrackWriteAsync(parts, parts.Loops.PutAsync(config, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -197,21 +225,21 @@ public sealed class FlywheelEngine : IFlywheelEngine
     public async ValueTask<TurnRecord> RunTurnAsync(string loop, CancellationToken cancellationToken = default)
     {
         var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
-        return await parts.Turns.RunTurnAsync(runtime, cancellationToken).ConfigureAwait(false);
+        return await TrackWriteAsync(parts, parts.Turns.RunTurnAsync(runtime, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async ValueTask<TurnRecord> PromoteAsync(string loop, int version, string? reason = null, CancellationToken cancellationToken = default)
     {
         var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
-        return await parts.Turns.PromoteAsync(runtime, version, reason, cancellationToken).ConfigureAwait(false);
+        return await TrackWriteAsync(parts, parts.Turns.PromoteAsync(runtime, version, reason, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
     public async ValueTask<TurnRecord> RollbackAsync(string loop, string? reason = null, CancellationToken cancellationToken = default)
     {
         var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
-        return await parts.Turns.RollbackAsync(runtime, reason, cancellationToken).ConfigureAwait(false);
+        return await TrackWriteAsync(parts, parts.Turns.RollbackAsync(runtime, reason, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -258,7 +286,7 @@ public sealed class FlywheelEngine : IFlywheelEngine
     public async ValueTask<ModelRecord> ShadowAsync(string loop, int version, CancellationToken cancellationToken = default)
     {
         var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
-        return await parts.Shadows.ShadowAsync(runtime, version, cancellationToken).ConfigureAwait(false);
+        return await TrackWriteAsync(parts, parts.Shadows.ShadowAsync(runtime, version, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
@@ -266,7 +294,7 @@ public sealed class FlywheelEngine : IFlywheelEngine
     public async ValueTask<ModelRecord> RetireAsync(string loop, int version, string? reason = null, CancellationToken cancellationToken = default)
     {
         var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
-        return await parts.Shadows.RetireAsync(runtime, version, reason, cancellationToken).ConfigureAwait(false);
+        return await TrackWriteAsync(parts, parts.Shadows.RetireAsync(runtime, version, reason, cancellationToken)).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -1,3 +1,5 @@
+using Flywheel.Engine;
+
 namespace Flywheel.Server;
 
 /// <summary>
@@ -14,7 +16,7 @@ public static class FlywheelEndpoints
 
     /// <summary>
     /// Maps the loop, decide, signal and audit endpoints, the model registry, shadow mode, the turn ledger, evaluation
-    /// and export, plus <c>/healthz</c>.
+    /// and export, plus <c>/healthz</c> (liveness) and <c>/readyz</c> (readiness: can the store write).
     /// </summary>
     public static IEndpointRouteBuilder MapFlywheelApi(this IEndpointRouteBuilder endpoints)
     {
@@ -30,11 +32,39 @@ public static class FlywheelEndpoints
         HealthEndpoints.Map(v1);
         UserEndpoints.Map(v1);
 
-        endpoints.MapGet("/healthz", () => TypedResults.Ok(new HealthStatus("ok"))).WithName("Healthz").WithSummary("Liveness.").AllowWithoutKey();
+        endpoints.MapGet("/healthz", () => TypedResults.Ok(new HealthStatus("ok"))).WithName("Healthz")
+            .WithSummary("Liveness.")
+            .WithDescription("200 while the process answers, whatever the state of its store: a restart would not fix a full or "
+                + "read-only disk. Whether the store takes writes is `/readyz`.")
+            .AllowWithoutKey();
+        endpoints.MapGet("/readyz", GetReadinessAsync).WithName("Readyz")
+            .WithSummary("Readiness: can the store take writes.")
+            .WithDescription("200 while the store takes writes. 503 with `Retry-After` and a problem saying why (type "
+                + "`https://flywheel.dev/problems/store-full`, `store-read-only` or `store-io-error`) while the last write failed for the "
+                + "disk and none has succeeded since. While ready it touches nothing; while not, each call tries one small write, so it "
+                + "turns ready as soon as the disk is fixed.")
+            .Produces<ReadinessStatus>(StatusCodes.Status200OK)
+            .ProducesProblems(StatusCodes.Status503ServiceUnavailable)
+            .AllowWithoutKey();
         return endpoints;
+    }
+
+    private static async Task<IResult> GetReadinessAsync(HttpContext http, FlywheelEngine engine)
+        => await engine.GetStoreWriteFailureAsync(http.RequestAborted) is { } fault
+            ? new StoreFaultResult(fault)
+            : TypedResults.Ok(new ReadinessStatus("ready"));
+
+    /// <summary>Not ready: 503, <c>Retry-After</c> and the store's problem.</summary>
+    private sealed class StoreFaultResult(FlywheelStoreWriteException fault) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext) => ProblemDetailsWriter.WriteStoreFaultAsync(httpContext, fault, readiness: true);
     }
 }
 
 /// <summary>The answer of <c>GET /healthz</c>.</summary>
 /// <param name="Status">Always <c>ok</c> while the server answers.</param>
 public sealed record HealthStatus(string Status);
+
+/// <summary>The answer of <c>GET /readyz</c> while the store takes writes.</summary>
+/// <param name="Status">Always <c>ready</c>; a server that is not ready answers 503 with a problem instead.</param>
+public sealed record ReadinessStatus(string Status);

@@ -162,6 +162,11 @@ public static partial class FlywheelServerApp
                 await ProblemDetailsWriter.WriteAsync(context, 503, "Overloaded", ex.Message, null);
             }
         }
+        catch (FlywheelStoreWriteException ex)
+        {
+            // The disk under the store (full, read-only, failing): 503 with Retry-After and why; the engine logs it once.
+            await ProblemDetailsWriter.WriteStoreFaultAsync(context, ex);
+        }
         catch (Exception ex)
         {
             var (status, title, detail, field) = ProblemDetailsWriter.From(ex);
@@ -189,7 +194,7 @@ public static partial class FlywheelServerApp
     [LoggerMessage(Level = LogLevel.Warning, Message = "Listening on every interface, but requests are only answered for Host {Hosts}; name the others with --allowed-hosts (FlywheelServerOptions.AllowedHosts)")]
     private static partial void LogHosts(ILogger logger, string hosts);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "API keys are on: every endpoint but /healthz, the OpenAPI document and sign-in needs Authorization: Bearer KEY")]
+    [LoggerMessage(Level = LogLevel.Information, Message = "API keys are on: every endpoint but /healthz, /readyz, the OpenAPI document and sign-in needs Authorization: Bearer KEY")]
     private static partial void LogKeysOn(ILogger logger);
 
     /// <summary>

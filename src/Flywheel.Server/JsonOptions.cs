@@ -31,4 +31,5 @@ internal static class JsonOptions
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(FlywheelProblem))]
 [JsonSerializable(typeof(HealthStatus))]
+[JsonSerializable(typeof(ReadinessStatus))]
 internal sealed partial class ServerJsonContext : JsonSerializerContext;

@@ -97,12 +97,35 @@ internal sealed class SqliteDatabase : IAsyncDisposable
             {
                 return;
             }
-            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(Path)!);
+            var directory = System.IO.Path.GetDirectoryName(Path)!;
+            try
+            {
+                Directory.CreateDirectory(directory);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && SqliteFaults.Classify(ex) is { } reason)
+            {
+                throw SqliteFaults.OpenFault(reason, directory, SqliteFaults.Cause(ex), ex);
+            }
             _fileLock = _takeLock ? SqliteFileLock.Acquire(Path) : null;
             var connection = new SqliteConnection(_writeConnectionString);
             try
             {
-                connection.Open();
+                try
+                {
+                    connection.Open();
+                }
+                catch (SqliteException ex) when (ex.SqliteErrorCode == 14 && SqliteFaults.ProbeDirectory(directory) is { } probe)
+                {
+                    // SQLITE_CANTOPEN says only "unable to open database file": a directory that takes no new file says why.
+                    throw SqliteFaults.OpenFault(probe.Reason, directory, probe.Cause, ex);
+                }
+                // SQLite opens a file it may not write read-only without a word; every write would then fail.
+                if (SQLitePCL.raw.sqlite3_db_readonly(connection.Handle, "main") == 1)
+                {
+                    throw SqliteFaults.ProbeDirectory(directory) is { } probe
+                        ? SqliteFaults.OpenFault(probe.Reason, directory, probe.Cause, new IOException($"'{Path}' is read-only"))
+                        : SqliteFaults.ReadOnlyFile(Path);
+                }
                 if (_checkIntegrity)
                 {
                     CheckIntegrity(connection);
@@ -125,13 +148,16 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                 _initialized = true;
                 _checkpoints = Task.Run(CheckpointLoopAsync, CancellationToken.None);
             }
+            catch (SqliteException ex) when (SqliteFaults.Classify(ex, SqliteFaults.SystemError(connection)) is { } reason)
+            {
+                // Read in the filter, while the connection still holds the system error behind it.
+                var cause = SqliteFaults.Cause(ex, SqliteFaults.SystemError(connection));
+                CloseAfterFailedOpen(connection);
+                throw SqliteFaults.OpenFault(reason, directory, cause, ex);
+            }
             catch
             {
-                _statements?.Dispose();
-                _statements = null;
-                connection.Dispose();
-                _fileLock?.Dispose();
-                _fileLock = null;
+                CloseAfterFailedOpen(connection);
                 throw;
             }
         }
@@ -139,6 +165,28 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         {
             _writeLock.Release();
         }
+    }
+
+    private void CloseAfterFailedOpen(SqliteConnection connection)
+    {
+        _statements?.Dispose();
+        _statements = null;
+        connection.Dispose();
+        _fileLock?.Dispose();
+        _fileLock = null;
+    }
+
+    /// <summary>
+    /// The disk fault behind a write's failure on <paramref name="connection"/>, worded for the operator, or null for
+    /// other errors (constraints, bugs), which propagate as they are. Call it in an exception filter, before the
+    /// transaction rolls back, while the connection still holds the system error behind the failure.
+    /// </summary>
+    public FlywheelStoreWriteException? WriteFault(SqliteException exception, SqliteConnection connection)
+    {
+        var error = SqliteFaults.SystemError(connection);
+        return SqliteFaults.Classify(exception, error) is { } reason
+            ? SqliteFaults.WriteFault(reason, System.IO.Path.GetDirectoryName(Path)!, SqliteFaults.Cause(exception, error), exception)
+            : null;
     }
 
     /// <summary>
@@ -386,6 +434,9 @@ internal sealed class SqliteDatabase : IAsyncDisposable
 
         /// <summary>The commit's prepared statements on <see cref="Connection"/>.</summary>
         public SqliteWriteStatements Statements { get; } = statements;
+
+        /// <summary>The disk fault behind a failed write on <see cref="Connection"/>, or null (see <see cref="WriteFault"/>).</summary>
+        public FlywheelStoreWriteException? Fault(SqliteException exception) => database.WriteFault(exception, Connection);
 
         /// <summary>Tells the checkpointer the WAL has grown.</summary>
         public void Committed() => Interlocked.Increment(ref database._commitsSinceCheckpoint);

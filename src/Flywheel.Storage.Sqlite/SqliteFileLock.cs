@@ -28,6 +28,11 @@ internal sealed class SqliteFileLock : IDisposable
         {
             stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException && !IsHeldElsewhere(ex) && SqliteFaults.Classify(ex) is { } reason)
+        {
+            // A read-only directory or a full disk is not another process: say what it is.
+            throw SqliteFaults.OpenFault(reason, System.IO.Path.GetDirectoryName(databasePath)!, SqliteFaults.Cause(ex), ex);
+        }
         catch (IOException ex)
         {
             var holder = ReadHolder(path + ".pid");
@@ -50,6 +55,11 @@ internal sealed class SqliteFileLock : IDisposable
         }
         return new SqliteFileLock(stream);
     }
+
+    /// <summary>Whether opening the lock file failed because another process holds the lock (flock's EWOULDBLOCK, a Windows sharing violation).</summary>
+    private static bool IsHeldElsewhere(Exception ex) => ex is IOException && (OperatingSystem.IsWindows()
+        ? (ex.HResult & 0xffff) is 32 or 33 // ERROR_SHARING_VIOLATION, ERROR_LOCK_VIOLATION
+        : ex.HResult == (OperatingSystem.IsLinux() ? 11 : 35)); // EWOULDBLOCK
 
     private static string? ReadHolder(string path)
     {

@@ -56,6 +56,10 @@ public sealed partial class SqliteFlywheelStore
             transaction.Commit();
             lease.Committed();
         }
+        catch (SqliteException ex) when (lease.Fault(ex) is { } fault)
+        {
+            throw fault;
+        }
         finally
         {
             SqliteDatabase.Execute(writer, "PRAGMA secure_delete = OFF;");

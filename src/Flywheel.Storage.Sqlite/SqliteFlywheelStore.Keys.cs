@@ -13,15 +13,22 @@ public sealed partial class SqliteFlywheelStore : IApiKeyStore
     {
         ArgumentNullException.ThrowIfNull(key);
         using var lease = await _db.WriteAsync(cancellationToken).ConfigureAwait(false);
-        using var command = lease.Connection.CreateCommand();
-        command.CommandText = $"INSERT INTO api_keys ({KeyColumns}) VALUES ($id, $hash, $scopes, $loop, $hint, $created_at, NULL)";
-        command.Parameters.AddWithValue("$id", key.Id);
-        command.Parameters.AddWithValue("$hash", key.Hash);
-        command.Parameters.AddWithValue("$scopes", ApiKeys.FormatScopes(key.Scopes));
-        command.Parameters.AddWithValue("$loop", (object?)key.Loop ?? DBNull.Value);
-        command.Parameters.AddWithValue("$hint", key.Hint);
-        command.Parameters.AddWithValue("$created_at", key.CreatedAt.UtcTicks);
-        command.ExecuteNonQuery();
+        try
+        {
+            using var command = lease.Connection.CreateCommand();
+            command.CommandText = $"INSERT INTO api_keys ({KeyColumns}) VALUES ($id, $hash, $scopes, $loop, $hint, $created_at, NULL)";
+            command.Parameters.AddWithValue("$id", key.Id);
+            command.Parameters.AddWithValue("$hash", key.Hash);
+            command.Parameters.AddWithValue("$scopes", ApiKeys.FormatScopes(key.Scopes));
+            command.Parameters.AddWithValue("$loop", (object?)key.Loop ?? DBNull.Value);
+            command.Parameters.AddWithValue("$hint", key.Hint);
+            command.Parameters.AddWithValue("$created_at", key.CreatedAt.UtcTicks);
+            command.ExecuteNonQuery();
+        }
+        catch (SqliteException ex) when (lease.Fault(ex) is { } fault)
+        {
+            throw fault;
+        }
     }
 
     /// <inheritdoc />
@@ -56,11 +63,18 @@ public sealed partial class SqliteFlywheelStore : IApiKeyStore
     {
         ArgumentNullException.ThrowIfNull(id);
         using var lease = await _db.WriteAsync(cancellationToken).ConfigureAwait(false);
-        using var command = lease.Connection.CreateCommand();
-        command.CommandText = "UPDATE api_keys SET revoked_at = $at WHERE id = $id AND revoked_at IS NULL";
-        command.Parameters.AddWithValue("$id", id);
-        command.Parameters.AddWithValue("$at", at.UtcTicks);
-        return command.ExecuteNonQuery() == 1;
+        try
+        {
+            using var command = lease.Connection.CreateCommand();
+            command.CommandText = "UPDATE api_keys SET revoked_at = $at WHERE id = $id AND revoked_at IS NULL";
+            command.Parameters.AddWithValue("$id", id);
+            command.Parameters.AddWithValue("$at", at.UtcTicks);
+            return command.ExecuteNonQuery() == 1;
+        }
+        catch (SqliteException ex) when (lease.Fault(ex) is { } fault)
+        {
+            throw fault;
+        }
     }
 
     /// <inheritdoc />

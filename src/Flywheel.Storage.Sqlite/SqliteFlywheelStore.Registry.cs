@@ -22,12 +22,21 @@ public sealed partial class SqliteFlywheelStore
     {
         ArgumentNullException.ThrowIfNull(loop);
         using var lease = await _db.WriteAsync(cancellationToken).ConfigureAwait(false);
-        using var command = lease.Connection.CreateCommand();
-        command.CommandText = "UPDATE models SET data = $data WHERE loop = $loop AND version = $version";
-        command.Parameters.AddWithValue("$loop", loop);
-        command.Parameters.AddWithValue("$version", version);
-        command.Parameters.Add("$data", SqliteType.Blob).Value = (object?)data ?? DBNull.Value;
-        if (command.ExecuteNonQuery() == 0)
+        int updated;
+        try
+        {
+            using var command = lease.Connection.CreateCommand();
+            command.CommandText = "UPDATE models SET data = $data WHERE loop = $loop AND version = $version";
+            command.Parameters.AddWithValue("$loop", loop);
+            command.Parameters.AddWithValue("$version", version);
+            command.Parameters.Add("$data", SqliteType.Blob).Value = (object?)data ?? DBNull.Value;
+            updated = command.ExecuteNonQuery();
+        }
+        catch (SqliteException ex) when (lease.Fault(ex) is { } fault)
+        {
+            throw fault;
+        }
+        if (updated == 0)
         {
             throw new InvalidOperationException($"loop '{loop}' has no model version {version} to store weights for");
         }
@@ -54,52 +63,59 @@ public sealed partial class SqliteFlywheelStore
         }
         cancellationToken.ThrowIfCancellationRequested();
         var writer = lease.Connection;
-        using var transaction = writer.BeginTransaction();
-        foreach (var (version, json) in models)
+        try
         {
-            Execute(writer, transaction, """
-                INSERT INTO models (loop, version, json) VALUES ($loop, $key, CAST($json AS TEXT))
-                ON CONFLICT (loop, version) DO UPDATE SET json = excluded.json
-                """, change.Loop, version, json);
-        }
-        foreach (var (version, data) in change.ModelData)
-        {
-            using var command = writer.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = "UPDATE models SET data = $data WHERE loop = $loop AND version = $version";
-            command.Parameters.AddWithValue("$loop", change.Loop);
-            command.Parameters.AddWithValue("$version", version);
-            command.Parameters.Add("$data", SqliteType.Blob).Value = (object?)data ?? DBNull.Value;
-            if (command.ExecuteNonQuery() == 0)
+            using var transaction = writer.BeginTransaction();
+            foreach (var (version, json) in models)
             {
-                throw new InvalidOperationException($"loop '{change.Loop}' has no model version {version} to store weights for");
+                Execute(writer, transaction, """
+                    INSERT INTO models (loop, version, json) VALUES ($loop, $key, CAST($json AS TEXT))
+                    ON CONFLICT (loop, version) DO UPDATE SET json = excluded.json
+                    """, change.Loop, version, json);
             }
+            foreach (var (version, data) in change.ModelData)
+            {
+                using var command = writer.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = "UPDATE models SET data = $data WHERE loop = $loop AND version = $version";
+                command.Parameters.AddWithValue("$loop", change.Loop);
+                command.Parameters.AddWithValue("$version", version);
+                command.Parameters.Add("$data", SqliteType.Blob).Value = (object?)data ?? DBNull.Value;
+                if (command.ExecuteNonQuery() == 0)
+                {
+                    throw new InvalidOperationException($"loop '{change.Loop}' has no model version {version} to store weights for");
+                }
+            }
+            foreach (var (number, json) in turns)
+            {
+                Execute(writer, transaction, """
+                    INSERT INTO turns (loop, number, json) VALUES ($loop, $key, CAST($json AS TEXT))
+                    ON CONFLICT (loop, number) DO UPDATE SET json = excluded.json
+                    """, change.Loop, number, json);
+            }
+            if (config is not null)
+            {
+                using var command = writer.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = """
+                    INSERT INTO loops (id, config, updated_at) VALUES ($id, $config, $updated_at)
+                    ON CONFLICT (id) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at
+                    """;
+                command.Parameters.AddWithValue("$id", change.Loop);
+                command.Parameters.AddWithValue("$config", config);
+                command.Parameters.AddWithValue("$updated_at", _db.Time.GetUtcNow().UtcTicks);
+                command.ExecuteNonQuery();
+            }
+            if (change.Snapshot is { } snapshot)
+            {
+                WriteSnapshot(writer, transaction, snapshot);
+            }
+            transaction.Commit();
         }
-        foreach (var (number, json) in turns)
+        catch (SqliteException ex) when (lease.Fault(ex) is { } fault)
         {
-            Execute(writer, transaction, """
-                INSERT INTO turns (loop, number, json) VALUES ($loop, $key, CAST($json AS TEXT))
-                ON CONFLICT (loop, number) DO UPDATE SET json = excluded.json
-                """, change.Loop, number, json);
+            throw fault;
         }
-        if (config is not null)
-        {
-            using var command = writer.CreateCommand();
-            command.Transaction = transaction;
-            command.CommandText = """
-                INSERT INTO loops (id, config, updated_at) VALUES ($id, $config, $updated_at)
-                ON CONFLICT (id) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at
-                """;
-            command.Parameters.AddWithValue("$id", change.Loop);
-            command.Parameters.AddWithValue("$config", config);
-            command.Parameters.AddWithValue("$updated_at", _db.Time.GetUtcNow().UtcTicks);
-            command.ExecuteNonQuery();
-        }
-        if (change.Snapshot is { } snapshot)
-        {
-            WriteSnapshot(writer, transaction, snapshot);
-        }
-        transaction.Commit();
         lease.Committed();
     }
 
@@ -160,12 +176,19 @@ public sealed partial class SqliteFlywheelStore
     private async ValueTask WriteAsync(string sql, string loop, long key, byte[] json, CancellationToken cancellationToken)
     {
         using var lease = await _db.WriteAsync(cancellationToken).ConfigureAwait(false);
-        using var command = lease.Connection.CreateCommand();
-        command.CommandText = sql;
-        command.Parameters.AddWithValue("$loop", loop);
-        command.Parameters.AddWithValue("$key", key);
-        command.Parameters.Add("$json", SqliteType.Blob).Value = json;
-        command.ExecuteNonQuery();
+        try
+        {
+            using var command = lease.Connection.CreateCommand();
+            command.CommandText = sql;
+            command.Parameters.AddWithValue("$loop", loop);
+            command.Parameters.AddWithValue("$key", key);
+            command.Parameters.Add("$json", SqliteType.Blob).Value = json;
+            command.ExecuteNonQuery();
+        }
+        catch (SqliteException ex) when (lease.Fault(ex) is { } fault)
+        {
+            throw fault;
+        }
     }
 
     private async ValueTask<List<T>> ReadJsonRowsAsync<T>(string sql, string loop, string column, CancellationToken cancellationToken)

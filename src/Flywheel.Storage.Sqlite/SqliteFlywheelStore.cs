@@ -78,16 +78,22 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
         config.Validate();
         var json = LoopConfigJson.Serialize(config);
         using var lease = await _db.WriteAsync(cancellationToken).ConfigureAwait(false);
-        var writer = lease.Connection;
-        using var command = writer.CreateCommand();
-        command.CommandText = """
-            INSERT INTO loops (id, config, updated_at) VALUES ($id, $config, $updated_at)
-            ON CONFLICT (id) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at
-            """;
-        command.Parameters.AddWithValue("$id", config.Id);
-        command.Parameters.AddWithValue("$config", json);
-        command.Parameters.AddWithValue("$updated_at", _db.Time.GetUtcNow().UtcTicks);
-        command.ExecuteNonQuery();
+        try
+        {
+            using var command = lease.Connection.CreateCommand();
+            command.CommandText = """
+                INSERT INTO loops (id, config, updated_at) VALUES ($id, $config, $updated_at)
+                ON CONFLICT (id) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at
+                """;
+            command.Parameters.AddWithValue("$id", config.Id);
+            command.Parameters.AddWithValue("$config", json);
+            command.Parameters.AddWithValue("$updated_at", _db.Time.GetUtcNow().UtcTicks);
+            command.ExecuteNonQuery();
+        }
+        catch (SqliteException ex) when (lease.Fault(ex) is { } fault)
+        {
+            throw fault;
+        }
     }
 
     /// <inheritdoc />
@@ -109,8 +115,9 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
     /// <remarks>
     /// Decisions, then signals in list order (which fixes their arrival order), then rewards, all in one
     /// transaction: on any failure, such as a duplicate id, nothing of the batch is written and the exception
-    /// (a <see cref="SqliteException"/> for constraint violations) propagates. <paramref name="cancellationToken"/>
-    /// cancels the wait for the writer; a transaction once begun runs to its end.
+    /// (a <see cref="SqliteException"/> for constraint violations, a <see cref="FlywheelStoreWriteException"/> for a
+    /// full, read-only or failing disk) propagates. <paramref name="cancellationToken"/> cancels the wait for the
+    /// writer; a transaction once begun runs to its end.
     /// </remarks>
     public async ValueTask CommitAsync(StoreBatch batch, CancellationToken cancellationToken = default)
     {
@@ -123,21 +130,28 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
         }
         cancellationToken.ThrowIfCancellationRequested();
         var statements = lease.Statements;
-        using var transaction = writer.BeginTransaction();
-        statements.Enlist(transaction);
-        foreach (var decision in batch.Decisions)
+        try
         {
-            statements.InsertDecision(decision);
+            using var transaction = writer.BeginTransaction();
+            statements.Enlist(transaction);
+            foreach (var decision in batch.Decisions)
+            {
+                statements.InsertDecision(decision);
+            }
+            foreach (var signal in batch.Signals)
+            {
+                statements.InsertSignal(signal);
+            }
+            foreach (var reward in batch.Rewards)
+            {
+                statements.InsertReward(reward);
+            }
+            transaction.Commit();
         }
-        foreach (var signal in batch.Signals)
+        catch (SqliteException ex) when (lease.Fault(ex) is { } fault)
         {
-            statements.InsertSignal(signal);
+            throw fault;
         }
-        foreach (var reward in batch.Rewards)
-        {
-            statements.InsertReward(reward);
-        }
-        transaction.Commit();
         lease.Committed();
     }
 
@@ -399,7 +413,42 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
         ArgumentNullException.ThrowIfNull(snapshot);
         ArgumentNullException.ThrowIfNull(snapshot.Data);
         using var lease = await _db.WriteAsync(cancellationToken).ConfigureAwait(false);
-        WriteSnapshot(lease.Connection, null, snapshot);
+        try
+        {
+            WriteSnapshot(lease.Connection, null, snapshot);
+        }
+        catch (SqliteException ex) when (lease.Fault(ex) is { } fault)
+        {
+            throw fault;
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Rewrites the schema version with its own value in a transaction of its own: one page through the WAL, where
+    /// every commit goes, so it fails as a commit would on a full, read-only or failing disk. One page can still fit
+    /// where a group commit does not, so a disk with less than 1 MiB free counts as full even when the page fits.
+    /// </remarks>
+    public async ValueTask CheckWritableAsync(CancellationToken cancellationToken = default)
+    {
+        using var lease = await _db.WriteAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var transaction = lease.Connection.BeginTransaction();
+            SqliteDatabase.Execute(lease.Connection, $"PRAGMA user_version = {SqliteSchema.Version.ToString(CultureInfo.InvariantCulture)};", transaction);
+            transaction.Commit();
+        }
+        catch (SqliteException ex) when (lease.Fault(ex) is { } fault)
+        {
+            throw fault;
+        }
+        lease.Committed();
+        var directory = Path.GetDirectoryName(DatabasePath)!;
+        if (SqliteFaults.FreeBytes(directory) is { } free && free < SqliteFaults.ProbeFreeBytes)
+        {
+            var cause = $"{free} bytes free; it counts as writable again from {SqliteFaults.ProbeFreeBytes} bytes";
+            throw SqliteFaults.WriteFault(StoreWriteFailure.DiskFull, directory, cause, new IOException(cause));
+        }
     }
 
     /// <summary>Replaces the loop's snapshot row; inside <paramref name="transaction"/> when the write is part of a larger one.</summary>

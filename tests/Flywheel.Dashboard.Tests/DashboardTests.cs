@@ -120,7 +120,7 @@ public sealed class DashboardTests(DashboardRun run)
         using var openApi = JsonDocument.Parse(await run.Server.Http.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative)));
         var paths = openApi.RootElement.GetProperty("paths").EnumerateObject().Select(p => p.Name).ToList();
         Assert.Contains("/v1/loops/{loop}/health", paths);
-        Assert.All(paths, p => Assert.True(p.StartsWith("/v1/", StringComparison.Ordinal) || p == "/healthz", p));
+        Assert.All(paths, p => Assert.True(p.StartsWith("/v1/", StringComparison.Ordinal) || p is "/healthz" or "/readyz", p));
     }
 
     [Fact]

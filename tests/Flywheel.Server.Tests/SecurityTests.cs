@@ -22,6 +22,7 @@ public sealed class SecurityTests : IAsyncLifetime
     private static readonly string[] OpenEndpoints =
     [
         "GET /healthz",
+        "GET /readyz",
         "GET /openapi/{documentName}.json",
         "GET /scalar/…", // the API reference UI and its scripts
         "GET /sign-in",
@@ -214,6 +215,7 @@ public sealed class SecurityTests : IAsyncLifetime
     public async Task OpenEndpoints_AnswerWithoutAKey()
     {
         using (var r = await SendAsync("GET", "/healthz", null)) Assert.Equal(HttpStatusCode.OK, r.StatusCode);
+        using (var r = await SendAsync("GET", "/readyz", null)) Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         using (var r = await SendAsync("GET", "/openapi/v1.json", null)) Assert.Equal(HttpStatusCode.OK, r.StatusCode);
         using (var r = await SendAsync("GET", "/sign-in", null)) Assert.Equal(HttpStatusCode.OK, r.StatusCode);
     }

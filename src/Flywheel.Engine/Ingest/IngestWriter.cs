@@ -7,9 +7,11 @@ namespace Flywheel.Engine;
 /// <summary>
 /// Ingest (DESIGN §1, capture): one writer orders every decision and signal, joins signals to decisions through the
 /// <see cref="Joiner"/>, commits them in groups and answers each call once its group is durable, then hands the closed
-/// rewards to the <see cref="LearnerHost"/>. Callers wait only for the commit of their own record.
+/// rewards to the <see cref="LearnerHost"/>. Callers wait only for the commit of their own record. A commit that
+/// fails answers every call of its group with the error, none acknowledged, and the next group tries again: a disk
+/// that was full or read-only takes writes again, without a restart, once the operator has fixed it.
 /// </summary>
-internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider time, IFlywheelStore store, LoopTable loops, LearnerHost learner, ILogger logger, FlywheelMetrics metrics)
+internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider time, IFlywheelStore store, LoopTable loops, LearnerHost learner, ILogger logger, FlywheelMetrics metrics, StoreWriteHealth health)
 {
     private readonly Channel<WriteRequest> _writes = Channel.CreateBounded<WriteRequest>(new BoundedChannelOptions(options.MaxQueuedWrites)
     {
@@ -169,7 +171,16 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
             }
             catch (Exception ex)
             {
-                LogCommitFailed(ex, calls.Count);
+                if (ex is FlywheelStoreWriteException fault)
+                {
+                    // The disk, not a bug: logged once when the store starts failing, not once per group.
+                    health.Failed(fault);
+                    LogCommitRefused(fault.Reason, calls.Count);
+                }
+                else
+                {
+                    LogCommitFailed(ex, calls.Count);
+                }
                 Fail(calls, ex);
                 await ReloadOpenWindowsAsync().ConfigureAwait(false);
             }
@@ -334,6 +345,7 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
         if (!batch.IsEmpty)
         {
             await store.CommitAsync(batch).ConfigureAwait(false);
+            health.Succeeded();
         }
         // Counted before any call is answered: whoever saw an acknowledgement sees it in the metrics.
         _tally.Count(metrics, batch);
@@ -448,4 +460,7 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Group commit failed; {Calls} calls answered with the error and loop state reloaded from the store.")]
     private partial void LogCommitFailed(Exception exception, int calls);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Group commit refused by the store ({Reason}); {Calls} calls answered with the error and loop state reloaded from the store.")]
+    private partial void LogCommitRefused(StoreWriteFailure reason, int calls);
 }

@@ -122,6 +122,8 @@ internal sealed class CrashingStore(IFlywheelStore inner) : IFlywheelStore
 
     public ValueTask<IReadOnlyList<ErasureRecord>> LoadErasuresAsync(CancellationToken cancellationToken = default) => inner.LoadErasuresAsync(cancellationToken);
 
+    public ValueTask CheckWritableAsync(CancellationToken cancellationToken = default) => inner.CheckWritableAsync(cancellationToken);
+
     public ValueTask<IReadOnlyList<RewardArrival>> ReadRewardArrivalsAsync(string loop, long afterSequence, long throughSequence, CancellationToken cancellationToken = default) => inner.ReadRewardArrivalsAsync(loop, afterSequence, throughSequence, cancellationToken);
 
     public ValueTask<IReadOnlyList<TurnRecord>> LoadLatestTurnsAsync(string loop, int count, CancellationToken cancellationToken = default) => inner.LoadLatestTurnsAsync(loop, count, cancellationToken);
