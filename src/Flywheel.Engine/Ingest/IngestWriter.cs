@@ -22,6 +22,8 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
     private Task _writer = Task.CompletedTask;
     private ITimer? _joinTimer;
     private int _tickQueued;
+    private bool _committed; // the current group's transaction is durable (both fields: the writer task's own)
+    private bool _diskFault; // the current group failed for the disk
     private int _stopped;
 
     /// <summary>Calls waiting for a group commit (the queue-depth gauge).</summary>
@@ -164,26 +166,52 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
                 calls.Add(request);
             }
             Volatile.Write(ref _tickQueued, 0);
-            try
+            if (!await TryCommitAsync(calls, batch).ConfigureAwait(false) && calls.Count > 1 && !_committed && !_diskFault)
             {
-                await CommitGroupAsync(calls, batch).ConfigureAwait(false);
-                await EraseQueuedAsync(calls).ConfigureAwait(false);
+                // Nothing of the group was written, and the failure was not the disk's: one bad call must not fail the
+                // callers it happened to share a commit with, so each goes again on its own.
+                foreach (var call in calls.ToList())
+                {
+                    calls.Clear();
+                    calls.Add(call);
+                    await TryCommitAsync(calls, batch).ConfigureAwait(false);
+                }
             }
-            catch (Exception ex)
+        }
+    }
+
+    /// <summary>
+    /// Commits a group. On failure answers every call of it with the error, except when a group of several failed before
+    /// anything was written and not for the disk: then the caller retries the calls one by one.
+    /// </summary>
+    private async Task<bool> TryCommitAsync(List<WriteRequest> calls, StoreBatch batch)
+    {
+        _diskFault = false;
+        try
+        {
+            await CommitGroupAsync(calls, batch).ConfigureAwait(false);
+            await EraseQueuedAsync(calls).ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception ex)
+        {
+            if (ex is FlywheelStoreWriteException fault)
             {
-                if (ex is FlywheelStoreWriteException fault)
-                {
-                    // The disk, not a bug: logged once when the store starts failing, not once per group.
-                    health.Failed(fault);
-                    LogCommitRefused(fault.Reason, calls.Count);
-                }
-                else
-                {
-                    LogCommitFailed(ex, calls.Count);
-                }
+                // The disk, not a bug: logged once when the store starts failing, not once per group.
+                _diskFault = true;
+                health.Failed(fault);
+                LogCommitRefused(fault.Reason, calls.Count);
+            }
+            else
+            {
+                LogCommitFailed(ex, calls.Count);
+            }
+            if (calls.Count == 1 || _committed || _diskFault)
+            {
                 Fail(calls, ex);
-                await ReloadOpenWindowsAsync().ConfigureAwait(false);
             }
+            await ReloadOpenWindowsAsync().ConfigureAwait(false);
+            return false;
         }
     }
 
@@ -193,6 +221,7 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
     /// </summary>
     private async Task CommitGroupAsync(List<WriteRequest> calls, StoreBatch batch)
     {
+        _committed = false;
         batch.Clear();
         _tally.Clear();
         var now = time.GetUtcNow();
@@ -347,6 +376,7 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
             await store.CommitAsync(batch).ConfigureAwait(false);
             health.Succeeded();
         }
+        _committed = true;
         // Counted before any call is answered: whoever saw an acknowledgement sees it in the metrics.
         _tally.Count(metrics, batch);
         foreach (var complete in completions)

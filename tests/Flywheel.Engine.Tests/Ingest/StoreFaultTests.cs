@@ -75,6 +75,47 @@ public sealed class StoreFaultTests : IDisposable
     }
 
     [Fact]
+    public async Task CommitFailsForOneCall_TheOthersOfItsGroupAreStored_AndOnlyThatOneFails()
+    {
+        FaultyStore? faulty = null;
+        await using (var rig = await ComponentRig.OpenAsync(o =>
+        {
+            var open = o.StoreFactory!;
+            o.StoreFactory = services => (faulty = FaultyStore.Wrap(open(services))).Store;
+        }, directory: _directory))
+        {
+            var loop = await rig.PutLoopAsync(TestEngine.FeedLoop());
+            var gate = faulty!.HoldNextCommit();
+            var held = rig.Parts.Decider.DecideAsync(loop, TestEngine.Request("held"), None).AsTask();
+            await gate.Entered;
+            var group = new[] { "g0", "g1", "poison", "g2" }.Select(id => (Id: id, Call: rig.Parts.Decider.DecideAsync(loop, TestEngine.Request(id), None).AsTask())).ToList();
+            Assert.Equal(4, rig.Parts.Ingest.QueueDepth);
+            faulty.Poison = "poison";
+            gate.Release();
+
+            await held;
+            foreach (var (id, call) in group)
+            {
+                if (id == "poison")
+                {
+                    await Assert.ThrowsAsync<InvalidOperationException>(() => call);
+                }
+                else
+                {
+                    Assert.Equal(id, (await call).DecisionId);
+                }
+            }
+            // Not the disk: the store's write health stays good.
+            Assert.Null(rig.Parts.WriteHealth.Failure);
+        }
+        await using (var rig = await ComponentRig.OpenAsync(directory: _directory))
+        {
+            Assert.Equal(4, (await rig.Store.CountAsync(Loop)).Decisions);
+            Assert.Null(await rig.Store.GetDecisionAsync(Loop, "poison"));
+        }
+    }
+
+    [Fact]
     public async Task CommitSucceeds_AfterAFailure_HealthRecoversWithoutAProbe()
     {
         FaultyStore? faulty = null;
@@ -109,6 +150,9 @@ public class FaultyStore : DispatchProxy
 
     /// <summary>While true, commits and probes throw <see cref="FlywheelStoreWriteException"/> (disk full) and write nothing.</summary>
     public volatile bool Full;
+
+    /// <summary>A decision id whose commit fails as a bug would (not the disk): the whole transaction is refused.</summary>
+    public volatile string? Poison;
 
     /// <summary>The decision ids of each refused commit.</summary>
     public List<HashSet<string>> Refused { get; } = [];
@@ -158,6 +202,10 @@ public class FaultyStore : DispatchProxy
         {
             hold.Enter();
             await hold.Released;
+        }
+        if (Poison is { } poison && batch.Decisions.Any(d => d.DecisionId == poison))
+        {
+            throw new InvalidOperationException($"decision '{poison}' cannot be stored (simulated)");
         }
         if (Full)
         {
