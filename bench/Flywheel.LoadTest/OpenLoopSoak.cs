@@ -239,6 +239,7 @@ internal sealed class OpenLoopSoak
         }
         var end = samples.LastOrDefault(s => s.Seconds <= ((m + 1) * 60) + 1e-6);
         var start = samples.LastOrDefault(s => s.Seconds <= (m * 60) + 1e-6);
+        var around = samples.Where(s => s.Seconds >= (m * 60) - 1e-6 && s.Seconds <= ((m + 1) * 60) + 1e-6 && double.IsFinite(s.Memory.RssMiB)).ToList();
         var inMinute = samples.Where(s => s.Seconds > (m * 60) + 1e-6 && s.Seconds <= ((m + 1) * 60) + 1e-6 && double.IsFinite(s.Cpu.Server)).ToList();
         var cpu = inMinute.Count == 0 ? CpuUse.Unknown : new CpuUse(inMinute.Average(s => s.Cpu.Server), inMinute.Average(s => s.Cpu.Client), inMinute.Average(s => s.Cpu.Other), inMinute.Average(s => s.Cpu.IoWait));
         double Delta(Func<ServerCounters, double> f) => end is null || start is null ? double.NaN : f(end.Counters) - f(start.Counters);
@@ -246,7 +247,9 @@ internal sealed class OpenLoopSoak
             LatencySummary.FromTicks(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(batch)), LatencySummary.FromTicks(lag).P99Ms,
             _decideErrors[m], _signalErrors[m], _unavailable[m],
             Delta(c => c.RewardsByWindow), Delta(c => c.RewardsBySignal), Delta(c => c.LearnerUpdates),
-            end?.Memory ?? ProcessMemory.Unknown, end?.DataBytes ?? 0, end?.WalBytes ?? 0, cpu);
+            end?.Memory ?? ProcessMemory.Unknown,
+            around.Count == 0 ? double.NaN : around.Min(s => s.Memory.RssMiB), around.Count == 0 ? double.NaN : around.Max(s => s.Memory.RssMiB),
+            end?.DataBytes ?? 0, end?.WalBytes ?? 0, cpu);
     }
 
     private SoakTotals Totals()

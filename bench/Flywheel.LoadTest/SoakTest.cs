@@ -58,6 +58,8 @@ internal sealed record SoakMinute(
     double RewardsBySignal,
     double LearnerUpdates,
     ProcessMemory MemoryAtEnd,
+    double RssMinMiB,
+    double RssMaxMiB,
     long DataBytesAtEnd,
     long WalBytesAtEnd,
     CpuUse Cpu);
@@ -78,12 +80,15 @@ internal sealed record SoakTotals(
     LatencySummary Signals);
 
 /// <summary>
-/// Memory: least-squares slope of RSS (and of its anonymous part) over the last five minutes, and the spread of RSS
-/// after the second minute. Latency: the per-minute decide p99 over the same steady part.
+/// Memory, over the last five minutes: the least-squares slope of every RSS sample (with its standard error: the GC
+/// moves RSS by tens of MiB between samples) and of each minute's lowest sample (the floor the heap returns to), and
+/// the spread of RSS after the second minute. Latency: the per-minute decide p99 over the same steady part.
 /// </summary>
 internal sealed record SoakVerdict(
     double SlopeFromMinute,
     double RssSlopeMiBPerMinute,
+    double RssSlopeStandardError,
+    double RssFloorSlopeMiBPerMinute,
     double RssAnonSlopeMiBPerMinute,
     double SpreadFromMinute,
     double RssMinMiB,
@@ -95,7 +100,10 @@ internal sealed record SoakVerdict(
     double SignalP99MedianMs,
     string P99Trend)
 {
-    /// <summary>RSS may rise by less than this per minute and still count as flat: under 60 MiB an hour.</summary>
+    /// <summary>
+    /// RSS may rise by less than this per minute and still count as flat (under 60 MiB an hour): the floor's slope must
+    /// be under it, and the all-sample slope not above it by more than twice its standard error.
+    /// </summary>
     public const double FlatSlopeMiBPerMinute = 1.0;
 }
 
@@ -159,6 +167,8 @@ internal static class SoakTest
                 log.WriteLine($"# settling {settle.TotalSeconds:0} s; soak at {settings.Fraction:0.##} × capacity = {rate:0} decides/s");
                 await Task.Delay(settle, cancellationToken);
             }
+            // The exporter's first scrape is slow (hundreds of ms): not inside the soak.
+            await ServerMonitor.ScrapeAsync(scraper, cancellationToken);
             if (rate < 1)
             {
                 throw new InvalidOperationException($"the soak's rate would be {rate:0.###} decides/s: capacity too low to soak");
@@ -268,8 +278,11 @@ internal static class SoakTest
         var slopeFrom = Math.Max(spreadFrom, totalMinutes - 5);
         var steady = samples.Where(s => s.Seconds >= spreadFrom * 60 && !double.IsNaN(s.Memory.RssMiB)).ToList();
         var tail = samples.Where(s => s.Seconds >= slopeFrom * 60 && !double.IsNaN(s.Memory.RssMiB)).ToList();
-        var rssSlope = Slope(tail, s => s.Memory.RssMiB);
-        var anonSlope = Slope(tail, s => s.Memory.RssAnonMiB);
+        var (rssSlope, rssError) = Fit(tail.Select(s => (X: s.Seconds / 60, Y: s.Memory.RssMiB)).ToList());
+        var anonSlope = Fit(tail.Select(s => (X: s.Seconds / 60, Y: s.Memory.RssAnonMiB)).ToList()).Slope;
+        var floorSlope = Fit(minutes.Where(m => m.Minute >= slopeFrom && double.IsFinite(m.RssMinMiB)).Select(m => (X: (double)m.Minute, Y: m.RssMinMiB)).ToList()).Slope;
+        var flat = double.IsFinite(rssSlope) && rssSlope - (2 * rssError) < SoakVerdict.FlatSlopeMiBPerMinute
+            && (!double.IsFinite(floorSlope) || floorSlope < SoakVerdict.FlatSlopeMiBPerMinute);
         var steadyMinutes = minutes.Where(m => m.Minute >= spreadFrom && m.Decide.Count > 0).ToList();
         var p99 = steadyMinutes.Select(m => m.Decide.P99Ms).Order().ToList();
         var signalP99 = steadyMinutes.Select(m => m.Signals.P99Ms).Where(double.IsFinite).Order().ToList();
@@ -282,32 +295,39 @@ internal static class SoakTest
         else
         {
             // Rising: the fitted line climbs by more than half the median over the steady part. Spiky: a minute above 3× the median.
-            var line = Slope(steadyMinutes.Select((m, i) => (X: (double)i, Y: m.Decide.P99Ms)).ToList());
+            var line = Fit(steadyMinutes.Select((m, i) => (X: (double)i, Y: m.Decide.P99Ms)).ToList()).Slope;
             var rise = line * (steadyMinutes.Count - 1);
             trend = rise > 0.5 * median ? $"rising (+{rise:0.00} ms over minutes {spreadFrom + 1}–{totalMinutes})"
                 : p99[^1] > 3 * median ? $"steady with a spike (worst minute {p99[^1]:0.00} ms, {p99[^1] / median:0.0}× the median)"
                 : "steady";
         }
-        return new SoakVerdict(slopeFrom, rssSlope, anonSlope, spreadFrom,
-            steady.Count == 0 ? double.NaN : steady.Min(s => s.Memory.RssMiB), steady.Count == 0 ? double.NaN : steady.Max(s => s.Memory.RssMiB),
-            double.IsFinite(rssSlope) && rssSlope < SoakVerdict.FlatSlopeMiBPerMinute,
+        return new SoakVerdict(slopeFrom, rssSlope, rssError, floorSlope, anonSlope, spreadFrom,
+            steady.Count == 0 ? double.NaN : steady.Min(s => s.Memory.RssMiB), steady.Count == 0 ? double.NaN : steady.Max(s => s.Memory.RssMiB), flat,
             p99.Count == 0 ? double.NaN : p99[0], median, p99.Count == 0 ? double.NaN : p99[^1], Median(signalP99), trend);
     }
 
-    /// <summary>Least-squares slope per minute of <paramref name="value"/> over the samples' times.</summary>
-    private static double Slope(List<ServerSample> samples, Func<ServerSample, double> value)
-        => Slope(samples.Select(s => (X: s.Seconds / 60, Y: value(s))).ToList());
-
-    private static double Slope(List<(double X, double Y)> points)
+    /// <summary>Least-squares slope of the points and its standard error; NaN for fewer than 2 (error: 3) points.</summary>
+    private static (double Slope, double StandardError) Fit(List<(double X, double Y)> points)
     {
+        points = points.Where(p => double.IsFinite(p.Y)).ToList();
         if (points.Count < 2)
         {
-            return double.NaN;
+            return (double.NaN, double.NaN);
         }
         var mx = points.Average(p => p.X);
         var my = points.Average(p => p.Y);
         var sxx = points.Sum(p => (p.X - mx) * (p.X - mx));
-        return sxx == 0 ? double.NaN : points.Sum(p => (p.X - mx) * (p.Y - my)) / sxx;
+        if (sxx == 0)
+        {
+            return (double.NaN, double.NaN);
+        }
+        var slope = points.Sum(p => (p.X - mx) * (p.Y - my)) / sxx;
+        if (points.Count < 3)
+        {
+            return (slope, double.NaN);
+        }
+        var residuals = points.Sum(p => Math.Pow(p.Y - my - (slope * (p.X - mx)), 2));
+        return (slope, Math.Sqrt(residuals / (points.Count - 2) / sxx));
     }
 
     private static double Median(List<double> sorted)
