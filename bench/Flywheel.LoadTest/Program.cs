@@ -112,11 +112,12 @@ internal static class Program
         var connections = new Option<int>("--connections") { Description = "HttpClient MaxConnectionsPerServer.", DefaultValueFactory = _ => 256 };
         var seed = new Option<int>("--seed") { Description = "Seed of the sessions (bodies, signals).", DefaultValueFactory = _ => 42 };
         var json = new Option<bool>("--json") { Description = "Print the results as JSON instead of Markdown." };
+        var jsonFile = new Option<string?>("--json-file") { Description = "Also write the results, every sample included, as JSON to this file.", HelpName = "PATH" };
         var keepData = new Option<bool>("--keep-data") { Description = "Keep the temporary data directory." };
         var timeout = new Option<double>("--timeout-seconds") { Description = "Per-request timeout.", DefaultValueFactory = _ => 10 };
         var command = new Command("soak", "Soak test of flywheel serve: capacity measured with a decide-then-signals mix (closed loop), then an open loop at a fraction of it for N minutes, with a short reward window; per-minute rates, latencies, errors and server memory (RSS), and whether memory stays flat.")
         {
-            cli, durability, minutes, fraction, capacity, clients, capacityWarmup, capacitySeconds, prewarm, window, sample, connections, seed, json, keepData, timeout,
+            cli, durability, minutes, fraction, capacity, clients, capacityWarmup, capacitySeconds, prewarm, window, sample, connections, seed, json, jsonFile, keepData, timeout,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -143,6 +144,9 @@ internal static class Program
                     Connections = Range(parse.GetValue(connections), "--connections", 1, 10_000),
                     Seed = parse.GetValue(seed),
                     Json = parse.GetValue(json),
+                    JsonFile = parse.GetValue(jsonFile) is { } path
+                        ? Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(path))) ? Path.GetFullPath(path) : throw new UsageException($"--json-file '{path}': its folder does not exist")
+                        : null,
                     KeepData = parse.GetValue(keepData),
                     RequestTimeout = Seconds(parse.GetValue(timeout), "--timeout-seconds"),
                 };
@@ -155,6 +159,10 @@ internal static class Program
             try
             {
                 var report = await SoakTest.RunAsync(settings, Console.Error, cancellationToken);
+                if (settings.JsonFile is { } file)
+                {
+                    await File.WriteAllTextAsync(file, Report.Json(report), cancellationToken);
+                }
                 await Console.Out.WriteAsync(settings.Json ? Report.Json(report) : SoakMarkdown.Render(report));
                 return 0;
             }

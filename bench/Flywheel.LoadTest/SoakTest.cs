@@ -25,6 +25,7 @@ internal sealed record SoakSettings
     public required int Connections { get; init; }
     public required int Seed { get; init; }
     public required bool Json { get; init; }
+    public required string? JsonFile { get; init; }
     public required bool KeepData { get; init; }
     public required TimeSpan RequestTimeout { get; init; }
 }
