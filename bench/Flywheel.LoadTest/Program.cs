@@ -104,7 +104,7 @@ internal static class Program
         var fraction = new Option<double>("--fraction") { Description = "Soak rate as a fraction of the measured capacity (decides/s).", DefaultValueFactory = _ => 0.7 };
         var capacity = new Option<double?>("--capacity") { Description = "Take this many decides/s as capacity instead of measuring it." };
         var clients = new Option<int>("--capacity-clients") { Description = "Concurrent clients of the closed-loop capacity phase.", DefaultValueFactory = _ => 64 };
-        var capacityWarmup = new Option<double>("--capacity-warmup-seconds") { Description = "Capacity phase warm-up (not measured).", DefaultValueFactory = _ => 10 };
+        var capacityWarmup = new Option<double?>("--capacity-warmup-seconds") { Description = "Capacity phase warm-up (not measured). Default: the reward window + 10 s, so that windows close at their steady rate (and the learner learns at it) while capacity is measured." };
         var capacitySeconds = new Option<double>("--capacity-seconds") { Description = "Measured time of the capacity phase.", DefaultValueFactory = _ => 30 };
         var prewarm = new Option<double>("--prewarm-seconds") { Description = "Closed-loop decides after start-up, before the capacity phase (JIT, connections).", DefaultValueFactory = _ => 5 };
         var window = new Option<double>("--window-seconds") { Description = "The loop's reward window: short, so windows close and the learner runs during the soak.", DefaultValueFactory = _ => 30 };
@@ -134,7 +134,9 @@ internal static class Program
                         ? given is > 0 and <= 1_000_000 ? given : throw new UsageException("--capacity must be in (0, 1000000] decides/s")
                         : null,
                     CapacityClients = Range(parse.GetValue(clients), "--capacity-clients", 1, 1_024),
-                    CapacityWarmup = Seconds(parse.GetValue(capacityWarmup), "--capacity-warmup-seconds", allowZero: true),
+                    CapacityWarmup = parse.GetValue(capacityWarmup) is { } warm
+                        ? Seconds(warm, "--capacity-warmup-seconds", allowZero: true)
+                        : TimeSpan.FromSeconds(Math.Min(parse.GetValue(window), 3_590) + 10),
                     CapacityDuration = Seconds(parse.GetValue(capacitySeconds), "--capacity-seconds"),
                     Prewarm = Seconds(parse.GetValue(prewarm), "--prewarm-seconds", allowZero: true),
                     WindowSeconds = parse.GetValue(window) is > 0 and <= 30 * 86_400 and var w ? w : throw new UsageException("--window-seconds must be in (0, 2592000]"),
