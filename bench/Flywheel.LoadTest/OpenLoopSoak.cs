@@ -62,7 +62,7 @@ internal sealed class OpenLoopSoak
         _unavailable = new int[settings.Minutes];
     }
 
-    public async Task<(IReadOnlyList<SoakMinute> Minutes, IReadOnlyList<ServerSample> Samples, SoakTotals Totals)> RunAsync(CancellationToken cancellationToken)
+    public async Task<(IReadOnlyList<SoakMinute> Minutes, IReadOnlyList<ServerSample> Samples, SoakTotals Totals, IReadOnlyList<ServerLine> ServerLog)> RunAsync(CancellationToken cancellationToken)
     {
         var period = Stopwatch.Frequency / _rate;
         var t0 = Stopwatch.GetTimestamp() + (Stopwatch.Frequency / 10);
@@ -105,7 +105,8 @@ internal sealed class OpenLoopSoak
             await Task.Delay(50, cancellationToken);
         }
         var samples = await monitor;
-        return (Minutes(t0, samples), samples, Totals());
+        var lines = _server.LinesSince(t0).Select(l => new ServerLine(Math.Round(LatencySummary.Ms(l.At - t0) / 1000, 3), l.Line)).ToList();
+        return (Minutes(t0, samples), samples, Totals(), lines);
     }
 
     private async Task SessionAsync(int i, long due, SessionPlan plan, CancellationToken cancellationToken)
@@ -179,7 +180,7 @@ internal sealed class OpenLoopSoak
                 var sample = new ServerSample(k * interval, memory, counters, _server.DataBytes(), ServerMonitor.WalBytes(_server.DataDirectory), Volatile.Read(ref _inFlight), cpuUse);
                 samples.Add(sample);
                 _log.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"#   {sample.Seconds,5:0} s: RSS {memory.RssMiB:0.0} MiB (anon {memory.RssAnonMiB:0.0}, file {memory.RssFileMiB:0.0}), threads {memory.Threads}, fds {memory.OpenFiles}, data {sample.DataBytes / 1048576.0:0.0} MiB (WAL {sample.WalBytes / 1048576.0:0.0}), in flight {sample.InFlight}, decisions {counters.Decisions:0}, rewards {counters.RewardsByWindow + counters.RewardsBySignal:0}, learned {counters.LearnerUpdates:0}, queue {counters.IngestQueueDepth:0}, scrape {counters.ScrapeMs:0.0} ms, CPU {cpuUse}"));
+                    $"#   {sample.Seconds,5:0} s: RSS {memory.RssMiB:0.0} MiB (anon {memory.RssAnonMiB:0.0}, file {memory.RssFileMiB:0.0}), threads {memory.Threads}, fds {memory.OpenFiles}, data {sample.DataBytes / 1048576.0:0.0} MiB (WAL {sample.WalBytes / 1048576.0:0.0}), in flight {sample.InFlight}, decisions {counters.Decisions:0}, rewards {counters.RewardsByWindow + counters.RewardsBySignal:0}, learned {counters.LearnerUpdates:0}, turns {counters.Turns:0}, queue {counters.IngestQueueDepth:0}, scrape {counters.ScrapeMs:0.0} ms, CPU {cpuUse}"));
                 var seconds = k * interval;
                 if (k > 0 && Math.Abs(seconds % 60) < 1e-9)
                 {
@@ -246,7 +247,7 @@ internal sealed class OpenLoopSoak
         return new SoakMinute(m, decides / 60.0, signals / 60.0, LatencySummary.FromTicks(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(decide)),
             LatencySummary.FromTicks(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(batch)), LatencySummary.FromTicks(lag).P99Ms,
             _decideErrors[m], _signalErrors[m], _unavailable[m],
-            Delta(c => c.RewardsByWindow), Delta(c => c.RewardsBySignal), Delta(c => c.LearnerUpdates),
+            Delta(c => c.RewardsByWindow), Delta(c => c.RewardsBySignal), Delta(c => c.LearnerUpdates), Delta(c => c.Turns),
             end?.Memory ?? ProcessMemory.Unknown,
             around.Count == 0 ? double.NaN : around.Min(s => s.Memory.RssMiB), around.Count == 0 ? double.NaN : around.Max(s => s.Memory.RssMiB),
             end?.DataBytes ?? 0, end?.WalBytes ?? 0, cpu);

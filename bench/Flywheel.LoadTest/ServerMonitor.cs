@@ -19,6 +19,7 @@ internal sealed record ServerCounters(
     double RewardsByWindow,
     double RewardsBySignal,
     double LearnerUpdates,
+    double Turns,
     double Late,
     double Orphaned,
     double Duplicates,
@@ -26,7 +27,7 @@ internal sealed record ServerCounters(
     double ActiveConnections,
     double ScrapeMs)
 {
-    public static readonly ServerCounters Unknown = new(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
+    public static readonly ServerCounters Unknown = new(double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
 }
 
 /// <summary>One look at the server, every sampling interval of the soak.</summary>
@@ -109,7 +110,7 @@ internal static class ServerMonitor
             return ServerCounters.Unknown;
         }
         var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        double decisions = 0, signals = 0, byWindow = 0, bySignal = 0, updates = 0, late = 0, orphaned = 0, duplicates = 0, queue = 0, connections = 0;
+        double decisions = 0, signals = 0, byWindow = 0, bySignal = 0, updates = 0, turns = 0, late = 0, orphaned = 0, duplicates = 0, queue = 0, connections = 0;
         foreach (var line in text.AsSpan().EnumerateLines())
         {
             if (line.IsEmpty || line[0] == '#')
@@ -134,6 +135,7 @@ internal static class ServerMonitor
                 case "flywheel_decisions_total": decisions += value; break;
                 case "flywheel_signals_total": signals += value; break;
                 case "flywheel_learner_updates_total": updates += value; break;
+                case "flywheel_turns_total": turns += value; break;
                 case "flywheel_ingest_queue_depth": queue += value; break;
                 case "kestrel_active_connections": connections += value; break;
                 case "flywheel_rewards_total":
@@ -163,6 +165,6 @@ internal static class ServerMonitor
                 default: break;
             }
         }
-        return new ServerCounters(decisions, signals, byWindow, bySignal, updates, late, orphaned, duplicates, queue, connections, ms);
+        return new ServerCounters(decisions, signals, byWindow, bySignal, updates, turns, late, orphaned, duplicates, queue, connections, ms);
     }
 }

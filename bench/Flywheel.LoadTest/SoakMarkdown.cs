@@ -36,11 +36,11 @@ internal static class SoakMarkdown
         sb.AppendLine();
         sb.AppendLine(c, $"**Soak** (open loop): {s.Fraction:0.##} × {report.CapacityDecidesPerSecond:N0} = **{report.TargetRate:N0} sessions/s**, each a decide ({report.AverageDecideBytes:0} bytes, 10 actions × 30 features, client-chosen id) then one batch of 1–3 signals for that decision (click, dwell, thumbs_up, or a window-closing skip). Latencies by scheduled minute; decide latency from the scheduled send time (coordinated-omission-safe), batch latency from the decide's answer. Rates by answer time. Server sampled every {s.SampleInterval.TotalSeconds:0} s; rewards and learner updates from its `/metrics` counters.");
         sb.AppendLine();
-        sb.AppendLine("| min | decides/s | signals/s | decide p50 ms | p99 ms | p99.9 ms | max ms | batch p50 ms | p99 ms | p99.9 ms | max ms | send lag p99 ms | errors | 503 | rewards: window / signal | learned | RSS at end MiB | RSS range MiB | data MiB (WAL) | CPU server / client / other |");
-        sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+        sb.AppendLine("| min | decides/s | signals/s | decide p50 ms | p99 ms | p99.9 ms | max ms | batch p50 ms | p99 ms | p99.9 ms | max ms | send lag p99 ms | errors | 503 | rewards: window / signal | learned | turns | RSS at end MiB | RSS range MiB | data MiB (WAL) | CPU server / client / other |");
+        sb.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var m in report.Minutes)
         {
-            sb.AppendLine(c, $"| {m.Minute + 1} | {m.DecidesPerSecond:N0} | {m.SignalsPerSecond:N0} | {m.Decide.P50Ms:0.00} | {m.Decide.P99Ms:0.00} | {m.Decide.P999Ms:0.00} | {m.Decide.MaxMs:0.0} | {m.Signals.P50Ms:0.00} | {m.Signals.P99Ms:0.00} | {m.Signals.P999Ms:0.00} | {m.Signals.MaxMs:0.0} | {m.SendLagP99Ms:0.00} | {m.DecideErrors + m.SignalErrors:N0} | {m.Unavailable:N0} | {m.RewardsByWindow:N0} / {m.RewardsBySignal:N0} | {m.LearnerUpdates:N0} | {m.MemoryAtEnd.RssMiB:0} | {m.RssMinMiB:0}–{m.RssMaxMiB:0} | {m.DataBytesAtEnd / MiB:0} ({m.WalBytesAtEnd / MiB:0}) | {m.Cpu.Server:0.00} / {m.Cpu.Client:0.00} / {m.Cpu.Other:0.00} |");
+            sb.AppendLine(c, $"| {m.Minute + 1} | {m.DecidesPerSecond:N0} | {m.SignalsPerSecond:N0} | {m.Decide.P50Ms:0.00} | {m.Decide.P99Ms:0.00} | {m.Decide.P999Ms:0.00} | {m.Decide.MaxMs:0.0} | {m.Signals.P50Ms:0.00} | {m.Signals.P99Ms:0.00} | {m.Signals.P999Ms:0.00} | {m.Signals.MaxMs:0.0} | {m.SendLagP99Ms:0.00} | {m.DecideErrors + m.SignalErrors:N0} | {m.Unavailable:N0} | {m.RewardsByWindow:N0} / {m.RewardsBySignal:N0} | {m.LearnerUpdates:N0} | {m.Turns:N0} | {m.MemoryAtEnd.RssMiB:0} | {m.RssMinMiB:0}–{m.RssMaxMiB:0} | {m.DataBytesAtEnd / MiB:0} ({m.WalBytesAtEnd / MiB:0}) | {m.Cpu.Server:0.00} / {m.Cpu.Client:0.00} / {m.Cpu.Other:0.00} |");
         }
         sb.AppendLine();
         sb.AppendLine(c, $"Totals: {t.Sessions:N0} sessions; {t.Decides:N0} decides answered (p99 {t.Decide.P99Ms:0.00} ms, max {t.Decide.MaxMs:0.0} ms), {t.DecideErrors:N0} failed; {t.SignalBatches:N0} signal batches acknowledged ({t.Accepted:N0} signals; p99 {t.Signals.P99Ms:0.00} ms), {t.SignalErrors:N0} failed; 503s {t.Unavailable:N0}; duplicates {t.Duplicates:N0}, orphaned {t.Orphaned:N0}, late {t.Late:N0}{(t.ErrorKinds is null ? "" : $"; errors: {t.ErrorKinds}")}.");
@@ -51,6 +51,16 @@ internal static class SoakMarkdown
         if (first is not null && last is not null)
         {
             sb.AppendLine(c, $"Threads {first.Memory.Threads} → {last.Memory.Threads}, open files {first.Memory.OpenFiles} → {last.Memory.OpenFiles}, peak RSS (VmHWM) {last.Memory.PeakRssMiB:0.0} MiB, `/metrics` scrape {report.Samples.Where(x => double.IsFinite(x.Counters.ScrapeMs)).Select(x => x.Counters.ScrapeMs).DefaultIfEmpty(double.NaN).Max():0.0} ms at most.");
+        }
+        if (report.ServerLog.Count > 0)
+        {
+            sb.AppendLine();
+            sb.AppendLine(c, $"The server printed {report.ServerLog.Count:N0} lines during the soak; the first {Math.Min(report.ServerLog.Count, 8)}:");
+            sb.AppendLine();
+            foreach (var line in report.ServerLog.Take(8))
+            {
+                sb.AppendLine(c, $"- {line.Seconds:0.0} s: `{(line.Line.Length > 200 ? line.Line[..200] + "…" : line.Line).Replace("`", "'", StringComparison.Ordinal)}`");
+            }
         }
         sb.AppendLine();
         sb.AppendLine("**Verdict**");

@@ -58,6 +58,7 @@ internal sealed record SoakMinute(
     double RewardsByWindow,
     double RewardsBySignal,
     double LearnerUpdates,
+    double Turns,
     ProcessMemory MemoryAtEnd,
     double RssMinMiB,
     double RssMaxMiB,
@@ -123,8 +124,12 @@ internal sealed record SoakReport(
     IReadOnlyList<SoakMinute> Minutes,
     IReadOnlyList<ServerSample> Samples,
     SoakVerdict Verdict,
+    IReadOnlyList<ServerLine> ServerLog,
     long DataBytes,
     double TotalSeconds);
+
+/// <summary>A line the server printed during the soak, seconds after its start.</summary>
+internal sealed record ServerLine(double Seconds, string Line);
 
 /// <summary>
 /// The soak: one <c>flywheel serve</c> on a loop with a short reward window (so windows close, by time-out and by
@@ -176,12 +181,12 @@ internal static class SoakTest
             }
 
             var soak = new OpenLoopSoak(client, scraper, server, workload, settings, rate, log);
-            var (minutes, samples, totals) = await soak.RunAsync(cancellationToken);
+            var (minutes, samples, totals, serverLog) = await soak.RunAsync(cancellationToken);
             var verdict = Judge(minutes, samples, settings.Minutes);
             var loadAfter = LoadAverage();
             log.WriteLine($"# load average after: {loadAfter}");
             return new SoakReport(LoadTest.Machine(), LoadTest.CommandLine(), settings, SourceCommit(settings.Cli), loadBefore, loadAfter,
-                workload.AverageBodyBytes, capacity, capacity?.DecidesPerSecond ?? settings.Capacity ?? double.NaN, rate, totals, minutes, samples, verdict,
+                workload.AverageBodyBytes, capacity, capacity?.DecidesPerSecond ?? settings.Capacity ?? double.NaN, rate, totals, minutes, samples, verdict, serverLog,
                 server.DataBytes(), Stopwatch.GetElapsedTime(started).TotalSeconds);
         }
         catch (Exception ex) when (ex is InvalidOperationException or HttpRequestException)
