@@ -27,7 +27,7 @@ internal static class SoakMarkdown
         sb.AppendLine();
         if (report.Capacity is { } cap)
         {
-            sb.AppendLine(c, $"**Capacity** (closed loop, {cap.Clients} clients each sending a decide then its signal batch, {cap.WarmupSeconds:0} s warm-up + {cap.MeasuredSeconds:0} s measured): **{cap.DecidesPerSecond:N0} decides/s** with {cap.SignalsPerSecond:N0} acknowledged signals/s; decide p50 {cap.Decide.P50Ms:0.00} ms, p99 {cap.Decide.P99Ms:0.00} ms; batch p99 {cap.Signals.P99Ms:0.00} ms; errors {cap.Errors}{(cap.ErrorKinds is null ? "" : $" ({cap.ErrorKinds})")}; CPU cores server / client / other / iowait {Cpu(cap.Cpu)}.");
+            sb.AppendLine(c, $"**Capacity** (closed loop, {cap.Clients} clients each sending a decide then its signal batch, {cap.WarmupSeconds:0} s warm-up + {cap.MeasuredSeconds:0} s measured): **{cap.DecidesPerSecond:N0} decides/s** with {cap.SignalsPerSecond:N0} acknowledged signals/s; decide p50 {cap.Decide.P50Ms:0.00} ms, p99 {cap.Decide.P99Ms:0.00} ms; batch p99 {cap.Signals.P99Ms:0.00} ms; errors {cap.Errors}{(cap.ErrorKinds is null ? "" : $" ({cap.ErrorKinds})")}; turns during the phase (warm-up included) {cap.Turns:0}; CPU cores server / client / other / iowait {Cpu(cap.Cpu)}.");
         }
         else
         {

@@ -42,7 +42,8 @@ internal sealed record CapacityResult(
     int Errors,
     int Unavailable,
     string? ErrorKinds,
-    CpuUse Cpu);
+    CpuUse Cpu,
+    double Turns);
 
 /// <summary>One minute of the soak. Latencies and errors by scheduled time; rates by answer time; memory at the minute's end.</summary>
 internal sealed record SoakMinute(
@@ -165,13 +166,12 @@ internal static class SoakTest
             else
             {
                 log.WriteLine($"# capacity: closed loop, {settings.CapacityClients} clients, {settings.CapacityWarmup.TotalSeconds:0} s warm-up + {settings.CapacityDuration.TotalSeconds:0} s");
-                capacity = await MeasureCapacityAsync(client, server, workload, settings, cancellationToken);
+                capacity = await MeasureCapacityAsync(client, scraper, server, workload, settings, cancellationToken);
                 rate = capacity.DecidesPerSecond * settings.Fraction;
-                log.WriteLine($"#   {capacity.DecidesPerSecond:0} decides/s + {capacity.SignalsPerSecond:0} signals/s; decide p50 {capacity.Decide.P50Ms:0.00} ms, p99 {capacity.Decide.P99Ms:0.00} ms; errors {capacity.Errors}{(capacity.ErrorKinds is null ? "" : $" ({capacity.ErrorKinds})")}; CPU {capacity.Cpu}");
-                // Let the capacity phase's windows close and the learner catch up, so the soak starts from its own state.
-                var settle = TimeSpan.FromSeconds(Math.Min(settings.WindowSeconds + 5, 65));
-                log.WriteLine($"# settling {settle.TotalSeconds:0} s; soak at {settings.Fraction:0.##} × capacity = {rate:0} decides/s");
-                await Task.Delay(settle, cancellationToken);
+                log.WriteLine($"#   {capacity.DecidesPerSecond:0} decides/s + {capacity.SignalsPerSecond:0} signals/s; decide p50 {capacity.Decide.P50Ms:0.00} ms, p99 {capacity.Decide.P99Ms:0.00} ms; errors {capacity.Errors}{(capacity.ErrorKinds is null ? "" : $" ({capacity.ErrorKinds})")}; turns {capacity.Turns:0}; CPU {capacity.Cpu}");
+                // No pause before the soak: after an idle gap the first rewards to arrive are the window-closing skips
+                // (the time-outs follow a window later), a drop in the reward that the drift watch answers with a turn.
+                log.WriteLine($"# soak at {settings.Fraction:0.##} × capacity = {rate:0} decides/s, straight after");
             }
             // The exporter's first scrape is slow (hundreds of ms): not inside the soak.
             await ServerMonitor.ScrapeAsync(scraper, cancellationToken);
@@ -195,8 +195,9 @@ internal static class SoakTest
         }
     }
 
-    private static async Task<CapacityResult> MeasureCapacityAsync(HttpClient client, ServerProcess server, SoakWorkload workload, SoakSettings settings, CancellationToken cancellationToken)
+    private static async Task<CapacityResult> MeasureCapacityAsync(HttpClient client, HttpClient scraper, ServerProcess server, SoakWorkload workload, SoakSettings settings, CancellationToken cancellationToken)
     {
+        var turnsBefore = (await ServerMonitor.ScrapeAsync(scraper, cancellationToken)).Turns;
         var start = Stopwatch.GetTimestamp();
         var measureStart = start + (long)(settings.CapacityWarmup.TotalSeconds * Stopwatch.Frequency);
         var end = measureStart + (long)(settings.CapacityDuration.TotalSeconds * Stopwatch.Frequency);
@@ -256,13 +257,14 @@ internal static class SoakTest
         await DelayUntilAsync(end, cancellationToken);
         var cpuUse = cpu.Stop();
         var results = await Task.WhenAll(workers);
+        var turns = (await ServerMonitor.ScrapeAsync(scraper, cancellationToken)).Turns - turnsBefore;
         var seconds = settings.CapacityDuration.TotalSeconds;
         var decideTicks = results.SelectMany(r => r.decides).ToArray();
         var batchTicks = results.SelectMany(r => r.batches).ToArray();
         return new CapacityResult(settings.CapacityClients, settings.CapacityWarmup.TotalSeconds, seconds,
             decideTicks.Length / seconds, results.Sum(r => r.accepted) / seconds,
             LatencySummary.FromTicks(decideTicks), LatencySummary.FromTicks(batchTicks),
-            results.Sum(r => r.errors), results.Sum(r => r.unavailable), Kinds(errorKinds), cpuUse);
+            results.Sum(r => r.errors), results.Sum(r => r.unavailable), Kinds(errorKinds), cpuUse, turns);
     }
 
     internal static string? Kinds(ConcurrentDictionary<string, int> kinds)
