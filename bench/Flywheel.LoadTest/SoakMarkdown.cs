@@ -20,7 +20,7 @@ internal static class SoakMarkdown
         sb.AppendLine("| | |");
         sb.AppendLine("|---|---|");
         sb.AppendLine(c, $"| machine | {report.Machine.Cpu}, {report.Machine.Cores} cores shared by client and server, {report.Machine.Os}, {report.Machine.Runtime} |");
-        sb.AppendLine(c, $"| source | `{report.SourceCommit}` |");
+        sb.AppendLine(c, $"| src/ at | `{report.SourceCommit}` (the last commit that changed it) |");
         sb.AppendLine(c, $"| load average (1, 5, 15 min) | before {report.LoadBefore}; after {report.LoadAfter} |");
         sb.AppendLine(c, $"| run | {report.TotalSeconds / 60:0.0} min from server start to the last answer; {report.DataBytes / MiB:0} MiB of data left |");
         sb.AppendLine(c, $"| command | `{report.Command}` |");

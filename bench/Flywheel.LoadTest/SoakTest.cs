@@ -353,18 +353,21 @@ internal static class SoakTest
         }
     }
 
-    /// <summary>The commit of the repository the CLI was built in, with "+dirty" when its src/ has uncommitted changes.</summary>
+    /// <summary>
+    /// The last commit that changed src/ in the repository the CLI was built in (the server's code; bench changes do
+    /// not move it), with "+dirty" when src/ has uncommitted changes.
+    /// </summary>
     private static string SourceCommit(string cli)
     {
         var dir = Path.GetDirectoryName(cli);
         try
         {
-            var commit = Git(dir!, "rev-parse --short HEAD");
-            if (commit is null)
+            var commit = Git(dir!, "log -1 --format=%h -- :/src");
+            if (string.IsNullOrEmpty(commit))
             {
                 return "unknown";
             }
-            var dirty = Git(dir!, "status --porcelain -- src");
+            var dirty = Git(dir!, "status --porcelain -- :/src");
             return string.IsNullOrWhiteSpace(dirty) ? commit : commit + "+dirty";
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
