@@ -66,7 +66,11 @@ internal static class SoakMarkdown
         sb.AppendLine("**Verdict**");
         sb.AppendLine();
         var after = v.SpreadFromMinute > 0 ? string.Create(c, $"after minute {v.SpreadFromMinute:0}") : "over the whole soak";
-        sb.AppendLine(c, $"- Memory {(v.MemoryFlat ? "**flat**" : "**not flat**")} (flat: under {SoakVerdict.FlatSlopeMiBPerMinute:0} MiB/min, within noise). Over minutes {v.SlopeFromMinute + 1:0}–{s.Minutes}, RSS slope {v.RssSlopeMiBPerMinute:+0.00;-0.00} ± {v.RssSlopeStandardError:0.00} MiB/min (all samples, ± one standard error), {v.RssFloorSlopeMiBPerMinute:+0.00;-0.00} MiB/min for each minute's lowest sample, anonymous memory {v.RssAnonSlopeMiBPerMinute:+0.00;-0.00} MiB/min; {after} RSS stays within {v.RssMinMiB:0}–{v.RssMaxMiB:0} MiB (max − min {v.RssMaxMiB - v.RssMinMiB:0} MiB).");
+        sb.AppendLine(c, $"- Memory {(v.MemoryFlat switch { true => "**flat**", false => "**not flat**", null => "**too short to tell** (under 4 minutes)" })} (flat: under {SoakVerdict.FlatSlopeMiBPerMinute:0} MiB/min, within noise). Over minutes {v.SlopeFromMinute + 1:0}–{s.Minutes}, RSS slope {v.RssSlopeMiBPerMinute:+0.00;-0.00} ± {v.RssSlopeStandardError:0.00} MiB/min (all samples, ± one standard error), {v.RssFloorSlopeMiBPerMinute:+0.00;-0.00} MiB/min for each minute's lowest sample, anonymous memory {v.RssAnonSlopeMiBPerMinute:+0.00;-0.00} MiB/min; {after} RSS stays within {v.RssMinMiB:0}–{v.RssMaxMiB:0} MiB (max − min {v.RssMaxMiB - v.RssMinMiB:0} MiB).");
+        if (first is not null && last is not null)
+        {
+            sb.AppendLine(c, $"  From the first sample to the last: anonymous memory (the GC heap, native allocations) {first.Memory.RssAnonMiB:0} → {last.Memory.RssAnonMiB:0} MiB; file-backed {first.Memory.RssFileMiB:0} → {last.Memory.RssFileMiB:0} MiB (code, and SQLite's wal-index, which grows with the WAL).");
+        }
         sb.AppendLine(c, $"- Decide p99 per minute {after}: {v.DecideP99MinMs:0.00} / {v.DecideP99MedianMs:0.00} / {v.DecideP99MaxMs:0.00} ms (min / median / max): **{v.P99Trend}**. Signal batch p99 median {v.SignalP99MedianMs:0.00} ms.");
         if (last is not null && first is not null && last.WalBytes > 64 * MiB)
         {

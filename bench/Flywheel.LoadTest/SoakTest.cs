@@ -96,7 +96,7 @@ internal sealed record SoakVerdict(
     double SpreadFromMinute,
     double RssMinMiB,
     double RssMaxMiB,
-    bool MemoryFlat,
+    bool? MemoryFlat,
     double DecideP99MinMs,
     double DecideP99MedianMs,
     double DecideP99MaxMs,
@@ -104,7 +104,7 @@ internal sealed record SoakVerdict(
     string P99Trend)
 {
     /// <summary>
-    /// RSS may rise by less than this per minute and still count as flat (under 60 MiB an hour): the floor's slope must
+    /// Null when the soak is too short (under 4 minutes) to judge. RSS may rise by less than this per minute and still count as flat (under 60 MiB an hour): the floor's slope must
     /// be under it, and the all-sample slope not above it by more than twice its standard error.
     /// </summary>
     public const double FlatSlopeMiBPerMinute = 1.0;
@@ -289,7 +289,8 @@ internal static class SoakTest
         var (rssSlope, rssError) = Fit(tail.Select(s => (X: s.Seconds / 60, Y: s.Memory.RssMiB)).ToList());
         var anonSlope = Fit(tail.Select(s => (X: s.Seconds / 60, Y: s.Memory.RssAnonMiB)).ToList()).Slope;
         var floorSlope = Fit(minutes.Where(m => m.Minute >= slopeFrom && double.IsFinite(m.RssMinMiB)).Select(m => (X: (double)m.Minute, Y: m.RssMinMiB)).ToList()).Slope;
-        var flat = double.IsFinite(rssSlope) && rssSlope - (2 * rssError) < SoakVerdict.FlatSlopeMiBPerMinute
+        // Under 4 minutes there is no steady part: the open windows are still filling the heap.
+        bool? flat = totalMinutes < 4 ? null : double.IsFinite(rssSlope) && rssSlope - (2 * rssError) < SoakVerdict.FlatSlopeMiBPerMinute
             && (!double.IsFinite(floorSlope) || floorSlope < SoakVerdict.FlatSlopeMiBPerMinute);
         var steadyMinutes = minutes.Where(m => m.Minute >= spreadFrom && m.Decide.Count > 0).ToList();
         var p99 = steadyMinutes.Select(m => m.Decide.P99Ms).Order().ToList();
