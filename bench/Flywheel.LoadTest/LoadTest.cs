@@ -38,7 +38,7 @@ internal static class LoadTest
         {
             var started = Stopwatch.GetTimestamp();
             await using var server = await ServerProcess.StartAsync(settings.Cli, durability, settings.KeepData, log, cancellationToken);
-            using var client = CreateClient(server.BaseAddress, settings);
+            using var client = CreateClient(server.BaseAddress, settings.Connections, settings.RequestTimeout);
             try
             {
                 await PutLoopAsync(client, settings.WindowSeconds, cancellationToken);
@@ -72,11 +72,11 @@ internal static class LoadTest
         return new LoadReport(Machine(), CommandLine(), settings, decide, signals, servers);
     }
 
-    private static HttpClient CreateClient(Uri baseAddress, Settings settings)
+    internal static HttpClient CreateClient(Uri baseAddress, int connections, TimeSpan timeout)
     {
         var handler = new SocketsHttpHandler
         {
-            MaxConnectionsPerServer = settings.Connections,
+            MaxConnectionsPerServer = connections,
             PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
             PooledConnectionIdleTimeout = TimeSpan.FromMinutes(10),
             ConnectTimeout = TimeSpan.FromSeconds(5),
@@ -88,13 +88,13 @@ internal static class LoadTest
         return new HttpClient(handler, disposeHandler: true)
         {
             BaseAddress = baseAddress,
-            Timeout = settings.RequestTimeout,
+            Timeout = timeout,
             DefaultRequestVersion = HttpVersion.Version11,
             DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
         };
     }
 
-    private static async Task PutLoopAsync(HttpClient client, double windowSeconds, CancellationToken cancellationToken)
+    internal static async Task PutLoopAsync(HttpClient client, double windowSeconds, CancellationToken cancellationToken)
     {
         using var content = new StringContent(Workload.LoopConfigJson(windowSeconds), Encoding.UTF8, "application/json");
         using var response = await client.PutAsync(new Uri($"v1/loops/{Workload.LoopId}", UriKind.Relative), content, cancellationToken);
@@ -118,7 +118,7 @@ internal static class LoadTest
     }
 
     /// <summary>Closed-loop decides (16 at a time) to JIT both sides and open connections; checks the answer's shape once.</summary>
-    private static async Task PrewarmAsync(HttpClient client, byte[][] bodies, TimeSpan duration, TextWriter log, CancellationToken cancellationToken)
+    internal static async Task PrewarmAsync(HttpClient client, byte[][] bodies, TimeSpan duration, TextWriter log, CancellationToken cancellationToken)
     {
         var path = $"v1/loops/{Workload.LoopId}/decide";
         using (var doc = JsonDocument.Parse(await PostAsync(client, path, bodies[0], cancellationToken)))
@@ -163,7 +163,7 @@ internal static class LoadTest
         return Enumerable.Range(0, bodies.Length).Select(i => Workload.PoolDecisionId(prefix, i)).ToArray();
     }
 
-    private static MachineInfo Machine()
+    internal static MachineInfo Machine()
     {
         var cpu = "unknown";
         try
@@ -181,6 +181,6 @@ internal static class LoadTest
         return new MachineInfo(cpu, Environment.ProcessorCount, RuntimeInformation.OSDescription, RuntimeInformation.FrameworkDescription);
     }
 
-    private static string CommandLine()
+    internal static string CommandLine()
         => string.Join(' ', Environment.GetCommandLineArgs().Select(a => a.Contains(' ', StringComparison.Ordinal) ? $"'{a}'" : a));
 }

@@ -90,7 +90,96 @@ internal static class Program
                 return 1;
             }
         });
+        root.Subcommands.Add(SoakCommand());
         return await root.Parse(args).InvokeAsync();
+    }
+
+    /// <summary><c>soak</c>: capacity with the soak's own mix, then an open loop at a fraction of it for N minutes, memory sampled throughout.</summary>
+    private static Command SoakCommand()
+    {
+        var cli = new Option<string?>("--cli") { Description = "The built CLI (flywheel.dll or the flywheel executable). Default: the Release (then Debug) build of src/Flywheel.Cli in this repository.", HelpName = "PATH" };
+        var durability = new Option<string>("--durability") { Description = "Durability of the server's store.", DefaultValueFactory = _ => "process" };
+        durability.AcceptOnlyFromAmong("process", "power");
+        var minutes = new Option<int>("--minutes") { Description = "Length of the soak in minutes.", DefaultValueFactory = _ => 10 };
+        var fraction = new Option<double>("--fraction") { Description = "Soak rate as a fraction of the measured capacity (decides/s).", DefaultValueFactory = _ => 0.7 };
+        var capacity = new Option<double?>("--capacity") { Description = "Take this many decides/s as capacity instead of measuring it." };
+        var clients = new Option<int>("--capacity-clients") { Description = "Concurrent clients of the closed-loop capacity phase.", DefaultValueFactory = _ => 64 };
+        var capacityWarmup = new Option<double?>("--capacity-warmup-seconds") { Description = "Capacity phase warm-up (not measured). Default: the reward window + 10 s, so that windows close at their steady rate (and the learner learns at it) while capacity is measured." };
+        var capacitySeconds = new Option<double>("--capacity-seconds") { Description = "Measured time of the capacity phase.", DefaultValueFactory = _ => 30 };
+        var prewarm = new Option<double>("--prewarm-seconds") { Description = "Closed-loop decides after start-up, before the capacity phase (JIT, connections).", DefaultValueFactory = _ => 5 };
+        var window = new Option<double>("--window-seconds") { Description = "The loop's reward window: short, so windows close and the learner runs during the soak.", DefaultValueFactory = _ => 30 };
+        var sample = new Option<double>("--sample-seconds") { Description = "How often the server's memory and /metrics are sampled; must divide 60.", DefaultValueFactory = _ => 10 };
+        var connections = new Option<int>("--connections") { Description = "HttpClient MaxConnectionsPerServer.", DefaultValueFactory = _ => 256 };
+        var seed = new Option<int>("--seed") { Description = "Seed of the sessions (bodies, signals).", DefaultValueFactory = _ => 42 };
+        var json = new Option<bool>("--json") { Description = "Print the results as JSON instead of Markdown." };
+        var jsonFile = new Option<string?>("--json-file") { Description = "Also write the results, every sample included, as JSON to this file.", HelpName = "PATH" };
+        var keepData = new Option<bool>("--keep-data") { Description = "Keep the temporary data directory." };
+        var timeout = new Option<double>("--timeout-seconds") { Description = "Per-request timeout.", DefaultValueFactory = _ => 10 };
+        var command = new Command("soak", "Soak test of flywheel serve: capacity measured with a decide-then-signals mix (closed loop), then an open loop at a fraction of it for N minutes, with a short reward window; per-minute rates, latencies, errors and server memory (RSS), and whether memory stays flat.")
+        {
+            cli, durability, minutes, fraction, capacity, clients, capacityWarmup, capacitySeconds, prewarm, window, sample, connections, seed, json, jsonFile, keepData, timeout,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            SoakSettings settings;
+            try
+            {
+                settings = new SoakSettings
+                {
+                    Cli = ResolveCli(parse.GetValue(cli)),
+                    Durability = parse.GetRequiredValue(durability),
+                    Minutes = Range(parse.GetValue(minutes), "--minutes", 1, 1_440),
+                    Fraction = parse.GetValue(fraction) is > 0 and <= 2 and var f ? f : throw new UsageException("--fraction must be in (0, 2]"),
+                    Capacity = parse.GetValue(capacity) is { } given
+                        ? given is > 0 and <= 1_000_000 ? given : throw new UsageException("--capacity must be in (0, 1000000] decides/s")
+                        : null,
+                    CapacityClients = Range(parse.GetValue(clients), "--capacity-clients", 1, 1_024),
+                    CapacityWarmup = parse.GetValue(capacityWarmup) is { } warm
+                        ? Seconds(warm, "--capacity-warmup-seconds", allowZero: true)
+                        : TimeSpan.FromSeconds(Math.Min(parse.GetValue(window), 3_590) + 10),
+                    CapacityDuration = Seconds(parse.GetValue(capacitySeconds), "--capacity-seconds"),
+                    Prewarm = Seconds(parse.GetValue(prewarm), "--prewarm-seconds", allowZero: true),
+                    WindowSeconds = parse.GetValue(window) is > 0 and <= 30 * 86_400 and var w ? w : throw new UsageException("--window-seconds must be in (0, 2592000]"),
+                    SampleInterval = parse.GetValue(sample) is var sec && sec is > 0 and <= 60 && Math.Abs(60 / sec - Math.Round(60 / sec)) < 1e-9
+                        ? TimeSpan.FromSeconds(sec)
+                        : throw new UsageException("--sample-seconds must divide 60 (for example 5, 10, 15, 30 or 60)"),
+                    Connections = Range(parse.GetValue(connections), "--connections", 1, 10_000),
+                    Seed = parse.GetValue(seed),
+                    Json = parse.GetValue(json),
+                    JsonFile = parse.GetValue(jsonFile) is { } path
+                        ? Directory.Exists(Path.GetDirectoryName(Path.GetFullPath(path))) ? Path.GetFullPath(path) : throw new UsageException($"--json-file '{path}': its folder does not exist")
+                        : null,
+                    KeepData = parse.GetValue(keepData),
+                    RequestTimeout = Seconds(parse.GetValue(timeout), "--timeout-seconds"),
+                };
+            }
+            catch (UsageException ex)
+            {
+                await Console.Error.WriteLineAsync("Flywheel.LoadTest soak: " + ex.Message);
+                return 2;
+            }
+            try
+            {
+                var report = await SoakTest.RunAsync(settings, Console.Error, cancellationToken);
+                if (settings.JsonFile is { } file)
+                {
+                    await File.WriteAllTextAsync(file, Report.Json(report), cancellationToken);
+                }
+                await Console.Out.WriteAsync(settings.Json ? Report.Json(report) : SoakMarkdown.Render(report));
+                return 0;
+            }
+            catch (OperationCanceledException)
+            {
+                await Console.Error.WriteLineAsync("Flywheel.LoadTest soak: cancelled");
+                return 130;
+            }
+            catch (Exception ex) when (ex is InvalidOperationException or TimeoutException or HttpRequestException or IOException)
+            {
+                await Console.Error.WriteLineAsync("Flywheel.LoadTest soak: " + ex.Message);
+                return 1;
+            }
+        });
+        return command;
     }
 
     private static List<T> List<T>(string text, string option, Func<string, T> parse)

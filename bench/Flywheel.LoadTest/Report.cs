@@ -7,7 +7,7 @@ namespace Flywheel.LoadTest;
 /// <summary>Renders a <see cref="LoadReport"/> as Markdown tables or JSON.</summary>
 internal static class Report
 {
-    private static readonly JsonSerializerOptions JsonOptions = new()
+    internal static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
@@ -15,6 +15,8 @@ internal static class Report
     };
 
     public static string Json(LoadReport report) => JsonSerializer.Serialize(report, JsonOptions) + Environment.NewLine;
+
+    public static string Json(SoakReport report) => JsonSerializer.Serialize(report, JsonOptions) + Environment.NewLine;
 
     private static string Cpu(CpuUse u) => string.Create(CultureInfo.InvariantCulture, $"{u.Server:0.00} / {u.Client:0.00} / {u.Other:0.00} / {u.IoWait:0.00}");
 

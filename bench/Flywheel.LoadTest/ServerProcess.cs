@@ -11,8 +11,10 @@ namespace Flywheel.LoadTest;
 internal sealed class ServerProcess : IAsyncDisposable
 {
     private const int TailLines = 40;
+    private const int MaxLogLines = 10_000;
     private readonly Process _process;
     private readonly Queue<string> _tail = new();
+    private readonly List<(long At, string Line)> _log = [];
     private readonly bool _keepData;
 
     private ServerProcess(Process process, Uri baseAddress, string dataDirectory, bool keepData)
@@ -109,6 +111,19 @@ internal sealed class ServerProcess : IAsyncDisposable
             {
                 _tail.Dequeue();
             }
+            if (_log.Count < MaxLogLines)
+            {
+                _log.Add((Stopwatch.GetTimestamp(), line));
+            }
+        }
+    }
+
+    /// <summary>What the server printed at or after <paramref name="since"/> (a Stopwatch timestamp), with when (the first 10,000 lines of the run).</summary>
+    public IReadOnlyList<(long At, string Line)> LinesSince(long since)
+    {
+        lock (_tail)
+        {
+            return _log.Where(l => l.At >= since).ToList();
         }
     }
 

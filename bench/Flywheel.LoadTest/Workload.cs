@@ -65,6 +65,19 @@ internal static class Workload
         return bodies;
     }
 
+    /// <summary>Like <see cref="DecideBodies"/>, every body carrying the same <paramref name="decisionId"/> (the soak splices its own ids in).</summary>
+    public static byte[][] DecideBodiesWithId(int count, int seed, string decisionId)
+    {
+        var random = new Random(seed);
+        var bodies = new byte[count][];
+        for (var i = 0; i < count; i++)
+        {
+            var request = DecideRequest(random, decisionId);
+            bodies[i] = FlywheelJson.ToUtf8(w => FlywheelJson.Write(w, request));
+        }
+        return bodies;
+    }
+
     /// <summary>Zero-padded, so creation order is also key order in the store's indexes.</summary>
     public static string PoolDecisionId(string prefix, int i) => prefix + i.ToString("D7", CultureInfo.InvariantCulture);
 
