@@ -69,6 +69,8 @@ internal sealed class SqliteDatabase : IAsyncDisposable
             DefaultTimeout = Math.Max(1, (int)Math.Ceiling(options.BusyTimeout.TotalSeconds)),
         };
         _writeConnectionString = builder.ConnectionString;
+        _walLimitBytes = options.WalLimitBytes;
+        _backgroundCheckpoints = options.BackgroundCheckpoints;
         builder.Mode = SqliteOpenMode.ReadOnly;
         builder.Pooling = true;
         _readConnectionString = builder.ConnectionString;
@@ -142,11 +144,16 @@ internal sealed class SqliteDatabase : IAsyncDisposable
                 // A commit that crosses the WAL threshold would checkpoint inline (three fsyncs behind the writer);
                 // a background connection does it instead.
                 Execute(connection, "PRAGMA wal_autocheckpoint = 0;");
+                // After a reset, a WAL file larger than this is cut back to it rather than kept at its largest.
+                Execute(connection, $"PRAGMA journal_size_limit = {_walLimitBytes.ToString(CultureInfo.InvariantCulture)};");
                 Migrate(connection);
                 _statements = new SqliteWriteStatements(connection);
                 _writer = connection;
                 _initialized = true;
-                _checkpoints = Task.Run(CheckpointLoopAsync, CancellationToken.None);
+                if (_backgroundCheckpoints)
+                {
+                    _checkpoints = Task.Run(CheckpointLoopAsync, CancellationToken.None);
+                }
             }
             catch (SqliteException ex) when (SqliteFaults.Classify(ex, SqliteFaults.SystemError(connection)) is { } reason)
             {
@@ -319,7 +326,6 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         try
         {
             connection.Open();
-            Execute(connection, $"PRAGMA busy_timeout = {_busyTimeoutMs.ToString(CultureInfo.InvariantCulture)};");
         }
         catch (SqliteException)
         {
@@ -341,15 +347,58 @@ internal sealed class SqliteDatabase : IAsyncDisposable
             {
                 continue;
             }
-            try
+            Checkpoint(connection);
+        }
+    }
+
+    /// <summary>
+    /// One round of the checkpointer. PASSIVE never blocks the writer or readers, but under steady writes it never
+    /// catches up with the end of the log, and SQLite only rewinds a log that was copied to its end: the WAL grew by
+    /// gigabytes a minute at a thousand decisions per second. So once the log passes <see cref="SqliteStoreOptions.WalLimitBytes"/> (64 MiB),
+    /// TRUNCATE copies the rest and empties the file. It holds the writer back meanwhile, so its wait for readers is short
+    /// (<see cref="ResetBusyMs"/>): when a long read keeps it from finishing, the next round tries again.
+    /// </summary>
+    internal void Checkpoint(SqliteConnection connection)
+    {
+        try
+        {
+            Execute(connection, $"PRAGMA busy_timeout = {_busyTimeoutMs.ToString(CultureInfo.InvariantCulture)};");
+            var frames = 0L;
+            using (var command = connection.CreateCommand())
             {
-                // PASSIVE never blocks the writer or readers; what it cannot copy now, the next round will.
-                Execute(connection, "PRAGMA wal_checkpoint(PASSIVE);");
+                command.CommandText = "PRAGMA wal_checkpoint(PASSIVE);";
+                using var reader = command.ExecuteReader();
+                if (reader.Read())
+                {
+                    frames = reader.GetInt64(1);
+                }
             }
-            catch (SqliteException)
+            _pageSize ??= Convert.ToInt64(Scalar(connection, "PRAGMA page_size;"), CultureInfo.InvariantCulture);
+            if (frames * _pageSize.Value > _walLimitBytes)
             {
+                Execute(connection, $"PRAGMA busy_timeout = {ResetBusyMs.ToString(CultureInfo.InvariantCulture)};");
+                Execute(connection, "PRAGMA wal_checkpoint(TRUNCATE);");
             }
         }
+        catch (SqliteException)
+        {
+            // Busy or failing: the next round tries again, and a failing disk shows in the writer's own commits.
+        }
+    }
+
+    /// <summary>How long a log reset waits for readers of the old log, holding the writer back meanwhile.</summary>
+    private const int ResetBusyMs = 200;
+
+    private long? _pageSize;
+    private readonly long _walLimitBytes;
+    private readonly bool _backgroundCheckpoints;
+
+    /// <summary>One checkpoint round now, on a connection of its own (tests).</summary>
+    internal void CheckpointNow()
+    {
+        using var connection = new SqliteConnection(_writeConnectionString);
+        connection.Open();
+        Checkpoint(connection);
     }
 
     /// <summary>

@@ -30,6 +30,9 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
     /// <param name="options">Where the file lives and how durable commits are.</param>
     public SqliteFlywheelStore(SqliteStoreOptions options) => _db = new SqliteDatabase(options, this);
 
+    /// <summary>One round of the background checkpointer, now (tests).</summary>
+    internal void CheckpointNow() => _db.CheckpointNow();
+
     /// <summary>The full path of the database file.</summary>
     public string DatabasePath => _db.Path;
 

@@ -46,4 +46,10 @@ public sealed class SqliteStoreOptions
 
     /// <summary>The full path of the database file.</summary>
     public string DatabasePath => Path.GetFullPath(Path.Combine(DataDirectory, FileName));
+
+    /// <summary>The WAL size past which the checkpointer resets the log (tests lower it). <value>Default 64 MiB.</value></summary>
+    internal long WalLimitBytes { get; set; } = 64L << 20;
+
+    /// <summary>Whether a background connection checkpoints the WAL (tests that drive it themselves turn it off). <value>Default true.</value></summary>
+    internal bool BackgroundCheckpoints { get; set; } = true;
 }

@@ -45,6 +45,34 @@ public sealed class SqliteStoreTests(ITestOutputHelper output) : StoreConformanc
         }
     }
 
+    [Fact]
+    public async Task Checkpoint_WalPastItsLimit_IsResetToEmpty()
+    {
+        // Under steady writes a passive checkpoint never reaches the end of the log, and SQLite only rewinds a log copied
+        // to its end: past the limit the checkpointer truncates it.
+        var options = Options();
+        options.WalLimitBytes = 256 << 10;
+        options.BackgroundCheckpoints = false;
+        var store = await SqliteFlywheelStore.OpenAsync(options);
+        _stores.Add(store);
+        var wal = options.DatabasePath + "-wal";
+        for (var i = 0; i < 40; i++)
+        {
+            var batch = new StoreBatch();
+            for (var d = 0; d < 50; d++)
+            {
+                batch.Decisions.Add(SmallDecision("shop", $"d{i}-{d}", T0));
+            }
+            await store.CommitAsync(batch);
+        }
+        Assert.True(new FileInfo(wal).Length > options.WalLimitBytes, $"the test must write more than the limit to the WAL; it holds {new FileInfo(wal).Length} bytes");
+
+        store.CheckpointNow();
+
+        Assert.Equal(0, new FileInfo(wal).Length);
+        Assert.Equal(2_000, (await store.CountAsync("shop")).Decisions);
+    }
+
     [Theory]
     [InlineData(SqliteDurability.Process, 1L)]
     [InlineData(SqliteDurability.Power, 2L)]
