@@ -221,6 +221,7 @@ public sealed class OnlineRegressor
     private static int Home(int slot, int shift) => (int)(((uint)slot * 0x9E3779B9u) >> shift);
 
     /// <summary>One squared-loss update towards <paramref name="label"/> with importance <paramref name="importance"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Update(ReadOnlySpan<int> indices, ReadOnlySpan<float> values, float label, float importance)
     {
         if (indices.Length != values.Length)
