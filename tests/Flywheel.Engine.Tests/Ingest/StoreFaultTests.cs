@@ -17,22 +17,30 @@ public sealed class StoreFaultTests : IDisposable
 
     public void Dispose() => _directory.Dispose();
 
-    [Fact]
-    public async Task CommitRefusedForAFullDisk_EveryCallOfTheGroupGetsTheFault_NoneIsStored_WritesResumeOnceFreed()
+    /// <summary>Engine components over this test's directory, their store wrapped in a <see cref="FaultyStore"/>.</summary>
+    private async Task<(ComponentRig Rig, FaultyStore Faulty)> OpenFaultyAsync()
     {
         FaultyStore? faulty = null;
-        await using (var rig = await ComponentRig.OpenAsync(o =>
+        var rig = await ComponentRig.OpenAsync(o =>
         {
             var open = o.StoreFactory!;
             o.StoreFactory = services => (faulty = FaultyStore.Wrap(open(services))).Store;
-        }, directory: _directory))
+        }, directory: _directory);
+        return (rig, faulty!);
+    }
+
+    [Fact]
+    public async Task CommitRefusedForAFullDisk_EveryCallOfTheGroupGetsTheFault_NoneIsStored_WritesResumeOnceFreed()
+    {
+        var (opened, faulty) = await OpenFaultyAsync();
+        await using (var rig = opened)
         {
             var loop = await rig.PutLoopAsync(TestEngine.FeedLoop());
             await rig.Parts.Decider.DecideAsync(loop, TestEngine.Request("before"), None);
             Assert.Null(await rig.Parts.WriteHealth.CheckAsync(None));
 
             // The writer holds in the next commit while five more calls queue up behind it; they make the group after it.
-            var gate = faulty!.HoldNextCommit();
+            var gate = faulty.HoldNextCommit();
             var held = rig.Parts.Decider.DecideAsync(loop, TestEngine.Request("held"), None).AsTask();
             await gate.Entered;
             var group = Enumerable.Range(0, 5).Select(i => rig.Parts.Decider.DecideAsync(loop, TestEngine.Request($"g{i}"), None).AsTask()).ToList();
@@ -77,15 +85,11 @@ public sealed class StoreFaultTests : IDisposable
     [Fact]
     public async Task CommitFailsForOneCall_TheOthersOfItsGroupAreStored_AndOnlyThatOneFails()
     {
-        FaultyStore? faulty = null;
-        await using (var rig = await ComponentRig.OpenAsync(o =>
-        {
-            var open = o.StoreFactory!;
-            o.StoreFactory = services => (faulty = FaultyStore.Wrap(open(services))).Store;
-        }, directory: _directory))
+        var (opened, faulty) = await OpenFaultyAsync();
+        await using (var rig = opened)
         {
             var loop = await rig.PutLoopAsync(TestEngine.FeedLoop());
-            var gate = faulty!.HoldNextCommit();
+            var gate = faulty.HoldNextCommit();
             var held = rig.Parts.Decider.DecideAsync(loop, TestEngine.Request("held"), None).AsTask();
             await gate.Entered;
             var group = new[] { "g0", "g1", "poison", "g2" }.Select(id => (Id: id, Call: rig.Parts.Decider.DecideAsync(loop, TestEngine.Request(id), None).AsTask())).ToList();
@@ -118,14 +122,10 @@ public sealed class StoreFaultTests : IDisposable
     [Fact]
     public async Task CommitSucceeds_AfterAFailure_HealthRecoversWithoutAProbe()
     {
-        FaultyStore? faulty = null;
-        await using var rig = await ComponentRig.OpenAsync(o =>
-        {
-            var open = o.StoreFactory!;
-            o.StoreFactory = services => (faulty = FaultyStore.Wrap(open(services))).Store;
-        }, directory: _directory);
+        var (rig, faulty) = await OpenFaultyAsync();
+        await using var _ = rig;
         var loop = await rig.PutLoopAsync(TestEngine.FeedLoop());
-        faulty!.Full = true;
+        faulty.Full = true;
         await Assert.ThrowsAsync<FlywheelStoreWriteException>(() => rig.Parts.Decider.DecideAsync(loop, TestEngine.Request("refused"), None).AsTask());
         Assert.Equal(StoreWriteFailure.DiskFull, rig.Parts.WriteHealth.Failure?.Reason);
 
