@@ -34,6 +34,9 @@ internal sealed class SqliteDatabase : IAsyncDisposable
     private volatile bool _initialized;
     private volatile bool _disposed;
 
+    /// <summary>Rows per read transaction of the long streaming reads.</summary>
+    public int ReadChunkRows { get; }
+
     /// <summary>Checks <paramref name="options"/> and prepares the connection strings; nothing is opened yet.</summary>
     /// <param name="options">Where the file lives and how durable commits are.</param>
     /// <param name="owner">Named by <see cref="ObjectDisposedException"/>s: the store the caller sees.</param>
@@ -51,8 +54,11 @@ internal sealed class SqliteDatabase : IAsyncDisposable
             throw new ArgumentOutOfRangeException(nameof(options), options.BusyTimeout, "The busy timeout must be between zero and int.MaxValue milliseconds.");
         }
 
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.ReadChunkRows, 1, nameof(options));
+
         _owner = owner;
         Path = options.DatabasePath;
+        ReadChunkRows = options.ReadChunkRows;
         Durability = options.Durability;
         Time = options.TimeProvider ?? TimeProvider.System;
         _busyTimeoutMs = (int)options.BusyTimeout.TotalMilliseconds;

@@ -9,6 +9,10 @@ namespace Flywheel.Storage.Sqlite;
 public sealed partial class SqliteFlywheelStore
 {
     /// <inheritdoc />
+    /// <remarks>
+    /// Pages on the outcome rows' key, a chunk per short read transaction, yielded only after the statement is reset,
+    /// so a slow reader never pins a snapshot (see <see cref="ReadRewardsAsync"/>).
+    /// </remarks>
     public async IAsyncEnumerable<DecisionOutcome> ReadOutcomesAsync(string loop, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loop);
@@ -21,64 +25,114 @@ public sealed partial class SqliteFlywheelStore
         const string Sql = """
             SELECT at, user_id, reward, closed_at, seq,
                    explored | (model_version << 1),
-                   min(signal_count, 2097151) | (min(implicit_signals, 2097151) << 21) | (min(explicit_signals, 2097151) << 42)
+                   min(signal_count, 2097151) | (min(implicit_signals, 2097151) << 21) | (min(explicit_signals, 2097151) << 42),
+                   decision_id
             FROM outcomes
-            WHERE loop = ?1
+            WHERE loop = ?1 AND (at, decision_id) > (?2, ?3)
             ORDER BY at, decision_id
+            LIMIT ?4
             """;
         var db = connection.Handle!;
+        var limit = _db.ReadChunkRows;
+        var chunk = new List<DecisionOutcome>(Math.Min(limit, 4096));
         SqliteException.ThrowExceptionForRC(raw.sqlite3_prepare_v2(db, Sql, out var statement), db);
         using (statement)
         {
             SqliteException.ThrowExceptionForRC(raw.sqlite3_bind_text(statement, 1, loop), db);
-            var rows = 0;
-            int rc;
-            while ((rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
+            SqliteException.ThrowExceptionForRC(raw.sqlite3_bind_int64(statement, 2, long.MinValue), db);
+            SqliteException.ThrowExceptionForRC(raw.sqlite3_bind_text(statement, 3, ""), db);
+            SqliteException.ThrowExceptionForRC(raw.sqlite3_bind_int(statement, 4, limit), db);
+            while (true)
             {
-                if ((++rows & 0xFFF) == 0)
+                cancellationToken.ThrowIfCancellationRequested();
+                chunk.Clear();
+                string? lastId = null;
+                int rc;
+                while ((rc = raw.sqlite3_step(statement)) == raw.SQLITE_ROW)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
+                    chunk.Add(ReadOutcome(statement));
+                    if (chunk.Count == limit)
+                    {
+                        lastId = raw.sqlite3_column_text(statement, 7).utf8_to_string();
+                    }
                 }
-                var at = SqliteRows.FromTicks(raw.sqlite3_column_int64(statement, 0));
-                var user = raw.sqlite3_column_type(statement, 1) == raw.SQLITE_NULL ? null : raw.sqlite3_column_text(statement, 1).utf8_to_string();
-                var served = raw.sqlite3_column_int64(statement, 5);
-                var version = (int)(served >> 1);
-                var explored = (served & 1) != 0;
-                if (raw.sqlite3_column_type(statement, 2) == raw.SQLITE_NULL)
+                if (rc != raw.SQLITE_DONE)
                 {
-                    yield return new DecisionOutcome(at, user, version, 0, 0, default, 0, 0, 0, explored);
-                    continue;
+                    SqliteException.ThrowExceptionForRC(rc, db);
                 }
-                const long Mask = 0x1FFFFF;
-                var counts = raw.sqlite3_column_int64(statement, 6);
-                yield return new DecisionOutcome(at, user, version, raw.sqlite3_column_int64(statement, 4), raw.sqlite3_column_double(statement, 2),
-                    SqliteRows.FromTicks(raw.sqlite3_column_int64(statement, 3)),
-                    (int)(counts & Mask), (int)((counts >> 21) & Mask), (int)((counts >> 42) & Mask), explored);
-            }
-            if (rc != raw.SQLITE_DONE)
-            {
-                SqliteException.ThrowExceptionForRC(rc, db);
+                // Resetting ends the statement's read transaction before the caller sees a row.
+                raw.sqlite3_reset(statement);
+                foreach (var outcome in chunk)
+                {
+                    yield return outcome;
+                }
+                if (lastId is null)
+                {
+                    yield break;
+                }
+                SqliteException.ThrowExceptionForRC(raw.sqlite3_bind_int64(statement, 2, chunk[^1].At.UtcTicks), db);
+                SqliteException.ThrowExceptionForRC(raw.sqlite3_bind_text(statement, 3, lastId), db);
             }
         }
     }
 
+    private static DecisionOutcome ReadOutcome(sqlite3_stmt statement)
+    {
+        var at = SqliteRows.FromTicks(raw.sqlite3_column_int64(statement, 0));
+        var user = raw.sqlite3_column_type(statement, 1) == raw.SQLITE_NULL ? null : raw.sqlite3_column_text(statement, 1).utf8_to_string();
+        var served = raw.sqlite3_column_int64(statement, 5);
+        var version = (int)(served >> 1);
+        var explored = (served & 1) != 0;
+        if (raw.sqlite3_column_type(statement, 2) == raw.SQLITE_NULL)
+        {
+            return new DecisionOutcome(at, user, version, 0, 0, default, 0, 0, 0, explored);
+        }
+        const long Mask = 0x1FFFFF;
+        var counts = raw.sqlite3_column_int64(statement, 6);
+        return new DecisionOutcome(at, user, version, raw.sqlite3_column_int64(statement, 4), raw.sqlite3_column_double(statement, 2),
+            SqliteRows.FromTicks(raw.sqlite3_column_int64(statement, 3)),
+            (int)(counts & Mask), (int)((counts >> 21) & Mask), (int)((counts >> 42) & Mask), explored);
+    }
+
     /// <inheritdoc />
+    /// <remarks>Pages on the signal sequence, a chunk per short read transaction (see <see cref="ReadRewardsAsync"/>).</remarks>
     public async IAsyncEnumerable<UserVisit> ReadUserVisitsAsync(string loop, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(loop);
         await using var connection = await _db.OpenReaderAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT user_id, at FROM signals INDEXED BY signals_user_visits
-            WHERE loop = $loop AND decision_id IS NULL AND user_id IS NOT NULL
+            SELECT user_id, at, seq FROM signals INDEXED BY signals_user_visits
+            WHERE loop = $loop AND decision_id IS NULL AND user_id IS NOT NULL AND seq > $after
             ORDER BY seq
+            LIMIT $limit
             """;
         command.Parameters.AddWithValue("$loop", loop);
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
+        var after = command.Parameters.AddWithValue("$after", 0L);
+        command.Parameters.AddWithValue("$limit", _db.ReadChunkRows);
+        var chunk = new List<UserVisit>(Math.Min(_db.ReadChunkRows, 4096));
+        while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            yield return new UserVisit(reader.GetString(0), SqliteRows.FromTicks(reader.GetInt64(1)));
+            chunk.Clear();
+            var last = 0L;
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    chunk.Add(new UserVisit(reader.GetString(0), SqliteRows.FromTicks(reader.GetInt64(1))));
+                    last = reader.GetInt64(2);
+                }
+            }
+            foreach (var visit in chunk)
+            {
+                yield return visit;
+            }
+            if (chunk.Count < _db.ReadChunkRows)
+            {
+                yield break;
+            }
+            after.Value = last;
         }
     }
 

@@ -368,7 +368,12 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
     }
 
     /// <inheritdoc />
-    /// <remarks>Streams from one query; rows are read as the caller iterates.</remarks>
+    /// <remarks>
+    /// Reads in chunks of <see cref="SqliteStoreOptions.ReadChunkRows"/>, each its own short read transaction, and
+    /// yields a chunk only after its statement is reset: a turn or evaluation that takes minutes over the rows never
+    /// pins a snapshot, so the checkpointer can still reset the WAL meanwhile. Sequence numbers only grow, so paging
+    /// on them neither skips nor repeats a reward.
+    /// </remarks>
     public async IAsyncEnumerable<(DecisionRecord Decision, RewardRecord Reward)> ReadRewardsAsync(
         string loop, long afterSequence, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
@@ -381,16 +386,33 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
             JOIN decisions AS d ON d.loop = r.loop AND d.decision_id = r.decision_id
             WHERE r.loop = $loop AND r.seq > $after
             ORDER BY r.seq
+            LIMIT $limit
             """;
         command.Parameters.AddWithValue("$loop", loop);
-        command.Parameters.AddWithValue("$after", afterSequence);
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
+        var after = command.Parameters.AddWithValue("$after", afterSequence);
+        command.Parameters.AddWithValue("$limit", _db.ReadChunkRows);
+        var chunk = new List<(DecisionRecord, RewardRecord)>(Math.Min(_db.ReadChunkRows, 4096));
+        while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var reward = ReadReward(reader, 0, loop);
-            var decision = ReadDecision(reader, SqliteSchema.RewardColumnCount, loop);
-            yield return (decision, reward);
+            chunk.Clear();
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    var reward = ReadReward(reader, 0, loop);
+                    chunk.Add((ReadDecision(reader, SqliteSchema.RewardColumnCount, loop), reward));
+                }
+            }
+            foreach (var row in chunk)
+            {
+                yield return row;
+            }
+            if (chunk.Count < _db.ReadChunkRows)
+            {
+                yield break;
+            }
+            after.Value = chunk[^1].Item2.Sequence;
         }
     }
 

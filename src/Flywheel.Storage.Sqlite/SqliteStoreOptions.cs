@@ -50,6 +50,12 @@ public sealed class SqliteStoreOptions
     /// <summary>The WAL size past which the checkpointer resets the log (tests lower it). <value>Default 64 MiB.</value></summary>
     internal long WalLimitBytes { get; set; } = 64L << 20;
 
+    /// <summary>
+    /// Rows per read transaction of the long streaming reads (rewards, outcomes, visits); tests lower it to cross
+    /// chunk boundaries. <value>Default 4,096.</value>
+    /// </summary>
+    internal int ReadChunkRows { get; set; } = 4096;
+
     /// <summary>Whether a background connection checkpoints the WAL (tests that drive it themselves turn it off). <value>Default true.</value></summary>
     internal bool BackgroundCheckpoints { get; set; } = true;
 }

@@ -73,6 +73,62 @@ public sealed class SqliteStoreTests(ITestOutputHelper output) : StoreConformanc
         Assert.Equal(2_000, (await store.CountAsync("shop")).Decisions);
     }
 
+    [Fact]
+    public async Task LongReads_PausedBetweenRows_HoldNoSnapshotAndYieldEveryRowOnce()
+    {
+        // A turn reads every reward while it trains and evaluates, for minutes on a busy loop; if that pinned one read
+        // transaction, the checkpointer could not reset the WAL and it grew by hundreds of megabytes meanwhile.
+        var options = Options();
+        options.ReadChunkRows = 3;
+        options.WalLimitBytes = 0;
+        options.BackgroundCheckpoints = false;
+        var store = await SqliteFlywheelStore.OpenAsync(options);
+        _stores.Add(store);
+        var wal = options.DatabasePath + "-wal";
+        const int Rows = 20;
+        // Three decisions share each instant, so outcome chunks end inside a run of equal times.
+        var decisions = Enumerable.Range(0, Rows).Select(i => SmallDecision("shop", $"d{i:D2}", T0.AddSeconds(i / 3))).ToList();
+        var visits = Enumerable.Range(0, Rows).Select(i => Signal("shop", $"v{i}", null, T0.AddSeconds(i)) with { UserId = $"u{i}" }).ToList();
+        var rewards = Enumerable.Range(0, Rows).Select(i => Reward("shop", $"d{i:D2}", i + 1)).ToList();
+        await store.CommitAsync(Batch(decisions, visits, rewards));
+
+        async Task<int> DrainWhileWritingAsync<T>(IAsyncEnumerable<T> rows)
+        {
+            var read = 0;
+            await foreach (var _ in rows)
+            {
+                if (read++ == 4)
+                {
+                    await store.CommitAsync(Batch([SmallDecision("other", $"x{Guid.NewGuid():N}", T0)], [], []));
+                    Assert.True(new FileInfo(wal).Length > 0);
+                    store.CheckpointNow();
+                    Assert.Equal(0, new FileInfo(wal).Length);
+                }
+            }
+            return read;
+        }
+
+        var rewardSequences = new List<long>();
+        Assert.Equal(Rows, await DrainWhileWritingAsync(Tap(store.ReadRewardsAsync("shop", 0), r => rewardSequences.Add(r.Reward.Sequence))));
+        Assert.Equal(Enumerable.Range(1, Rows).Select(i => (long)i), rewardSequences);
+        var outcomeTimes = new List<DateTimeOffset>();
+        Assert.Equal(Rows, await DrainWhileWritingAsync(Tap(store.ReadOutcomesAsync("shop"), o => outcomeTimes.Add(o.At))));
+        Assert.Equal(decisions.Select(d => d.At.ToUniversalTime()), outcomeTimes.Select(t => t.ToUniversalTime()));
+        var visitors = new List<string>();
+        Assert.Equal(Rows, await DrainWhileWritingAsync(Tap(store.ReadUserVisitsAsync("shop"), v => visitors.Add(v.UserId))));
+        Assert.Equal(visits.Select(v => v.UserId!), visitors);
+        Assert.Equal(Rows - 1, (await ToListAsync(store.ReadRewardsAsync("shop", 1))).Count);
+    }
+
+    private static async IAsyncEnumerable<T> Tap<T>(IAsyncEnumerable<T> source, Action<T> seen)
+    {
+        await foreach (var item in source)
+        {
+            seen(item);
+            yield return item;
+        }
+    }
+
     [Theory]
     [InlineData(SqliteDurability.Process, 1L)]
     [InlineData(SqliteDurability.Power, 2L)]
