@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 using Flywheel.Core.Json;
 namespace Flywheel.Core;
@@ -35,6 +36,27 @@ public sealed record OffPolicyEstimates
 
     /// <summary>The largest importance weight w = π(a|x)/p seen.</summary>
     public required double MaxWeight { get; init; }
+
+    /// <summary>
+    /// The largest weight's share of Σw, max w / Σw: the part of IPS, SNIPS and DR's correction that rests on one
+    /// decision. 0 when Σw ≤ 0.
+    /// </summary>
+    public double MaxWeightShare { get; init; }
+
+    /// <summary>
+    /// The share of Σw past which one decision's weight counts as extreme (<see cref="MaxWeightShare"/>): above it the
+    /// estimates move with that decision alone, whatever the others say.
+    /// </summary>
+    public const double ExtremeWeightShare = 0.1;
+
+    /// <summary>True when one decision carries more than <see cref="ExtremeWeightShare"/> of the total weight.</summary>
+    public bool HasExtremeWeights => MaxWeightShare > ExtremeWeightShare;
+
+    /// <summary>Warnings about these estimates, in words; empty when there is nothing to warn about.</summary>
+    public IReadOnlyList<string> Warnings => HasExtremeWeights
+        ? [string.Create(CultureInfo.InvariantCulture,
+            $"extreme importance weight: one decision carries {MaxWeightShare:P1} of the total weight (w = π/p = {MaxWeight:G4}), so IPS, SNIPS and DR rest on it alone; look for a tiny logged probability")]
+        : [];
 
     /// <summary>One estimator's estimate, or null when it is not available (<c>ips-cp</c> outside [0, 1]).</summary>
     public Estimate? Get(OffPolicyEstimator estimator) => estimator switch

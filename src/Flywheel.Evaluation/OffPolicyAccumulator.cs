@@ -164,6 +164,7 @@ public struct OffPolicyAccumulator
             MinReward = _minR,
             MaxReward = _maxR,
             MaxWeight = _maxW,
+            MaxWeightShare = OffPolicyMath.WeightShare(_maxW, sumW),
         };
     }
 

@@ -87,6 +87,7 @@ public static class OffPolicyMath
             MinReward = minR,
             MaxReward = maxR,
             MaxWeight = maxW,
+            MaxWeightShare = WeightShare(maxW, sumWValue),
         };
     }
 
@@ -209,6 +210,9 @@ public static class OffPolicyMath
     internal static double Ess(double sumW, double sumW2) => sumW2 > 0 ? sumW * sumW / sumW2 : 0;
 
     /// <summary>The Clopper–Pearson interval of IPS when every reward lies in [0, 1], else null.</summary>
+    /// <summary>max w / Σw, or 0 when Σw ≤ 0.</summary>
+    internal static double WeightShare(double maxWeight, double sumOfWeights) => sumOfWeights > 0 ? Math.Max(0, maxWeight) / sumOfWeights : 0;
+
     internal static Estimate? ClopperPearsonOrNull(long count, double weightedRewardSum, double maxWeight, double minReward, double maxReward)
         => count > 0 && minReward >= 0 && maxReward <= 1 ? ClopperPearson.ForIps(count, weightedRewardSum, maxWeight) : null;
 }

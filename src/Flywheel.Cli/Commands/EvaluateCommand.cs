@@ -148,7 +148,8 @@ internal static class EvaluateCommand
         => reader.TotalBytes > 0 ? Math.Clamp((double)reader.BytesRead / reader.TotalBytes, 0, 1) : null;
 
     /// <summary>
-    /// <c>{ "n", "ess", "targetPolicy", "rewardEstimates", "estimators": { name: { "value", "lower", "upper" } } }</c>;
+    /// <c>{ "n", "ess", "targetPolicy", "rewardEstimates", "estimators": { name: { "value", "lower", "upper" } },
+    /// "maxWeight", "maxWeightShare", "warnings": [text] }</c>;
     /// doubles round-trip, and bounds that do not exist (n ≤ 1) or values that do not (SNIPS with Σw = 0) are null.
     /// </summary>
     internal static void WriteJson(TextWriter output, OffPolicyReport report, IReadOnlySet<OffPolicyEstimator> chosen)
@@ -176,6 +177,14 @@ internal static class EvaluateCommand
                 w.WriteEndObject();
             }
             w.WriteEndObject();
+            WriteNumberOrNull(w, "maxWeight", e.MaxWeight);
+            w.WriteNumber("maxWeightShare", e.MaxWeightShare);
+            w.WriteStartArray("warnings");
+            foreach (var warning in e.Warnings)
+            {
+                w.WriteStringValue(warning);
+            }
+            w.WriteEndArray();
             w.WriteEndObject();
         }
         output.WriteLine(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
@@ -201,6 +210,10 @@ internal static class EvaluateCommand
         output.WriteLine(string.Create(c, $"evaluate {settings.File}: {e.Count:N0} logged decisions, effective sample size {e.EffectiveSampleSize:N1}"));
         output.WriteLine($"  target policy: {Describe(report.TargetPolicy, report.RowsWithTargetProbabilities, e.Count)}");
         output.WriteLine($"  reward estimates: {Describe(report.RewardEstimates, report.RowsWithRewardEstimates, e.Count)}");
+        foreach (var warning in e.Warnings)
+        {
+            output.WriteLine($"  WARNING: {warning}");
+        }
         output.Flush();
         var table = new Table().Border(TableBorder.Simple)
             .AddColumn("estimator")

@@ -27,7 +27,9 @@ internal sealed record EstimatesWire(
     IReadOnlyDictionary<string, Estimate> Estimators,
     [property: JsonConverter(typeof(FiniteOrNullConverter))] double MinReward,
     [property: JsonConverter(typeof(FiniteOrNullConverter))] double MaxReward,
-    [property: JsonConverter(typeof(FiniteOrNullConverter))] double MaxWeight);
+    [property: JsonConverter(typeof(FiniteOrNullConverter))] double MaxWeight,
+    [property: JsonConverter(typeof(FiniteOrNullConverter))] double MaxWeightShare = 0,
+    IReadOnlyList<string>? Warnings = null);
 
 internal class EstimatesConverter(IReadOnlyCollection<OffPolicyEstimator>? estimators = null) : SurrogateConverter<OffPolicyEstimates, EstimatesWire>
 {
@@ -37,9 +39,9 @@ internal class EstimatesConverter(IReadOnlyCollection<OffPolicyEstimator>? estim
     }
 
     protected override EstimatesWire ToWire(OffPolicyEstimates value) => new(
-        value.Count, value.EffectiveSampleSize, Estimators(value, estimators), value.MinReward, value.MaxReward, value.MaxWeight);
+        value.Count, value.EffectiveSampleSize, Estimators(value, estimators), value.MinReward, value.MaxReward, value.MaxWeight, value.MaxWeightShare, value.Warnings);
 
-    protected override OffPolicyEstimates FromWire(EstimatesWire wire) => FromWire(wire.N, wire.Ess, wire.Estimators, wire.MinReward, wire.MaxReward, wire.MaxWeight);
+    protected override OffPolicyEstimates FromWire(EstimatesWire wire) => FromWire(wire.N, wire.Ess, wire.Estimators, wire.MinReward, wire.MaxReward, wire.MaxWeight, wire.MaxWeightShare);
 
     /// <summary>The estimators in canonical order, limited to <paramref name="only"/> when given; ips-cp only when available.</summary>
     internal static Dictionary<string, Estimate> Estimators(OffPolicyEstimates value, IReadOnlyCollection<OffPolicyEstimator>? only = null)
@@ -55,7 +57,8 @@ internal class EstimatesConverter(IReadOnlyCollection<OffPolicyEstimator>? estim
         return map;
     }
 
-    internal static OffPolicyEstimates FromWire(long n, double ess, IReadOnlyDictionary<string, Estimate> estimators, double minReward, double maxReward, double maxWeight)
+    /// <remarks>The warnings are not read back: they follow from the figures.</remarks>
+    internal static OffPolicyEstimates FromWire(long n, double ess, IReadOnlyDictionary<string, Estimate> estimators, double minReward, double maxReward, double maxWeight, double maxWeightShare)
     {
         var nan = new Estimate(double.NaN, double.NegativeInfinity, double.PositiveInfinity);
         Estimate? Find(string name) => estimators.TryGetValue(name, out var e) ? e : null;
@@ -71,6 +74,7 @@ internal class EstimatesConverter(IReadOnlyCollection<OffPolicyEstimator>? estim
             MinReward = minReward,
             MaxReward = maxReward,
             MaxWeight = maxWeight,
+            MaxWeightShare = double.IsFinite(maxWeightShare) ? maxWeightShare : 0,
         };
     }
 }
@@ -87,12 +91,14 @@ internal sealed record PolicyEvaluationWire(
     IReadOnlyDictionary<string, Estimate>? Estimators = null,
     [property: JsonConverter(typeof(FiniteOrNullConverter))] double? MinReward = null,
     [property: JsonConverter(typeof(FiniteOrNullConverter))] double? MaxReward = null,
-    [property: JsonConverter(typeof(FiniteOrNullConverter))] double? MaxWeight = null);
+    [property: JsonConverter(typeof(FiniteOrNullConverter))] double? MaxWeight = null,
+    [property: JsonConverter(typeof(FiniteOrNullConverter))] double? MaxWeightShare = null,
+    IReadOnlyList<string>? Warnings = null);
 
 internal sealed class PolicyEvaluationConverter : SurrogateConverter<PolicyEvaluation, PolicyEvaluationWire>
 {
     protected override PolicyEvaluationWire ToWire(PolicyEvaluation value) => value.Estimates is { } e
-        ? new(value.Policy, value.Version, e.Count, e.EffectiveSampleSize, EstimatesConverter.Estimators(e), e.MinReward, e.MaxReward, e.MaxWeight)
+        ? new(value.Policy, value.Version, e.Count, e.EffectiveSampleSize, EstimatesConverter.Estimators(e), e.MinReward, e.MaxReward, e.MaxWeight, e.MaxWeightShare, e.Warnings)
         : new(value.Policy, value.Version);
 
     protected override PolicyEvaluation FromWire(PolicyEvaluationWire wire) => new()
@@ -100,7 +106,7 @@ internal sealed class PolicyEvaluationConverter : SurrogateConverter<PolicyEvalu
         Policy = wire.Policy,
         Version = wire.Version,
         Estimates = wire.Estimators is { } estimators
-            ? EstimatesConverter.FromWire(wire.N ?? 0, wire.Ess ?? double.NaN, estimators, wire.MinReward ?? double.NaN, wire.MaxReward ?? double.NaN, wire.MaxWeight ?? double.NaN)
+            ? EstimatesConverter.FromWire(wire.N ?? 0, wire.Ess ?? double.NaN, estimators, wire.MinReward ?? double.NaN, wire.MaxReward ?? double.NaN, wire.MaxWeight ?? double.NaN, wire.MaxWeightShare ?? 0)
             : null,
     };
 }
