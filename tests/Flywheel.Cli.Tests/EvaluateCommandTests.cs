@@ -38,7 +38,10 @@ public sealed class EvaluateCommandTests : IDisposable
         var actual = actualDoc.RootElement;
         var expected = referenceDoc.RootElement.GetProperty(key);
 
-        Assert.Equal(["n", "ess", "targetPolicy", "rewardEstimates", "estimators"], actual.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["n", "ess", "targetPolicy", "rewardEstimates", "estimators", "maxWeight", "maxWeightShare", "warnings"], actual.EnumerateObject().Select(p => p.Name));
+        // The reference files' weights are moderate: no decision carries a tenth of the total weight.
+        Assert.InRange(actual.GetProperty("maxWeightShare").GetDouble(), 0, 0.1);
+        Assert.Equal(0, actual.GetProperty("warnings").GetArrayLength());
         Assert.Equal("file", actual.GetProperty("targetPolicy").GetString());
         Assert.Equal("file", actual.GetProperty("rewardEstimates").GetString());
         Assert.Equal(expected.GetProperty("n").GetInt64(), actual.GetProperty("n").GetInt64());
@@ -185,6 +188,28 @@ public sealed class EvaluateCommandTests : IDisposable
         // Uniform: w = 0.5/0.25 = 2 for both rows, IPS = (2·1 + 2·0)/2.
         Assert.Equal(1.0, doc.RootElement.GetProperty("estimators").GetProperty("ips").GetProperty("value").GetDouble(), 15);
         Assert.Equal(2.0, doc.RootElement.GetProperty("ess").GetDouble(), 15);
+    }
+
+    [Fact]
+    public async Task Evaluate_TinyLoggedProbability_WarnsOfTheExtremeWeight()
+    {
+        var rows = Enumerable.Range(0, 100).Select(i => Good.Replace("\"d1\"", $"\"d{i}\"", StringComparison.Ordinal)).ToList();
+        rows.Add(Good.Replace("\"d1\"", "\"rare\"", StringComparison.Ordinal).Replace("\"probability\":0.25", "\"probability\":1e-9", StringComparison.Ordinal));
+        var path = Write("rare.jsonl", string.Join('\n', rows) + "\n");
+
+        var (code, stdout, stderr) = await RunAsync("evaluate", path);
+        Assert.Equal(0, code);
+        Assert.Equal("", stderr);
+        var warning = Assert.Single(Lines(stdout), l => l.StartsWith("  WARNING: extreme importance weight", StringComparison.Ordinal));
+        Assert.Contains("100", warning, StringComparison.Ordinal);
+
+        (code, stdout, _) = await RunAsync("evaluate", path, "--json");
+        Assert.Equal(0, code);
+        using var doc = JsonDocument.Parse(stdout);
+        // w = 0.5/1e-9 = 5e8 against 100 rows of w = 2: the rare decision carries all but 4e-7 of the weight.
+        Assert.Equal(5e8, doc.RootElement.GetProperty("maxWeight").GetDouble(), 1e-3);
+        Assert.True(doc.RootElement.GetProperty("maxWeightShare").GetDouble() > 0.999999);
+        Assert.StartsWith("extreme importance weight", Assert.Single(doc.RootElement.GetProperty("warnings").EnumerateArray()).GetString(), StringComparison.Ordinal);
     }
 
     [Fact]
