@@ -144,6 +144,75 @@ public sealed class DriftWatchTests
         Assert.Equal(0, watch.Alarms);
     }
 
+    /// <summary>
+    /// A soak's traffic in closing order: each second's decisions close either at once (a skip, reward 0) or by time-out
+    /// a window later (reward 1 for a share <paramref name="pGood"/> of them, else 0); <paramref name="rate"/> gives the
+    /// decisions answered in each second. Answers the alarms.
+    /// </summary>
+    private static List<DriftAlarm> FeedTimed(DriftWatch watch, Random random, int seconds, Func<int, int> rate, Func<int, double> pGood, RewardConfig range)
+    {
+        var start = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
+        var closing = new PriorityQueue<(DateTimeOffset At, double Reward), DateTimeOffset>();
+        var alarms = new List<DriftAlarm>();
+        long sequence = 0;
+        for (var t = 0; t < seconds; t++)
+        {
+            var now = start.AddSeconds(t);
+            for (var k = 0; k < rate(t); k++)
+            {
+                var at = now.AddSeconds(k / (double)rate(t));
+                var skip = random.NextDouble() < 0.15;
+                closing.Enqueue((at, skip ? 0 : random.NextDouble() < pGood(t) ? 1 : 0), skip ? at : at.AddSeconds(range.WindowSeconds));
+            }
+            while (closing.TryPeek(out var item, out var closedAt) && closedAt < now.AddSeconds(1))
+            {
+                closing.Dequeue();
+                if (watch.Observe(++sequence, item.Reward, range, 1, 1, item.At, closedAt) is { } alarm)
+                {
+                    alarms.Add(alarm);
+                }
+            }
+        }
+        return alarms;
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Observe_StallThenCatchUp_InClosingOrder_IsNotADrop(int seed)
+    {
+        // 1,000 decisions a second with a 30 s window; a stall of 10 s (a turn holding the CPU), then 10 s at twice the
+        // rate to catch up. A window later the time-outs of the stall are missing while the skips of now arrive as ever:
+        // in closing order the reward dips for 10 s, though no decision's reward changed.
+        var watch = new DriftWatch();
+        var range = new RewardConfig { Min = 0, Max = 1, WindowSeconds = 30 };
+
+        var alarms = FeedTimed(watch, new Random(seed), 300, t => t is >= 100 and < 110 ? 0 : t is >= 110 and < 120 ? 2000 : 1000, _ => 0.6, range);
+
+        Assert.Empty(alarms);
+        Assert.Equal(0, watch.Alarms);
+    }
+
+    [Fact]
+    public void Observe_RealDrop_InClosingOrder_IsFoundAboutAWindowLater()
+    {
+        var watch = new DriftWatch();
+        var range = new RewardConfig { Min = 0, Max = 1, WindowSeconds = 30 };
+
+        // From second 100 on, the time-outs' share of good rewards falls from 0.6 to 0.3.
+        var alarms = FeedTimed(watch, new Random(4), 300, _ => 1000, t => t < 100 ? 0.6 : 0.3, range);
+
+        var alarm = Assert.Single(alarms);
+        // Rewards close 150 a second (the skips) for the first 30 s, then 1,000 a second: reward 4,500 + 1,000·(t − 30)
+        // closes at second t. The decisions of second 100 are complete at second 130 (reward 104,500), and the drop is
+        // found soon after; the change is placed at the first reward of those decisions, their skips at second 100.
+        Assert.InRange(alarm.DetectedSequence, 104_500, 106_000);
+        Assert.InRange(alarm.ChangeSequence, 73_500, 75_500);
+        Assert.True(alarm.ChangeSequence < alarm.DetectedSequence);
+        Assert.InRange(alarm.MeanBefore, 0.45, 0.57);
+        Assert.InRange(alarm.MeanAfter, 0.15, 0.4);
+    }
+
     [Fact]
     public void Take_ClearsOnlyTheAlarmTaken()
     {
