@@ -1,3 +1,6 @@
+using Flywheel.Core;
+using Flywheel.TestUtils;
+
 namespace Flywheel.Cli.Tests;
 
 public sealed class LoopsAndServeCommandTests : IAsyncLifetime
@@ -38,6 +41,23 @@ public sealed class LoopsAndServeCommandTests : IAsyncLifetime
         (code, stdout, _) = await RunAsync("loops", "show", "home-feed", "--server", _url);
         Assert.Equal(0, code);
         Assert.Contains("\"closesWindow\": true", stdout);
+    }
+
+    public static TheoryData<string> SampleLoops() => [.. Directory.GetFiles(Repository.Path("samples", "loops"), "*.json").Select(f => Path.GetFileName(f)).Order()];
+
+    [Theory]
+    [MemberData(nameof(SampleLoops))]
+    public async Task LoopsApply_SampleConfig_IsTakenAsWritten(string file)
+    {
+        var (code, stdout, stderr) = await RunAsync("loops", "apply", Repository.Path("samples", "loops", file), "--server", _url);
+        Assert.True(code == 0, stderr);
+        var id = Path.GetFileNameWithoutExtension(file);
+        Assert.Contains($"applied loop '{id}'", stdout, StringComparison.Ordinal);
+
+        (code, stdout, _) = await RunAsync("loops", "show", id, "--server", _url);
+        Assert.Equal(0, code);
+        var written = LoopConfigJson.Parse(File.ReadAllText(Repository.Path("samples", "loops", file)));
+        Assert.Equal(LoopConfigJson.Serialize(written), LoopConfigJson.Serialize(LoopConfigJson.Parse(stdout)));
     }
 
     [Theory]
