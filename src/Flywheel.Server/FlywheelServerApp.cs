@@ -149,6 +149,11 @@ public static partial class FlywheelServerApp
         try
         {
             await next(context);
+            if (!context.Response.HasStarted && context.Response.StatusCode is 404 or 405 && context.Response.ContentType is null)
+            {
+                // Routing's own answers (no endpoint, or not this method) are empty; say what was asked and what exists.
+                await WriteRoutingProblemAsync(context);
+            }
         }
         catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
         {
@@ -180,6 +185,19 @@ public static partial class FlywheelServerApp
                 await ProblemDetailsWriter.WriteAsync(context, status, title, detail, field);
             }
         }
+    }
+
+    private static Task WriteRoutingProblemAsync(HttpContext context)
+    {
+        var request = $"{context.Request.Method} {context.Request.Path}";
+        if (context.Response.StatusCode == 405)
+        {
+            var allowed = context.Response.Headers.Allow.ToString();
+            return ProblemDetailsWriter.WriteAsync(context, 405, "Method not allowed",
+                $"{context.Request.Path} does not take {context.Request.Method}{(allowed.Length > 0 ? $"; it takes {allowed}" : "")}.", null);
+        }
+        return ProblemDetailsWriter.WriteAsync(context, 404, "Not found",
+            $"No endpoint answers {request}. The API is under /v1; its description is at /openapi/v1.json.", null);
     }
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error on {Method} {Path}")]

@@ -63,6 +63,10 @@ public sealed class MalformedRequestTests : IAsyncLifetime
         { "loop config not supported", "PUT", "/v1/loops/home-feed", """{"kind":"rank","signals":{"skip":{"weight":1}}}""", null, 422, "kind" },
         { "unknown decision audit", "GET", "/v1/loops/home-feed/decisions/never", null, null, 404, "never" },
         { "unknown loop read", "GET", "/v1/loops/nope", null, null, 404, "nope" },
+        { "unknown route", "GET", "/v1/lops", null, null, 404, "GET /v1/lops" },
+        { "unknown route under a loop", "POST", "/v1/loops/home-feed/decid", "{}", null, 404, "/v1/loops/home-feed/decid" },
+        { "wrong method", "DELETE", "/v1/loops/home-feed/decide", null, null, 405, "POST" },
+        { "wrong method on a read", "POST", "/v1/loops/home-feed/decisions/kept", "{}", null, 405, "GET" },
     };
 
     [Theory]
