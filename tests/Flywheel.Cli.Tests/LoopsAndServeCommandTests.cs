@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using Flywheel.Core;
 using Flywheel.TestUtils;
 
@@ -113,5 +115,22 @@ public sealed class LoopsAndServeCommandTests : IAsyncLifetime
         var (code, _, stderr) = await RunAsync("serve", "--data-dir", file, "--urls", "http://127.0.0.1:0");
         Assert.Equal(2, code);
         Assert.Contains("not a folder", stderr);
+    }
+
+    [Fact]
+    public async Task Serve_BusyPort_AsAProcess_OneLineWithoutAStackTrace()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+
+        var (code, stdout, stderr) = await ChildProcess.RunDotnetAsync("flywheel.dll", "serve", "--data-dir", Path.Combine(_folder.Path, "busy"), "--urls", $"http://127.0.0.1:{port}");
+
+        Assert.Equal(2, code);
+        var line = Assert.Single(Cli.Lines(stderr));
+        Assert.Contains($"cannot listen on http://127.0.0.1:{port}", line, StringComparison.Ordinal);
+        Assert.Contains("address already in use", line, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", stdout + stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", stdout + stderr, StringComparison.Ordinal);
     }
 }
