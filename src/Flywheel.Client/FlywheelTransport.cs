@@ -74,7 +74,7 @@ internal sealed class FlywheelTransport(HttpClient http, Uri baseAddress, Flywhe
             {
                 throw new FlywheelOverloadedException(Resilience.RetryAfter(response.Headers.RetryAfter) ?? TimeSpan.FromSeconds(1));
             }
-            throw FlywheelResilience.IsTransient(code) ? new FlywheelApiException(code, problem) : CreateException(code, problem);
+            throw FlywheelResilience.IsTransient(code) ? new FlywheelApiException(code, problem) : CreateException(code, problem, call.Method, uri);
         }
     }
 
@@ -122,7 +122,7 @@ internal sealed class FlywheelTransport(HttpClient http, Uri baseAddress, Flywhe
     /// <summary>The client's resilience pipeline and its delay rules.</summary>
     public FlywheelResilience Resilience { get; } = resilience;
 
-    private static Exception CreateException(int status, FlywheelProblemDetails? problem)
+    private static Exception CreateException(int status, FlywheelProblemDetails? problem, HttpMethod method, Uri uri)
     {
         ValidationKind? kind = status switch
         {
@@ -138,7 +138,8 @@ internal sealed class FlywheelTransport(HttpClient http, Uri baseAddress, Flywhe
             return new FlywheelApiException(status, problem);
         }
         var field = problem?.Field ?? "";
-        var detail = problem?.Detail ?? problem?.Title ?? $"was refused with status {status}";
+        // No problem document: the answer did not come from a Flywheel API (a wrong --server path or port, a proxy).
+        var detail = problem?.Detail ?? problem?.Title ?? $"{method} {uri} was refused with status {status} and no problem document; is that a Flywheel server's address?";
         // The server's detail is the engine's message, "field: problem"; keep only the problem, as the engine does.
         if (field.Length > 0 && detail.StartsWith(field + ": ", StringComparison.Ordinal))
         {

@@ -118,6 +118,17 @@ public sealed class LoopsAndServeCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task LoopsList_ServerUrlWithAWrongPath_SaysWhatWasAsked()
+    {
+        var (code, stdout, stderr) = await RunAsync("loops", "list", "--server", _url.TrimEnd('/') + "/typo");
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        var line = Assert.Single(Cli.Lines(stderr));
+        Assert.Contains("/typo/v1/loops", line, StringComparison.Ordinal);
+        Assert.Contains("The API is under /v1", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Serve_BusyPort_AsAProcess_OneLineWithoutAStackTrace()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);

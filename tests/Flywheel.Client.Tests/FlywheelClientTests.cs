@@ -125,6 +125,19 @@ public class FlywheelClientTests
         Assert.IsAssignableFrom<FlywheelValidationException>(ex);
     }
 
+    [Fact]
+    public async Task ListLoopsAsync_404WithoutAProblem_NamesTheRequest()
+    {
+        // What a server that is not Flywheel (or a wrong path behind a proxy) answers.
+        var (client, _, _) = NewClient((_, _) => Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.NotFound) { Content = new StringContent("Not Found") }));
+
+        var ex = await Assert.ThrowsAsync<FlywheelApiValidationException>(() => client.ListLoopsAsync());
+
+        Assert.Equal(ValidationKind.NotFound, ex.Kind);
+        Assert.Contains("GET http", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("/v1/loops was refused with status 404", ex.Message, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(400, "Malformed JSON", ValidationKind.Invalid)]
     [InlineData(404, "Not found", ValidationKind.NotFound)]
