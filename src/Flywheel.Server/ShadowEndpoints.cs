@@ -37,8 +37,8 @@ internal static class ShadowEndpoints
         v1.MapGet("/loops/{loop}/models/{version}/shadow", GetShadowReportAsync)
             .WithName("GetShadowReport")
             .WithSummary("How a shadow compares with what was served on the rewarded decisions it scored: decisions, agreements, agreement rate, "
-                + "IPS and SNIPS on live traffic with intervals, the served mean reward and the mismatch count.")
-            .ProducesProblems(401, 403, 404, 422)
+                + "IPS and SNIPS on live traffic with intervals, the served mean reward and the mismatch count. 409 for the champion when it never ran as a shadow.")
+            .ProducesProblems(401, 403, 404, 409, 422)
             .RequireFlywheelScope(ApiKeyScopes.Read);
         v1.MapGet("/loops/{loop}/models/{version}/mismatches", ListModelMismatchesAsync)
             .WithName("ListModelMismatches")

@@ -100,6 +100,11 @@ public sealed partial class TurnsModelsExportCommandTests
         Assert.Equal("", stdout);
         Assert.Contains("champion", Assert.Single(Lines(stderr)), StringComparison.Ordinal);
 
+        (code, stdout, stderr) = await RunAsync("models", Loop, "--report", "v1", "--server", server.Url);
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Contains("model version 1 is the champion and never ran as a shadow", Assert.Single(Lines(stderr)), StringComparison.Ordinal);
+
         (code, stdout, stderr) = await RunAsync("models", Loop, "--report", "99", "--server", server.Url);
         Assert.Equal(2, code);
         Assert.Equal("", stdout);

@@ -157,13 +157,15 @@ public sealed partial class TurnsAndExportTests
     }
 
     [Fact]
-    public async Task ShadowReport_OfAModelThatNeverShadowed_HasNoDecisions()
+    public async Task ShadowReport_OfTheChampionThatNeverShadowed_IsAConflictNamingIt()
     {
         using var response = await Server.SendAsync(HttpMethod.Get, "/v1/loops/feed/models/1/shadow", null);
         var text = await response.Content.ReadAsStringAsync();
 
-        Assert.True(response.StatusCode == HttpStatusCode.OK, text);
-        Assert.Equal("""{"loop":"feed","version":1,"decisions":0,"agreements":0,"agreementRate":null,"servedMean":null,"mismatches":0}""", text);
+        Assert.True(response.StatusCode == HttpStatusCode.Conflict, text);
+        using var problem = JsonDocument.Parse(text);
+        Assert.Equal("version", problem.RootElement.GetProperty("field").GetString());
+        Assert.Contains("model version 1 is the champion and never ran as a shadow", problem.RootElement.GetProperty("detail").GetString(), StringComparison.Ordinal);
         Assert.Equal("""{"mismatches":[]}""", await Server.Http.GetStringAsync("/v1/loops/feed/mismatches"));
         Assert.Empty(await fixture.Client.ListMismatchesAsync("feed", 1));
     }

@@ -63,7 +63,7 @@ internal sealed class ShadowService(TimeProvider time, IFlywheelStore store, Mod
     /// <summary>The shadow report over the rewarded decisions the model scored.</summary>
     public async ValueTask<ShadowReport> GetReportAsync(LoopRuntime runtime, int version, CancellationToken cancellationToken)
     {
-        await registry.FindAsync(runtime, version, cancellationToken).ConfigureAwait(false);
+        var model = await registry.FindAsync(runtime, version, cancellationToken).ConfigureAwait(false);
         var config = runtime.Config;
         var accumulator = new OffPolicyAccumulator();
         long agreements = 0, mismatches = 0;
@@ -87,6 +87,11 @@ internal sealed class ShadowService(TimeProvider time, IFlywheelStore store, Mod
             }
         }
         var n = accumulator.Count;
+        if (n == 0 && model.Status == ModelStatus.Champion)
+        {
+            // A champion that once shadowed keeps its report; one that never did has nothing to compare with.
+            throw new FlywheelValidationException("version", $"model version {version} is the champion and never ran as a shadow: it has no shadow report (its live figures are in the loop's health report)") { Kind = ValidationKind.Conflict };
+        }
         return new ShadowReport
         {
             Loop = runtime.Id,
