@@ -75,6 +75,32 @@ public sealed class LoopsAndServeCommandTests : IAsyncLifetime
         Assert.Contains(mentions, stderr);
     }
 
+    [Theory]
+    [InlineData("{ \"id\": \"x\",\n  \"signals\": { \"click\": { \"weight\": 1, } }\n}", "trailing comma", "(line 2, column 40)")]
+    [InlineData("hello", "invalid start of a value", "(line 1, column 1)")]
+    [InlineData("{ \"id\": \"été\", x }", "", "(line 1, column 16)")]
+    public async Task LoopsApply_FileNotJson_NamesTheFileAndAOneBasedPosition(string text, string says, string where)
+    {
+        var file = Write("broken.json", text);
+        var (code, stdout, stderr) = await RunAsync("loops", "apply", file, "--server", _url);
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        var line = Assert.Single(Cli.Lines(stderr));
+        Assert.StartsWith($"flywheel loops apply: {file}: is not valid JSON: ", line, StringComparison.Ordinal);
+        Assert.Contains(says, line, StringComparison.Ordinal);
+        Assert.EndsWith(where, line.TrimEnd(), StringComparison.Ordinal);
+        Assert.DoesNotContain("LineNumber", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LoopsApply_InvalidField_NamesTheFileAndTheField()
+    {
+        var file = Write("window.json", """{ "id": "x", "signals": { "click": { "weight": 1 } }, "reward": { "windowSeconds": -1 } }""");
+        var (code, _, stderr) = await RunAsync("loops", "apply", file, "--server", _url);
+        Assert.Equal(2, code);
+        Assert.StartsWith($"flywheel loops apply: {file}: reward.windowSeconds: ", Assert.Single(Cli.Lines(stderr)), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task LoopsShow_UnknownLoop_ExitTwo()
     {

@@ -52,7 +52,7 @@ internal static class LoopsCommand
             context.Out.WriteLine(LoopConfigJson.Serialize(config, indented: true));
         }));
 
-        var fileArgument = new Argument<string>("FILE") { Description = "A loop config (DESIGN §4 JSON) with its id." };
+        var fileArgument = new Argument<string>("FILE") { Description = "A loop config (JSON, docs/loop-config.md) with its id." };
         var apply = new Command("apply", "Create or update the loop a config file describes.") { fileArgument };
         apply.SetAction((parse, ct) => RunAsync(context, "apply", parse.GetRequiredValue(server), parse.GetValue(key), async client =>
         {
@@ -61,7 +61,16 @@ internal static class LoopsCommand
             {
                 throw new UsageException($"file '{file}' not found");
             }
-            var config = LoopConfigJson.Parse(await File.ReadAllTextAsync(file, ct));
+            LoopConfig config;
+            try
+            {
+                config = LoopConfigJson.Parse(await File.ReadAllTextAsync(file, ct));
+            }
+            catch (FlywheelValidationException ex)
+            {
+                // The file is the subject: "feed.json: reward.windowSeconds: must be …".
+                throw new UsageException($"{file}: {ex.Message}");
+            }
             var stored = await client.PutLoopAsync(config, ct);
             if (parse.GetValue(json))
             {

@@ -145,8 +145,42 @@ internal static class JsonProblems
         }
         catch (JsonException ex)
         {
-            return ex.Message;
+            return Where(ex, utf8);
         }
+    }
+
+    /// <summary>
+    /// The reader's message in plain words, at a 1-based line and column (in characters), as editors count them: the
+    /// reader's own text ends in 0-based "LineNumber: 1 | BytePositionInLine: 39." and advice about its options.
+    /// </summary>
+    private static string Where(JsonException ex, ReadOnlySpan<byte> utf8)
+    {
+        var message = ex.Message;
+        foreach (var tail in (ReadOnlySpan<string>)[" LineNumber:", " Change the reader options.", " Path:"])
+        {
+            var at = message.IndexOf(tail, StringComparison.Ordinal);
+            if (at >= 0)
+            {
+                message = message[..at];
+            }
+        }
+        message = message.TrimEnd().TrimEnd('.');
+        if (ex.LineNumber is not { } line || ex.BytePositionInLine is not { } bytes)
+        {
+            return message;
+        }
+        // Find the line's first byte, then count the characters before the position.
+        var start = 0;
+        for (long l = 0; l < line && start < utf8.Length; start++)
+        {
+            if (utf8[start] == (byte)'\n')
+            {
+                l++;
+            }
+        }
+        var length = (int)Math.Clamp(bytes, 0, utf8.Length - start);
+        var column = System.Text.Encoding.UTF8.GetCharCount(utf8.Slice(start, length)) + 1;
+        return $"{message} (line {line + 1}, column {column})";
     }
 
     /// <summary>The value the path leads to in the document, if there is one.</summary>
