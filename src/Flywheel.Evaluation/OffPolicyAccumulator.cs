@@ -30,8 +30,6 @@ public struct OffPolicyAccumulator
     private double _maxR;
     private double _minQp;
     private double _maxQp;
-    private double _minQa;
-    private double _maxQa;
 
     /// <summary>Rows added.</summary>
     public readonly long Count => _count;
@@ -84,8 +82,6 @@ public struct OffPolicyAccumulator
             _maxR = reward;
             _minQp = policyEstimate;
             _maxQp = policyEstimate;
-            _minQa = chosenEstimate;
-            _maxQa = chosenEstimate;
         }
         else
         {
@@ -94,8 +90,6 @@ public struct OffPolicyAccumulator
             _maxR = Math.Max(_maxR, reward);
             _minQp = Math.Min(_minQp, policyEstimate);
             _maxQp = Math.Max(_maxQp, policyEstimate);
-            _minQa = Math.Min(_minQa, chosenEstimate);
-            _maxQa = Math.Max(_maxQa, chosenEstimate);
         }
     }
 
@@ -136,8 +130,6 @@ public struct OffPolicyAccumulator
         _maxR = Math.Max(_maxR, other._maxR);
         _minQp = Math.Min(_minQp, other._minQp);
         _maxQp = Math.Max(_maxQp, other._maxQp);
-        _minQa = Math.Min(_minQa, other._minQa);
-        _maxQa = Math.Max(_maxQa, other._maxQa);
     }
 
     /// <summary>
@@ -191,8 +183,6 @@ public struct OffPolicyAccumulator
             MaxR = _maxR,
             MinPolicyEstimate = _minQp,
             MaxPolicyEstimate = _maxQp,
-            MinChosenEstimate = _minQa,
-            MaxChosenEstimate = _maxQa,
         };
         return OffPolicyIntervals.Build(statistics, z, rewardMin, rewardMax);
     }

@@ -27,14 +27,12 @@ internal struct OffPolicyStatistics
     public double MaxR;
     public double MinPolicyEstimate;
     public double MaxPolicyEstimate;
-    public double MinChosenEstimate;
-    public double MaxChosenEstimate;
 }
 
 /// <summary>
 /// The intervals of docs/estimators.md "Intervals": each Gaussian interval is widened, on each side, to the Gaussian
-/// interval the estimator would give with one more row at that side's extreme (the largest or smallest term the
-/// reward range and the largest weight allow), then clipped to the reward range. On sparse rewards the sample
+/// interval the estimator would give with one more row at that side's extreme (the largest weight seen with the
+/// reward at that end of the range), then clipped to the reward range. On sparse rewards the sample
 /// variance misses the rare large terms that carry the estimate; the extra row puts one of them back, so a slice
 /// with no reward still gets a positive upper bound. DM's interval is the hull of its own and DR's: DR − DM is the
 /// importance-weighted estimate of the reward model's bias, which DM cannot see in its own predictions.

@@ -54,7 +54,7 @@ public static class OffPolicyMath
         }
         NeumaierSum sumW = default, sumWR = default, sumDm = default, sumDr = default;
         double sumW2 = 0, maxW = weights[0], minR = rewards[0], maxR = rewards[0];
-        double minQp = policyEstimates[0], maxQp = policyEstimates[0], minQa = chosenEstimates[0], maxQa = chosenEstimates[0];
+        double minQp = policyEstimates[0], maxQp = policyEstimates[0];
         for (var i = 0; i < n; i++)
         {
             var w = weights[i];
@@ -73,8 +73,6 @@ public static class OffPolicyMath
             maxR = Math.Max(maxR, r);
             minQp = Math.Min(minQp, policyEstimates[i]);
             maxQp = Math.Max(maxQp, policyEstimates[i]);
-            minQa = Math.Min(minQa, chosenEstimates[i]);
-            maxQa = Math.Max(maxQa, chosenEstimates[i]);
         }
         var ips = sumWR.Value / n;
         var dm = sumDm.Value / n;
@@ -118,8 +116,6 @@ public static class OffPolicyMath
             MaxR = maxR,
             MinPolicyEstimate = minQp,
             MaxPolicyEstimate = maxQp,
-            MinChosenEstimate = minQa,
-            MaxChosenEstimate = maxQa,
         };
         return OffPolicyIntervals.Build(statistics, z, rewardMin, rewardMax);
     }

@@ -353,6 +353,55 @@ public class CoverageTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void NoReward_IpsUpper_IsTheGaussianOfOneMoreRowAtTheLargestTerm()
+    {
+        // 1,000 rows, every 8th with w = 8, no reward: the terms are all 0, so the extra row x = 8·1 gives
+        // V′ = 8/1001, M′ = 8·(8 − V′) and the upper bound V′ + z·√(M′/(1000·1001)).
+        var accumulator = new OffPolicyAccumulator();
+        for (var i = 0; i < 1000; i++)
+        {
+            accumulator.Add(i % 8 == 0 ? 8 : 0, 0, 0, 0);
+        }
+        var e = accumulator.GetEstimates();
+        var padded = 8.0 / 1001;
+        var expected = padded + Estimate.Z95 * Math.Sqrt(8 * (8 - padded) / (1000.0 * 1001));
+        Assert.Equal(expected, e.Ips.Upper, 15);
+        Assert.Equal(0, e.Ips.Lower);
+        Assert.Equal(0.0237, e.Ips.Upper, 4);
+        // SNIPS: the extra row (w = 8, r = 1) joins 125 rows of w = 8 and r = 0: V′ = 1/126, and the terms
+        // w(r − V′)/mean(w) with mean(w) = 1008/1001.
+        var v = 1.0 / 126;
+        var meanW = 1008.0 / 1001;
+        var squares = (125 * 64 * v * v + 64 * (1 - v) * (1 - v)) / (meanW * meanW);
+        Assert.Equal(v + Estimate.Z95 * Math.Sqrt(squares / (1000.0 * 1001)), e.Snips.Upper, 14);
+    }
+
+    [Fact]
+    public void ConfidenceLevel_FollowsZ()
+    {
+        var accumulator = new OffPolicyAccumulator();
+        var random = new Random(11);
+        for (var i = 0; i < 3000; i++)
+        {
+            accumulator.Add(random.Next(5) == 0 ? 5 : 0, random.NextDouble() < 0.03 ? 1 : 0, 0.02, 0.03);
+        }
+        var z90 = Estimate.ZFor(0.9);
+        var at95 = accumulator.GetEstimates();
+        var at90 = accumulator.GetEstimates(z90);
+        foreach (var estimator in OffPolicyEstimatorNames.All)
+        {
+            var (wide, narrow) = (at95.Get(estimator)!.Value, at90.Get(estimator)!.Value);
+            Assert.True(wide.Lower < narrow.Lower && narrow.Upper < wide.Upper, $"{estimator}: 95% [{wide.Lower}, {wide.Upper}], 90% [{narrow.Lower}, {narrow.Upper}]");
+        }
+        // α = 2(1 − Φ(z)): 0.1 up to the 1e-9 of ZFor's approximation.
+        var alpha = 2 * Flywheel.Evaluation.Health.Normal.UpperTail(z90);
+        Assert.Equal(0.1, alpha, 8);
+        var cp = ClopperPearson.ForIps(3000, accumulator.SumOfWeightedRewards, 5, alpha);
+        Assert.Equal(cp.Lower, at90.IpsClopperPearson!.Value.Lower, 12);
+        Assert.Equal(cp.Upper, at90.IpsClopperPearson!.Value.Upper, 12);
+    }
+
+    [Fact]
     public void KnownRange_BoundsTheIntervals_AndRejectsRewardsOutsideIt()
     {
         var accumulator = new OffPolicyAccumulator();
