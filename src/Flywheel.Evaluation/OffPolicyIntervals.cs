@@ -51,7 +51,7 @@ internal static class OffPolicyIntervals
         }
         if (observedMin < min || observedMax > max)
         {
-            throw new ArgumentOutOfRangeException(nameof(knownMin),
+            throw new ArgumentOutOfRangeException("rewardMin",
                 $"a logged reward lies outside the given reward range [{min}, {max}] (observed [{observedMin}, {observedMax}])");
         }
         return (min, max);
