@@ -278,6 +278,8 @@ public class CoverageTests(ITestOutputHelper output)
             table.AppendLine(Row($"{"",-48} zero   new   ", o.NewZero));
             table.AppendLine(Row($"{"",-48} model  old   ", o.OldModel));
             table.AppendLine(Row($"{"",-48} zero   old   ", o.OldZero));
+            table.AppendLine($"{"",-48} median width, q̂ model, new/old:" + string.Concat(Enumerable.Range(0, Names.Length)
+                .Select(k => string.Create(CultureInfo.InvariantCulture, $" {Names[k]} {o.NewWidth[k]:F4}/{o.OldWidth[k]:F4}"))));
             for (var k = 0; k < Names.Length; k++)
             {
                 foreach (var (covered, model) in new[] { (o.NewModel[k], "model"), (o.NewZero[k], "zero") })
