@@ -3,8 +3,9 @@ using Flywheel.Core.Json;
 namespace Flywheel.Core;
 
 /// <summary>
-/// One estimator's value with its 95% interval. An interval that cannot be computed (n ≤ 1 for the Gaussian
-/// intervals) is (−∞, +∞); a value that cannot be computed (SNIPS when Σw = 0) is NaN.
+/// One estimator's value with its 95% interval. An interval that cannot be computed (n ≤ 1) is (−∞, +∞); a value that
+/// cannot be computed (SNIPS when Σw = 0) is NaN. The off-policy intervals are built from <see cref="Gaussian(double, double, long, double)"/>
+/// and may not contain the value (they are clipped to the reward range); see docs/estimators.md, "Intervals".
 /// </summary>
 /// <param name="Value">The estimate.</param>
 /// <param name="Lower">The interval's lower end, or −∞.</param>

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 using Flywheel.Core.Json;
 namespace Flywheel.Core;
 
-/// <summary>The estimates of ALGORITHMS §0 over n logged decisions, with 95% intervals.</summary>
+/// <summary>The estimates of ALGORITHMS §0 over n logged decisions, with their intervals (docs/estimators.md, "Intervals").</summary>
 [JsonConverter(typeof(EstimatesConverter))]
 public sealed record OffPolicyEstimates
 {
@@ -13,19 +13,19 @@ public sealed record OffPolicyEstimates
     /// <summary>Kish's effective sample size (Σw)² / Σw²; 0 when every weight is 0.</summary>
     public required double EffectiveSampleSize { get; init; }
 
-    /// <summary>IPS with its Gaussian interval.</summary>
+    /// <summary>IPS with its interval.</summary>
     public required Estimate Ips { get; init; }
 
-    /// <summary>IPS with its Clopper–Pearson interval; null unless every reward lies in [0, 1].</summary>
+    /// <summary>IPS with its Clopper–Pearson interval; null unless every reward lies in [0, 1] or the reward range was given.</summary>
     public Estimate? IpsClopperPearson { get; init; }
 
-    /// <summary>SNIPS with its Gaussian interval; NaN when Σw = 0.</summary>
+    /// <summary>SNIPS with its interval; NaN when Σw = 0.</summary>
     public required Estimate Snips { get; init; }
 
-    /// <summary>The direct method with its Gaussian interval.</summary>
+    /// <summary>The direct method with its interval (the hull of its own and DR's).</summary>
     public required Estimate Dm { get; init; }
 
-    /// <summary>Doubly robust with its Gaussian interval.</summary>
+    /// <summary>Doubly robust with its interval.</summary>
     public required Estimate Dr { get; init; }
 
     /// <summary>The smallest reward seen.</summary>

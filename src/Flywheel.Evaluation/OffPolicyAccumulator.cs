@@ -28,6 +28,8 @@ public struct OffPolicyAccumulator
     private double _maxW;
     private double _minR;
     private double _maxR;
+    private double _minQp;
+    private double _maxQp;
 
     /// <summary>Rows added.</summary>
     public readonly long Count => _count;
@@ -78,12 +80,16 @@ public struct OffPolicyAccumulator
             _maxW = weight;
             _minR = reward;
             _maxR = reward;
+            _minQp = policyEstimate;
+            _maxQp = policyEstimate;
         }
         else
         {
             _maxW = Math.Max(_maxW, weight);
             _minR = Math.Min(_minR, reward);
             _maxR = Math.Max(_maxR, reward);
+            _minQp = Math.Min(_minQp, policyEstimate);
+            _maxQp = Math.Max(_maxQp, policyEstimate);
         }
     }
 
@@ -122,15 +128,32 @@ public struct OffPolicyAccumulator
         _maxW = Math.Max(_maxW, other._maxW);
         _minR = Math.Min(_minR, other._minR);
         _maxR = Math.Max(_maxR, other._maxR);
+        _minQp = Math.Min(_minQp, other._minQp);
+        _maxQp = Math.Max(_maxQp, other._maxQp);
     }
 
     /// <summary>
-    /// The estimates so far. Throws <see cref="InvalidOperationException"/> when no row was added.
+    /// The estimates so far with 95% intervals (docs/estimators.md, "Intervals"), assuming rewards in the hull of [0, 1]
+    /// and the observed rewards. Throws <see cref="InvalidOperationException"/> when no row was added.
     /// </summary>
     public readonly OffPolicyEstimates GetEstimates() => GetEstimates(Estimate.Z95);
 
-    /// <summary>The estimates so far, with Gaussian intervals of half-width <paramref name="z"/>·s/√n (see <see cref="Estimate.ZFor"/>).</summary>
-    public readonly OffPolicyEstimates GetEstimates(double z)
+    /// <summary>The estimates so far, with intervals at the normal quantile <paramref name="z"/> (see <see cref="Estimate.ZFor"/>).</summary>
+    public readonly OffPolicyEstimates GetEstimates(double z) => Build(z, null, null);
+
+    /// <summary>
+    /// The estimates so far, with intervals at <paramref name="z"/> for rewards known to lie in
+    /// [<paramref name="rewardMin"/>, <paramref name="rewardMax"/>] (tighter than the observed hull when the range is
+    /// narrower than [0, 1]; <c>ips-cp</c> is then always given). Throws <see cref="ArgumentOutOfRangeException"/>
+    /// when the range is empty or a reward added lies outside it.
+    /// </summary>
+    public readonly OffPolicyEstimates GetEstimates(double z, double rewardMin, double rewardMax)
+    {
+        OffPolicyIntervals.CheckRange(rewardMin, rewardMax);
+        return Build(z, rewardMin, rewardMax);
+    }
+
+    private readonly OffPolicyEstimates Build(double z, double? rewardMin, double? rewardMax)
     {
         var n = _count;
         if (n == 0)
@@ -139,33 +162,29 @@ public struct OffPolicyAccumulator
         }
         var sumW = _sumW.Value;
         var sumWR = _sumWR.Value;
-        var ips = sumWR / n;
-        Estimate snips;
-        if (sumW > 0)
-        {
-            var v = sumWR / sumW;
-            var meanW = sumW / n;
-            var gap = _meanR2 - v;
-            snips = Estimate.Gaussian(v, (_spreadR2 + _sumW2 * gap * gap) / (meanW * meanW), n, z);
-        }
-        else
-        {
-            snips = Estimate.Gaussian(double.NaN, 0, n, z);
-        }
-        return new OffPolicyEstimates
+        var snips = sumW > 0 ? sumWR / sumW : 0;
+        var gap = _meanR2 - snips;
+        var statistics = new OffPolicyStatistics
         {
             Count = n,
-            EffectiveSampleSize = OffPolicyMath.Ess(sumW, _sumW2),
-            Ips = Estimate.Gaussian(ips, _ips.SquaredDeviations, n, z),
-            IpsClopperPearson = OffPolicyMath.ClopperPearsonOrNull(n, sumWR, _maxW, _minR, _maxR),
-            Snips = snips,
-            Dm = Estimate.Gaussian(_sumDm.Value / n, _dm.SquaredDeviations, n, z),
-            Dr = Estimate.Gaussian(_sumDr.Value / n, _dr.SquaredDeviations, n, z),
-            MinReward = _minR,
-            MaxReward = _maxR,
-            MaxWeight = _maxW,
-            MaxWeightShare = OffPolicyMath.WeightShare(_maxW, sumW),
+            SumW = sumW,
+            SumWR = sumWR,
+            SumW2 = _sumW2,
+            Ips = sumWR / n,
+            IpsDeviations = _ips.SquaredDeviations,
+            SnipsCross = _sumW2 * gap,
+            SnipsSquares = _spreadR2 + _sumW2 * gap * gap,
+            Dm = _sumDm.Value / n,
+            DmDeviations = _dm.SquaredDeviations,
+            Dr = _sumDr.Value / n,
+            DrDeviations = _dr.SquaredDeviations,
+            MaxW = _maxW,
+            MinR = _minR,
+            MaxR = _maxR,
+            MinPolicyEstimate = _minQp,
+            MaxPolicyEstimate = _maxQp,
         };
+        return OffPolicyIntervals.Build(statistics, z, rewardMin, rewardMax);
     }
 
     private static void ThrowBadRow(double weight, double reward, double policyEstimate, double chosenEstimate)

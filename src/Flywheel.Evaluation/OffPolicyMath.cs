@@ -4,10 +4,10 @@ using Flywheel.Core;
 
 namespace Flywheel.Evaluation;
 
-/// <summary>IPS and SNIPS with their Gaussian intervals and the effective sample size (the fast path's result).</summary>
+/// <summary>IPS and SNIPS with their intervals (docs/estimators.md, "Intervals") and the effective sample size (the fast path's result).</summary>
 /// <param name="Count">n.</param>
-/// <param name="Ips">IPS with its Gaussian interval.</param>
-/// <param name="Snips">SNIPS with its Gaussian interval (NaN when Σw = 0).</param>
+/// <param name="Ips">IPS with its interval.</param>
+/// <param name="Snips">SNIPS with its interval (NaN when Σw = 0).</param>
 /// <param name="EffectiveSampleSize">(Σw)² / Σw², 0 when every weight is 0.</param>
 public readonly record struct IpsSnipsEstimates(long Count, Estimate Ips, Estimate Snips, double EffectiveSampleSize);
 
@@ -24,8 +24,24 @@ public static class OffPolicyMath
     /// <param name="rewards">r_i.</param>
     /// <param name="policyEstimates">q̂(x_i, π).</param>
     /// <param name="chosenEstimates">q̂(x_i, a_i).</param>
+    /// <remarks>95% intervals for rewards in the hull of [0, 1] and the observed ones, as <see cref="OffPolicyAccumulator.GetEstimates()"/>.</remarks>
     public static OffPolicyEstimates Evaluate(ReadOnlySpan<double> weights, ReadOnlySpan<double> rewards,
         ReadOnlySpan<double> policyEstimates, ReadOnlySpan<double> chosenEstimates)
+        => Evaluate(weights, rewards, policyEstimates, chosenEstimates, Estimate.Z95, null, null);
+
+    /// <summary>
+    /// Every estimate of ALGORITHMS §0 with intervals at <paramref name="z"/> for rewards known to lie in
+    /// [<paramref name="rewardMin"/>, <paramref name="rewardMax"/>], as <see cref="OffPolicyAccumulator.GetEstimates(double, double, double)"/>.
+    /// </summary>
+    public static OffPolicyEstimates Evaluate(ReadOnlySpan<double> weights, ReadOnlySpan<double> rewards,
+        ReadOnlySpan<double> policyEstimates, ReadOnlySpan<double> chosenEstimates, double z, double rewardMin, double rewardMax)
+    {
+        OffPolicyIntervals.CheckRange(rewardMin, rewardMax);
+        return Evaluate(weights, rewards, policyEstimates, chosenEstimates, z, (double?)rewardMin, rewardMax);
+    }
+
+    private static OffPolicyEstimates Evaluate(ReadOnlySpan<double> weights, ReadOnlySpan<double> rewards,
+        ReadOnlySpan<double> policyEstimates, ReadOnlySpan<double> chosenEstimates, double z, double? rewardMin, double? rewardMax)
     {
         var n = weights.Length;
         if (rewards.Length != n || policyEstimates.Length != n || chosenEstimates.Length != n)
@@ -38,6 +54,7 @@ public static class OffPolicyMath
         }
         NeumaierSum sumW = default, sumWR = default, sumDm = default, sumDr = default;
         double sumW2 = 0, maxW = weights[0], minR = rewards[0], maxR = rewards[0];
+        double minQp = policyEstimates[0], maxQp = policyEstimates[0];
         for (var i = 0; i < n; i++)
         {
             var w = weights[i];
@@ -54,6 +71,8 @@ public static class OffPolicyMath
             maxW = Math.Max(maxW, w);
             minR = Math.Min(minR, r);
             maxR = Math.Max(maxR, r);
+            minQp = Math.Min(minQp, policyEstimates[i]);
+            maxQp = Math.Max(maxQp, policyEstimates[i]);
         }
         var ips = sumWR.Value / n;
         var dm = sumDm.Value / n;
@@ -62,6 +81,7 @@ public static class OffPolicyMath
         var snips = sumWValue > 0 ? sumWR.Value / sumWValue : double.NaN;
         var meanW = sumWValue / n;
         Deviations ipsDev = default, snipsDev = default, dmDev = default, drDev = default;
+        var snipsCross = 0.0;
         for (var i = 0; i < n; i++)
         {
             var w = weights[i];
@@ -71,28 +91,37 @@ public static class OffPolicyMath
             drDev.Add(policyEstimates[i] + w * (r - chosenEstimates[i]) - dr);
             if (sumWValue > 0)
             {
-                // t_i = w_i·(r_i − V)/mean(w), whose mean is 0 up to rounding.
-                snipsDev.Add(w * (r - snips) / meanW);
+                // w_i·(r_i − V), whose sum is 0 up to rounding; the SNIPS term is this over mean(w).
+                var e = w * (r - snips);
+                snipsDev.Add(e);
+                snipsCross += w * e;
             }
         }
-        return new OffPolicyEstimates
+        var statistics = new OffPolicyStatistics
         {
             Count = n,
-            EffectiveSampleSize = Ess(sumWValue, sumW2),
-            Ips = Estimate.Gaussian(ips, ipsDev.Corrected(n), n),
-            IpsClopperPearson = ClopperPearsonOrNull(n, sumWR.Value, maxW, minR, maxR),
-            Snips = Estimate.Gaussian(snips, snipsDev.Corrected(n), n),
-            Dm = Estimate.Gaussian(dm, dmDev.Corrected(n), n),
-            Dr = Estimate.Gaussian(dr, drDev.Corrected(n), n),
-            MinReward = minR,
-            MaxReward = maxR,
-            MaxWeight = maxW,
-            MaxWeightShare = WeightShare(maxW, sumWValue),
+            SumW = sumWValue,
+            SumWR = sumWR.Value,
+            SumW2 = sumW2,
+            Ips = ips,
+            IpsDeviations = ipsDev.Corrected(n),
+            SnipsCross = snipsCross,
+            SnipsSquares = snipsDev.Corrected(n),
+            Dm = dm,
+            DmDeviations = dmDev.Corrected(n),
+            Dr = dr,
+            DrDeviations = drDev.Corrected(n),
+            MaxW = maxW,
+            MinR = minR,
+            MaxR = maxR,
+            MinPolicyEstimate = minQp,
+            MaxPolicyEstimate = maxQp,
         };
+        return OffPolicyIntervals.Build(statistics, z, rewardMin, rewardMax);
     }
 
     /// <summary>
-    /// IPS and SNIPS with their Gaussian intervals and the ESS, from importance weights and rewards: two vectorized
+    /// IPS and SNIPS with their intervals (as <see cref="Evaluate(ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double})"/>) and the ESS, from importance weights and rewards: two vectorized
     /// passes over the arrays. The inputs are not checked beyond their lengths.
     /// </summary>
     public static IpsSnipsEstimates IpsSnips(ReadOnlySpan<double> weights, ReadOnlySpan<double> rewards)
@@ -132,24 +161,42 @@ public static class OffPolicyMath
         var vd = divide ? MemoryMarshal.Cast<double, Vector<double>>(denominators)[..vectors] : default;
         var vr = MemoryMarshal.Cast<double, Vector<double>>(rewards)[..vectors];
 
-        // Pass 1: Σw, Σw·r, Σw².
+        // Pass 1: Σw, Σw·r, Σw², max w and the reward range.
         var sw = Vector<double>.Zero;
         var swr = Vector<double>.Zero;
         var sww = Vector<double>.Zero;
+        var firstW = divide ? numerators[0] / denominators[0] : numerators[0];
+        var mw = new Vector<double>(firstW);
+        var lr = new Vector<double>(rewards[0]);
+        var hr = lr;
         for (var i = 0; i < vn.Length; i++)
         {
             var w = divide ? vn[i] / vd[i] : vn[i];
+            var r = vr[i];
             sw += w;
-            swr += w * vr[i];
+            swr += w * r;
             sww += w * w;
+            mw = Vector.Max(mw, w);
+            lr = Vector.Min(lr, r);
+            hr = Vector.Max(hr, r);
         }
         double sumW = Vector.Sum(sw), sumWR = Vector.Sum(swr), sumW2 = Vector.Sum(sww);
+        double maxW = firstW, minR = rewards[0], maxR = rewards[0];
+        for (var j = 0; j < width && vectors > 0; j++)
+        {
+            maxW = Math.Max(maxW, mw[j]);
+            minR = Math.Min(minR, lr[j]);
+            maxR = Math.Max(maxR, hr[j]);
+        }
         for (var i = tail; i < n; i++)
         {
             var w = divide ? numerators[i] / denominators[i] : numerators[i];
             sumW += w;
             sumWR += w * rewards[i];
             sumW2 += w * w;
+            maxW = Math.Max(maxW, w);
+            minR = Math.Min(minR, rewards[i]);
+            maxR = Math.Max(maxR, rewards[i]);
         }
         var ips = sumWR / n;
         var snips = sumW > 0 ? sumWR / sumW : double.NaN;
@@ -161,6 +208,7 @@ public static class OffPolicyMath
         var sdd = Vector<double>.Zero;
         var se = Vector<double>.Zero;
         var see = Vector<double>.Zero;
+        var swe = Vector<double>.Zero;
         for (var i = 0; i < vn.Length; i++)
         {
             var w = divide ? vn[i] / vd[i] : vn[i];
@@ -171,23 +219,37 @@ public static class OffPolicyMath
             sdd += d * d;
             se += e;
             see += e * e;
+            swe += w * e;
         }
         Deviations ipsDev = new(Vector.Sum(sd), Vector.Sum(sdd));
         Deviations snipsDev = new(Vector.Sum(se), Vector.Sum(see));
+        var snipsCross = Vector.Sum(swe);
         for (var i = tail; i < n; i++)
         {
             var w = divide ? numerators[i] / denominators[i] : numerators[i];
             var r = rewards[i];
             ipsDev.Add(w * r - ips);
-            snipsDev.Add(w * (r - (sumW > 0 ? snips : 0)));
+            var e = w * (r - (sumW > 0 ? snips : 0));
+            snipsDev.Add(e);
+            snipsCross += w * e;
         }
-        var meanW = sumW / n;
-        var snipsSpread = sumW > 0 ? snipsDev.Corrected(n) / (meanW * meanW) : 0;
-        return new IpsSnipsEstimates(
-            n,
-            Estimate.Gaussian(ips, ipsDev.Corrected(n), n),
-            Estimate.Gaussian(snips, snipsSpread, n),
-            Ess(sumW, sumW2));
+        var statistics = new OffPolicyStatistics
+        {
+            Count = n,
+            SumW = sumW,
+            SumWR = sumWR,
+            SumW2 = sumW2,
+            Ips = ips,
+            IpsDeviations = ipsDev.Corrected(n),
+            SnipsCross = snipsCross,
+            SnipsSquares = sumW > 0 ? snipsDev.Corrected(n) : 0,
+            MaxW = maxW,
+            MinR = minR,
+            MaxR = maxR,
+        };
+        var (rMin, rMax) = OffPolicyIntervals.Range(minR, maxR, null, null);
+        var (ipsEstimate, snipsEstimate) = OffPolicyIntervals.IpsSnips(statistics, rMin, rMax, Estimate.Z95);
+        return new IpsSnipsEstimates(n, ipsEstimate, snipsEstimate, Ess(sumW, sumW2));
     }
 
     /// <summary>Σ d and Σ d² of deviations from a mean computed in a first pass.</summary>
@@ -209,10 +271,6 @@ public static class OffPolicyMath
     /// <summary>Kish's effective sample size (Σw)² / Σw²; 0 when every weight is 0.</summary>
     internal static double Ess(double sumW, double sumW2) => sumW2 > 0 ? sumW * sumW / sumW2 : 0;
 
-    /// <summary>The Clopper–Pearson interval of IPS when every reward lies in [0, 1], else null.</summary>
     /// <summary>max w / Σw, or 0 when Σw ≤ 0.</summary>
     internal static double WeightShare(double maxWeight, double sumOfWeights) => sumOfWeights > 0 ? Math.Max(0, maxWeight) / sumOfWeights : 0;
-
-    internal static Estimate? ClopperPearsonOrNull(long count, double weightedRewardSum, double maxWeight, double minReward, double maxReward)
-        => count > 0 && minReward >= 0 && maxReward <= 1 ? ClopperPearson.ForIps(count, weightedRewardSum, maxWeight) : null;
 }
