@@ -153,6 +153,14 @@ public struct OffPolicyAccumulator
         return Build(z, rewardMin, rewardMax);
     }
 
+    /// <summary>
+    /// The estimates with intervals for rewards in [<paramref name="rewardMin"/>, <paramref name="rewardMax"/>], widened
+    /// to any reward added outside it rather than refused: a loop's stored rewards keep the range they were clamped to
+    /// when its config said otherwise.
+    /// </summary>
+    public readonly OffPolicyEstimates GetEstimatesWithin(double z, double rewardMin, double rewardMax)
+        => GetEstimates(z, _count > 0 ? Math.Min(rewardMin, _minR) : rewardMin, _count > 0 ? Math.Max(rewardMax, _maxR) : rewardMax);
+
     private readonly OffPolicyEstimates Build(double z, double? rewardMin, double? rewardMax)
     {
         var n = _count;

@@ -136,7 +136,7 @@ internal sealed class Evaluator(IFlywheelStore store)
             {
                 Policy = name,
                 Version = policies[i]?.Version,
-                Estimates = accumulators[i].Count > 0 ? accumulators[i].GetEstimates() : null,
+                Estimates = accumulators[i].Count > 0 ? accumulators[i].GetEstimatesWithin(Estimate.Z95, runtime.Config.Reward.Min, runtime.Config.Reward.Max) : null,
             }).ToList(),
         };
     }

@@ -99,7 +99,7 @@ internal sealed class ShadowService(TimeProvider time, IFlywheelStore store, Mod
             Decisions = n,
             Agreements = agreements,
             AgreementRate = n == 0 ? double.NaN : (double)agreements / n,
-            Estimates = n == 0 ? null : accumulator.GetEstimates(),
+            Estimates = n == 0 ? null : accumulator.GetEstimatesWithin(Estimate.Z95, config.Reward.Min, config.Reward.Max),
             ServedMean = n == 0 ? double.NaN : served / n,
             Mismatches = mismatches,
         };
