@@ -7,6 +7,9 @@ namespace Flywheel.Cli;
 /// <param name="Time">The clock that paces progress lines (tests pass a fake one).</param>
 internal sealed record CliContext(TextWriter Out, TextWriter Error, bool Interactive, TimeProvider Time)
 {
+    /// <summary>Reads an environment variable (tests pass their own, so that no test changes the process's).</summary>
+    public Func<string, string?> Variables { get; init; } = Environment.GetEnvironmentVariable;
+
     /// <summary>Writes one error line: <c>flywheel verb: message</c>.</summary>
     public void ErrorLine(string command, string message)
     {

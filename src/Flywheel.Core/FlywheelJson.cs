@@ -98,6 +98,16 @@ public static class FlywheelJson
         }
     }
 
+    /// <summary>
+    /// A JSON reader's syntax error in plain words with a 1-based line and column (in characters) of
+    /// <paramref name="utf8"/>, as editors count them: <c>'h' is an invalid start of a value (line 1, column 1)</c>.
+    /// </summary>
+    public static string DescribeSyntaxError(JsonException exception, ReadOnlySpan<byte> utf8)
+    {
+        ArgumentNullException.ThrowIfNull(exception);
+        return Json.JsonProblems.Where(exception, utf8);
+    }
+
     /// <summary>Serializes with <paramref name="write"/> into UTF-8 bytes.</summary>
     public static byte[] ToUtf8(Action<Utf8JsonWriter> write, bool indented = false)
     {

@@ -21,6 +21,16 @@ internal static class Cli
         return (code, stdout.ToString(), stderr.ToString());
     }
 
+    /// <summary>Runs <c>flywheel</c> with <paramref name="args"/> and only the environment variables <paramref name="variables"/>.</summary>
+    public static async Task<(int Code, string Out, string Error)> RunWithVariablesAsync(IReadOnlyDictionary<string, string> variables, params string[] args)
+    {
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        var context = new CliContext(stdout, stderr, Interactive: false, new FakeTimeProvider()) { Variables = name => variables.GetValueOrDefault(name) };
+        var code = await FlywheelCli.RunAsync(args, context, CancellationToken.None);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
     /// <summary>The non-empty lines of <paramref name="text"/>.</summary>
     public static string[] Lines(string text) => text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
 

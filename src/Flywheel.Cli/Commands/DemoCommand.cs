@@ -67,7 +67,7 @@ internal static class DemoCommand
             }
             if (serveUrls is not null && ServeCommand.CheckUrls(serveUrls) is { } bad)
             {
-                throw new UsageException(bad);
+                throw new UsageException($"--urls {bad}");
             }
             var options = new SimulationOptions { Days = days, Users = users, Seed = seed, DataDirectory = Path.Combine(output, "data") };
             result = await SimulationCli.RunAsync(context, "demo", Scenarios.Feed(withLateLoop: true), options, quiet: false, cancellationToken).ConfigureAwait(false);

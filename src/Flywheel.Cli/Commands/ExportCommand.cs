@@ -63,7 +63,7 @@ internal static class ExportCommand
                 return Task.FromResult(ExitCodes.Usage);
             }
             var settings = new Settings(parse.GetRequiredValue(loop), vw ? FlywheelExportFormat.Vw : FlywheelExportFormat.Jsonl, request, parse.GetValue(output));
-            return ServerCommand.RunAsync(context, CommandName, parse.GetRequiredValue(server), parse.GetValue(key), client => RunAsync(context, client, settings, cancellationToken));
+            return ServerCommand.RunAsync(context, CommandName, parse.GetValue(server), parse.GetValue(key), client => RunAsync(context, client, settings, cancellationToken));
         });
         return command;
     }

@@ -19,7 +19,7 @@ internal static class HealthCommand
         {
             loop, json, server, key,
         };
-        command.SetAction((parse, cancellationToken) => ServerCommand.RunAsync(context, CommandName, parse.GetRequiredValue(server), parse.GetValue(key), async client =>
+        command.SetAction((parse, cancellationToken) => ServerCommand.RunAsync(context, CommandName, parse.GetValue(server), parse.GetValue(key), async client =>
         {
             var report = await client.GetHealthAsync(parse.GetRequiredValue(loop), cancellationToken);
             if (parse.GetValue(json))

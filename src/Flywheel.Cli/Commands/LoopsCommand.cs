@@ -14,7 +14,7 @@ internal static class LoopsCommand
         var json = new Option<bool>("--json") { Description = "Print JSON.", Recursive = true };
 
         var list = new Command("list", "List the loops with their kind, mode and signal types.");
-        list.SetAction((parse, ct) => RunAsync(context, "list", parse.GetRequiredValue(server), parse.GetValue(key), async client =>
+        list.SetAction((parse, ct) => RunAsync(context, "list", parse.GetValue(server), parse.GetValue(key), async client =>
         {
             var loops = await client.ListLoopsAsync(ct);
             if (parse.GetValue(json))
@@ -44,7 +44,7 @@ internal static class LoopsCommand
 
         var loopArgument = new Argument<string>("LOOP") { Description = "The loop id." };
         var show = new Command("show", "Print one loop's config as JSON.") { loopArgument };
-        show.SetAction((parse, ct) => RunAsync(context, "show", parse.GetRequiredValue(server), parse.GetValue(key), async client =>
+        show.SetAction((parse, ct) => RunAsync(context, "show", parse.GetValue(server), parse.GetValue(key), async client =>
         {
             var id = parse.GetRequiredValue(loopArgument);
             var config = await client.GetLoopAsync(id, ct)
@@ -54,7 +54,7 @@ internal static class LoopsCommand
 
         var fileArgument = new Argument<string>("FILE") { Description = "A loop config (JSON, docs/loop-config.md) with its id." };
         var apply = new Command("apply", "Create or update the loop a config file describes.") { fileArgument };
-        apply.SetAction((parse, ct) => RunAsync(context, "apply", parse.GetRequiredValue(server), parse.GetValue(key), async client =>
+        apply.SetAction((parse, ct) => RunAsync(context, "apply", parse.GetValue(server), parse.GetValue(key), async client =>
         {
             var file = parse.GetRequiredValue(fileArgument);
             if (!File.Exists(file))
@@ -85,6 +85,6 @@ internal static class LoopsCommand
         return new Command("loops", "List, show and apply loop configs on a running server.") { server, key, json, list, show, apply };
     }
 
-    private static Task<int> RunAsync(CliContext context, string verb, string server, string? key, Func<FlywheelClient, Task> action)
+    private static Task<int> RunAsync(CliContext context, string verb, string? server, string? key, Func<FlywheelClient, Task> action)
         => ServerCommand.RunAsync(context, $"{FlywheelCli.Name} loops {verb}", server, key, action);
 }

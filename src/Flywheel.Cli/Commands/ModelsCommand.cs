@@ -149,7 +149,7 @@ internal static class ModelsCommand
             }
 
             var asJson = parse.GetValue(json);
-            return ServerCommand.RunAsync(context, CommandName, parse.GetRequiredValue(server), parse.GetValue(key), async client =>
+            return ServerCommand.RunAsync(context, CommandName, parse.GetValue(server), parse.GetValue(key), async client =>
             {
                 var id = parse.GetRequiredValue(loop);
                 if (promoted is not null || rolledBack)

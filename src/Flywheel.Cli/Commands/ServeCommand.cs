@@ -8,92 +8,119 @@ using Microsoft.Extensions.Hosting;
 
 namespace Flywheel.Cli.Commands;
 
-/// <summary><c>flywheel serve</c>: the HTTP API of DESIGN §5 over the embedded SQLite store.</summary>
+/// <summary><c>flywheel serve</c>: the HTTP API over the embedded SQLite store, configured by <see cref="ServeSettings"/>.</summary>
 internal static class ServeCommand
 {
     public static Command Create(CliContext context)
     {
-        var dataDir = new Option<string>("--data-dir")
+        var settingsFile = new Option<string?>("--settings")
         {
-            Description = "Folder of the SQLite store (created when missing).",
-            HelpName = "DIR",
-            DefaultValueFactory = _ => "./flywheel-data",
+            Description = $"A JSON settings file ({{ \"dataDir\": …, \"urls\": …, \"maxConnections\": … }}) below options and environment variables (default: ${ServeSettings.SettingsVariable}).",
+            HelpName = "FILE",
         };
-        var store = new Option<string?>("--store")
-        {
-            Description = "A PostgreSQL connection (postgres://…) for multi-node serving; not supported yet.",
-            HelpName = "URL",
-        };
-        var urls = new Option<string>("--urls")
-        {
-            Description = "Where to listen, separated by ';'.",
-            HelpName = "URL",
-            DefaultValueFactory = _ => "http://127.0.0.1:5005",
-        };
-        var durability = new Option<string>("--durability")
-        {
-            Description = "process: acknowledged events survive any process crash; power: they also survive power loss (fsync per group commit).",
-            DefaultValueFactory = _ => "process",
-        };
+        var dataDir = Text(ServeSettings.DataDir, "Folder of the SQLite store (created when missing).", "DIR");
+        var store = Text(ServeSettings.Store, "A PostgreSQL connection (postgres://…) for multi-node serving; not supported yet.", "URL");
+        var urls = Text(ServeSettings.Urls, $"Where to listen, separated by ';' (also ${ServeSettings.AspNetCoreUrls}, below ${ServeSettings.Urls.Variable}).", "URL");
+        var durability = Text(ServeSettings.Durability,
+            "process: acknowledged events survive any process crash; power: they also survive power loss (fsync per group commit).", "process|power");
         durability.AcceptOnlyFromAmong("process", "power");
-        var insecure = new Option<bool>("--insecure")
+        var insecure = new Option<bool>(ServeSettings.Insecure.Option)
         {
-            Description = "Listen on a non-loopback address although the store holds no API key: anyone who can reach the server may use the API.",
+            Description = $"Listen on a non-loopback address although the store holds no API key: anyone who can reach the server may use the API (${ServeSettings.Insecure.Variable}=true).",
         };
-        var allowedHosts = new Option<string?>("--allowed-hosts")
-        {
-            Description = "Host names requests may name in their Host header, separated by ';' (* for any). Default: localhost, 127.0.0.1, [::1] and the host names of --urls.",
-            HelpName = "HOSTS",
-        };
-        var corsOrigins = new Option<string?>("--cors-origins")
-        {
-            Description = "Origins whose browser scripts may call the API, separated by ';' (such as https://app.example.com). Default: none, no CORS.",
-            HelpName = "ORIGINS",
-        };
+        var allowedHosts = Text(ServeSettings.AllowedHosts,
+            "Host names requests may name in their Host header, separated by ';' (* for any). Default: localhost, 127.0.0.1, [::1] and the host names of --urls.", "HOSTS");
+        var corsOrigins = Text(ServeSettings.CorsOrigins,
+            "Origins whose browser scripts may call the API, separated by ';' (such as https://app.example.com). Default: none, no CORS.", "ORIGINS");
+        var maxConnections = Number<int>(ServeSettings.MaxConnections, "Most open connections, idle ones included; more are closed at once. Default 4096.");
+        var maxRequests = Number<int>(ServeSettings.MaxConcurrentRequests, "Most requests in progress; one more is answered 503 with Retry-After. Default 256.");
+        var maxInFlight = Number<long>(ServeSettings.MaxInFlightBytes,
+            "Most request-body bytes held by the requests in progress; more is answered 503 with Retry-After. Default 67108864 (64 MiB).", "BYTES");
 
-        var maxConnections = new Option<int?>("--max-connections")
+        var command = new Command("serve", "Serve the Flywheel HTTP API (decide, signals, loops, audit) on the embedded SQLite store. "
+            + "Each setting comes from its option, else its FLYWHEEL_* variable, else the settings file, else its default (docs/configuration.md).")
         {
-            Description = "Most open connections, idle ones included; more are closed at once. Default 4096.",
-            HelpName = "N",
-        };
-        var maxRequests = new Option<int?>("--max-concurrent-requests")
-        {
-            Description = "Most requests in progress; one more is answered 503 with Retry-After. Default 256.",
-            HelpName = "N",
-        };
-        var maxInFlight = new Option<long?>("--max-in-flight-bytes")
-        {
-            Description = "Most request-body bytes held by the requests in progress; more is answered 503 with Retry-After. Default 67108864 (64 MiB).",
-            HelpName = "BYTES",
-        };
-
-        var command = new Command("serve", "Serve the Flywheel HTTP API (decide, signals, loops, audit) on the embedded SQLite store.")
-        {
-            dataDir, store, urls, durability, insecure, allowedHosts, corsOrigins, maxConnections, maxRequests, maxInFlight,
+            settingsFile, dataDir, store, urls, durability, insecure, allowedHosts, corsOrigins, maxConnections, maxRequests, maxInFlight,
         };
         command.SetAction((parse, cancellationToken) =>
         {
-            var options = new FlywheelServerOptions
+            var given = new Dictionary<string, string?>
             {
-                DataDirectory = parse.GetRequiredValue(dataDir),
-                Urls = parse.GetRequiredValue(urls),
-                Insecure = parse.GetValue(insecure),
+                [ServeSettings.DataDir.Key] = parse.GetValue(dataDir),
+                [ServeSettings.Store.Key] = parse.GetValue(store),
+                [ServeSettings.Urls.Key] = parse.GetValue(urls),
+                [ServeSettings.Durability.Key] = parse.GetValue(durability),
+                [ServeSettings.Insecure.Key] = parse.GetValue(insecure) ? "true" : null,
+                [ServeSettings.AllowedHosts.Key] = parse.GetValue(allowedHosts),
+                [ServeSettings.CorsOrigins.Key] = parse.GetValue(corsOrigins),
+                [ServeSettings.MaxConnections.Key] = Invariant(parse.GetValue(maxConnections)),
+                [ServeSettings.MaxConcurrentRequests.Key] = Invariant(parse.GetValue(maxRequests)),
+                [ServeSettings.MaxInFlightBytes.Key] = Invariant(parse.GetValue(maxInFlight)),
             };
-            options.MaxConnections = parse.GetValue(maxConnections) ?? options.MaxConnections;
-            options.MaxConcurrentRequests = parse.GetValue(maxRequests) ?? options.MaxConcurrentRequests;
-            options.MaxInFlightBodyBytes = parse.GetValue(maxInFlight) ?? options.MaxInFlightBodyBytes;
-            foreach (var host in Split(parse.GetValue(allowedHosts)))
+            const string name = FlywheelCli.Name + " serve";
+            FlywheelServerOptions options;
+            SqliteDurability level;
+            string? postgres;
+            try
             {
-                options.AllowedHosts.Add(host);
+                var settings = ServeSettings.Load(given, parse.GetValue(settingsFile), context.Variables);
+                options = new FlywheelServerOptions
+                {
+                    DataDirectory = settings.Get(ServeSettings.DataDir)!,
+                    Urls = settings.Get(ServeSettings.Urls)!,
+                    Insecure = settings.GetFlag(ServeSettings.Insecure),
+                };
+                options.MaxConnections = Int(settings, ServeSettings.MaxConnections) ?? options.MaxConnections;
+                options.MaxConcurrentRequests = Int(settings, ServeSettings.MaxConcurrentRequests) ?? options.MaxConcurrentRequests;
+                options.MaxInFlightBodyBytes = settings.GetNumber(ServeSettings.MaxInFlightBytes) ?? options.MaxInFlightBodyBytes;
+                foreach (var host in Split(settings.Get(ServeSettings.AllowedHosts)))
+                {
+                    options.AllowedHosts.Add(host);
+                }
+                foreach (var origin in Split(settings.Get(ServeSettings.CorsOrigins)))
+                {
+                    options.CorsOrigins.Add(origin);
+                }
+                level = settings.Get(ServeSettings.Durability) switch
+                {
+                    "process" => SqliteDurability.Process,
+                    "power" => SqliteDurability.Power,
+                    var other => throw new UsageException($"{settings.Source(ServeSettings.Durability)} '{other}' is neither process nor power"),
+                };
+                postgres = settings.Get(ServeSettings.Store);
+                if (CheckUrls(options.Urls) is { } bad)
+                {
+                    throw new UsageException($"{settings.Source(ServeSettings.Urls)} {bad}");
+                }
             }
-            foreach (var origin in Split(parse.GetValue(corsOrigins)))
+            catch (UsageException ex)
             {
-                options.CorsOrigins.Add(origin);
+                context.ErrorLine(name, ex.Message);
+                return Task.FromResult(ExitCodes.Usage);
             }
-            return RunAsync(context, options, parse.GetRequiredValue(durability) == "power" ? SqliteDurability.Power : SqliteDurability.Process, parse.GetValue(store), cancellationToken);
+            return RunAsync(context, options, level, postgres, cancellationToken);
         });
         return command;
     }
+
+    private static Option<string?> Text(ServeSetting setting, string description, string helpName) => new(setting.Option)
+    {
+        Description = $"{description} (${setting.Variable}{(setting.Default is { } d ? $"; default {d}" : "")})",
+        HelpName = helpName,
+    };
+
+    private static Option<T?> Number<T>(ServeSetting setting, string description, string helpName = "N") where T : struct => new(setting.Option)
+    {
+        Description = $"{description} (${setting.Variable})",
+        HelpName = helpName,
+    };
+
+    private static string? Invariant<T>(T? value) where T : struct, IFormattable => value?.ToString(null, System.Globalization.CultureInfo.InvariantCulture);
+
+    private static int? Int(ServeSettings settings, ServeSetting setting)
+        => settings.GetNumber(setting) is not { } value ? null
+            : value is >= int.MinValue and <= int.MaxValue ? (int)value
+            : throw new UsageException($"{settings.Source(setting)} '{value}' is too large");
 
     private static string[] Split(string? list) => list?.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) ?? [];
 
@@ -126,7 +153,7 @@ internal static class ServeCommand
         {
             if (!Uri.TryCreate(url.Replace("*", "localhost", StringComparison.Ordinal).Replace("+", "localhost", StringComparison.Ordinal), UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             {
-                return $"--urls '{url}' is not an http(s) URL such as http://127.0.0.1:5005";
+                return $"'{url}' is not an http(s) URL such as http://127.0.0.1:5005";
             }
         }
         return null;
@@ -147,12 +174,12 @@ internal static class ServeCommand
         }
         if (File.Exists(options.DataDirectory))
         {
-            context.ErrorLine(command, $"--data-dir '{options.DataDirectory}' is a file, not a folder");
+            context.ErrorLine(command, $"data directory '{options.DataDirectory}' is a file, not a folder");
             return ExitCodes.Usage;
         }
         if (CheckUrls(options.Urls) is { } bad)
         {
-            context.ErrorLine(command, bad);
+            context.ErrorLine(command, $"--urls {bad}");
             return ExitCodes.Usage;
         }
         // Checked here as well as in the server, so a refusal is one line rather than the host's failure log.

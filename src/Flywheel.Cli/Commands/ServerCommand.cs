@@ -11,12 +11,14 @@ internal static class ServerCommand
 {
     public const string DefaultServer = "http://127.0.0.1:5005";
 
-    /// <summary>The <c>--server URL</c> option.</summary>
-    public static Option<string> ServerOption(bool recursive = false) => new("--server")
+    /// <summary>The environment variable that holds the server's URL when <c>--server</c> is not given.</summary>
+    public const string ServerVariable = "FLYWHEEL_SERVER";
+
+    /// <summary>The <c>--server URL</c> option (default: <see cref="ServerVariable"/>, else <see cref="DefaultServer"/>).</summary>
+    public static Option<string?> ServerOption(bool recursive = false) => new("--server")
     {
-        Description = "The Flywheel server.",
+        Description = $"The Flywheel server (default: ${ServerVariable}, else {DefaultServer}).",
         HelpName = "URL",
-        DefaultValueFactory = _ => DefaultServer,
         Recursive = recursive,
     };
 
@@ -37,13 +39,19 @@ internal static class ServerCommand
     /// loop, a bad field, a conflict) and bad arguments print one line and return <see cref="ExitCodes.Usage"/>; a
     /// server that cannot be reached or fails prints one line and returns <see cref="ExitCodes.Failure"/>.
     /// </summary>
-    public static async Task<int> RunAsync(CliContext context, string command, string server, string? key, Func<FlywheelClient, Task> action)
+    public static async Task<int> RunAsync(CliContext context, string command, string? server, string? key, Func<FlywheelClient, Task> action)
     {
-        key ??= Environment.GetEnvironmentVariable(KeyVariable);
+        key ??= context.Variables(KeyVariable);
         key = string.IsNullOrWhiteSpace(key) ? null : key.Trim();
+        var source = "--server";
+        if (server is null && context.Variables(ServerVariable) is { Length: > 0 } fromVariable && !string.IsNullOrWhiteSpace(fromVariable))
+        {
+            (server, source) = (fromVariable.Trim(), ServerVariable);
+        }
+        server ??= DefaultServer;
         if (!Uri.TryCreate(server, UriKind.Absolute, out var address) || address.Scheme is not ("http" or "https"))
         {
-            context.ErrorLine(command, $"--server '{server}' is not an http(s) URL");
+            context.ErrorLine(command, $"{source} '{server}' is not an http(s) URL");
             return ExitCodes.Usage;
         }
         using var http = new HttpClient { BaseAddress = address, Timeout = Timeout.InfiniteTimeSpan };

@@ -23,7 +23,7 @@ internal static class TurnsCommand
         {
             loop, run, json, server, key,
         };
-        command.SetAction((parse, cancellationToken) => ServerCommand.RunAsync(context, CommandName, parse.GetRequiredValue(server), parse.GetValue(key), async client =>
+        command.SetAction((parse, cancellationToken) => ServerCommand.RunAsync(context, CommandName, parse.GetValue(server), parse.GetValue(key), async client =>
         {
             var id = parse.GetRequiredValue(loop);
             if (parse.GetValue(run))

@@ -153,7 +153,7 @@ internal static class JsonProblems
     /// The reader's message in plain words, at a 1-based line and column (in characters), as editors count them: the
     /// reader's own text ends in 0-based "LineNumber: 1 | BytePositionInLine: 39." and advice about its options.
     /// </summary>
-    private static string Where(JsonException ex, ReadOnlySpan<byte> utf8)
+    internal static string Where(JsonException ex, ReadOnlySpan<byte> utf8)
     {
         var message = ex.Message;
         foreach (var tail in (ReadOnlySpan<string>)[" LineNumber:", " Change the reader options.", " Path:"])
