@@ -14,12 +14,13 @@ namespace Flywheel.Evaluation;
 /// never saw its own reward (what keeps DR's per-row terms honest, as in double/debiased machine learning), and
 /// shuffling the file changes nothing but floating-point rounding in the sums of streamed rows.
 /// <para>
-/// Rows are buffered until <see cref="Fit"/>. Per row the buffer keeps a 64-byte entry (hashes, chosen index, logged
-/// probability, reward and three references) plus the row's hashed context: about 100 bytes and 16 bytes per context
-/// feature. Contexts, action lists and target-policy vectors are stored once and shared when they repeat (identical
-/// contexts anywhere in the file; action lists and policies equal to the previous row's, as with a fixed catalogue
-/// under the uniform policy); a new action list costs 8 bytes per action plus each distinct action's features once,
-/// a new policy 8 bytes per action. Not thread-safe.
+/// Rows are buffered until <see cref="Fit"/>, keeping only what training and scoring need. Per row: a 64-byte entry
+/// (two hashes, chosen index, logged probability, reward, three references; the list grows by doubling); its target
+/// probabilities, 24 + 8·K bytes unless equal to the previous row's (as under the uniform policy); and its hashed
+/// context, about 120 bytes, 8 more per namespace and 16 per feature, stored once however often it repeats. Each
+/// distinct action is stored once, and an action list equal to the previous row's is shared. Measured: about 190
+/// bytes a row on ope-skewed (8 actions, per-row target probabilities, 24 distinct contexts), about 390 with a
+/// distinct context on every row. Not thread-safe.
 /// </para>
 /// </summary>
 internal sealed class FittedRewardModel
@@ -32,8 +33,8 @@ internal sealed class FittedRewardModel
 
     /// <summary>
     /// The learning rate when the configuration sets none. The policy learner's larger default (0.6) suits serving,
-    /// but a final model trained on sparse rewards keeps the imprint of the last few clicks; 0.05 over four passes
-    /// measured closest to the truth on the simulated sparse-click logs of FittedRewardModelTests.
+    /// but a final model trained on sparse rewards keeps the imprint of the last few clicks. On the simulated
+    /// sparse-click logs of FittedRewardModelTests, 0.05 over four passes came closer to the truth than 0.6 or 0.1.
     /// </summary>
     public const double DefaultLearningRate = 0.05;
 
