@@ -111,30 +111,41 @@ internal sealed class FittedRewardModel
         var costs = new float[16];
         var accumulator = new OffPolicyAccumulator();
         var scored = new (double PolicyEstimate, double ChosenEstimate)[_rows.Count];
+        // The K models learn side by side, each from the rows outside its fold in the same hash order as if trained
+        // alone, so each row's chosen action is featurized once a pass rather than once per model.
+        var learners = new BanditLearner[Folds];
         for (var fold = 0; fold < Folds; fold++)
         {
-            var learner = new BanditLearner(_config, clip: PredictionClip.None);
-            var steps = 0;
-            for (var pass = 0; pass < Passes; pass++)
+            learners[fold] = new BanditLearner(_config, clip: PredictionClip.None);
+        }
+        var steps = 0;
+        for (var pass = 0; pass < Passes; pass++)
+        {
+            foreach (var i in order)
             {
-                foreach (var i in order)
+                if ((++steps & 1023) == 0)
                 {
-                    var row = _rows[i];
-                    if (FoldOf(row.Key) == fold)
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
+                var row = _rows[i];
+                // The dm reduction updates the chosen action alone: featurize only that one.
+                featurizer.SetContext(unpacker.Unpack(row.Context));
+                features.Clear();
+                featurizer.AddAction(row.Actions[row.Chosen], features);
+                var own = FoldOf(row.Key);
+                for (var fold = 0; fold < Folds; fold++)
+                {
+                    if (fold != own)
                     {
-                        continue;
+                        learners[fold].Learn(features.Indices(0), features.Values(0), (float)-row.Reward, row.Probability, row.Actions.Length);
                     }
-                    if ((++steps & 1023) == 0)
-                    {
-                        cancellationToken.ThrowIfCancellationRequested();
-                    }
-                    // The dm reduction updates the chosen action alone: featurize only that one.
-                    featurizer.SetContext(unpacker.Unpack(row.Context));
-                    features.Clear();
-                    featurizer.AddAction(row.Actions[row.Chosen], features);
-                    learner.Learn(features.Indices(0), features.Values(0), (float)-row.Reward, row.Probability, row.Actions.Length);
                 }
             }
+        }
+        for (var fold = 0; fold < Folds; fold++)
+        {
+            var learner = learners[fold];
+            learners[fold] = null!; // scored with: let it go
             foreach (var i in order)
             {
                 var row = _rows[i];
