@@ -29,14 +29,15 @@ internal sealed class FittedRewardModel
     public const int Folds = 5;
 
     /// <summary>Passes each fold's model makes over its training rows, in the order of their hashes.</summary>
-    public const int Passes = 4;
+    public const int Passes = 8;
 
     /// <summary>
     /// The learning rate when the configuration sets none. The policy learner's larger default (0.6) suits serving,
     /// but a final model trained on sparse rewards keeps the imprint of the last few clicks. On the simulated
-    /// sparse-click logs of FittedRewardModelTests, 0.05 over four passes came closer to the truth than 0.6 or 0.1.
+    /// sparse-click logs of FittedRewardModelTests (16 seeds), 0.02 over eight passes came closer to the truth than
+    /// 0.05 over four or 0.6 over four, and about as close as 0.01 over sixteen at half the cost.
     /// </summary>
-    public const double DefaultLearningRate = 0.05;
+    public const double DefaultLearningRate = 0.02;
 
     private const long DecisionIdSeed = 0x666C7977_666F6C64; // "flywfold"
 

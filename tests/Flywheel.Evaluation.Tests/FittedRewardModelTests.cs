@@ -36,7 +36,7 @@ public class FittedRewardModelTests(ITestOutputHelper output)
         var crossError = 0.0;
         var progressiveError = 0.0;
         var progressiveSpread = 0.0;
-        const int Seeds = 4;
+        const int Seeds = 16;
         for (var seed = 1; seed <= Seeds; seed++)
         {
             var (rows, truth) = SparseClicks(seed);
