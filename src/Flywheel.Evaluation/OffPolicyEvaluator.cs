@@ -10,7 +10,8 @@ public sealed record OffPolicyEvaluatorOptions
 
     /// <summary>
     /// The learner of the reward model fitted for rows without <c>rewardEstimates</c>; its reduction is always
-    /// <c>dm</c>. <value>Default <c>new LearnerConfig()</c>: 18 bits, <c>context*action</c>.</value>
+    /// <c>dm</c>, and its learning rate 0.05 unless set. <value>Default <c>new LearnerConfig()</c>: 18 bits,
+    /// <c>context*action</c>.</value>
     /// </summary>
     public LearnerConfig RewardModel { get; init; } = new();
 }
@@ -44,11 +45,12 @@ public sealed record OffPolicyReport
 }
 
 /// <summary>
-/// Off-policy evaluation of logged decisions (ALGORITHMS §0) in one streaming pass. For each row:
-/// π(·|x) from its <c>targetProbabilities</c> or else <see cref="OffPolicyEvaluatorOptions.FallbackPolicy"/>;
-/// q̂(x, ·) from its <c>rewardEstimates</c> or else a reward model fitted progressively from the first row that
-/// lacks them (<see cref="FittedRewardModel"/>; it keeps learning from every later row); then w = π(a|x)/p,
-/// q̂(x, π) = Σ_a π(a|x)·q̂(x, a) and the row goes into an <see cref="OffPolicyAccumulator"/>. Not thread-safe.
+/// Off-policy evaluation of logged decisions (ALGORITHMS §0). For each row: π(·|x) from its
+/// <c>targetProbabilities</c> or else <see cref="OffPolicyEvaluatorOptions.FallbackPolicy"/>; q̂(x, ·) from its
+/// <c>rewardEstimates</c>, in which case the row streams straight into an <see cref="OffPolicyAccumulator"/>, or else
+/// from a cross-fitted reward model (<see cref="FittedRewardModel"/>): such rows are buffered and scored when
+/// <see cref="GetReport()"/> is called, each by a model trained on the other folds' rows, so the result does not depend
+/// on the rows' order. Then w = π(a|x)/p and q̂(x, π) = Σ_a π(a|x)·q̂(x, a). Not thread-safe.
 /// </summary>
 public sealed class OffPolicyEvaluator
 {
@@ -67,7 +69,7 @@ public sealed class OffPolicyEvaluator
     }
 
     /// <summary>Rows added.</summary>
-    public long Count => _accumulator.Count;
+    public long Count => _accumulator.Count + (_model?.Count ?? 0);
 
     /// <summary>Rows that carried <c>targetProbabilities</c>.</summary>
     public long RowsWithTargetProbabilities { get; private set; }
@@ -105,20 +107,16 @@ public sealed class OffPolicyEvaluator
             CheckFallback(policy);
         }
 
-        if (decision.RewardEstimates is { } given)
+        if (decision.RewardEstimates is not { } given)
         {
-            for (var a = 0; a < k; a++)
-            {
-                estimates[a] = given[actions[a].Id];
-            }
-            _model?.PredictThenLearn(decision, chosen, default);
-            RowsWithRewardEstimates++;
+            (_model ??= new FittedRewardModel(_options.RewardModel)).Add(decision, policy);
+            return;
         }
-        else
+        for (var a = 0; a < k; a++)
         {
-            _model ??= new FittedRewardModel(_options.RewardModel);
-            _model.PredictThenLearn(decision, chosen, estimates);
+            estimates[a] = given[actions[a].Id];
         }
+        RowsWithRewardEstimates++;
 
         var policyEstimate = 0.0;
         for (var a = 0; a < k; a++)
@@ -145,13 +143,24 @@ public sealed class OffPolicyEvaluator
         }
     }
 
-    /// <summary>The report so far. Throws <see cref="InvalidOperationException"/> when no row was added.</summary>
-    public OffPolicyReport GetReport()
+    /// <summary>
+    /// The report so far. Throws <see cref="InvalidOperationException"/> when no row was added. The first call after
+    /// rows without <c>rewardEstimates</c> were added fits the reward model (<see cref="FittedRewardModel.Folds"/>
+    /// models, <see cref="FittedRewardModel.Passes"/> passes each); later calls reuse it until more rows arrive.
+    /// </summary>
+    public OffPolicyReport GetReport() => GetReport(CancellationToken.None);
+
+    private OffPolicyReport GetReport(CancellationToken cancellationToken)
     {
         var n = Count;
+        var accumulator = _accumulator;
+        if (_model is { Count: > 0 })
+        {
+            accumulator.Merge(_model.Fit(cancellationToken));
+        }
         return new OffPolicyReport
         {
-            Estimates = _accumulator.GetEstimates(),
+            Estimates = accumulator.GetEstimates(),
             TargetPolicy = Source(RowsWithTargetProbabilities, n, _options.FallbackPolicy.Name),
             RewardEstimates = Source(RowsWithRewardEstimates, n, OffPolicyReport.Fitted),
             RowsWithTargetProbabilities = RowsWithTargetProbabilities,
@@ -194,6 +203,6 @@ public sealed class OffPolicyEvaluator
         {
             throw new LoggedDataException(Math.Max(1, reader.LineNumber), "", "the file holds no logged decisions");
         }
-        return evaluator.GetReport();
+        return evaluator.GetReport(cancellationToken);
     }
 }

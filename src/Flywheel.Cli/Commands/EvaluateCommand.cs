@@ -249,7 +249,7 @@ internal static class EvaluateCommand
         }
         if (report.RewardEstimates != OffPolicyReport.FromFile && (chosen.Contains(OffPolicyEstimator.Dm) || chosen.Contains(OffPolicyEstimator.Dr)))
         {
-            output.WriteLine("  dm and dr use Flywheel's own fitted reward model: other tools will not reproduce them.");
+            output.WriteLine("  dm and dr use Flywheel's own reward model, cross-fitted over 5 folds: other tools will not reproduce them.");
         }
         output.Flush();
     }
@@ -258,7 +258,7 @@ internal static class EvaluateCommand
     {
         OffPolicyReport.FromFile => "from the file",
         OffPolicyReport.Mixed => string.Create(CultureInfo.InvariantCulture, $"mixed ({rowsFromFile:N0} of {rows:N0} rows from the file)"),
-        OffPolicyReport.Fitted => "fitted (a reward model learned from the rows, each scored before it was learned from)",
+        OffPolicyReport.Fitted => "fitted (a reward model cross-fitted over 5 folds: each row scored by a model trained on the other folds)",
         _ => source,
     };
 
