@@ -240,7 +240,7 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
         {
             var models = registered.Select(r => r.Model).ToList();
             var ess = winner?.Estimates!.EffectiveSampleSize ?? (models.Count == 0 ? 0 : models.Max(m => m.Estimates!.EffectiveSampleSize));
-            reason = $"{EvidenceText(window.Window, start, ess, winner is null ? "largest candidate ESS" : "ESS")}: {reason}";
+            reason = $"{reason}; {EvidenceText(window.Window, start, ess, winner is null ? "largest candidate ESS" : "ESS")}";
         }
         var entry = JudgedEntry(runtime, number, trigger, started, window.Window, champion, evaluated, verdict, reason, winner?.Version, winner is null ? null : time.GetUtcNow(), fresh, start, config.Mode);
         change.Turns.Add(entry);
@@ -285,29 +285,29 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
         if (TurnJudge.NamesExtremeWeight(mine))
         {
             verdict = TurnVerdict.Rejected;
-            reason = $"{judgedOn}: the learner v{champion} not judged: {mine.Warnings[0]}; {evidence}";
+            reason = $"the learner v{champion} not judged: {mine.Warnings[0]}; {evidence}; {judgedOn}";
         }
         else if (!enough)
         {
             verdict = TurnVerdict.Rejected;
             reason = string.Create(CultureInfo.InvariantCulture,
-                $"{judgedOn}: the learner does not yet have {TurnJudge.MinimumEffectiveSampleSize} effective samples, so it is not judged; {evidence}");
+                $"the learner does not yet beat the baseline: it has fewer than {TurnJudge.MinimumEffectiveSampleSize} effective samples, so it is not judged: {evidence}; {judgedOn}");
         }
         else if (!beats)
         {
             verdict = TurnVerdict.Rejected;
-            reason = $"{judgedOn}: the learner does not yet beat the baseline ({(config.Turns.PromoteWhen == PromotionPolicy.EstimateBeatsChampion ? "estimates" : $"{level} lower bounds")} of IPS and DR): {evidence}";
+            reason = $"the learner does not yet beat the baseline ({(config.Turns.PromoteWhen == PromotionPolicy.EstimateBeatsChampion ? "estimates" : $"{level} lower bounds")} of IPS and DR): {evidence}; {judgedOn}";
         }
         else if (config.Turns.PromoteWhen == PromotionPolicy.Manual)
         {
             verdict = TurnVerdict.AwaitingManualPromotion;
-            reason = $"{judgedOn}: the learner beats the baseline; turns.promoteWhen is manual, so set mode online to graduate: {evidence}";
+            reason = $"the learner beats the baseline; turns.promoteWhen is manual, so set mode online to graduate: {evidence}; {judgedOn}";
         }
         else
         {
             deployedAt = time.GetUtcNow();
             verdict = TurnVerdict.Graduated;
-            reason = $"graduated to online: the {(config.Turns.PromoteWhen == PromotionPolicy.EstimateBeatsChampion ? "estimates" : $"{level} lower bounds")} of IPS and DR beat the baseline, {judgedOn}: {evidence}";
+            reason = $"graduated to online: the {(config.Turns.PromoteWhen == PromotionPolicy.EstimateBeatsChampion ? "estimates" : $"{level} lower bounds")} of IPS and DR beat the baseline: {evidence}; {judgedOn}";
         }
         TurnCandidate[] candidates =
         [
