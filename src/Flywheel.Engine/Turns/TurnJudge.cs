@@ -32,7 +32,7 @@ internal static class TurnJudge
         if (judged.Count == 0)
         {
             return (null, TurnVerdict.Rejected, string.Create(CultureInfo.InvariantCulture,
-                $"no candidate has {MinimumEffectiveSampleSize} effective samples on this window without an extreme weight{refused}; {championText}"));
+                $"no candidate has {MinimumEffectiveSampleSize} effective samples on this window{(refused.Length > 0 ? " without an extreme weight" : "")}{refused}; {championText}"));
         }
         championText += refused;
         // Rank by the weaker of the two margins, so the winner is the one most clearly better on both.
