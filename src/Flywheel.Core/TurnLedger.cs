@@ -120,8 +120,27 @@ public sealed record TurnRecord
     [JsonConverter(typeof(UtcTimeConverter))]
     public required DateTimeOffset FinishedAt { get; init; }
 
-    /// <summary>The data it judged on (null for entries that judged no data).</summary>
+    /// <summary>
+    /// The data it judged on (null for entries that judged no data). A scheduled or manual turn judges all the evidence
+    /// gathered since <see cref="EvidenceSince"/>, not only the rewards since the previous turn (those are
+    /// <see cref="NewDecisions"/>), so the window grows from turn to turn until what serves changes.
+    /// </summary>
     public DataWindow? Window { get; init; }
+
+    /// <summary>
+    /// Rewarded decisions that came in since the previous judged turn (what <c>turns.minDecisions</c> counts); null on
+    /// entries that judged no data and on entries written before the judged window could grow.
+    /// </summary>
+    public long? NewDecisions { get; init; }
+
+    /// <summary>
+    /// Where the judged evidence begins, in words (<c>v3 became champion</c>, <c>apprentice mode began</c>, …); null on
+    /// entries that judged no data and on older entries.
+    /// </summary>
+    public string? EvidenceSince { get; init; }
+
+    /// <summary>The loop's mode when the turn judged it (null on entries that judged no data and on older entries).</summary>
+    public LoopMode? Mode { get; init; }
 
     /// <summary>The champion when it started.</summary>
     public required int ChampionVersion { get; init; }

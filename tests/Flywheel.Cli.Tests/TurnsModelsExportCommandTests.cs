@@ -93,8 +93,10 @@ public sealed partial class TurnsModelsExportCommandTests(SeededServer server) :
         Assert.Matches(@"^1\s+manual\s+awaiting-manual-promotion\s+v1\s+-\s+2026-11-24 ", lines[1]);
         Assert.Contains("      reason: turns.promoteWhen is manual", stdout, StringComparison.Ordinal);
         Assert.Contains("      window: 600 rewarded decisions", stdout, StringComparison.Ordinal);
-        Assert.Matches(@"\n\s+policy\s+version\s+n\s+DR\s+interval\n", stdout);
-        Assert.Matches(@"\n\s+champion\s+v1\s+600\s+-?\d\.\d{4}\s+\[-?\d\.\d{4}, -?\d\.\d{4}\]\n", stdout);
+        Assert.Matches(@"\n\s+policy\s+version\s+n\s+DR\s+interval\s+ESS\n", stdout);
+        Assert.Matches(@"\n\s+champion\s+v1\s+600\s+-?\d\.\d{4}\s+\[-?\d\.\d{4}, -?\d\.\d{4}\]\s+600\n", stdout);
+        Assert.Contains("      window: 600 rewarded decisions since v1 began serving (rewards 1 to 600)", stdout, StringComparison.Ordinal);
+        Assert.Contains("; 600 new since the previous turn", stdout, StringComparison.Ordinal);
         Assert.Matches(@"\n\s+uniform\s+-\s+600\s+-?\d\.\d{4}\s+\[", stdout);
 
         (code, stdout, stderr) = await RunAsync("turns", "feed", "--json", "--server", server.Url);

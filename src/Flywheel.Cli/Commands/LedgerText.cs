@@ -11,7 +11,9 @@ internal static class LedgerText
 
     /// <summary>
     /// The ledger as a table: one row per entry (number, trigger, verdict, champion, deployed version, finish time),
-    /// then its reason, its online lift when measured, and each evaluated policy's DR estimate with its interval.
+    /// then its reason, the evidence it judged (the window, what began it, the rewards new since the previous turn), its
+    /// online lift when measured, and each evaluated policy's DR estimate with its interval and effective sample size,
+    /// with the warnings of estimates that rest on one decision.
     /// </summary>
     public static void WriteTurns(TextWriter output, IReadOnlyList<TurnRecord> turns)
     {
@@ -46,7 +48,9 @@ internal static class LedgerText
         if (turn.Window is { Decisions: > 0 } w)
         {
             var range = w.From is { } from && w.To is { } to ? $", made {Time(from)} to {Time(to)}" : "";
-            output.WriteLine(string.Create(C, $"{indent}window: {w.Decisions:N0} rewarded decisions (rewards {w.AfterSequence + 1:N0} to {w.ThroughSequence:N0}){range}"));
+            var since = turn.EvidenceSince is { } s ? $" since {s}" : "";
+            var fresh = turn.NewDecisions is { } n ? string.Create(C, $"; {n:N0} new since the previous turn") : "";
+            output.WriteLine(string.Create(C, $"{indent}window: {w.Decisions:N0} rewarded decisions{since} (rewards {w.AfterSequence + 1:N0} to {w.ThroughSequence:N0}){range}{fresh}"));
         }
         if (turn.Lift is { } lift)
         {
@@ -57,7 +61,7 @@ internal static class LedgerText
         {
             return;
         }
-        var rows = new List<string[]> { new[] { "policy", "version", "n", "DR", "interval" } };
+        var rows = new List<string[]> { new[] { "policy", "version", "n", "DR", "interval", "ESS" } };
         foreach (var c in turn.Candidates)
         {
             rows.Add(
@@ -67,12 +71,20 @@ internal static class LedgerText
                 c.Estimates.Count.ToString("N0", C),
                 Number(c.Estimates.Dr.Value),
                 Interval(c.Estimates.Dr),
+                double.IsFinite(c.Estimates.EffectiveSampleSize) ? c.Estimates.EffectiveSampleSize.ToString("N0", C) : "n/a",
             ]);
         }
         var widths = Widths(rows);
         foreach (var row in rows)
         {
             output.WriteLine(indent + Row(row, widths));
+        }
+        foreach (var c in turn.Candidates)
+        {
+            foreach (var warning in c.Estimates.Warnings)
+            {
+                output.WriteLine($"{indent}warning, {c.Name}{(c.Version is { } v ? $" (v{v.ToString(C)})" : "")}: {warning}");
+            }
         }
     }
 

@@ -16,13 +16,20 @@ internal static class LogReplay
         public DataWindow Window = null!;
     }
 
+    /// <summary>Replays rewards 1…<paramref name="through"/> into every learner and judges those after <paramref name="after"/>.</summary>
+    public static Task<ReplayWindow> ReplayAsync(IFlywheelStore store, ILoopKind kind, string loop, LoopConfig config, long after, long through, CandidateReplay replica, IReadOnlyList<CandidateReplay> candidates, CancellationToken cancellationToken)
+        => ReplayAsync(store, kind, loop, config, new EvidenceStart(after, null, null, $"reward {after}"), through, replica, candidates, cancellationToken);
+
     /// <summary>
-    /// Replays rewards 1…<paramref name="through"/> into every learner; those after <paramref name="after"/> are judged
-    /// first. A reward is learned only once its window had closed before the decision being judged was made, so each
-    /// learner judges with what it would have known live.
+    /// Replays rewards 1…<paramref name="through"/> into every learner; those from where <paramref name="start"/> says the
+    /// evidence begins are judged first. A reward is learned only once its window had closed before the decision being
+    /// judged was made, so each learner judges with what it would have known live.
     /// </summary>
-    public static async Task<ReplayWindow> ReplayAsync(IFlywheelStore store, ILoopKind kind, string loop, LoopConfig config, long after, long through, CandidateReplay replica, IReadOnlyList<CandidateReplay> candidates, CancellationToken cancellationToken)
+    public static async Task<ReplayWindow> ReplayAsync(IFlywheelStore store, ILoopKind kind, string loop, LoopConfig config, EvidenceStart start, long through, CandidateReplay replica, IReadOnlyList<CandidateReplay> candidates, CancellationToken cancellationToken)
     {
+        // The judged window opens at the first reward that start admits and stays open: a contiguous stretch of the log.
+        var judging = false;
+        long after = start.After, previous = 0;
         var result = new ReplayWindow();
         var pending = new Queue<ReplayRow>();
         DateTimeOffset? from = null, to = null;
@@ -79,6 +86,12 @@ internal static class LogReplay
                 {
                     break;
                 }
+                if (!judging && start.Admits(reward.Sequence, decision))
+                {
+                    judging = true;
+                    after = Math.Max(start.After, previous);
+                }
+                previous = reward.Sequence;
                 var row = new ReplayRow();
                 if (!row.Set(kind, decision, reward, config.Turns, config.Reward))
                 {
@@ -88,7 +101,7 @@ internal static class LogReplay
                 {
                     steps.Add((pending.Dequeue(), false));
                 }
-                if (reward.Sequence > after)
+                if (judging)
                 {
                     steps.Add((row, true));
                     from = from is null || decision.At < from ? decision.At : from;
@@ -118,7 +131,7 @@ internal static class LogReplay
             batches.Writer.TryComplete();
         }
         await consumer.ConfigureAwait(false);
-        result.Window = new DataWindow { AfterSequence = after, ThroughSequence = through, From = from, To = to, Decisions = decisions, Signals = signals };
+        result.Window = new DataWindow { AfterSequence = judging ? after : Math.Max(start.After, previous), ThroughSequence = through, From = from, To = to, Decisions = decisions, Signals = signals };
         return result;
     }
 

@@ -92,8 +92,11 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
     }
 
     /// <summary>
-    /// One turn: replay the log into the champion's settings and each candidate's, judge them on the rewards since the
-    /// last turn, register them, and promote under the loop's policy. Null when a scheduled turn finds too little data.
+    /// One turn: replay the log into the champion's settings and each candidate's, judge them on all the evidence since
+    /// what serves last changed (<see cref="EvidenceStart"/>), register them, and promote under the loop's policy. It runs
+    /// once <c>turns.minDecisions</c> rewards came in since the last judged turn; null when a scheduled turn finds fewer.
+    /// The judged window grows from turn to turn, so thin evidence per turn (little exploration) delays a decision
+    /// instead of preventing it; the cost is the scoring of a longer window, as every turn replays the whole log anyway.
     /// A drift turn (<paramref name="drift"/>) is judged on the rewards since the change only, and is null until
     /// <see cref="DriftTurnMinimum"/> of them have come in.
     /// </summary>
@@ -152,10 +155,13 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
             return idle;
         }
 
+        var start = drift is not null
+            ? new EvidenceStart(after, null, null, after == drift.ChangeSequence ? $"the drop of the reward found after reward {after}" : $"the previous turn (reward {after})")
+            : await EvidenceAsync(runtime, through, cancellationToken).ConfigureAwait(false);
         var z = Estimate.ZFor(config.Turns.Confidence);
         if (config.Mode == LoopMode.Apprentice)
         {
-            return await JudgeApprenticeAsync(runtime, trigger, number, started, after, through, z, cancellationToken).ConfigureAwait(false);
+            return await JudgeApprenticeAsync(runtime, trigger, number, started, start, fresh, through, z, cancellationToken).ConfigureAwait(false);
         }
         // A candidate whose model would not fit the memory one loop may take (bags×2 on a large table) is not tried.
         var search = options.CandidateSearch(config)
@@ -176,7 +182,7 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
             candidates.Add(new CandidateReplay(kind, $"recent (rewards after {recentFrom})", config.Learner, config.Exploration, config.Reward, seed + (ulong)candidates.Count + 1) { LearnFrom = recentFrom });
             candidates.Add(new CandidateReplay(kind, $"refreshed (at reward {recentFrom})", config.Learner, config.Exploration, config.Reward, seed + (ulong)candidates.Count + 1) { RefreshAt = recentFrom });
         }
-        var window = await Task.Run(() => LogReplay.ReplayAsync(store, kind, runtime.Id, config, after, through, replica, candidates, cancellationToken), cancellationToken).ConfigureAwait(false);
+        var window = await Task.Run(() => LogReplay.ReplayAsync(store, kind, runtime.Id, config, start, through, replica, candidates, cancellationToken), cancellationToken).ConfigureAwait(false);
 
         var served = window.Logged.GetEstimates(z);
         var evaluated = new List<TurnCandidate>
@@ -230,7 +236,13 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
         {
             reason = $"drift: {drift.Describe()}; judged on the {window.Window.Decisions} rewarded decisions after reward {after}; {reason}";
         }
-        var entry = JudgedEntry(runtime, number, trigger, started, window.Window, champion, evaluated, verdict, reason, winner?.Version, winner is null ? null : time.GetUtcNow());
+        else
+        {
+            var models = registered.Select(r => r.Model).ToList();
+            var ess = winner?.Estimates!.EffectiveSampleSize ?? (models.Count == 0 ? 0 : models.Max(m => m.Estimates!.EffectiveSampleSize));
+            reason = $"{reason}; {EvidenceText(window.Window, start, ess, winner is null ? "largest candidate ESS" : "ESS")}";
+        }
+        var entry = JudgedEntry(runtime, number, trigger, started, window.Window, champion, evaluated, verdict, reason, winner?.Version, winner is null ? null : time.GetUtcNow(), fresh, start, config.Mode);
         change.Turns.Add(entry);
         if (winner is not null)
         {
@@ -250,12 +262,12 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
     /// An apprentice loop's turn: the learner (replayed as it would have served online) against the baseline it has been
     /// serving, on the same decisions; it graduates to online when it beats the baseline under the promotion policy.
     /// </summary>
-    private async Task<TurnRecord> JudgeApprenticeAsync(LoopRuntime runtime, TurnTrigger trigger, long number, DateTimeOffset started, long after, long through, double z, CancellationToken cancellationToken)
+    private async Task<TurnRecord> JudgeApprenticeAsync(LoopRuntime runtime, TurnTrigger trigger, long number, DateTimeOffset started, EvidenceStart start, long fresh, long through, double z, CancellationToken cancellationToken)
     {
         var config = runtime.Config;
         var champion = runtime.ModelVersion;
         var learner = new CandidateReplay(runtime.Kind, "learner", config.Learner, config.Exploration, config.Reward, (ulong)number);
-        var window = await Task.Run(() => LogReplay.ReplayAsync(store, runtime.Kind, runtime.Id, config, after, through, learner, [], cancellationToken), cancellationToken).ConfigureAwait(false);
+        var window = await Task.Run(() => LogReplay.ReplayAsync(store, runtime.Kind, runtime.Id, config, start, through, learner, [], cancellationToken), cancellationToken).ConfigureAwait(false);
         var baseline = window.Baseline.GetEstimates(z);
         var mine = learner.Estimates(z);
         var level = TurnJudge.Level(config.Turns);
@@ -263,25 +275,39 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
             $"learner v{champion}: IPS {mine.Ips.Value:F4} [{mine.Ips.Lower:F4}, {mine.Ips.Upper:F4}], DR {mine.Dr.Value:F4} [{mine.Dr.Lower:F4}, {mine.Dr.Upper:F4}], ESS {mine.EffectiveSampleSize:F0}; baseline: IPS {baseline.Ips.Value:F4}, DR {baseline.Dr.Value:F4} on the same {baseline.Count} decisions");
         var ipsMargin = config.Turns.PromoteWhen == PromotionPolicy.EstimateBeatsChampion ? mine.Ips.Value - baseline.Ips.Value : mine.Ips.Lower - baseline.Ips.Value;
         var drMargin = config.Turns.PromoteWhen == PromotionPolicy.EstimateBeatsChampion ? mine.Dr.Value - baseline.Dr.Value : mine.Dr.Lower - baseline.Dr.Value;
-        var beats = mine.EffectiveSampleSize >= TurnJudge.MinimumEffectiveSampleSize && ipsMargin > 0 && drMargin > 0;
+        // The ESS gate and the extreme-weight gate of TurnJudge: too little evidence, or evidence that rests on one decision.
+        var enough = mine.EffectiveSampleSize >= TurnJudge.MinimumEffectiveSampleSize;
+        var beats = enough && !mine.HasExtremeWeights && ipsMargin > 0 && drMargin > 0;
+        var judgedOn = EvidenceText(window.Window, start, mine.EffectiveSampleSize, "ESS");
         TurnVerdict verdict;
         string reason;
         DateTimeOffset? deployedAt = null;
-        if (!beats)
+        if (TurnJudge.NamesExtremeWeight(mine))
         {
             verdict = TurnVerdict.Rejected;
-            reason = $"the learner does not yet beat the baseline ({(config.Turns.PromoteWhen == PromotionPolicy.EstimateBeatsChampion ? "estimates" : $"{level} lower bounds")} of IPS and DR): {evidence}";
+            reason = $"the learner v{champion} not judged: {mine.Warnings[0]}; {evidence}; {judgedOn}";
+        }
+        else if (!enough)
+        {
+            verdict = TurnVerdict.Rejected;
+            reason = string.Create(CultureInfo.InvariantCulture,
+                $"the learner does not yet beat the baseline: it has fewer than {TurnJudge.MinimumEffectiveSampleSize} effective samples, so it is not judged: {evidence}; {judgedOn}");
+        }
+        else if (!beats)
+        {
+            verdict = TurnVerdict.Rejected;
+            reason = $"the learner does not yet beat the baseline ({(config.Turns.PromoteWhen == PromotionPolicy.EstimateBeatsChampion ? "estimates" : $"{level} lower bounds")} of IPS and DR): {evidence}; {judgedOn}";
         }
         else if (config.Turns.PromoteWhen == PromotionPolicy.Manual)
         {
             verdict = TurnVerdict.AwaitingManualPromotion;
-            reason = $"the learner beats the baseline; turns.promoteWhen is manual, so set mode online to graduate: {evidence}";
+            reason = $"the learner beats the baseline; turns.promoteWhen is manual, so set mode online to graduate: {evidence}; {judgedOn}";
         }
         else
         {
             deployedAt = time.GetUtcNow();
             verdict = TurnVerdict.Graduated;
-            reason = $"graduated to online: the {(config.Turns.PromoteWhen == PromotionPolicy.EstimateBeatsChampion ? "estimates" : $"{level} lower bounds")} of IPS and DR beat the baseline: {evidence}";
+            reason = $"graduated to online: the {(config.Turns.PromoteWhen == PromotionPolicy.EstimateBeatsChampion ? "estimates" : $"{level} lower bounds")} of IPS and DR beat the baseline: {evidence}; {judgedOn}";
         }
         TurnCandidate[] candidates =
         [
@@ -291,7 +317,7 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
             new TurnCandidate { Name = "uniform", Estimates = window.Uniform.GetEstimates(z) },
         ];
         var deployed = verdict == TurnVerdict.Graduated ? champion : (int?)null;
-        var entry = JudgedEntry(runtime, number, trigger, started, window.Window, champion, candidates, verdict, reason, deployed, deployedAt);
+        var entry = JudgedEntry(runtime, number, trigger, started, window.Window, champion, candidates, verdict, reason, deployed, deployedAt, fresh, start, config.Mode);
         var change = new RegistryChange { Loop = runtime.Id };
         change.Turns.Add(entry);
         if (verdict == TurnVerdict.Graduated)
@@ -329,9 +355,32 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
             : (from, false);
     }
 
-    /// <summary>A judged turn's ledger entry.</summary>
-    private TurnRecord JudgedEntry(LoopRuntime runtime, long number, TurnTrigger trigger, DateTimeOffset started, DataWindow window, int champion, IReadOnlyList<TurnCandidate> candidates, TurnVerdict verdict, string reason, int? deployedVersion, DateTimeOffset? deployedAt) => new()
+    /// <summary>
+    /// Where a scheduled or manual turn's evidence begins: the ledger's newest entries decide it, or, after a long run of
+    /// entries that judged nothing, the whole ledger.
+    /// </summary>
+    private async Task<EvidenceStart> EvidenceAsync(LoopRuntime runtime, long through, CancellationToken cancellationToken)
     {
+        const int Recent = 64;
+        var mode = runtime.Config.Mode;
+        var ledger = await store.LoadLatestTurnsAsync(runtime.Id, Recent, cancellationToken).ConfigureAwait(false);
+        if (ledger.Count >= Recent && !EvidenceStart.Decides(ledger, runtime.ModelVersion, mode))
+        {
+            ledger = await store.LoadTurnsAsync(runtime.Id, cancellationToken).ConfigureAwait(false);
+        }
+        return EvidenceStart.FromLedger(ledger, runtime.ModelVersion, mode, DriftWatch.For(runtime).Last, through);
+    }
+
+    /// <summary>How much evidence a verdict used, in words: <c>judged on 14,212 rewarded decisions since v3 became champion (reward 20,118), ESS 212</c>.</summary>
+    private static string EvidenceText(DataWindow window, EvidenceStart start, double ess, string essLabel) => string.Create(CultureInfo.InvariantCulture,
+        $"judged on {window.Decisions:N0} rewarded decisions since {start.Since} (reward {window.AfterSequence:N0}), {essLabel} {ess:F0}");
+
+    /// <summary>A judged turn's ledger entry.</summary>
+    private TurnRecord JudgedEntry(LoopRuntime runtime, long number, TurnTrigger trigger, DateTimeOffset started, DataWindow window, int champion, IReadOnlyList<TurnCandidate> candidates, TurnVerdict verdict, string reason, int? deployedVersion, DateTimeOffset? deployedAt, long fresh, EvidenceStart start, LoopMode mode) => new()
+    {
+        NewDecisions = fresh,
+        EvidenceSince = start.Since,
+        Mode = mode,
         Loop = runtime.Id,
         Number = number,
         Trigger = trigger,

@@ -33,10 +33,13 @@ public sealed class RecentCandidateTests : IDisposable
             await runner.RunAsync(["feed"], rounds: 1500, flushEvery: 1);
             var second = await engine.RunTurnAsync("feed");
 
-            after = second.Window!.AfterSequence;
-            through = second.Window.ThroughSequence;
+            // The second turn judges all the evidence since v1 began serving; its recent data are the newest two turns'
+            // worth of rewards: as many before the first turn's end as came in after it.
+            after = first.Window!.ThroughSequence;
+            through = second.Window!.ThroughSequence;
             from = after - (through - after);
-            Assert.Equal(first.Window!.ThroughSequence, after);
+            Assert.Equal(0, second.Window.AfterSequence);
+            Assert.Equal(through - after, second.NewDecisions);
             Assert.True(from > 0 && from < after, $"the recent data start at reward {from}");
             foreach (var name in new[] { $"recent (rewards after {from})", $"refreshed (at reward {from})" })
             {
