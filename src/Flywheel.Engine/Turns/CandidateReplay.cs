@@ -115,7 +115,8 @@ internal sealed class CandidateReplay
 
     private bool _refreshed;
 
-    public OffPolicyEstimates Estimates(double z) => _accumulator.GetEstimates(z);
+    /// <summary>The candidate's estimates, with intervals bounded by the loop's reward range.</summary>
+    public OffPolicyEstimates Estimates(double z) => _accumulator.GetEstimatesWithin(z, Reward.Min, Reward.Max);
 
     /// <summary>Scores a row as the candidate would have served it, and adds it to the estimates.</summary>
     public void Evaluate(ReplayRow row)

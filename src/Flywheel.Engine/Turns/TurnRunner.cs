@@ -184,16 +184,16 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
         }
         var window = await Task.Run(() => LogReplay.ReplayAsync(store, kind, runtime.Id, config, start, through, replica, candidates, cancellationToken), cancellationToken).ConfigureAwait(false);
 
-        var served = window.Logged.GetEstimates(z);
+        var served = window.Logged.GetEstimatesWithin(z, config.Reward.Min, config.Reward.Max);
         var evaluated = new List<TurnCandidate>
         {
             new() { Name = "champion", Version = champion, Learner = config.Learner, Exploration = config.Exploration, Estimates = served },
             new() { Name = replica.Name, Learner = config.Learner, Exploration = config.Exploration, Estimates = replica.Estimates(z) },
-            new() { Name = "uniform", Estimates = window.Uniform.GetEstimates(z) },
+            new() { Name = "uniform", Estimates = window.Uniform.GetEstimatesWithin(z, config.Reward.Min, config.Reward.Max) },
         };
         if (window.Baseline.Count > 0)
         {
-            evaluated.Add(new TurnCandidate { Name = "baseline", Estimates = window.Baseline.GetEstimates(z) });
+            evaluated.Add(new TurnCandidate { Name = "baseline", Estimates = window.Baseline.GetEstimatesWithin(z, config.Reward.Min, config.Reward.Max) });
         }
 
         // Register every candidate; those of the latest turn keep their weights so that one can be promoted by hand. The
@@ -268,7 +268,7 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
         var champion = runtime.ModelVersion;
         var learner = new CandidateReplay(runtime.Kind, "learner", config.Learner, config.Exploration, config.Reward, (ulong)number);
         var window = await Task.Run(() => LogReplay.ReplayAsync(store, runtime.Kind, runtime.Id, config, start, through, learner, [], cancellationToken), cancellationToken).ConfigureAwait(false);
-        var baseline = window.Baseline.GetEstimates(z);
+        var baseline = window.Baseline.GetEstimatesWithin(z, config.Reward.Min, config.Reward.Max);
         var mine = learner.Estimates(z);
         var level = TurnJudge.Level(config.Turns);
         var evidence = string.Create(CultureInfo.InvariantCulture,
@@ -313,8 +313,8 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
         [
             new TurnCandidate { Name = "learner", Version = champion, Learner = config.Learner, Exploration = config.Exploration, Estimates = mine },
             new TurnCandidate { Name = "baseline", Estimates = baseline },
-            new TurnCandidate { Name = "served (apprentice)", Estimates = window.Logged.GetEstimates(z) },
-            new TurnCandidate { Name = "uniform", Estimates = window.Uniform.GetEstimates(z) },
+            new TurnCandidate { Name = "served (apprentice)", Estimates = window.Logged.GetEstimatesWithin(z, config.Reward.Min, config.Reward.Max) },
+            new TurnCandidate { Name = "uniform", Estimates = window.Uniform.GetEstimatesWithin(z, config.Reward.Min, config.Reward.Max) },
         ];
         var deployed = verdict == TurnVerdict.Graduated ? champion : (int?)null;
         var entry = JudgedEntry(runtime, number, trigger, started, window.Window, champion, candidates, verdict, reason, deployed, deployedAt, fresh, start, config.Mode);
