@@ -4,12 +4,16 @@
 #
 # usage: bench/replay-parity.sh [path/to/flywheel.dll]
 #   Without a dll, builds src/Flywheel.Cli in Release into a temporary folder.
-#   DATA=folder with digits.s{0..4}.csv, letter.s{0..4}.csv, synth.csv.gz (default: ../shared/data/cb beside the repo)
+#   DATA=folder with digits.s{0..4}.csv, letter.s{0..4}.csv, synth.csv.gz (required; see bench/README.md)
 #   SEEDS="1 2 3" SETTINGS="eps_adf default" SPEED_SETTINGS="default eps_adf" SPEED_RUNS=3 override the defaults.
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-data="${DATA:-$repo/../shared/data/cb}"
+data="${DATA:-}"
+if [[ -z "$data" || ! -d "$data" ]]; then
+  echo "replay-parity.sh: set DATA to the folder holding digits.s{0..4}.csv, letter.s{0..4}.csv and synth.csv.gz (bench/README.md)" >&2
+  exit 2
+fi
 seeds="${SEEDS:-1 2 3}"
 speed_runs="${SPEED_RUNS:-3}"
 

@@ -5,7 +5,7 @@ using Flywheel.Core;
 namespace Flywheel.Cli;
 
 /// <summary>
-/// The <c>flywheel</c> command line (DESIGN §6), callable in process. Bad arguments print exactly one line on the
+/// The <c>flywheel</c> command line, callable in process. Bad arguments print exactly one line on the
 /// error writer and return <see cref="ExitCodes.Usage"/>; <c>--help</c> prints help and returns 0.
 /// </summary>
 public static class FlywheelCli

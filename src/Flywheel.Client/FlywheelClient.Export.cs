@@ -12,7 +12,7 @@ namespace Flywheel.Client;
 /// <summary>The formats of <c>GET /v1/loops/{loop}/export</c>.</summary>
 public enum FlywheelExportFormat
 {
-    /// <summary>One logged decision a line (ALGORITHMS §0), the format <c>flywheel evaluate</c> reads (<c>application/x-ndjson</c>).</summary>
+    /// <summary>One logged decision a line (docs/estimators.md), the format <c>flywheel evaluate</c> reads (<c>application/x-ndjson</c>).</summary>
     Jsonl,
 
     /// <summary>Vowpal Wabbit <c>--cb_adf</c> text: a <c>shared</c> line, one line per action, a blank line (<c>text/plain</c>).</summary>

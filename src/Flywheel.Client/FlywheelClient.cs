@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace Flywheel.Client;
 
 /// <summary>
-/// A client of a Flywheel server's <c>/v1</c> HTTP API (DESIGN §5), on a typed <see cref="HttpClient"/>. Register it
+/// A client of a Flywheel server's <c>/v1</c> HTTP API, on a typed <see cref="HttpClient"/>. Register it
 /// with <c>services.AddFlywheelClient(o =&gt; o.BaseAddress = …)</c>, or create it over an <see cref="HttpClient"/> you own.
 /// </summary>
 /// <remarks>

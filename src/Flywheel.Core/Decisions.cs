@@ -19,7 +19,7 @@ public sealed record ActionCandidate
     public Features Features { get; init; }
 }
 
-/// <summary>A request for a decision (DESIGN §5).</summary>
+/// <summary>A request for a decision (the HTTP API).</summary>
 public sealed record DecideRequest
 {
     /// <summary>
@@ -72,7 +72,7 @@ public sealed record Decision
     public required IReadOnlyList<RankedAction> Ranking { get; init; }
 }
 
-/// <summary>A signal as the product sends it (DESIGN §5).</summary>
+/// <summary>A signal as the product sends it (the HTTP API).</summary>
 public sealed record SignalInput
 {
     /// <summary>

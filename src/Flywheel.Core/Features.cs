@@ -19,7 +19,7 @@ public enum FeatureValueKind
     StringArray,
 }
 
-/// <summary>One feature value (DESIGN §3): number, string, bool or array of strings.</summary>
+/// <summary>One feature value (docs/architecture.md): number, string, bool or array of strings.</summary>
 public readonly struct FeatureValue : IEquatable<FeatureValue>
 {
     private readonly object? _ref;
@@ -159,7 +159,7 @@ public sealed class FeatureNamespace : IEnumerable<KeyValuePair<string, FeatureV
 }
 
 /// <summary>
-/// Namespaced features (DESIGN §3): <c>{ "user": { "country": "fr", "tenure_days": 31 } }</c>.
+/// Namespaced features (docs/architecture.md): <c>{ "user": { "country": "fr", "tenure_days": 31 } }</c>.
 /// Build them in C# with an initializer: <c>new Features { ["user"] = { ["country"] = "fr" } }</c>,
 /// or parse JSON with <see cref="Parse(string, FlywheelLimits?)"/>.
 /// </summary>

@@ -8,7 +8,7 @@ using Flywheel.Core.Json;
 namespace Flywheel.Core;
 
 /// <summary>
-/// The wire format of DESIGN §5, shared by the HTTP server, the .NET client, the stores and the command line, over a
+/// The wire format of the HTTP API, shared by the HTTP server, the .NET client, the stores and the command line, over a
 /// contract System.Text.Json generates at build time. Reading is strict: unknown and repeated fields, wrong types and
 /// malformed JSON are <see cref="FlywheelValidationException"/>s naming the field, such as <c>actions[3].id</c>.
 /// </summary>

@@ -3,7 +3,7 @@ using Flywheel.Core.Json;
 
 namespace Flywheel.Core;
 
-/// <summary>What the health report sees: the wheel spinning, or the one failure that stops it (DESIGN §10).</summary>
+/// <summary>What the health report sees: the wheel spinning, or the one failure that stops it (docs/health.md).</summary>
 [JsonConverter(typeof(WireEnumConverter<HealthStatus>))]
 public enum HealthStatus
 {
@@ -31,7 +31,7 @@ public sealed record HealthVerdict(HealthStatus Status, string Evidence, string 
 
 /// <summary>
 /// The answer to "does our data compound, and does each turn produce something users can feel?" for one loop: every
-/// figure of DESIGN §10 with its definition, window and sample size, and a verdict.
+/// figure of docs/health.md with its definition, window and sample size, and a verdict.
 /// </summary>
 public sealed record HealthReport
 {

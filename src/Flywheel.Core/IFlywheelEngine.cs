@@ -72,7 +72,7 @@ public interface IFlywheelEngine : IAsyncDisposable
 
     /// <summary>
     /// The loop's health: capture, fuel, pipe, latency, learning curve, felt lift, staleness and return, each with its
-    /// definition, window and sample size, and the verdict they add up to (DESIGN §10).
+    /// definition, window and sample size, and the verdict they add up to (docs/health.md).
     /// </summary>
     ValueTask<HealthReport> GetHealthAsync(string loop, CancellationToken cancellationToken = default);
 

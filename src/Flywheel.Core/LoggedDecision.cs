@@ -5,7 +5,7 @@ using System.Globalization;
 namespace Flywheel.Core;
 
 /// <summary>
-/// One logged decision of the off-policy evaluation format (ALGORITHMS §0): what was shown, with what probability,
+/// One logged decision of the off-policy evaluation format (docs/estimators.md): what was shown, with what probability,
 /// and the reward that followed; optionally the probabilities a target policy gives every action and reward
 /// estimates for every action. <c>flywheel evaluate</c> reads it and <c>flywheel export --format jsonl</c> writes it,
 /// one JSON object a line (<see cref="LoggedDecisionJson"/>).

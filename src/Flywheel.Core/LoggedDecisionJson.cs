@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace Flywheel.Core;
 
 /// <summary>
-/// The JSON of one <see cref="LoggedDecision"/> (ALGORITHMS §0), one object a line in <c>.jsonl</c> files:
+/// The JSON of one <see cref="LoggedDecision"/> (docs/estimators.md), one object a line in <c>.jsonl</c> files:
 /// <c>{"decisionId", "context", "actions":[{"id","features"}], "chosenActionId", "probability", "reward",
 /// "targetProbabilities"?: {id: p}, "rewardEstimates"?: {id: q̂}}</c>. Features use the wire format of
 /// <see cref="Features"/>. Reading checks types and then <see cref="LoggedDecision.Validate"/>; fields this format does

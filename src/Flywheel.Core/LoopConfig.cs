@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 
 namespace Flywheel.Core;
 
-/// <summary>What a loop decides (DESIGN §4).</summary>
+/// <summary>What a loop decides (docs/loop-config.md).</summary>
 [JsonConverter(typeof(WireEnumConverter<LoopKind>))]
 public enum LoopKind
 {
@@ -53,7 +53,7 @@ public enum RewardAggregate
     Last,
 }
 
-/// <summary>Exploration algorithms (ALGORITHMS §2).</summary>
+/// <summary>Exploration algorithms (docs/loop-config.md).</summary>
 [JsonConverter(typeof(WireEnumConverter<ExplorationAlgorithm>))]
 public enum ExplorationAlgorithm
 {
@@ -70,7 +70,7 @@ public enum ExplorationAlgorithm
     None,
 }
 
-/// <summary>How a bandit example becomes a regression update (ALGORITHMS §0).</summary>
+/// <summary>How a bandit example becomes a regression update (docs/estimators.md).</summary>
 [JsonConverter(typeof(WireEnumConverter<Reduction>))]
 public enum Reduction
 {
@@ -169,7 +169,7 @@ public sealed record LearnerConfig
     /// <summary>Bits of the hashed weight table. <value>Default 18.</value></summary>
     public int Bits { get; init; } = 18;
 
-    /// <summary>Feature crosses (DESIGN §4). <value>Default <c>["context*action"]</c>.</value></summary>
+    /// <summary>Feature crosses (docs/loop-config.md). <value>Default <c>["context*action"]</c>.</value></summary>
     public IReadOnlyList<string> Interactions { get; init; } = ["context*action"];
 
     /// <summary>Learning rate, or null for the reduction's default (<see cref="EffectiveLearningRate"/>).</summary>
@@ -245,7 +245,7 @@ public sealed record TurnsConfig
 }
 
 /// <summary>
-/// One loop's configuration (DESIGN §4): the same JSON over HTTP, in files and in C#. Read it with
+/// One loop's configuration (docs/loop-config.md): the same JSON over HTTP, in files and in C#. Read it with
 /// <see cref="LoopConfigJson.Parse(string, string?)"/>, write it with <see cref="LoopConfigJson.Serialize(LoopConfig, bool)"/>,
 /// and check a config built in C# with <see cref="Validate()"/> (or, with the engine's limits, <see cref="Validate(FlywheelLimits)"/>).
 /// </summary>

@@ -3,7 +3,7 @@ using Flywheel.Core.Json;
 
 namespace Flywheel.Core;
 
-/// <summary>Reads and writes <see cref="LoopConfig"/> in the JSON shape of DESIGN §4.</summary>
+/// <summary>Reads and writes <see cref="LoopConfig"/> in the JSON shape of docs/loop-config.md.</summary>
 public static class LoopConfigJson
 {
     // A config is shallow: anything deeper is not a config, and is refused as such before its fields are looked at.

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 using Flywheel.Core.Json;
 namespace Flywheel.Core;
 
-/// <summary>The estimates of ALGORITHMS §0 over n logged decisions, with their intervals (docs/estimators.md, "Intervals").</summary>
+/// <summary>The estimates of docs/estimators.md over n logged decisions, with their intervals (docs/estimators.md, "Intervals").</summary>
 [JsonConverter(typeof(EstimatesConverter))]
 public sealed record OffPolicyEstimates
 {
@@ -49,14 +49,28 @@ public sealed record OffPolicyEstimates
     /// </summary>
     public const double ExtremeWeightShare = 0.1;
 
-    /// <summary>True when one decision carries more than <see cref="ExtremeWeightShare"/> of the total weight.</summary>
-    public bool HasExtremeWeights => MaxWeightShare > ExtremeWeightShare;
+    /// <summary>
+    /// How many equal shares of Σw one decision must also carry to count as extreme: on a handful of decisions every one
+    /// carries more than a tenth of the weight, and that is thin evidence (the effective sample size says so), not a
+    /// decision that outweighs the rest.
+    /// </summary>
+    public const double ExtremeWeightMultiple = 5;
+
+    /// <summary>
+    /// True when one decision carries more than <see cref="ExtremeWeightShare"/> of the total weight and more than
+    /// <see cref="ExtremeWeightMultiple"/> times an equal share (1/n).
+    /// </summary>
+    public bool HasExtremeWeights => IsExtreme(MaxWeightShare, Count);
+
+    /// <summary>Whether one decision carrying <paramref name="share"/> of Σw over <paramref name="count"/> decisions is extreme.</summary>
+    public static bool IsExtreme(double share, long count) => share > ExtremeWeightShare && share * count > ExtremeWeightMultiple;
 
     /// <summary>Warnings about these estimates, in words; empty when there is nothing to warn about.</summary>
-    public IReadOnlyList<string> Warnings => HasExtremeWeights
-        ? [string.Create(CultureInfo.InvariantCulture,
-            $"extreme importance weight: one decision carries {MaxWeightShare:P1} of the total weight (w = π/p = {MaxWeight:G4}), so IPS, SNIPS and DR rest on it alone; look for a tiny logged probability")]
-        : [];
+    public IReadOnlyList<string> Warnings => HasExtremeWeights ? [ExtremeWeightWarning(MaxWeight, MaxWeightShare)] : [];
+
+    /// <summary>The warning about one decision carrying <paramref name="share"/> of Σw with weight <paramref name="maxWeight"/>.</summary>
+    public static string ExtremeWeightWarning(double maxWeight, double share) => string.Create(CultureInfo.InvariantCulture,
+        $"extreme importance weight: one decision carries {share:P1} of the total weight (w = π/p = {maxWeight:G4}), so IPS, SNIPS and DR rest on it alone; look for a tiny logged probability");
 
     /// <summary>One estimator's estimate, or null when it is not available (<c>ips-cp</c> outside [0, 1]).</summary>
     public Estimate? Get(OffPolicyEstimator estimator) => estimator switch

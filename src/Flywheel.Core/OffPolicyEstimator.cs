@@ -1,6 +1,6 @@
 namespace Flywheel.Core;
 
-/// <summary>The estimators of ALGORITHMS §0, in their canonical order.</summary>
+/// <summary>The estimators of docs/estimators.md, in their canonical order.</summary>
 public enum OffPolicyEstimator
 {
     /// <summary><c>ips</c>: (1/n)·Σ w·r with the Gaussian interval.</summary>

@@ -1,6 +1,6 @@
 namespace Flywheel.Core;
 
-/// <summary>Turns a decision's signals into one reward (DESIGN §4).</summary>
+/// <summary>Turns a decision's signals into one reward (docs/loop-config.md).</summary>
 public static class RewardRule
 {
     /// <summary>

@@ -5,7 +5,7 @@ namespace Flywheel.Evaluation;
 /// The Clopper–Pearson interval of IPS for rewards in [0, 1]. With W the largest importance weight each term w·r/W
 /// lies in [0, 1], and a sum of n such terms is never more spread than a binomial count with the same mean, so the
 /// exact binomial interval of s = S/W successes out of n trials (S = Σ w·r), times W, bounds IPS's expectation.
-/// (VowpalWabbit/estimators, ALGORITHMS §1, counts n/W trials instead: that equals this where V/W is small but
+/// (VowpalWabbit/estimators, docs/estimators.md, counts n/W trials instead: that equals this where V/W is small but
 /// claims too much where the value is large, e.g. 89.5% coverage at a 20% click rate; see docs/estimators.md.)
 /// Thread-safe.
 /// </summary>

@@ -6,7 +6,7 @@ using Flywheel.Learning.Replay;
 namespace Flywheel.Evaluation;
 
 /// <summary>
-/// Streams logged decisions (ALGORITHMS §0, <see cref="LoggedDecisionJson"/>) from JSON Lines, plain or
+/// Streams logged decisions (docs/estimators.md, <see cref="LoggedDecisionJson"/>) from JSON Lines, plain or
 /// gzip-compressed (detected by the magic bytes 1F 8B, whatever the file is called), one line at a time: the file is
 /// never held in memory as a whole. Blank lines are skipped. A bad row throws a <see cref="LoggedDataException"/>
 /// naming its 1-based line and the field; a corrupt gzip stream throws <see cref="InvalidDataException"/>.

@@ -4,7 +4,7 @@ using Flywheel.Core;
 namespace Flywheel.Evaluation;
 
 /// <summary>
-/// Streams logged decisions into every estimate of ALGORITHMS §0 in one pass and constant memory, allocating nothing.
+/// Streams logged decisions into every estimate of docs/estimators.md in one pass and constant memory, allocating nothing.
 /// Each row gives w = π(a|x)/p, the reward r, q̂(x, π) = Σ_a π(a|x)·q̂(x, a) and q̂(x, a) of the logged action.
 /// Values come from compensated (Neumaier) sums; the spreads of the per-row terms t_i from Welford's updates of
 /// the mean and the sum of squared deviations, which stay accurate where Σt² − (Σt)²/n cancels. For SNIPS, whose

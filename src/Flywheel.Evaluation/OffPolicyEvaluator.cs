@@ -45,7 +45,7 @@ public sealed record OffPolicyReport
 }
 
 /// <summary>
-/// Off-policy evaluation of logged decisions (ALGORITHMS §0). For each row: π(·|x) from its
+/// Off-policy evaluation of logged decisions (docs/estimators.md). For each row: π(·|x) from its
 /// <c>targetProbabilities</c> or else <see cref="OffPolicyEvaluatorOptions.FallbackPolicy"/>; q̂(x, ·) from its
 /// <c>rewardEstimates</c>, in which case the row streams straight into an <see cref="OffPolicyAccumulator"/>, or else
 /// from a cross-fitted reward model (<see cref="FittedRewardModel"/>): such rows are buffered and scored when

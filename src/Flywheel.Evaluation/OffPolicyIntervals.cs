@@ -4,7 +4,7 @@ using Flywheel.Evaluation.Health;
 namespace Flywheel.Evaluation;
 
 /// <summary>
-/// The sufficient statistics of ALGORITHMS §0's estimates, gathered by <see cref="OffPolicyAccumulator"/> in one
+/// The sufficient statistics of the estimates of docs/estimators.md, gathered by <see cref="OffPolicyAccumulator"/> in one
 /// pass or by <see cref="OffPolicyMath.Evaluate(ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double}, ReadOnlySpan{double})"/>
 /// in two, so that both give the same intervals from the same code.
 /// </summary>

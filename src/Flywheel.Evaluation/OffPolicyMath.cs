@@ -12,14 +12,14 @@ namespace Flywheel.Evaluation;
 public readonly record struct IpsSnipsEstimates(long Count, Estimate Ips, Estimate Snips, double EffectiveSampleSize);
 
 /// <summary>
-/// The estimators of ALGORITHMS §0 over columns held in memory, by two passes: sums first, then the squared
+/// The estimators of docs/estimators.md over columns held in memory, by two passes: sums first, then the squared
 /// deviations of the per-row terms from their mean, corrected by (Σ deviation)²/n (the corrected two-pass
 /// algorithm). <see cref="IpsSnips(ReadOnlySpan{double}, ReadOnlySpan{double})"/> is the vectorized fast path for
 /// IPS and SNIPS alone. Nothing is allocated. Thread-safe (pure functions).
 /// </summary>
 public static class OffPolicyMath
 {
-    /// <summary>Every estimate of ALGORITHMS §0 from per-row columns of equal length.</summary>
+    /// <summary>Every estimate of docs/estimators.md from per-row columns of equal length.</summary>
     /// <param name="weights">w_i = π(a_i|x_i)/p_i (see <see cref="OffPolicyAccumulator.Add"/> on slightly negative weights).</param>
     /// <param name="rewards">r_i.</param>
     /// <param name="policyEstimates">q̂(x_i, π).</param>
@@ -30,7 +30,7 @@ public static class OffPolicyMath
         => Evaluate(weights, rewards, policyEstimates, chosenEstimates, Estimate.Z95, null, null);
 
     /// <summary>
-    /// Every estimate of ALGORITHMS §0 with intervals at <paramref name="z"/> for rewards known to lie in
+    /// Every estimate of docs/estimators.md with intervals at <paramref name="z"/> for rewards known to lie in
     /// [<paramref name="rewardMin"/>, <paramref name="rewardMax"/>], as <see cref="OffPolicyAccumulator.GetEstimates(double, double, double)"/>.
     /// </summary>
     public static OffPolicyEstimates Evaluate(ReadOnlySpan<double> weights, ReadOnlySpan<double> rewards,

@@ -5,7 +5,7 @@ namespace Flywheel.Learning;
 
 /// <summary>
 /// The contextual-bandit learner: regressors of cost over (context, action) features, updated by the reduction of
-/// ALGORITHMS §0 and §2. <c>dm</c>: one unweighted update on the chosen action. <c>mtr</c>: the same with importance
+/// docs/estimators.md and docs/loop-config.md. <c>dm</c>: one unweighted update on the chosen action. <c>mtr</c>: the same with importance
 /// 1/(p·K) as in VW. <c>dr</c>: a separate reward model q̂ learns the cost with importance 1/p, and every action moves
 /// towards its doubly-robust target q̂(a) + 1{a chosen}·(c − q̂(a))/p. <c>ips</c>: every action towards its
 /// cost-sensitive target, c/p for the chosen one and 0 for the others. With <see cref="ExplorationAlgorithm.Bag"/> there is one regressor per bag, each

@@ -5,7 +5,7 @@ using Flywheel.Core;
 
 namespace Flywheel.Learning;
 
-/// <summary>Exploration distributions over predicted costs (ALGORITHMS §2), and reproducible sampling.</summary>
+/// <summary>Exploration distributions over predicted costs (docs/loop-config.md), and reproducible sampling.</summary>
 public static class Exploration
 {
     /// <summary>

@@ -9,7 +9,7 @@ using System.Text;
 namespace Flywheel.Learning;
 
 /// <summary>
-/// Stable feature hashing (DESIGN §3): XxHash3 over UTF-8, seeded by the namespace's hash, so a model means the same
+/// Stable feature hashing (docs/architecture.md): XxHash3 over UTF-8, seeded by the namespace's hash, so a model means the same
 /// thing in every process. Crosses combine 64-bit hashes; only the final index is masked to the table size.
 /// </summary>
 public static class FeatureHashing

@@ -72,7 +72,7 @@ public sealed class FeatureVector
 
 /// <summary>
 /// Turns hashed context and action features into weight indices: every interaction term of the learner config
-/// (DESIGN §4), each action namespace alone, and a constant shared by every action (except with <c>mtr</c>, see
+/// (docs/loop-config.md), each action namespace alone, and a constant shared by every action (except with <c>mtr</c>, see
 /// <see cref="SharedConstant"/>). Context-side crosses are computed once per decision and reused for every action.
 /// Allocation-free in steady state. Not thread-safe: use one per thread.
 /// </summary>

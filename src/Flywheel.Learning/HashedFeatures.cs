@@ -57,7 +57,7 @@ public sealed class HashedNamespace
     /// <summary>Replaces the value of feature <paramref name="i"/> (used by streaming readers that reuse namespaces).</summary>
     public void SetValue(int i, float value) => _values[i] = value;
 
-    /// <summary>Hashes one feature by the rules of DESIGN §3 and adds it.</summary>
+    /// <summary>Hashes one feature by the rules of docs/architecture.md and adds it.</summary>
     public void Add(string name, FeatureValue value)
     {
         switch (value.Kind)

@@ -6,7 +6,7 @@ namespace Flywheel.Learning;
 
 /// <summary>
 /// A hashed linear regressor trained by squared-loss SGD with the adaptive, normalized and invariant update of
-/// Vowpal Wabbit (ALGORITHMS §2), except that an importance weight above 1 enters the sums of squared gradients as 1.
+/// Vowpal Wabbit (docs/loop-config.md), except that an importance weight above 1 enters the sums of squared gradients as 1.
 /// Each slot has a weight, a sum of squared gradients and the largest |x| seen, kept in three arrays so that
 /// predicting touches only the weights. Optionally (<see cref="PredictionClip"/>) an update measures its error from the
 /// prediction clipped to the labels seen so far, so a prediction already beyond the label it is told is left alone.

@@ -3,7 +3,7 @@ using Flywheel.Engine;
 namespace Flywheel.Server;
 
 /// <summary>
-/// The <c>/v1</c> endpoints of DESIGN §5, one small class per area. Each endpoint reads its body strictly through the
+/// The <c>/v1</c> endpoints of the HTTP API, one small class per area. Each endpoint reads its body strictly through the
 /// wire format's contract, calls the engine and answers a typed result, so the OpenAPI document describes every body.
 /// </summary>
 public static class FlywheelEndpoints

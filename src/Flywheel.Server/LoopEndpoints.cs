@@ -1,12 +1,12 @@
 namespace Flywheel.Server;
 
-/// <summary>Loops: create or update, list, read (DESIGN §4 configs).</summary>
+/// <summary>Loops: create or update, list, read (docs/loop-config.md).</summary>
 internal static class LoopEndpoints
 {
     public static void Map(RouteGroupBuilder v1)
     {
         v1.MapPut("/loops/{loop}", PutLoopAsync)
-            .WithName("PutLoop").WithSummary("Create or update a loop (DESIGN §4 config).")
+            .WithName("PutLoop").WithSummary("Create or update a loop (docs/loop-config.md).")
             .Accepts<LoopConfig>("application/json", "*/*").ProducesProblems(400, 401, 403, 413, 415, 422)
             .RequireFlywheelScope(ApiKeyScopes.Admin);
         v1.MapGet("/loops", ListLoopsAsync)

@@ -2,7 +2,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace Flywheel.Server;
 
-/// <summary>The turn ledger, running a turn, and off-policy evaluation (DESIGN §5).</summary>
+/// <summary>The turn ledger, running a turn, and off-policy evaluation (the HTTP API).</summary>
 internal static class TurnEndpoints
 {
     public static void Map(RouteGroupBuilder v1)

@@ -4,7 +4,7 @@ using Microsoft.Data.Sqlite;
 
 namespace Flywheel.Storage.Sqlite;
 
-/// <summary>Erasing a user (DESIGN §5, <c>DELETE /v1/users/{userId}</c>) and the audit trail it leaves.</summary>
+/// <summary>Erasing a user (the HTTP API, <c>DELETE /v1/users/{userId}</c>) and the audit trail it leaves.</summary>
 public sealed partial class SqliteFlywheelStore
 {
     /// <inheritdoc />

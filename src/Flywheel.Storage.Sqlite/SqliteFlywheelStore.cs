@@ -8,7 +8,7 @@ using static Flywheel.Storage.Sqlite.SqliteRows;
 namespace Flywheel.Storage.Sqlite;
 
 /// <summary>
-/// The embedded <see cref="IFlywheelStore"/>: one SQLite file in WAL mode (DESIGN §7). One long-lived writer
+/// The embedded <see cref="IFlywheelStore"/>: one SQLite file in WAL mode (docs/operations.md). One long-lived writer
 /// connection, guarded by a lock, takes every write; reads open their own pooled read-only connections, so they
 /// never wait for the writer. Each <see cref="CommitAsync"/> is one transaction with prepared, reused statements.
 /// </summary>

@@ -12,7 +12,7 @@ public sealed class EvaluateCommandTests : IDisposable
 
     public void Dispose() => _folder.Dispose();
 
-    /// <summary>The reference files of ../shared/data/ope, copied into samples/data/ope (ope-small gzipped).</summary>
+    /// <summary>The reference files in samples/data/ope (ope-small and ope-skewed gzipped), with Open Bandit Pipeline's figures.</summary>
     private static string OpeFolder => Repository.SampleData("ope");
 
     private static string OpeFile(string name) => Path.Combine(OpeFolder, name);

@@ -5,7 +5,7 @@ namespace Flywheel.Core.Tests;
 
 public class LoopConfigJsonTests
 {
-    /// <summary>The example of DESIGN §4, verbatim.</summary>
+    /// <summary>A full example config, verbatim.</summary>
     private const string DesignExample = """
         {
           "id": "home-feed",

@@ -137,7 +137,7 @@ public class CoverageTests(ITestOutputHelper output)
     private static double Gaussian(Random random)
         => Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
 
-    /// <summary>The old intervals: V ± z·s/√n over the per-row terms of ALGORITHMS §0, for the contrast table.</summary>
+    /// <summary>The old intervals: V ± z·s/√n over the per-row terms of docs/estimators.md, for the contrast table.</summary>
     private struct OldGaussian
     {
         private double _n, _sw, _swr, _sw2, _sw2r, _sw2r2;

@@ -13,7 +13,7 @@ public class EstimatorTests
         return accumulator.GetEstimates();
     }
 
-    // ALGORITHMS §1 [derived]: rows (p_log, r, p_pred).
+    // docs/estimators.md [derived]: rows (p_log, r, p_pred).
     private static readonly (double, double, double)[] HandRows = [(0.5, 1, 1), (0.5, 0, 1), (0.25, 1, 0), (0.25, 0, 1)];
 
     [Fact]
@@ -22,7 +22,7 @@ public class EstimatorTests
         var e = Accumulate(HandRows);
         Assert.Equal(4, e.Count);
         Assert.Equal(0.5, e.Ips.Value, 15);
-        // ALGORITHMS' Gaussian interval: s² = 1, so V ± 1.96·1/√4 = [−0.48, 1.48]. Flywheel's interval contains it,
+        // The textbook Gaussian interval: s² = 1, so V ± 1.96·1/√4 = [−0.48, 1.48]. Flywheel's interval contains it,
         // clipped to the reward range [0, 1].
         var gaussian = Estimate.Gaussian(0.5, 3, 4);
         Assert.Equal(0.5 - Estimate.Z95 / 2, gaussian.Lower, 14);

@@ -3,8 +3,8 @@ using System.Text.Json;
 namespace Flywheel.Evaluation.Tests;
 
 /// <summary>
-/// The reference data of ../shared/data/ope and ../shared/reference/ope-reference.json, copied into samples/data/ope
-/// (ope-small gzipped) so that a clone tests on its own.
+/// The reference data in samples/data/ope: logged decisions and ope-reference.json, the figures Open Bandit Pipeline
+/// computes on them.
 /// </summary>
 internal static class SharedData
 {

@@ -67,7 +67,7 @@ public class ExplorationPropertyTests
     [Fact]
     public void SquareCb_ReferenceValues_MatchAlgorithms()
     {
-        // ALGORITHMS §2: ŝ = [0.2, 0.5, 0.9], t = 100 (γ = 100) → [0.9560, 0.0303, 0.0137].
+        // Worked example: ŝ = [0.2, 0.5, 0.9], t = 100 (γ = 100) → [0.9560, 0.0303, 0.0137].
         var pmf = new double[3];
         Exploration.Distribution(new ExplorationConfig { Algorithm = ExplorationAlgorithm.SquareCb, Epsilon = 0 }, [0.2f, 0.5f, 0.9f], 100, pmf);
         Assert.Equal(0.9560, pmf[0], 4);
@@ -78,7 +78,7 @@ public class ExplorationPropertyTests
     [Fact]
     public void Softmax_ReferenceValues_MatchAlgorithms()
     {
-        // ALGORITHMS §2: λ = 1, ŝ = [0.2, 0.5, 0.9] → [0.447, 0.331, 0.222].
+        // Worked example: λ = 1, ŝ = [0.2, 0.5, 0.9] → [0.447, 0.331, 0.222].
         var pmf = new double[3];
         Exploration.Softmax(1, [0.2f, 0.5f, 0.9f], pmf);
         Assert.Equal(0.447, pmf[0], 3);
@@ -89,7 +89,7 @@ public class ExplorationPropertyTests
     [Fact]
     public void EnforceMinimum_ReferenceValues_MatchAlgorithms()
     {
-        // ALGORITHMS §2: [1, 0, 0] with ε = 0.3 → [0.8, 0.1, 0.1].
+        // Worked example: [1, 0, 0] with ε = 0.3 → [0.8, 0.1, 0.1].
         double[] pmf = [1, 0, 0];
         Exploration.EnforceMinimum(0.3, pmf);
         Assert.Equal(0.8, pmf[0], 12);

@@ -9,7 +9,7 @@ using Spectre.Console;
 namespace Flywheel.Cli.Commands;
 
 /// <summary>
-/// <c>flywheel evaluate FILE</c>: off-policy evaluation of logged decisions (DESIGN §6, ALGORITHMS §0) from
+/// <c>flywheel evaluate FILE</c>: off-policy evaluation of logged decisions (docs/estimators.md) from
 /// <c>.jsonl</c> or <c>.jsonl.gz</c>: IPS, IPS with the Clopper–Pearson interval, SNIPS, DM and DR with 95% intervals.
 /// </summary>
 internal static class EvaluateCommand
@@ -22,7 +22,7 @@ internal static class EvaluateCommand
     {
         var file = new Argument<string>("FILE")
         {
-            Description = "Logged decisions, one JSON object a line (ALGORITHMS.md §0), plain or gzip.",
+            Description = "Logged decisions, one JSON object a line (docs/estimators.md), plain or gzip.",
         };
         var estimators = new Option<string>("--estimators")
         {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text;
+using System.Text.Json;
 using Flywheel.Client;
 using Flywheel.Core;
 
@@ -89,9 +90,11 @@ internal static class ExportCommand
             var raw = toConsole ? Console.OpenStandardOutput() : new TextWriterStream(context.Out);
             await using (raw)
             {
-                var counting = new CountingStream(raw, settings.Format, context.Error, context.Time);
+                var weights = WeightWatch.For(settings);
+                var counting = new CountingStream(raw, settings.Format, context.Error, context.Time, weights);
                 await client.ExportToAsync(settings.Loop, settings.Format, settings.Request, counting, cancellationToken);
                 await counting.FlushAsync(cancellationToken);
+                weights?.Warn(context);
             }
             return;
         }
@@ -107,15 +110,17 @@ internal static class ExportCommand
         {
             long bytes;
             CountingStream counting;
+            var weights = WeightWatch.For(settings);
             var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
             await using (file)
             {
-                counting = new CountingStream(file, settings.Format, context.Error, context.Time);
+                counting = new CountingStream(file, settings.Format, context.Error, context.Time, weights);
                 bytes = await client.ExportToAsync(settings.Loop, settings.Format, settings.Request, counting, cancellationToken);
                 await counting.FlushAsync(cancellationToken);
             }
             File.Move(partial, path, overwrite: true);
             context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exported {counting.Decisions:N0} decisions ({bytes:N0} bytes) to {settings.Out}"));
+            weights?.Warn(context);
         }
         finally
         {
@@ -127,7 +132,7 @@ internal static class ExportCommand
     }
 
     /// <summary>Passes bytes through, counting decisions (jsonl: lines; vw: blank lines) and printing plain progress lines on stderr.</summary>
-    private sealed class CountingStream(Stream inner, FlywheelExportFormat format, TextWriter progress, TimeProvider time) : Stream
+    private sealed class CountingStream(Stream inner, FlywheelExportFormat format, TextWriter progress, TimeProvider time, WeightWatch? weights = null) : Stream
     {
         private readonly ProgressThrottle _throttle = new(time);
         private byte _previous;
@@ -171,6 +176,7 @@ internal static class ExportCommand
 
         private void Count(ReadOnlySpan<byte> bytes)
         {
+            weights?.Add(bytes);
             foreach (var b in bytes)
             {
                 if (b == (byte)'\n' && (format == FlywheelExportFormat.Jsonl || _previous == (byte)'\n'))
@@ -183,6 +189,66 @@ internal static class ExportCommand
             {
                 progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"export: {Decisions:N0} decisions"));
                 progress.Flush();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads the importance weight w = π(chosen)/p of each exported JSON line that carries target probabilities, and
+    /// warns on stderr when one decision's weight is extreme (<see cref="OffPolicyEstimates.IsExtreme"/>),
+    /// as <c>evaluate</c> would on the file.
+    /// </summary>
+    private sealed class WeightWatch
+    {
+        private readonly List<byte> _line = [];
+        private double _sum;
+        private double _max;
+        private long _rows;
+
+        public static WeightWatch? For(Settings settings)
+            => settings.Format == FlywheelExportFormat.Jsonl && settings.Request.Policy is not null ? new WeightWatch() : null;
+
+        public void Add(ReadOnlySpan<byte> bytes)
+        {
+            while (bytes.Length > 0)
+            {
+                var end = bytes.IndexOf((byte)'\n');
+                if (end < 0)
+                {
+                    _line.AddRange(bytes);
+                    return;
+                }
+                _line.AddRange(bytes[..end]);
+                Read(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_line));
+                _line.Clear();
+                bytes = bytes[(end + 1)..];
+            }
+        }
+
+        private void Read(ReadOnlySpan<byte> json)
+        {
+            if (json.IsEmpty)
+            {
+                return;
+            }
+            using var row = JsonDocument.Parse(json.ToArray());
+            var root = row.RootElement;
+            if (root.TryGetProperty("probability", out var p) && root.TryGetProperty("chosenActionId", out var chosen)
+                && root.TryGetProperty("targetProbabilities", out var target) && p.GetDouble() > 0)
+            {
+                var pi = target.TryGetProperty(chosen.GetString()!, out var value) ? value.GetDouble() : 0;
+                var w = pi / p.GetDouble();
+                _rows++;
+                _sum += w;
+                _max = Math.Max(_max, w);
+            }
+        }
+
+        public void Warn(CliContext context)
+        {
+            if (_sum > 0 && OffPolicyEstimates.IsExtreme(_max / _sum, _rows))
+            {
+                context.ErrorLine(CommandName, "warning: " + OffPolicyEstimates.ExtremeWeightWarning(_max, _max / _sum));
             }
         }
     }

@@ -13,13 +13,14 @@ internal static class KeysCommand
 {
     public static Command Create(CliContext context)
     {
-        var dataDir = new Option<string>("--data-dir")
+        var dataDir = new Option<string?>("--data-dir")
         {
-            Description = "Folder of the SQLite store whose keys to manage.",
+            Description = $"Folder of the SQLite store whose keys to manage (default: ${ServeSettings.DataDir.Variable}, else {ServeSettings.DataDir.Default}).",
             HelpName = "DIR",
-            DefaultValueFactory = _ => "./flywheel-data",
             Recursive = true,
         };
+        string DataDir(ParseResult parse) => parse.GetValue(dataDir)
+            ?? (context.Variables(ServeSettings.DataDir.Variable) is { Length: > 0 } v && !string.IsNullOrWhiteSpace(v) ? v.Trim() : ServeSettings.DataDir.Default!);
 
         var scope = new Option<string>("--scope")
         {
@@ -32,7 +33,7 @@ internal static class KeysCommand
             HelpName = "LOOP",
         };
         var create = new Command("create", "Create a key and print it once (its last word); the store keeps only its SHA-256.") { scope, loop };
-        create.SetAction((parse, ct) => RunAsync(context, "create", parse.GetRequiredValue(dataDir), mustExist: false, async store =>
+        create.SetAction((parse, ct) => RunAsync(context, "create", DataDir(parse), mustExist: false, async store =>
         {
             var (key, record) = ApiKeys.Create(ApiKeys.ParseScopes(parse.GetRequiredValue(scope)), parse.GetValue(loop), context.Time.GetUtcNow());
             await store.AddApiKeyAsync(record, ct);
@@ -43,7 +44,7 @@ internal static class KeysCommand
         }));
 
         var list = new Command("list", "List the keys: id, scopes, loop, created, last four characters (never the key), and when revoked.");
-        list.SetAction((parse, ct) => RunAsync(context, "list", parse.GetRequiredValue(dataDir), mustExist: true, async store =>
+        list.SetAction((parse, ct) => RunAsync(context, "list", DataDir(parse), mustExist: true, async store =>
         {
             var keys = await store.ListApiKeysAsync(ct);
             if (keys.Count == 0)
@@ -61,7 +62,7 @@ internal static class KeysCommand
 
         var id = new Argument<string>("ID") { Description = "The key's id, as keys list shows it." };
         var revoke = new Command("revoke", "Revoke a key: it stops working on the server's next request. Authentication stays on.") { id };
-        revoke.SetAction((parse, ct) => RunAsync(context, "revoke", parse.GetRequiredValue(dataDir), mustExist: true, async store =>
+        revoke.SetAction((parse, ct) => RunAsync(context, "revoke", DataDir(parse), mustExist: true, async store =>
         {
             var keyId = parse.GetRequiredValue(id);
             if (!await store.RevokeApiKeyAsync(keyId, context.Time.GetUtcNow(), ct))

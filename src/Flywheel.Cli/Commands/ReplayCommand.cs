@@ -9,7 +9,7 @@ using Spectre.Console;
 namespace Flywheel.Cli.Commands;
 
 /// <summary>
-/// <c>flywheel replay --cbify K FILE</c>: the supervised-to-bandit simulation (DESIGN §6, ALGORITHMS §0) over CSV or
+/// <c>flywheel replay --cbify K FILE</c>: the supervised-to-bandit simulation (docs/estimators.md) over CSV or
 /// Vowpal Wabbit multiclass text, plain or gzip.
 /// </summary>
 internal static class ReplayCommand

@@ -5,7 +5,7 @@ using Flywheel.Simulation;
 namespace Flywheel.Cli.Commands;
 
 /// <summary>
-/// <c>flywheel simulate SCENARIO</c>: runs a world with known truth (DESIGN §6) through the real engine and store, and
+/// <c>flywheel simulate SCENARIO</c>: runs a world with known truth through the real engine and store, and
 /// prints each product's monthly figures, or every daily and monthly figure with <c>--json</c>.
 /// </summary>
 internal static class SimulateCommand

@@ -4,7 +4,7 @@ using System.Text.Json.Serialization;
 namespace Flywheel.Core.Json;
 
 /// <summary>
-/// Namespaced features (DESIGN §3), read by hand because their shape is data, not a type: an object of namespaces,
+/// Namespaced features (docs/architecture.md), read by hand because their shape is data, not a type: an object of namespaces,
 /// each an object of features whose values are numbers, strings, booleans or arrays of strings. Reading checks the
 /// structure (kinds, finite numbers, empty and repeated names) and reports problems under the value's path; limits
 /// are checked afterwards with <see cref="Features.Validate"/>.

@@ -6,7 +6,7 @@ namespace Flywheel.Core.Json;
 
 /// <summary>
 /// Turns what System.Text.Json throws into a <see cref="FlywheelValidationException"/> that names the field as a path
-/// such as <c>actions[3].id</c> and says what is wrong in the words of DESIGN §5. Runs only when reading failed, so a
+/// such as <c>actions[3].id</c> and says what is wrong in the words of the HTTP API. Runs only when reading failed, so a
 /// good document costs nothing here: broken JSON is told apart by reading the document once more, and the value at
 /// fault by looking it up in the document and its expected type in the contract.
 /// </summary>
@@ -232,7 +232,7 @@ internal static class JsonProblems
         return (info, property);
     }
 
-    /// <summary>Field path of DESIGN §5 from the segments: <c>signals[0].type</c>.</summary>
+    /// <summary>Field path of the HTTP API from the segments: <c>signals[0].type</c>.</summary>
     private static string Field(List<object> segments)
     {
         var field = new StringBuilder();

@@ -1,6 +1,6 @@
 namespace Flywheel.Core;
 
-// Bodies of the HTTP API (DESIGN §5) that are not domain records of their own.
+// Bodies of the HTTP API that are not domain records of their own.
 
 /// <summary>The body of <c>POST /v1/loops/{loop}/signals</c>: <c>{ "signals": [ … ] }</c>.</summary>
 /// <param name="Signals">The signals, at most the server's batch limit.</param>

@@ -4,7 +4,7 @@ using Flywheel.Evaluation.Health;
 namespace Flywheel.Engine;
 
 /// <summary>
-/// The health report of a loop (DESIGN §10). It only reads: one narrow pass over the decision log, the user-level
+/// The health report of a loop (docs/health.md). It only reads: one narrow pass over the decision log, the user-level
 /// signals, two samples of contexts for feature drift, the ledger, and the moments newly learned policies first
 /// served (loop latency); then <see cref="HealthCalculator"/> does the arithmetic.
 /// </summary>

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace Flywheel.Engine;
 
 /// <summary>
-/// Ingest (DESIGN §1, capture): one writer orders every decision and signal, joins signals to decisions through the
+/// Ingest (docs/architecture.md, capture): one writer orders every decision and signal, joins signals to decisions through the
 /// <see cref="Joiner"/>, commits them in groups and answers each call once its group is durable, then hands the closed
 /// rewards to the <see cref="LearnerHost"/>. Callers wait only for the commit of their own record. A commit that
 /// fails answers every call of its group with the error, none acknowledged, and the next group tries again: a disk

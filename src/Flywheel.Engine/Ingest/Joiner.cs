@@ -46,7 +46,7 @@ internal sealed class RewardWindows
 internal readonly record struct ClosedReward(LoopRuntime Loop, PendingDecision Decision, RewardRecord Reward);
 
 /// <summary>
-/// The joiner (DESIGN §1): opens a window for each decision, adds signals to it, and closes it on timeout or on a
+/// The joiner (docs/architecture.md): opens a window for each decision, adds signals to it, and closes it on timeout or on a
 /// <c>closesWindow</c> signal into one reward. Called only by the ingest writer, which owns every loop's windows.
 /// </summary>
 internal static class Joiner

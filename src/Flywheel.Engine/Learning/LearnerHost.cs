@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Flywheel.Engine;
 
 /// <summary>
-/// The learner host (DESIGN §1): one worker learns every closed reward in commit order and publishes one new serving
+/// The learner host (docs/architecture.md): one worker learns every closed reward in commit order and publishes one new serving
 /// policy per touched loop, so deciders never wait for learning. It persists learner snapshots every
 /// <see cref="FlywheelOptions.SnapshotEveryExamples"/> examples or <see cref="FlywheelOptions.SnapshotInterval"/>, and at
 /// shutdown, and it swaps or resets a loop's learner when a deployment or a settings change asks.

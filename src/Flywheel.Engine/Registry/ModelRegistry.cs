@@ -4,7 +4,7 @@ using Flywheel.Learning;
 namespace Flywheel.Engine;
 
 /// <summary>
-/// The model registry and the turn ledger (DESIGN §1): which versions exist with which status, and what each turn did.
+/// The model registry and the turn ledger (docs/architecture.md): which versions exist with which status, and what each turn did.
 /// Every change of a model's status goes through <see cref="Lock"/>, so turns, promotions, rollbacks and shadow
 /// changes never interleave.
 /// </summary>

@@ -4,7 +4,7 @@ using Flywheel.Learning;
 namespace Flywheel.Engine;
 
 /// <summary>
-/// The serving path (DESIGN §1, decide): scores the actions with the loop's published policy, explores with a draw
+/// The serving path (docs/architecture.md, decide): scores the actions with the loop's published policy, explores with a draw
 /// seeded by the decision id, lets every shadow score the same decision, and logs it through ingest. Never waits for
 /// learning. Thread-safe.
 /// </summary>

@@ -31,7 +31,7 @@ internal sealed class DriftWatch
     /// <summary>δ on the [0, 1] scale: drops smaller than 2% of the reward range per reward are tolerated.</summary>
     public const double Delta = 0.02;
 
-    /// <summary>λ, the detection threshold of the cumulative deviation (ALGORITHMS §5's default).</summary>
+    /// <summary>λ, the detection threshold of the cumulative deviation (docs/health.md's default).</summary>
     public const double Lambda = PageHinkley.DefaultLambda;
 
     /// <summary>Rewards the mean before a change is taken over (an exponential moving average of this horizon).</summary>

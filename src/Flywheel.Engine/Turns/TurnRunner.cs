@@ -7,7 +7,7 @@ using Microsoft.Extensions.Logging;
 namespace Flywheel.Engine;
 
 /// <summary>
-/// The turn runner (DESIGN §1): on each loop's schedule, when the loop's reward drops (a <see cref="DriftWatch"/> alarm)
+/// The turn runner (docs/architecture.md): on each loop's schedule, when the loop's reward drops (a <see cref="DriftWatch"/> alarm)
 /// or when asked, it trains candidates by replaying the log,
 /// judges them off-policy against what the champion earned, registers them and promotes the winner; it also promotes
 /// and rolls back by hand. The guardrail runs before every turn. Never names a loop kind: the loop's

@@ -3,7 +3,7 @@ using Flywheel.Core;
 namespace Flywheel.Evaluation.Health;
 
 /// <summary>
-/// Computes a loop's <see cref="HealthReport"/> from a <see cref="HealthInput"/>: every figure of DESIGN §10 with its
+/// Computes a loop's <see cref="HealthReport"/> from a <see cref="HealthInput"/>: every figure of docs/health.md with its
 /// window and sample size, then the verdict (<see cref="HealthJudge"/>). Windows are sized by evidence, never by
 /// time: the judging window holds the rewards needed to detect the loop's minimum felt effect at 95% confidence with
 /// 80% power, so a busy loop is judged in minutes and a quiet one in weeks.

@@ -60,7 +60,7 @@ public readonly record struct ReplayProgress(long Examples, long BytesRead, long
 }
 
 /// <summary>
-/// The supervised-to-bandit simulation of <c>replay --cbify K</c> (ALGORITHMS §0, VW's <c>--cbify</c>): one pass over
+/// The supervised-to-bandit simulation of <c>replay --cbify K</c> (docs/estimators.md, VW's <c>--cbify</c>): one pass over
 /// the rows in file order; each row's context is scored for the K actions, an action is sampled from the exploration
 /// distribution, it pays cost 0 when it is the row's label and 1 otherwise, and the learner learns from that cost
 /// alone. Each action's only own feature is its id (<see cref="HashedFeatureSet.ActionId(string)"/> of "1".."K"), so

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Time.Testing;
 namespace Flywheel.Engine.Tests;
 
 /// <summary>
-/// Erasing a user (DESIGN §5, <c>DELETE /v1/users/{userId}</c>): every decision, signal and reward of theirs goes, in
+/// Erasing a user (the HTTP API, <c>DELETE /v1/users/{userId}</c>): every decision, signal and reward of theirs goes, in
 /// every loop, open windows included; the audit trail keeps counts, never the id; the bytes leave the file too.
 /// </summary>
 public sealed class ErasureTests : IAsyncLifetime

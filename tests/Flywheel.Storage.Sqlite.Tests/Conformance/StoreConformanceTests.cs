@@ -3,7 +3,7 @@ using Flywheel.Core;
 namespace Flywheel.Storage.Conformance;
 
 /// <summary>
-/// The behaviour every <see cref="IFlywheelStore"/> must show (DESIGN §7: one storage interface, two implementations,
+/// The behaviour every <see cref="IFlywheelStore"/> must show (docs/operations.md: one storage interface, two implementations,
 /// one shared test suite). A store's test class derives from this and supplies a fresh, initialized store; other test
 /// projects link this file (<c>&lt;Compile Include="../Flywheel.Storage.Sqlite.Tests/Conformance/*.cs" /&gt;</c>).
 /// </summary>
