@@ -14,6 +14,13 @@ public sealed record OffPolicyEvaluatorOptions
     /// <c>context*action</c>.</value>
     /// </summary>
     public LearnerConfig RewardModel { get; init; } = new();
+
+    /// <summary>
+    /// The range every reward is known to lie in (a loop's <c>reward.min</c> and <c>reward.max</c>), which bounds the
+    /// intervals (docs/estimators.md, "Intervals"); a row whose reward lies outside it is refused. <value>Default null:
+    /// the hull of [0, 1] and the rewards seen.</value>
+    /// </summary>
+    public (double Min, double Max)? RewardRange { get; init; }
 }
 
 /// <summary>The outcome of an off-policy evaluation: the estimates and where π and q̂ came from.</summary>
@@ -82,6 +89,11 @@ public sealed class OffPolicyEvaluator
     {
         ArgumentNullException.ThrowIfNull(decision);
         decision.Validate();
+        if (_options.RewardRange is { } range && !(decision.Reward >= range.Min && decision.Reward <= range.Max))
+        {
+            throw new FlywheelValidationException("reward", string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{decision.Reward} lies outside the reward range [{range.Min}, {range.Max}]"));
+        }
         var actions = decision.Actions;
         var k = actions.Count;
         if (_policy.Length < k)
@@ -160,7 +172,7 @@ public sealed class OffPolicyEvaluator
         }
         return new OffPolicyReport
         {
-            Estimates = accumulator.GetEstimates(),
+            Estimates = _options.RewardRange is { } range ? accumulator.GetEstimates(Estimate.Z95, range.Min, range.Max) : accumulator.GetEstimates(),
             TargetPolicy = Source(RowsWithTargetProbabilities, n, _options.FallbackPolicy.Name),
             RewardEstimates = Source(RowsWithRewardEstimates, n, OffPolicyReport.Fitted),
             RowsWithTargetProbabilities = RowsWithTargetProbabilities,
@@ -193,7 +205,14 @@ public sealed class OffPolicyEvaluator
         var evaluator = new OffPolicyEvaluator(options);
         while (reader.Read() is { } decision)
         {
-            evaluator.Add(decision);
+            try
+            {
+                evaluator.Add(decision);
+            }
+            catch (FlywheelValidationException ex) when (ex is not LoggedDataException)
+            {
+                throw new LoggedDataException(reader.LineNumber, ex.Field, ex.Problem);
+            }
             if ((evaluator.Count & 1023) == 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();

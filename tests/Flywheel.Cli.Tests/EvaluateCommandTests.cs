@@ -215,6 +215,40 @@ public sealed class EvaluateCommandTests : IDisposable
     }
 
     [Fact]
+    public async Task Evaluate_RewardRange_BoundsTheIntervals_AndRefusesARewardOutsideIt()
+    {
+        var rows = Enumerable.Range(0, 50).Select(i => Good.Replace("\"d1\"", $"\"d{i}\"", StringComparison.Ordinal).Replace("\"reward\":1", $"\"reward\":{i % 2}", StringComparison.Ordinal));
+        var path = Write("range.jsonl", string.Join('\n', rows) + "\n");
+
+        var (code, stdout, stderr) = await RunAsync("evaluate", path, "--json", "--reward-min", "0", "--reward-max", "1");
+        Assert.True(code == 0, stderr);
+        using (var doc = JsonDocument.Parse(stdout))
+        {
+            var ips = doc.RootElement.GetProperty("estimators").GetProperty("ips");
+            Assert.InRange(ips.GetProperty("lower").GetDouble(), 0, ips.GetProperty("value").GetDouble());
+        }
+        // A wider known range widens the intervals.
+        (code, var wide, _) = await RunAsync("evaluate", path, "--json", "--reward-min", "-5", "--reward-max", "5");
+        Assert.Equal(0, code);
+        using (var narrowDoc = JsonDocument.Parse(stdout))
+        using (var wideDoc = JsonDocument.Parse(wide))
+        {
+            double Width(JsonDocument d) => d.RootElement.GetProperty("estimators").GetProperty("snips").GetProperty("upper").GetDouble()
+                - d.RootElement.GetProperty("estimators").GetProperty("snips").GetProperty("lower").GetDouble();
+            Assert.True(Width(wideDoc) > Width(narrowDoc));
+        }
+
+        (code, stdout, stderr) = await RunAsync("evaluate", path, "--reward-min", "0", "--reward-max", "0.5");
+        Assert.Equal(2, code);
+        Assert.Equal("", stdout);
+        Assert.Contains("line 2: reward 1 lies outside the reward range [0, 0.5]", Assert.Single(Lines(stderr)), StringComparison.Ordinal);
+
+        (code, _, stderr) = await RunAsync("evaluate", path, "--reward-min", "0");
+        Assert.Equal(2, code);
+        Assert.Contains("--reward-min and --reward-max go together", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Evaluate_OneRow_BoundsAreNull()
     {
         var path = Write("one.jsonl", Good + "\n");

@@ -83,7 +83,8 @@ public sealed partial class TurnsAndExportTests(TurnsAndExportFixture fixture, I
 
         using var stdout = new StringWriter();
         using var stderr = new StringWriter();
-        var code = await Flywheel.Cli.FlywheelCli.RunAsync(["evaluate", file, "--json"], stdout, stderr);
+        // The loop's reward range, as the server's evaluation uses it.
+        var code = await Flywheel.Cli.FlywheelCli.RunAsync(["evaluate", file, "--json", "--reward-min", "-1", "--reward-max", "1"], stdout, stderr);
         Assert.True(code == 0, stderr.ToString());
         using var cli = JsonDocument.Parse(stdout.ToString());
 

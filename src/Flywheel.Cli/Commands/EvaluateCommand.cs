@@ -40,19 +40,37 @@ internal static class EvaluateCommand
         {
             Description = "Print one JSON object with the figures to stdout.",
         };
+        var rewardMin = new Option<double?>("--reward-min")
+        {
+            Description = "The lowest reward possible (a loop's reward.min); with --reward-max it bounds the intervals, and a reward outside is an error. Default: the hull of [0, 1] and the rewards seen.",
+            HelpName = "R",
+        };
+        var rewardMax = new Option<double?>("--reward-max")
+        {
+            Description = "The highest reward possible (a loop's reward.max); see --reward-min.",
+            HelpName = "R",
+        };
 
         var command = new Command("evaluate", "Estimate how a target policy would have done on logged decisions (off-policy evaluation).")
         {
-            file, estimators, policy, json,
+            file, estimators, policy, json, rewardMin, rewardMax,
         };
         command.SetAction((parse, cancellationToken) => Task.FromResult(Run(
             context,
-            new Settings(parse.GetRequiredValue(file), parse.GetRequiredValue(estimators), parse.GetRequiredValue(policy), parse.GetValue(json)),
+            new Settings(parse.GetRequiredValue(file), parse.GetRequiredValue(estimators), parse.GetRequiredValue(policy), parse.GetValue(json), parse.GetValue(rewardMin), parse.GetValue(rewardMax)),
             cancellationToken)));
         return command;
     }
 
-    private sealed record Settings(string File, string Estimators, string Policy, bool Json);
+    private sealed record Settings(string File, string Estimators, string Policy, bool Json, double? RewardMin = null, double? RewardMax = null);
+
+    private static (double Min, double Max)? RewardRange(Settings settings) => (settings.RewardMin, settings.RewardMax) switch
+    {
+        (null, null) => null,
+        ({ } min, { } max) when double.IsFinite(min) && double.IsFinite(max) && min < max => (min, max),
+        ({ }, { }) => throw new UsageException($"--reward-min ({settings.RewardMin}) must be a finite number below --reward-max ({settings.RewardMax})"),
+        _ => throw new UsageException("--reward-min and --reward-max go together"),
+    };
 
     private static int Run(CliContext context, Settings settings, CancellationToken cancellationToken)
     {
@@ -67,11 +85,15 @@ internal static class EvaluateCommand
             {
                 throw new UsageException($"file '{settings.File}' not found");
             }
-            var options = new OffPolicyEvaluatorOptions { FallbackPolicy = settings.Policy switch
+            var options = new OffPolicyEvaluatorOptions
             {
-                "uniform" => UniformPolicy.Instance,
-                _ => throw new UsageException($"--policy {settings.Policy} is unknown"),
-            } };
+                FallbackPolicy = settings.Policy switch
+                {
+                    "uniform" => UniformPolicy.Instance,
+                    _ => throw new UsageException($"--policy {settings.Policy} is unknown"),
+                },
+                RewardRange = RewardRange(settings),
+            };
             var report = Evaluate(context, settings, options, cancellationToken);
             if (settings.Json)
             {
@@ -134,7 +156,14 @@ internal static class EvaluateCommand
     {
         while (reader.Read() is { } decision)
         {
-            evaluator.Add(decision);
+            try
+            {
+                evaluator.Add(decision);
+            }
+            catch (FlywheelValidationException ex) when (ex is not LoggedDataException)
+            {
+                throw new LoggedDataException(reader.LineNumber, ex.Field, ex.Problem);
+            }
             if ((evaluator.Count & 4095) == 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();
