@@ -21,5 +21,8 @@ public sealed partial class ReadmeTests
         Assert.Contains("\"chosenActionId\"", stdout);
         Assert.Contains("\"accepted\":1", stdout);
         Assert.Contains("\"signalId\":\"s-1\"", stdout);
+        // The reward is there at once: the quick start's signal closes its window.
+        Assert.Contains("\"reward\":{\"value\":1,", stdout);
+        Assert.Contains("\"closedBy\":\"signal\"", stdout);
     }
 }

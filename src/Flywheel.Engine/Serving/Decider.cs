@@ -97,7 +97,7 @@ internal sealed class Decider(FlywheelOptions options, TimeProvider time, Ingest
         foreach (var shadow in shadows)
         {
             shadow.Policy.Score(shadow.Exploration, request.Context, request.Actions, costs, pmf);
-            if (!pmf.All(double.IsFinite))
+            if (!AllFinite(pmf))
             {
                 continue; // a shadow that cannot score this decision has no choice to compare; the served one stands
             }
@@ -105,6 +105,18 @@ internal sealed class Decider(FlywheelOptions options, TimeProvider time, Ingest
             choices.Add(new ShadowChoice(shadow.Version, request.Actions[pick].Id, pmf[pick], pmf[served]));
         }
         return [.. choices];
+    }
+
+    private static bool AllFinite(ReadOnlySpan<double> values)
+    {
+        foreach (var v in values)
+        {
+            if (!double.IsFinite(v))
+            {
+                return false;
+            }
+        }
+        return true;
     }
 
     /// <summary>Predicted costs under the loop's serving policy, without deciding (tests and audits).</summary>

@@ -26,8 +26,6 @@ internal sealed record DriftAlarm(long ChangeSequence, long DetectedSequence, do
 /// </summary>
 internal sealed class DriftWatch
 {
-    private readonly record struct HeldReward(long Sequence, double Reward);
-
     /// <summary>δ on the [0, 1] scale: drops smaller than 2% of the reward range per reward are tolerated.</summary>
     public const double Delta = 0.02;
 
@@ -38,8 +36,8 @@ internal sealed class DriftWatch
     public const int Horizon = 1000;
 
     /// <summary>
-    /// Rewards read after an alarm that are not watched, so that one change does not raise a second alarm while the
-    /// test's mean settles (and, without decision times, while rewards of decisions made before the change still arrive).
+    /// Rewards after an alarm that are not watched: rewards of decisions made before the change keep arriving for a
+    /// reward window after it, and one change must not raise a second alarm.
     /// </summary>
     public const int Cooldown = 1000;
 
@@ -53,12 +51,9 @@ internal sealed class DriftWatch
     private double _meanBefore;
     private double _sumAfter;
     private long _countAfter;
-    private int _coolingLeft;
+    private long _coolingUntil;
     private int _version;
-    private bool _started;
-    private long _seenThrough;
-    private long _closedThrough;
-    private readonly PriorityQueue<HeldReward, long> _held = new();
+    private DateTimeOffset? _streamStart;
     private DriftAlarm? _pending;
     private DriftAlarm? _last;
 
@@ -108,15 +103,10 @@ internal sealed class DriftWatch
     /// Adds one learned reward of a decision served by model <paramref name="servedBy"/> while <paramref name="serving"/>
     /// is the champion; answers the alarm it raised, or null. Each champion's rewards are a stream of their own: a new
     /// champion starts the test afresh and rewards of decisions other models served are left out, so a deployment that
-    /// serves worse is the guardrail's to judge and never looks like a change of the world.
-    /// <para>
-    /// With the decision's time and the reward's closing time, the test reads rewards in decision order, each once
-    /// every window of a decision made at the same time has closed (a reward window after it, by the latest closing
-    /// time seen). In closing order the mix of rewards depends on the traffic of a window ago: windows a signal closes
-    /// early (a skip) arrive with the decisions of now, time-outs with those of a window ago, so a pause, a burst or a
-    /// stall of the server (a turn taking the CPU) makes a stationary reward look like a drop one window later. The
-    /// cost is a window's delay and memory for the rewards of one window (bounded by <see cref="MaxHeld"/>).
-    /// </para>
+    /// serves worse is the guardrail's to judge and never looks like a change of the world. With the decision's time and
+    /// the reward's closing time, a stream is watched only from one reward window after its first decision: until then
+    /// the rewards that close are only those whose window a signal closed early, which can differ from the rest (a click
+    /// that closes at once, before the windows without one run out), and that must not look like a drop.
     /// </summary>
     public DriftAlarm? Observe(long sequence, double reward, RewardConfig range, int servedBy = 0, int serving = 0, DateTimeOffset? decidedAt = null, DateTimeOffset? closedAt = null)
     {
@@ -125,86 +115,60 @@ internal sealed class DriftWatch
         {
             return null;
         }
+        var x = Math.Clamp((reward - range.Min) / span, 0, 1);
         lock (_lock)
         {
             if (servedBy != serving)
             {
                 return null;
             }
-            if (serving != _version || !_started)
+            if (serving != _version || _streamStart is null)
             {
                 _version = serving;
-                _started = true;
                 _detector = PageHinkley.ForDrops(Delta, Lambda);
                 _tracked = 0;
-                _held.Clear();
-                _closedThrough = DateTimeOffset.MinValue.UtcTicks;
+                _streamStart = decidedAt ?? DateTimeOffset.MinValue;
             }
-            _seenThrough = Math.Max(_seenThrough, sequence);
-            if (decidedAt is not { } decided || closedAt is not { } closed)
+            if (closedAt is { } closed && closed < _streamStart.Value.AddSeconds(range.WindowSeconds))
             {
-                return Watch(sequence, reward, range);
+                Track(reward);
+                return null;
             }
-            _held.Enqueue(new HeldReward(sequence, reward), decided.UtcTicks);
-            _closedThrough = Math.Max(_closedThrough, closed.UtcTicks);
-            var window = TimeSpan.FromSeconds(range.WindowSeconds).Ticks;
-            DriftAlarm? raised = null;
-            while (_held.TryPeek(out var held, out var decidedTicks)
-                && (decidedTicks <= _closedThrough - window || _held.Count > MaxHeld))
+            if (sequence <= _coolingUntil)
             {
-                _held.Dequeue();
-                raised = Watch(held.Sequence, held.Reward, range) ?? raised;
+                Track(reward);
+                return null;
             }
-            return raised;
-        }
-    }
-
-    /// <summary>Rewards held for ordering, at most (about 40 bytes each); past it the oldest are read at once.</summary>
-    public const int MaxHeld = 1 << 20;
-
-    /// <summary>The test's step for one reward, in the order it is read. Called under the lock.</summary>
-    private DriftAlarm? Watch(long sequence, double reward, RewardConfig range)
-    {
-        if (_coolingLeft > 0)
-        {
-            _coolingLeft--;
+            var wasWatching = _detector.Sum > 0;
+            if (!wasWatching)
+            {
+                // No drop under way: this reward may be the first after a change.
+                _changeSequence = sequence - 1;
+                _meanBefore = _recentMean;
+                _sumAfter = 0;
+                _countAfter = 0;
+            }
+            var fired = _detector.Add(x);
+            _sumAfter += reward;
+            _countAfter++;
+            if (_detector.Sum == 0)
+            {
+                _countAfter = 0;
+                _sumAfter = 0;
+            }
             Track(reward);
-            return null;
+            if (!fired)
+            {
+                return null;
+            }
+            var alarm = new DriftAlarm(_changeSequence, sequence, _meanBefore, _sumAfter / Math.Max(1, _countAfter), _countAfter);
+            _pending = alarm;
+            _last = alarm;
+            Alarms++;
+            _coolingUntil = sequence + Cooldown;
+            _detector = PageHinkley.ForDrops(Delta, Lambda);
+            return alarm;
         }
-        var x = Math.Clamp((reward - range.Min) / (range.Max - range.Min), 0, 1);
-        if (!(_detector.Sum > 0))
-        {
-            // No drop under way: this reward may be the first after a change.
-            _changeSequence = sequence - 1;
-            _meanBefore = _recentMean;
-            _sumAfter = 0;
-            _countAfter = 0;
-        }
-        else
-        {
-            // Read in decision order, a later reward can carry an earlier sequence: the change is before both.
-            _changeSequence = Math.Min(_changeSequence, sequence - 1);
-        }
-        var fired = _detector.Add(x);
-        _sumAfter += reward;
-        _countAfter++;
-        if (_detector.Sum == 0)
-        {
-            _countAfter = 0;
-            _sumAfter = 0;
-        }
-        Track(reward);
-        if (!fired)
-        {
-            return null;
-        }
-        var alarm = new DriftAlarm(_changeSequence, _seenThrough, _meanBefore, _sumAfter / Math.Max(1, _countAfter), _countAfter);
-        _pending = alarm;
-        _last = alarm;
-        Alarms++;
-        _coolingLeft = Cooldown;
-        _detector = PageHinkley.ForDrops(Delta, Lambda);
-        return alarm;
     }
 
     private void Track(double reward)
