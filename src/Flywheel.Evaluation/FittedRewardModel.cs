@@ -7,7 +7,7 @@ namespace Flywheel.Evaluation;
 
 /// <summary>
 /// The reward model q̂ fitted when rows carry no reward estimates, cross-fitted so that it depends on the rows and not
-/// on their order. Each row goes to one of <see cref="Folds"/> folds by a hash of its decision id; for each fold,
+/// on their order. Each row goes to one of <see cref="Folds"/> folds by a hash of its decision id and content; for each fold,
 /// Flywheel's own learner (<see cref="BanditLearner"/> with the <c>dm</c> reduction: squared-loss updates of f(x, a)
 /// towards the observed cost −r, importance 1) learns from the other folds' rows, <see cref="Passes"/> passes in the
 /// order of the rows' hashes, and then scores the fold's rows, none of which it has seen. A row's estimates therefore
@@ -81,7 +81,9 @@ internal sealed class FittedRewardModel
         }
         content = Mix(content, (ulong)BitConverter.DoubleToInt64Bits(decision.Probability));
         content = Mix(content, (ulong)BitConverter.DoubleToInt64Bits(decision.Reward));
-        var key = Finish(FeatureHashing.Hash(decision.DecisionId, DecisionIdSeed));
+        // The id and the content together: a repeated row (same id, same content) stays in one fold, and a log whose
+        // rows share ids (or one id) still spreads over every fold.
+        var key = Finish(Mix(FeatureHashing.Hash(decision.DecisionId, DecisionIdSeed), content));
         _rows.Add(new Row(key, content, context, actions, policyArray, chosen, decision.Probability, decision.Reward));
     }
 

@@ -75,6 +75,21 @@ public class FittedRewardModelTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void OneIdForEveryRow_StillFitsAModel()
+    {
+        // A log whose rows all carry one id (a tool that did not log ids): the folds still spread, so q̂ is learned.
+        var (rows, truth) = SparseClicks(seed: 11, n: 3000);
+        var sameId = rows.Select(r => r with { DecisionId = "x" }).ToList();
+
+        var distinct = OffPolicyEvaluator.Evaluate(rows).Estimates.Dm.Value;
+        var shared = OffPolicyEvaluator.Evaluate(sameId).Estimates.Dm.Value;
+
+        Assert.True(shared > 0, $"DM {shared} with one id for every row");
+        Assert.True(Math.Abs(shared - truth) <= 3 * Math.Abs(distinct - truth) + 0.01, $"DM {shared} (one id) vs {distinct} (distinct ids), truth {truth}");
+        AssertSameWhateverTheOrder(sameId, OffPolicyEvaluator.Evaluate(sameId), "one id");
+    }
+
+    [Fact]
     public void EmptyContextAndSingleAction_Evaluate()
     {
         var rows = Enumerable.Range(0, 200).Select(i => new LoggedDecision
