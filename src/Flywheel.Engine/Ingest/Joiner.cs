@@ -57,6 +57,7 @@ internal static class Joiner
         var pending = new PendingDecision(record, record.At + TimeSpan.FromSeconds(loop.Config.Reward.WindowSeconds), payload);
         loop.Windows.Pending[record.DecisionId] = pending;
         loop.Windows.DueQueue.Enqueue(pending, pending.CloseAt);
+        DriftWatch.For(loop).Decided(record.At, record.ModelVersion, loop.Config.Reward.WindowSeconds);
     }
 
     /// <summary>

@@ -56,6 +56,14 @@ internal sealed class DriftWatch
     private DateTimeOffset? _streamStart;
     private DriftAlarm? _pending;
     private DriftAlarm? _last;
+    private readonly DecisionBuckets _buckets = new();
+    private DateTimeOffset _changeAt;
+    private DateTimeOffset _now;
+    private long _nowBucket;
+    private Suspect? _suspect;
+
+    /// <summary>A drop the test found in closing order, waiting for the decisions' own rewards to show it.</summary>
+    private sealed record Suspect(DriftAlarm Alarm, DateTimeOffset ChangeAt, double Drop, DateTimeOffset Until);
 
     /// <summary>The watch of a loop (created on first use; it lives as long as the loop's runtime).</summary>
     public static DriftWatch For(LoopRuntime loop) => Watches.GetValue(loop, _ => new DriftWatch());
@@ -86,6 +94,22 @@ internal sealed class DriftWatch
 
     /// <summary>Alarms raised since the watch was created.</summary>
     public long Alarms { get; private set; }
+
+    /// <summary>Suspected drops the decisions' own rewards did not show (a burst or a stall, not the world).</summary>
+    public long Dismissed { get; private set; }
+
+    /// <summary>
+    /// Counts a decision the writer logged, served by model <paramref name="version"/> under a reward window of
+    /// <paramref name="windowSeconds"/>: with the count of decisions by time, an alarm is raised only when the mean
+    /// reward of the decisions made since the drop began fell, whatever the traffic did.
+    /// </summary>
+    public void Decided(DateTimeOffset at, int version, double windowSeconds)
+    {
+        lock (_lock)
+        {
+            _buckets.Decided(at, version, windowSeconds);
+        }
+    }
 
     /// <summary>Takes <paramref name="alarm"/> (a turn ran for it); a newer alarm stays pending.</summary>
     public void Take(DriftAlarm alarm)
@@ -128,11 +152,21 @@ internal sealed class DriftWatch
                 _detector = PageHinkley.ForDrops(Delta, Lambda);
                 _tracked = 0;
                 _streamStart = decidedAt ?? DateTimeOffset.MinValue;
+                _suspect = null;
             }
-            if (closedAt is { } closed && closed < _streamStart.Value.AddSeconds(range.WindowSeconds))
+            var timed = decidedAt is { } decided && closedAt is { } closed && serving == _buckets.Version && _buckets.Add(decided, closed, x);
+            if (timed && closedAt!.Value > _now)
+            {
+                _now = closedAt.Value;
+            }
+            if (closedAt is { } closing && closing < _streamStart.Value.AddSeconds(range.WindowSeconds))
             {
                 Track(reward);
                 return null;
+            }
+            if (_suspect is not null)
+            {
+                return Judge(sequence, reward, range);
             }
             if (sequence <= _coolingUntil)
             {
@@ -144,6 +178,7 @@ internal sealed class DriftWatch
             {
                 // No drop under way: this reward may be the first after a change.
                 _changeSequence = sequence - 1;
+                _changeAt = closedAt ?? default;
                 _meanBefore = _recentMean;
                 _sumAfter = 0;
                 _countAfter = 0;
@@ -162,13 +197,62 @@ internal sealed class DriftWatch
                 return null;
             }
             var alarm = new DriftAlarm(_changeSequence, sequence, _meanBefore, _sumAfter / Math.Max(1, _countAfter), _countAfter);
-            _pending = alarm;
-            _last = alarm;
-            Alarms++;
-            _coolingUntil = sequence + Cooldown;
             _detector = PageHinkley.ForDrops(Delta, Lambda);
-            return alarm;
+            if (!timed)
+            {
+                return Raise(alarm, sequence);
+            }
+            // Closing order mixes the decisions of now with those of a window ago: the drop must show in the decisions' own rewards.
+            _suspect = new Suspect(alarm, _changeAt, (alarm.MeanBefore - alarm.MeanAfter) / span, _changeAt.AddSeconds(2 * range.WindowSeconds));
+            _nowBucket = long.MinValue;
+            return Judge(sequence, null, range);
         }
+    }
+
+    /// <summary>
+    /// Decides on the suspected drop at each new bucket of time: raised when the decisions made since it began earn at
+    /// least half the drop seen in closing order less than those before (and at least <see cref="Delta"/>), dismissed
+    /// when two reward windows pass without that. Called under the lock.
+    /// </summary>
+    private DriftAlarm? Judge(long sequence, double? reward, RewardConfig range)
+    {
+        if (reward is { } r)
+        {
+            Track(r);
+        }
+        var suspect = _suspect!;
+        var bucket = _now.UtcTicks / Math.Max(TimeSpan.TicksPerSecond, TimeSpan.FromSeconds(range.WindowSeconds).Ticks / DecisionBuckets.PerWindow);
+        if (bucket == _nowBucket)
+        {
+            return null;
+        }
+        _nowBucket = bucket;
+        var means = _buckets.MeansAround(suspect.ChangeAt, _now, Horizon, PageHinkley.DefaultMinimumSamples);
+        if (means is { } m && m.Before - m.After >= Math.Max(Delta, suspect.Drop / 2))
+        {
+            _suspect = null;
+            return Raise(suspect.Alarm, sequence);
+        }
+        if (_now >= suspect.Until)
+        {
+            _suspect = null;
+            if (means is null)
+            {
+                // Nothing to judge by (too few decisions counted): the test's word stands.
+                return Raise(suspect.Alarm, sequence);
+            }
+            Dismissed++;
+        }
+        return null;
+    }
+
+    private DriftAlarm Raise(DriftAlarm alarm, long sequence)
+    {
+        _pending = alarm;
+        _last = alarm;
+        Alarms++;
+        _coolingUntil = sequence + Cooldown;
+        return alarm;
     }
 
     private void Track(double reward)

@@ -144,6 +144,100 @@ public sealed class DriftWatchTests
         Assert.Equal(0, watch.Alarms);
     }
 
+    /// <summary>
+    /// A product on a 30-second reward window: a share of decisions is skipped (reward 0, closing its window a second
+    /// later), the rest time out with a reward of 1 w.p. 0.7, else 0.3. Decisions come at <paramref name="rate"/> per
+    /// second (of time t), the skip share is <paramref name="skip"/>(t); the learner reads rewards in closing order.
+    /// Answers the alarms; with <paramref name="counted"/> the writer's decision counts reach the watch.
+    /// </summary>
+    private static (List<(DriftAlarm Alarm, double At)> Alarms, DriftWatch Watch) Product(Func<double, double> rate, Func<double, double> skip, int seconds, bool counted, int seed)
+    {
+        var watch = new DriftWatch();
+        var range = new RewardConfig { Min = 0, Max = 1, WindowSeconds = 30 };
+        var start = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
+        var random = new Random(seed);
+        var closing = new PriorityQueue<(DateTimeOffset Decided, double Reward), DateTimeOffset>();
+        var alarms = new List<(DriftAlarm, double)>();
+        long sequence = 0;
+        const int Steps = 10;
+        for (var step = 0; step < seconds * Steps; step++)
+        {
+            var t = (double)step / Steps;
+            var now = start.AddSeconds(t);
+            var carry = rate(t) / Steps;
+            var count = (int)carry + (random.NextDouble() < carry - (int)carry ? 1 : 0);
+            for (var k = 0; k < count; k++)
+            {
+                if (counted)
+                {
+                    watch.Decided(now, version: 1, range.WindowSeconds);
+                }
+                if (random.NextDouble() < skip(t))
+                {
+                    closing.Enqueue((now, 0), now.AddSeconds(1));
+                }
+                else
+                {
+                    closing.Enqueue((now, random.NextDouble() < 0.7 ? 1 : 0.3), now.AddSeconds(30));
+                }
+            }
+            while (closing.TryPeek(out var item, out var closedAt) && closedAt <= now)
+            {
+                closing.Dequeue();
+                if (watch.Observe(++sequence, item.Reward, range, servedBy: 1, serving: 1, item.Decided, closedAt) is { } alarm)
+                {
+                    alarms.Add((alarm, t));
+                }
+            }
+        }
+        return (alarms, watch);
+    }
+
+    /// <summary>100 decisions a second with a burst at three times that, a stall and its catch-up, another burst.</summary>
+    private static double Bursty(double t) => t switch
+    {
+        >= 200 and < 215 => 300,
+        >= 400 and < 408 => 0,
+        >= 408 and < 416 => 200,
+        >= 600 and < 640 => 250,
+        _ => 100,
+    };
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Observe_BurstsAndStallsInASteadyWorld_AreNotADrop(int seed)
+    {
+        // Read in closing order alone, a burst brings the skips of now with the time-outs of a window ago: a "drop".
+        var (uncounted, _) = Product(Bursty, _ => 0.4, 900, counted: false, seed);
+        Assert.NotEmpty(uncounted);
+
+        var (alarms, watch) = Product(Bursty, _ => 0.4, 900, counted: true, seed);
+
+        Assert.Empty(alarms);
+        Assert.True(watch.Dismissed >= 1, "the bursts raised no suspicion to dismiss");
+    }
+
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(3, true)]
+    public void Observe_MoreSkipsFromOneMoment_AlarmsSoonAfterTheClosingOrderTest(int seed, bool bursty)
+    {
+        // At t = 500 the share of skips goes from 0.3 to 0.6: the mean reward of a decision falls from 0.57 to 0.33.
+        Func<double, double> rate = bursty ? Bursty : _ => 100;
+        static double Skip(double t) => t < 500 ? 0.3 : 0.6;
+        var (uncounted, _) = Product(rate, Skip, 900, counted: false, seed);
+        var (alarms, _) = Product(rate, Skip, 900, counted: true, seed);
+
+        var (alarm, at) = Assert.Single(alarms);
+        Assert.InRange(at, 500, 540);
+        Assert.InRange(alarm.ChangeSequence, 40_000, 55_000);
+        // Confirmed within a few of the window's sixteenths (2 s each) after the test fired in closing order.
+        Assert.InRange(at - uncounted.Last(a => a.At <= at).At, 0, 8);
+    }
+
     [Fact]
     public void Take_ClearsOnlyTheAlarmTaken()
     {
