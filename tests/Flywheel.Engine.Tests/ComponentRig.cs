@@ -68,6 +68,44 @@ internal sealed class ComponentRig : IAsyncDisposable
         return Parts.Table.Get(config.Id);
     }
 
+    /// <summary>
+    /// Commits one rewarded decision of loop <c>feed</c> per reward, served by <paramref name="version"/>, a second
+    /// apart from <paramref name="at"/> (default <see cref="TestEngine.Start"/>), each closed by a signal a second later.
+    /// </summary>
+    public async Task LogRewardedAsync(string prefix, int version, long firstSequence, double[] rewards, DateTimeOffset? at = null)
+    {
+        var start = at ?? TestEngine.Start;
+        var request = TestEngine.Request();
+        var batch = new StoreBatch();
+        for (var i = 0; i < rewards.Length; i++)
+        {
+            var id = $"{prefix}{i}";
+            batch.Decisions.Add(new DecisionRecord
+            {
+                Loop = "feed",
+                DecisionId = id,
+                At = start.AddSeconds(i),
+                Context = request.Context,
+                Actions = request.Actions,
+                ChosenActionId = "v1",
+                Explored = false,
+                Ranking = [new RankedAction("v1", 0.8), new RankedAction("v2", 0.1), new RankedAction("v3", 0.1)],
+                ModelVersion = version,
+            });
+            batch.Rewards.Add(new RewardRecord
+            {
+                Loop = "feed",
+                DecisionId = id,
+                Sequence = firstSequence + i,
+                Reward = rewards[i],
+                SignalCount = 1,
+                ClosedAt = start.AddSeconds(i + 1),
+                ClosedBy = WindowClose.Signal,
+            });
+        }
+        await Store.CommitAsync(batch);
+    }
+
     /// <summary>Stops the workers (draining what is queued) and closes the store, keeping the data folder.</summary>
     public async Task StopAsync()
     {

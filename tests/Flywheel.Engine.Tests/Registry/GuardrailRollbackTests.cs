@@ -107,37 +107,6 @@ public sealed class GuardrailRollbackTests
         return model;
     }
 
-    /// <summary>Commits one rewarded decision per reward, served by <paramref name="version"/>, a second apart from <paramref name="at"/>.</summary>
-    private static async Task LogAsync(ComponentRig rig, string prefix, int version, long firstSequence, double[] rewards, DateTimeOffset at)
-    {
-        var request = TestEngine.Request();
-        var batch = new StoreBatch();
-        for (var i = 0; i < rewards.Length; i++)
-        {
-            var id = $"{prefix}{i}";
-            batch.Decisions.Add(new DecisionRecord
-            {
-                Loop = "feed",
-                DecisionId = id,
-                At = at.AddSeconds(i),
-                Context = request.Context,
-                Actions = request.Actions,
-                ChosenActionId = "v1",
-                Explored = false,
-                Ranking = [new RankedAction("v1", 0.8), new RankedAction("v2", 0.1), new RankedAction("v3", 0.1)],
-                ModelVersion = version,
-            });
-            batch.Rewards.Add(new RewardRecord
-            {
-                Loop = "feed",
-                DecisionId = id,
-                Sequence = firstSequence + i,
-                Reward = rewards[i],
-                SignalCount = 1,
-                ClosedAt = at.AddSeconds(i + 1),
-                ClosedBy = WindowClose.Signal,
-            });
-        }
-        await rig.Store.CommitAsync(batch);
-    }
+    private static Task LogAsync(ComponentRig rig, string prefix, int version, long firstSequence, double[] rewards, DateTimeOffset at)
+        => rig.LogRewardedAsync(prefix, version, firstSequence, rewards, at);
 }

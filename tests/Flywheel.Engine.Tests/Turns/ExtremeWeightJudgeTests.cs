@@ -5,32 +5,10 @@ namespace Flywheel.Engine.Tests.Turns;
 /// <summary>The promotion policy refuses a candidate whose estimates rest on one decision, even when its ESS passes.</summary>
 public sealed class ExtremeWeightJudgeTests
 {
-    private static OffPolicyEstimates Estimates(double value, double half, double ess, double maxWeight, double share) => new()
-    {
-        Count = 1000,
-        EffectiveSampleSize = ess,
-        Ips = new Estimate(value, value - half, value + half),
-        Snips = new Estimate(value, value - half, value + half),
-        Dm = new Estimate(value, value - half, value + half),
-        Dr = new Estimate(value, value - half, value + half),
-        MinReward = 0,
-        MaxReward = 1,
-        MaxWeight = maxWeight,
-        MaxWeightShare = share,
-    };
+    private static OffPolicyEstimates Estimates(double value, double half, double ess, double maxWeight, double share)
+        => JudgeFixtures.Estimates(value, half, value, half, ess, maxWeight, share);
 
-    private static ModelRecord Candidate(int version, OffPolicyEstimates estimates) => new()
-    {
-        Loop = "feed",
-        Version = version,
-        Status = ModelStatus.Candidate,
-        Learner = new LearnerConfig(),
-        Exploration = new ExplorationConfig(),
-        Estimates = estimates,
-        CreatedAt = DateTimeOffset.UnixEpoch,
-        StatusChangedAt = DateTimeOffset.UnixEpoch,
-        Reason = $"candidate {version}",
-    };
+    private static ModelRecord Candidate(int version, OffPolicyEstimates estimates) => JudgeFixtures.Candidate(version, estimates);
 
     private static readonly OffPolicyEstimates Champion = Estimates(0.50, 0.01, ess: 1000, maxWeight: 1, share: 0.001);
 

@@ -4,31 +4,10 @@ namespace Flywheel.Engine.Tests.Turns;
 
 public sealed class JudgeTests
 {
-    private static OffPolicyEstimates Estimates(double ips, double ipsHalf, double dr, double drHalf, double ess = 500) => new()
-    {
-        Count = 1000,
-        EffectiveSampleSize = ess,
-        Ips = new Estimate(ips, ips - ipsHalf, ips + ipsHalf),
-        Snips = new Estimate(ips, ips - ipsHalf, ips + ipsHalf),
-        Dm = new Estimate(dr, dr - drHalf, dr + drHalf),
-        Dr = new Estimate(dr, dr - drHalf, dr + drHalf),
-        MinReward = 0,
-        MaxReward = 1,
-        MaxWeight = 10,
-    };
+    private static OffPolicyEstimates Estimates(double ips, double ipsHalf, double dr, double drHalf, double ess = 500)
+        => JudgeFixtures.Estimates(ips, ipsHalf, dr, drHalf, ess);
 
-    private static ModelRecord Candidate(int version, OffPolicyEstimates estimates) => new()
-    {
-        Loop = "feed",
-        Version = version,
-        Status = ModelStatus.Candidate,
-        Learner = new LearnerConfig(),
-        Exploration = new ExplorationConfig(),
-        Estimates = estimates,
-        CreatedAt = DateTimeOffset.UnixEpoch,
-        StatusChangedAt = DateTimeOffset.UnixEpoch,
-        Reason = $"candidate {version}",
-    };
+    private static ModelRecord Candidate(int version, OffPolicyEstimates estimates) => JudgeFixtures.Candidate(version, estimates);
 
     private static readonly OffPolicyEstimates Champion = Estimates(0.50, 0.01, 0.50, 0.01, ess: 1000);
 
