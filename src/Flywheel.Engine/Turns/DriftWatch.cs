@@ -20,7 +20,9 @@ internal sealed record DriftAlarm(long ChangeSequence, long DetectedSequence, do
 
 /// <summary>
 /// Watches one loop's reward stream, in learning order, for a drop (a Page–Hinkley test on rewards scaled to [0, 1] by
-/// the loop's reward range, so one threshold fits every loop), and keeps the alarm until a turn takes it. The learner host
+/// the loop's reward range, so one threshold fits every loop), and keeps the alarm until a turn takes it. With the
+/// writer's decision counts (<see cref="Decided"/>), a drop the test finds is raised only once the decisions made since
+/// it began earn less (<see cref="DecisionBuckets"/>): a burst or a stall changes what closes when, not what users get. The learner host
 /// feeds it every reward it learns; the turn runner runs a <see cref="TurnTrigger.Drift"/> turn when it holds an alarm.
 /// Thread-safe: one writer (the learner host) and any number of readers.
 /// </summary>
