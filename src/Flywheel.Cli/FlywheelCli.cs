@@ -85,6 +85,7 @@ public static class FlywheelCli
         root.Subcommands.Add(ModelsCommand.Create(context));
         root.Subcommands.Add(ExportCommand.Create(context));
         root.Subcommands.Add(HealthCommand.Create(context));
+        root.Subcommands.Add(ProbeCommand.Create(context));
         return root;
     }
 

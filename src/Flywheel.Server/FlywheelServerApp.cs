@@ -252,7 +252,7 @@ public static partial class FlywheelServerApp
                 {
                     LogHosts(logger, string.Join(", ", FlywheelSecurity.AllowedHosts(options.Value).Order(StringComparer.Ordinal)));
                 }
-                else
+                if (!keysOn)
                 {
                     LogOpen(logger, addresses);
                 }

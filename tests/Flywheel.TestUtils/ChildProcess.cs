@@ -9,18 +9,32 @@ public static class ChildProcess
     public static readonly TimeSpan HangGuard = TimeSpan.FromMinutes(10);
 
     /// <summary>Runs <paramref name="program"/> with <paramref name="args"/>; returns its exit code, stdout and stderr.</summary>
-    public static async Task<(int ExitCode, string Out, string Error)> RunAsync(string program, params string[] args)
+    public static Task<(int ExitCode, string Out, string Error)> RunAsync(string program, params string[] args)
+        => RunAsync(program, args, new Dictionary<string, string?>(), HangGuard);
+
+    /// <summary>
+    /// Runs <paramref name="program"/> with <paramref name="args"/>, the variables of <paramref name="environment"/> set
+    /// (a null value removes one) and <paramref name="hangGuard"/> as the hang guard (for a build, say); returns its exit
+    /// code, stdout and stderr.
+    /// </summary>
+    public static async Task<(int ExitCode, string Out, string Error)> RunAsync(
+        string program, IReadOnlyList<string> args, IReadOnlyDictionary<string, string?> environment, TimeSpan hangGuard)
     {
-        using var process = Process.Start(new ProcessStartInfo(program, args)
+        var start = new ProcessStartInfo(program, args)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
-        })!;
+        };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+        using var process = Process.Start(start)!;
         // Both streams at once: a child that fills one pipe while the other is being read would otherwise block.
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
-        using var guard = new CancellationTokenSource(HangGuard);
+        using var guard = new CancellationTokenSource(hangGuard);
         try
         {
             await process.WaitForExitAsync(guard.Token);
@@ -28,7 +42,7 @@ public static class ChildProcess
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{program} {string.Join(' ', args)} did not end within {HangGuard.TotalMinutes} minutes");
+            throw new TimeoutException($"{program} {string.Join(' ', args)} did not end within {hangGuard.TotalMinutes} minutes");
         }
         return (process.ExitCode, await stdout, await stderr);
     }

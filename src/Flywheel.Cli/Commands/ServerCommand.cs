@@ -43,15 +43,8 @@ internal static class ServerCommand
     {
         key ??= context.Variables(KeyVariable);
         key = string.IsNullOrWhiteSpace(key) ? null : key.Trim();
-        var source = "--server";
-        if (server is null && context.Variables(ServerVariable) is { Length: > 0 } fromVariable && !string.IsNullOrWhiteSpace(fromVariable))
+        if (Address(context, command, server) is not { } address)
         {
-            (server, source) = (fromVariable.Trim(), ServerVariable);
-        }
-        server ??= DefaultServer;
-        if (!Uri.TryCreate(server, UriKind.Absolute, out var address) || address.Scheme is not ("http" or "https"))
-        {
-            context.ErrorLine(command, $"{source} '{server}' is not an http(s) URL");
             return ExitCodes.Usage;
         }
         using var http = new HttpClient { BaseAddress = address, Timeout = Timeout.InfiniteTimeSpan };
@@ -94,6 +87,26 @@ internal static class ServerCommand
             context.ErrorLine(command, ex.Message);
             return ExitCodes.Usage;
         }
+    }
+
+    /// <summary>
+    /// The server's address: <paramref name="server"/>, else <see cref="ServerVariable"/>'s value, else
+    /// <see cref="DefaultServer"/>. Null, after one error line naming where the value came from, when it is not an http(s) URL.
+    /// </summary>
+    public static Uri? Address(CliContext context, string command, string? server)
+    {
+        var source = "--server";
+        if (server is null && context.Variables(ServerVariable) is { Length: > 0 } fromVariable && !string.IsNullOrWhiteSpace(fromVariable))
+        {
+            (server, source) = (fromVariable.Trim(), ServerVariable);
+        }
+        server ??= DefaultServer;
+        if (!Uri.TryCreate(server, UriKind.Absolute, out var address) || address.Scheme is not ("http" or "https"))
+        {
+            context.ErrorLine(command, $"{source} '{server}' is not an http(s) URL");
+            return null;
+        }
+        return address;
     }
 
     /// <summary>Reads a model version written <c>3</c> or <c>v3</c>.</summary>
