@@ -70,6 +70,7 @@ public sealed class ConfigurationTests : IAsyncLifetime
     [InlineData("FLYWHEEL_DURABILITY", "sometimes", "FLYWHEEL_DURABILITY 'sometimes' is neither process nor power")]
     [InlineData("FLYWHEEL_INSECURE", "yes", "FLYWHEEL_INSECURE 'yes' is neither true nor false")]
     [InlineData("ASPNETCORE_URLS", "ftp://127.0.0.1:1", "ASPNETCORE_URLS 'ftp://127.0.0.1:1' is not an http(s) URL")]
+    [InlineData("FLYWHEEL_URLS", "https://127.0.0.1:5443", "FLYWHEEL_URLS 'https://127.0.0.1:5443': serve speaks plain HTTP; listen on http://127.0.0.1:5443 and let a reverse proxy terminate TLS")]
     [InlineData("FLYWHEEL_SETTINGS", "/nowhere/settings.json", "settings file '/nowhere/settings.json' not found")]
     public async Task Serve_BadVariable_OneLineNamingTheVariable(string name, string value, string says)
     {

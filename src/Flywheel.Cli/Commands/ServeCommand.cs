@@ -155,6 +155,10 @@ internal static class ServeCommand
             {
                 return $"'{url}' is not an http(s) URL such as http://127.0.0.1:5005";
             }
+            if (uri.Scheme == "https")
+            {
+                return $"'{url}': serve speaks plain HTTP; listen on http://127.0.0.1:{uri.Port} and let a reverse proxy terminate TLS (docs/security.md)";
+            }
         }
         return null;
     }
