@@ -142,37 +142,15 @@ public sealed class ContainerTests(ReleaseBuild build, ITestOutputHelper output)
         Assert.True(created.ExitCode == 0, created.Error);
         var key = Cli.Lines(created.Out)[^1].Split(' ')[^1];
 
-        var start = new ProcessStartInfo("dotnet", [flywheel, "serve"]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var start = new ProcessStartInfo("dotnet", [flywheel, "serve"]);
         foreach (var (name, value) in environment)
         {
             start.Environment[name] = value;
         }
-        using var server = Process.Start(start)!;
-        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        server.OutputDataReceived += (_, e) => log.Enqueue(e.Data ?? "");
-        server.ErrorDataReceived += (_, e) => log.Enqueue(e.Data ?? "");
-        server.BeginOutputReadLine();
-        server.BeginErrorReadLine();
-        try
+        string log;
+        using (var server = await ServerProcess.StartAsync(start, new Uri($"http://127.0.0.1:{port}")))
         {
-            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(30) };
-            var waited = Stopwatch.StartNew(); // a hang guard only
-            while (true)
-            {
-                Assert.False(server.HasExited, string.Join('\n', log));
-                Assert.True(waited.Elapsed < ChildProcess.HangGuard, "serve never answered /healthz");
-                try
-                {
-                    if ((await http.GetAsync("/healthz")).StatusCode == HttpStatusCode.OK)
-                    {
-                        break;
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                }
-                await Task.Delay(100);
-            }
+            using var http = new HttpClient { BaseAddress = server.Address, Timeout = TimeSpan.FromSeconds(30) };
 
             // The HEALTHCHECK's command line; in the image it asks 127.0.0.1:5005, the default server, here that port.
             environment["FLYWHEEL_SERVER"] = $"http://127.0.0.1:{port}";
@@ -183,13 +161,9 @@ public sealed class ContainerTests(ReleaseBuild build, ITestOutputHelper output)
             Assert.Equal(HttpStatusCode.Unauthorized, (await http.GetAsync("/v1/loops")).StatusCode);
             using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/loops") { Headers = { { "Authorization", $"Bearer {key}" } } };
             Assert.Equal(HttpStatusCode.OK, (await http.SendAsync(request)).StatusCode);
+            log = server.Log;
         }
-        finally
-        {
-            server.Kill();
-            await server.WaitForExitAsync();
-            output.WriteLine(string.Join('\n', log));
-        }
-        Assert.DoesNotContain(log, l => l.Contains("Overriding HTTP_PORTS", StringComparison.Ordinal));
+        output.WriteLine(log);
+        Assert.DoesNotContain("Overriding HTTP_PORTS", log, StringComparison.Ordinal);
     }
 }

@@ -30,15 +30,20 @@ public sealed class ServerProcess : IDisposable
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, int port, string durability = "process", params string[] extraArguments)
+    public static Task<ServerProcess> StartAsync(string dataDirectory, int port, string durability = "process", params string[] extraArguments)
     {
         var cli = Path.Combine(AppContext.BaseDirectory, "flywheel.dll");
         var address = new Uri($"http://127.0.0.1:{port}");
-        var process = Process.Start(new ProcessStartInfo("dotnet", [cli, "serve", "--data-dir", dataDirectory, "--urls", address.ToString().TrimEnd('/'), "--durability", durability, .. extraArguments])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        })!;
+        return StartAsync(new ProcessStartInfo("dotnet", [cli, "serve", "--data-dir", dataDirectory, "--urls", address.ToString().TrimEnd('/'), "--durability", durability, .. extraArguments]), address);
+    }
+
+    /// <summary>Starts <paramref name="start"/> (a server, its output captured) and waits until <paramref name="address"/> answers <c>/healthz</c>.</summary>
+    public static async Task<ServerProcess> StartAsync(ProcessStartInfo start, Uri address)
+    {
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.UseShellExecute = false;
+        var process = Process.Start(start)!;
         var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
         void Keep(string? line)
         {
@@ -58,7 +63,7 @@ public sealed class ServerProcess : IDisposable
         {
             if (process.HasExited)
             {
-                throw new InvalidOperationException($"flywheel serve exited with {process.ExitCode}");
+                throw new InvalidOperationException($"flywheel serve exited with {process.ExitCode}:\n{string.Join('\n', log)}");
             }
             try
             {

@@ -29,6 +29,18 @@ public sealed record LoggedSlate
     /// <summary>The target policy's item-position marginals, in [0, 1].</summary>
     public IReadOnlyList<double>? TargetMarginal { get; init; }
 
+    /// <summary>
+    /// A reward model's estimate Q̂_l of each slot's reward given the logged actions down to it (context included);
+    /// only <see cref="SlateEstimator.CascadeDoublyRobust"/> needs it.
+    /// </summary>
+    public IReadOnlyList<double>? ModelReward { get; init; }
+
+    /// <summary>
+    /// The same model's expected estimate at each slot when the target policy fills it after the logged slots above:
+    /// Σ_a π_e(a | x, a(1..l−1)) · Q̂_l(x, a(1..l−1), a). Only <see cref="SlateEstimator.CascadeDoublyRobust"/> needs it.
+    /// </summary>
+    public IReadOnlyList<double>? ModelRewardUnderTarget { get; init; }
+
     /// <summary>The slate's length.</summary>
     public int Slots => Rewards.Count;
 }

@@ -3,7 +3,7 @@ using Flywheel.Core;
 
 namespace Flywheel.Evaluation.Slates;
 
-/// <summary>The slate estimators of Open Bandit Pipeline's <c>obp.ope</c> (McInerney et al. 2020).</summary>
+/// <summary>The slate estimators of Open Bandit Pipeline's <c>obp.ope</c> (McInerney et al. 2020; Kiyohara et al. 2022).</summary>
 public enum SlateEstimator
 {
     /// <summary>Standard slate IPS: every slot's reward times the whole slate's weight. Assumes nothing about how slots interact.</summary>
@@ -23,6 +23,13 @@ public enum SlateEstimator
 
     /// <summary><see cref="Rips"/> with each slot's weight divided by the mean weight at that slot.</summary>
     SelfNormalizedRips,
+
+    /// <summary>
+    /// Cascade doubly robust (Kiyohara et al., WSDM 2022): RIPS's weights applied to the reward model's error, plus the
+    /// model's expected reward under the target; unbiased under the cascade model when either the weights or the model
+    /// are right, with less variance than RIPS when the model is good.
+    /// </summary>
+    CascadeDoublyRobust,
 }
 
 /// <summary>
@@ -80,10 +87,11 @@ public static class SlateOffPolicy
     {
         ArgumentNullException.ThrowIfNull(slates);
         var independent = estimator is SlateEstimator.Iips or SlateEstimator.SelfNormalizedIips;
+        var modelled = estimator == SlateEstimator.CascadeDoublyRobust;
         var slots = 0;
         for (var i = 0; i < slates.Count; i++)
         {
-            Check(slates[i], i, independent);
+            Check(slates[i], i, independent, modelled);
             slots = Math.Max(slots, slates[i].Slots);
         }
         // The self-normalising divisors: the mean weight over every slot (SIPS), or over the slots at each position.
@@ -120,11 +128,21 @@ public static class SlateOffPolicy
             double v = 0;
             for (var l = 0; l < slate.Slots; l++)
             {
-                v += slate.Rewards[l] * Weight(slate, l, estimator) / divisors[l];
+                v += estimator == SlateEstimator.CascadeDoublyRobust
+                    ? CascadeTerm(slate, l)
+                    : slate.Rewards[l] * Weight(slate, l, estimator) / divisors[l];
             }
             values[i] = v;
         }
         return values;
+    }
+
+    // w(1..l)·(r_l − Q̂_l(a(1..l))) + w(1..l−1)·E_{a∼π_e}[Q̂_l(a(1..l−1), a)], with w(1..0) = 1.
+    private static double CascadeTerm(LoggedSlate slate, int slot)
+    {
+        var weight = slate.TargetPrefix[slot] / slate.BehaviorPrefix[slot];
+        var above = slot == 0 ? 1 : slate.TargetPrefix[slot - 1] / slate.BehaviorPrefix[slot - 1];
+        return (weight * (slate.Rewards[slot] - slate.ModelReward![slot])) + (above * slate.ModelRewardUnderTarget![slot]);
     }
 
     private static double Weight(LoggedSlate slate, int slot, SlateEstimator estimator) => estimator switch
@@ -134,7 +152,7 @@ public static class SlateOffPolicy
         _ => slate.TargetPrefix[slot] / slate.BehaviorPrefix[slot],
     };
 
-    private static void Check(LoggedSlate slate, int index, bool independent)
+    private static void Check(LoggedSlate slate, int index, bool independent, bool modelled)
     {
         ArgumentNullException.ThrowIfNull(slate);
         var n = slate.Slots;
@@ -144,10 +162,11 @@ public static class SlateOffPolicy
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"slate {index + 1} has no slots"), nameof(slate));
         }
         if (slate.BehaviorPrefix.Count != n || slate.TargetPrefix.Count != n
-            || (independent && (slate.BehaviorMarginal?.Count != n || slate.TargetMarginal?.Count != n)))
+            || (independent && (slate.BehaviorMarginal?.Count != n || slate.TargetMarginal?.Count != n))
+            || (modelled && (slate.ModelReward?.Count != n || slate.ModelRewardUnderTarget?.Count != n)))
         {
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"slate {index + 1}: every list needs one entry per slot ({n}){(independent ? ", the item-position marginals included" : "")}"), nameof(slate));
+            var which = independent ? ", the item-position marginals included" : modelled ? ", the reward model's estimates included" : "";
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"slate {index + 1}: every list needs one entry per slot ({n}){which}"), nameof(slate));
         }
         for (var l = 0; l < n; l++)
         {
@@ -160,6 +179,10 @@ public static class SlateOffPolicy
             if (l > 0 && (slate.BehaviorPrefix[l] > slate.BehaviorPrefix[l - 1] || slate.TargetPrefix[l] > slate.TargetPrefix[l - 1]))
             {
                 throw new ArgumentException($"{Where(l)}: a prefix probability rises down the slate (a longer prefix cannot be likelier)", nameof(slate));
+            }
+            if (modelled && !(double.IsFinite(slate.ModelReward![l]) && double.IsFinite(slate.ModelRewardUnderTarget![l])))
+            {
+                throw new ArgumentException($"{Where(l)}: a reward model's estimate is not a finite number", nameof(slate));
             }
             if (independent)
             {
