@@ -60,12 +60,17 @@ internal sealed class DriftWatch
     private DriftAlarm? _last;
     private readonly DecisionBuckets _buckets = new();
     private DateTimeOffset _changeAt;
+    private DateTimeOffset? _confirmedChange;
     private DateTimeOffset _now;
     private long _nowBucket;
     private Suspect? _suspect;
 
-    /// <summary>A drop the test found in closing order, waiting for the decisions' own rewards to show it.</summary>
-    private sealed record Suspect(DriftAlarm Alarm, DateTimeOffset ChangeAt, double Drop, DateTimeOffset Until);
+    /// <summary>
+    /// A drop the test found in closing order from <paramref name="ClosedAt"/>, waiting for the decisions' own rewards
+    /// to show it. The decisions it is about began then (a change seen in windows a signal closes early) or up to a
+    /// window before (a change seen only in windows that ran out, which close a window after their decision).
+    /// </summary>
+    private sealed record Suspect(DriftAlarm Alarm, DateTimeOffset ClosedAt, double Drop, DateTimeOffset Until, TimeSpan Window);
 
     /// <summary>The watch of a loop (created on first use; it lives as long as the loop's runtime).</summary>
     public static DriftWatch For(LoopRuntime loop) => Watches.GetValue(loop, _ => new DriftWatch());
@@ -155,6 +160,7 @@ internal sealed class DriftWatch
                 _tracked = 0;
                 _streamStart = decidedAt ?? DateTimeOffset.MinValue;
                 _suspect = null;
+                _confirmedChange = null;
             }
             var timed = decidedAt is { } decided && closedAt is { } closed && serving == _buckets.Version && _buckets.Add(decided, closed, x);
             if (timed && closedAt!.Value > _now)
@@ -205,7 +211,8 @@ internal sealed class DriftWatch
                 return Raise(alarm, sequence);
             }
             // Closing order mixes the decisions of now with those of a window ago: the drop must show in the decisions' own rewards.
-            _suspect = new Suspect(alarm, _changeAt, (alarm.MeanBefore - alarm.MeanAfter) / span, _changeAt.AddSeconds(2 * range.WindowSeconds));
+            var window = TimeSpan.FromSeconds(range.WindowSeconds);
+            _suspect = new Suspect(alarm, _changeAt, (alarm.MeanBefore - alarm.MeanAfter) / span, _changeAt + (2 * window), window);
             _nowBucket = long.MinValue;
             return Judge(sequence, null, range);
         }
@@ -229,16 +236,32 @@ internal sealed class DriftWatch
             return null;
         }
         _nowBucket = bucket;
-        var means = _buckets.MeansAround(suspect.ChangeAt, _now, Horizon, PageHinkley.DefaultMinimumSamples);
-        if (means is { } m && m.Before - m.After >= Math.Max(Delta, suspect.Drop / 2))
+        var threshold = Math.Max(Delta, suspect.Drop / 2);
+        var judged = false;
+        foreach (var start in (ReadOnlySpan<DateTimeOffset>)[suspect.ClosedAt, suspect.ClosedAt - suspect.Window])
         {
-            _suspect = null;
-            return Raise(suspect.Alarm, sequence);
+            // A change already raised shows again a window later, in the windows that ran out: not a new one.
+            if (_confirmedChange is { } confirmed && start < confirmed + suspect.Window)
+            {
+                judged = true;
+                continue;
+            }
+            if (_buckets.MeansAround(start, _now, Horizon, PageHinkley.DefaultMinimumSamples) is not { } m)
+            {
+                continue;
+            }
+            judged = true;
+            if (m.Before - m.After >= threshold)
+            {
+                _suspect = null;
+                _confirmedChange = start;
+                return Raise(suspect.Alarm, sequence);
+            }
         }
         if (_now >= suspect.Until)
         {
             _suspect = null;
-            if (means is null)
+            if (!judged)
             {
                 // Nothing to judge by (too few decisions counted): the test's word stands.
                 return Raise(suspect.Alarm, sequence);

@@ -150,8 +150,9 @@ public sealed class DriftWatchTests
     /// second (of time t), the skip share is <paramref name="skip"/>(t); the learner reads rewards in closing order.
     /// Answers the alarms; with <paramref name="counted"/> the writer's decision counts reach the watch.
     /// </summary>
-    private static (List<(DriftAlarm Alarm, double At)> Alarms, DriftWatch Watch) Product(Func<double, double> rate, Func<double, double> skip, int seconds, bool counted, int seed)
+    private static (List<(DriftAlarm Alarm, double At)> Alarms, DriftWatch Watch) Product(Func<double, double> rate, Func<double, double> skip, int seconds, bool counted, int seed, Func<double, double>? liked = null)
     {
+        liked ??= _ => 0.7;
         var watch = new DriftWatch();
         var range = new RewardConfig { Min = 0, Max = 1, WindowSeconds = 30 };
         var start = new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero);
@@ -178,7 +179,7 @@ public sealed class DriftWatchTests
                 }
                 else
                 {
-                    closing.Enqueue((now, random.NextDouble() < 0.7 ? 1 : 0.3), now.AddSeconds(30));
+                    closing.Enqueue((now, random.NextDouble() < liked(t) ? 1 : 0.3), now.AddSeconds(30));
                 }
             }
             while (closing.TryPeek(out var item, out var closedAt) && closedAt <= now)
@@ -191,6 +192,23 @@ public sealed class DriftWatchTests
             }
         }
         return (alarms, watch);
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Observe_TimedOutRewardsFallFromOneMoment_AlarmsAboutAWindowLater(int seed)
+    {
+        // The skips stay at 0.4; from t = 500 the windows that run out earn 1 w.p. 0.2 instead of 0.8: nothing shows
+        // until those windows close, 30 s later, and then only in the time-outs.
+        static double Liked(double t) => t < 500 ? 0.8 : 0.2;
+        var (alarms, watch) = Product(Bursty, _ => 0.4, 900, counted: true, seed, Liked);
+
+        var (alarm, at) = Assert.Single(alarms);
+        Assert.InRange(at, 530, 600);
+        Assert.True(alarm.MeanAfter < alarm.MeanBefore - 0.1, alarm.Describe());
+        Assert.True(watch.Dismissed >= 1, "the bursts raised no suspicion to dismiss");
     }
 
     /// <summary>100 decisions a second with a burst at three times that, a stall and its catch-up, another burst.</summary>
