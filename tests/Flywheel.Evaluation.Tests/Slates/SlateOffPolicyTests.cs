@@ -59,13 +59,7 @@ public sealed class SlateOffPolicyTests
     private static LoggedSlate Log(Random random, Func<int[], (double[] Prefix, double[] Marginal)> target, Func<int[], int, double> expected)
     {
         var order = Enumerable.Range(0, Relevance.Length).OrderBy(_ => random.Next()).Take(Examination.Length).ToArray();
-        var prefix = new double[order.Length];
-        var p = 1.0;
-        for (var l = 0; l < order.Length; l++)
-        {
-            p /= Relevance.Length - l;
-            prefix[l] = p;
-        }
+        var prefix = UniformPrefix(order.Length);
         var (targetPrefix, targetMarginal) = target(order);
         return new LoggedSlate
         {
@@ -77,6 +71,19 @@ public sealed class SlateOffPolicyTests
             ModelReward = [.. order.Select((item, l) => Examination[l] * Relevance[item])],
             ModelRewardUnderTarget = [.. order.Select((_, l) => Examination[l] * expected(order, l))],
         };
+    }
+
+    /// <summary>The probability of each prefix of a uniformly random order of the items: 1/5, 1/(5·4), 1/(5·4·3).</summary>
+    private static double[] UniformPrefix(int slots)
+    {
+        var prefix = new double[slots];
+        var p = 1.0;
+        for (var l = 0; l < slots; l++)
+        {
+            p /= Relevance.Length - l;
+            prefix[l] = p;
+        }
+        return prefix;
     }
 
     /// <summary>The ranking by relevance puts item l at slot l, whatever is above.</summary>
@@ -142,17 +149,7 @@ public sealed class SlateOffPolicyTests
     public void Estimate_TargetIsTheLogger_IsTheLoggedMeanInsideItsInterval(SlateEstimator estimator)
     {
         var random = new Random(3);
-        var slates = Enumerable.Range(0, 2000).Select(_ => Log(random, order =>
-        {
-            var prefix = new double[order.Length];
-            var p = 1.0;
-            for (var l = 0; l < order.Length; l++)
-            {
-                p /= Relevance.Length - l;
-                prefix[l] = p;
-            }
-            return (prefix, [.. order.Select(_ => 1.0 / Relevance.Length)]);
-        }, UniformExpected)).ToArray();
+        var slates = Enumerable.Range(0, 2000).Select(_ => Log(random, order => (UniformPrefix(order.Length), [.. order.Select(_ => 1.0 / Relevance.Length)]), UniformExpected)).ToArray();
         var logged = slates.Average(s => s.Rewards.Sum());
         // The value of uniform orders: each item reaches each slot with probability 1/5.
         var truth = Examination.Sum() * Relevance.Average();
