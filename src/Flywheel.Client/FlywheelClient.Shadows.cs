@@ -85,6 +85,17 @@ public sealed partial class FlywheelClient
         return Read<HealthReport>(response);
     }
 
+    /// <summary>A <c>rank</c> loop's position bias: each slot's examination probability relative to slot 1, with 95% intervals.</summary>
+    /// <param name="loop">The loop.</param>
+    /// <param name="cancellationToken">Cancels the call.</param>
+    /// <exception cref="FlywheelValidationException">No such loop (<see cref="ValidationKind.NotFound"/>), or not a rank loop (<see cref="ValidationKind.NotSupported"/>).</exception>
+    public async Task<PositionBiasReport> GetPositionBiasAsync(string loop, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(loop);
+        var response = await SendAsync(new Call(HttpMethod.Get, LoopPath(loop) + "/position-bias"), cancellationToken).ConfigureAwait(false);
+        return Read<PositionBiasReport>(response);
+    }
+
     /// <summary>
     /// Lists the latest mismatches of one shadow (<c>GET /v1/loops/{loop}/models/{version}/mismatches</c>) or of
     /// every shadow (<c>GET /v1/loops/{loop}/mismatches</c>).

@@ -47,8 +47,18 @@ public sealed record DecideRequest
     public string? BaselineActionId { get; init; }
 }
 
-/// <summary>One action of a served ranking with the probability that the engine would have put it first.</summary>
-public sealed record RankedAction(string ActionId, double Probability);
+/// <summary>
+/// One action of a served ranking. For a <c>choose</c> loop: every action, with the probability that the engine would
+/// have put it first. For a <c>rank</c> loop: the served slots in order, each with its 1-based <see cref="Slot"/> and
+/// the probability that the engine put this action in this slot given the actions above it.
+/// </summary>
+/// <param name="ActionId">The action.</param>
+/// <param name="Probability">Its probability, as above.</param>
+public sealed record RankedAction(string ActionId, double Probability)
+{
+    /// <summary>The slot it was served in, from 1 (<c>rank</c> loops); null for <c>choose</c> loops.</summary>
+    public int? Slot { get; init; }
+}
 
 /// <summary>The engine's answer to a decide request.</summary>
 public sealed record Decision
@@ -84,6 +94,12 @@ public sealed record SignalInput
 
     /// <summary>The decision the signal follows; absent for user-level signals such as <c>return_visit</c>.</summary>
     public string? DecisionId { get; init; }
+
+    /// <summary>
+    /// The served action the signal concerns: required on a decision of a <c>rank</c> loop (a click names the result
+    /// clicked), and then one of the actions served; not allowed on other loops.
+    /// </summary>
+    public string? ActionId { get; init; }
 
     /// <summary>The user, required when there is no decision id.</summary>
     public string? UserId { get; init; }

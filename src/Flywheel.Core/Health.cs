@@ -74,6 +74,9 @@ public sealed record HealthReport
 
     /// <summary>Return rates and streaks.</summary>
     public required ReturnFigure Return { get; init; }
+
+    /// <summary>A <c>rank</c> loop's measured position bias (null for other kinds).</summary>
+    public PositionBiasReport? PositionBias { get; init; }
 }
 
 /// <summary>A stretch of the decision log a figure was computed on.</summary>

@@ -76,6 +76,12 @@ public interface IFlywheelEngine : IAsyncDisposable
     /// </summary>
     ValueTask<HealthReport> GetHealthAsync(string loop, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// A <c>rank</c> loop's position bias: each slot's examination probability relative to slot 1, measured from the
+    /// loop's shuffled decisions, with 95% intervals (docs/loop-config.md, "Rankings").
+    /// </summary>
+    ValueTask<PositionBiasReport> GetPositionBiasAsync(string loop, CancellationToken cancellationToken = default);
+
     /// <summary>The latest mismatches of one shadow (or of all when <paramref name="version"/> is null), oldest first.</summary>
     ValueTask<IReadOnlyList<Mismatch>> ListMismatchesAsync(string loop, int? version = null, int limit = 100, CancellationToken cancellationToken = default);
 

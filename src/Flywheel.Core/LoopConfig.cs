@@ -10,7 +10,7 @@ public enum LoopKind
 {
     /// <summary>Pick one of N actions.</summary>
     Choose,
-    /// <summary>Order K of N slots (not supported yet).</summary>
+    /// <summary>Order K of N actions into slots, learning from per-slot signals corrected for position bias.</summary>
     Rank,
     /// <summary>Learner ability vs item difficulty (not supported yet).</summary>
     Ability,
@@ -272,6 +272,18 @@ public sealed partial record LoopConfig
     /// <summary>The turn schedule.</summary>
     public TurnsConfig Turns { get; init; } = new();
 
+    /// <summary>
+    /// How a <c>rank</c> loop ranks: slots, position bias, intervention rate. Defaults when absent on a <c>rank</c> loop;
+    /// not allowed on other kinds.
+    /// </summary>
+    public RankConfig? Rank { get; init; }
+
+    /// <summary>The rank settings in force: <see cref="Rank"/>, or the defaults.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public RankConfig RankSettings => Rank ?? DefaultRank;
+
+    private static readonly RankConfig DefaultRank = new();
+
     /// <summary>Serve and learn, or serve only. <value>Default online.</value></summary>
     public LoopMode Mode { get; init; } = LoopMode.Online;
 
@@ -310,9 +322,29 @@ public sealed partial record LoopConfig
         CheckDefined("exploration.algorithm", Exploration.Algorithm);
         CheckDefined("learner.reduction", Learner.Reduction);
         CheckDefined("turns.promoteWhen", Turns.PromoteWhen);
-        if (Kind != LoopKind.Choose)
+        if (Kind == LoopKind.Ability)
         {
-            throw new FlywheelValidationException("kind", $"'{LoopConfigJson.Name(Kind)}' is not supported yet; use 'choose'") { Kind = ValidationKind.NotSupported };
+            throw new FlywheelValidationException("kind", $"'{LoopConfigJson.Name(Kind)}' is not supported yet; use 'choose' or 'rank'") { Kind = ValidationKind.NotSupported };
+        }
+        if (Kind == LoopKind.Rank)
+        {
+            RankSettings.Validate();
+            if (Mode == LoopMode.Apprentice)
+            {
+                throw new FlywheelValidationException("mode", "'apprentice' serves the product's one baseline action; a rank loop serves online or frozen");
+            }
+            if (Exploration.Algorithm == ExplorationAlgorithm.Bag)
+            {
+                throw new FlywheelValidationException("exploration.algorithm", "'bag' is not available to rank loops: use 'squarecb', 'epsilon-greedy', 'softmax' or 'none'");
+            }
+            if (Learner.Reduction is Reduction.Ips or Reduction.Dr)
+            {
+                throw new FlywheelValidationException("learner.reduction", $"'{LoopConfigJson.Name(Learner.Reduction)}' is not available to rank loops, which learn each slot's examination-weighted reward: use 'dm' or 'mtr'");
+            }
+        }
+        else if (Rank is not null)
+        {
+            throw new FlywheelValidationException("rank", $"is for loops of kind 'rank'; this loop is '{LoopConfigJson.Name(Kind)}'");
         }
         if (Signals is null || Signals.Count == 0)
         {

@@ -54,6 +54,7 @@ public static class LoopConfigJson
             Learner = Learner(wire.Learner),
             Turns = Turns(wire.Turns),
             MinimumFeltEffect = wire.MinimumFeltEffect ?? LoopConfig.DefaultMinimumFeltEffect,
+            Rank = Rank(wire.Rank) ?? (wire.Kind == LoopKind.Rank ? new RankConfig() : null),
         };
         config.Validate();
         return config;
@@ -128,6 +129,17 @@ public static class LoopConfigJson
             L2 = l.L2 ?? d.L2,
             Forgetting = l.Forgetting ?? d.Forgetting,
             Reduction = l.Reduction ?? d.Reduction,
+        };
+    }
+
+    private static RankConfig? Rank(RankWire? r)
+    {
+        var d = new RankConfig();
+        return r is null ? null : new RankConfig
+        {
+            Slots = r.Slots ?? d.Slots,
+            PositionBias = r.PositionBias ?? d.PositionBias,
+            InterventionRate = r.InterventionRate ?? d.InterventionRate,
         };
     }
 

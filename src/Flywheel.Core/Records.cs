@@ -42,6 +42,12 @@ public sealed record DecisionRecord
     /// <summary>What each shadow model would have served instead (empty when the loop has no shadow).</summary>
     public IReadOnlyList<ShadowChoice> Shadows { get; init; } = [];
 
+    /// <summary>
+    /// True when a <c>rank</c> loop served this decision's top slots in a uniformly shuffled order (its
+    /// <c>interventionRate</c> share): the decisions that measure each slot's examination probability.
+    /// </summary>
+    public bool Intervened { get; init; }
+
     /// <summary>The probability with which the chosen action was served.</summary>
     public double ChosenProbability
     {
@@ -88,6 +94,9 @@ public sealed record SignalRecord
 
     /// <summary>The decision it follows, if any.</summary>
     public string? DecisionId { get; init; }
+
+    /// <summary>The served action it concerns (signals on decisions of <c>rank</c> loops).</summary>
+    public string? ActionId { get; init; }
 
     /// <summary>The user, if given.</summary>
     public string? UserId { get; init; }
@@ -136,8 +145,11 @@ public sealed record RewardRecord
     /// <summary>Position in the loop's learning order, from 1; learners replay rewards in this order.</summary>
     public required long Sequence { get; init; }
 
-    /// <summary>The reward.</summary>
+    /// <summary>The reward; for a <c>rank</c> loop the sum of its slots' rewards.</summary>
     public required double Reward { get; init; }
+
+    /// <summary>Each served slot's own reward, top first (<c>rank</c> loops); null for <c>choose</c> loops.</summary>
+    public IReadOnlyList<SlotReward>? Slots { get; init; }
 
     /// <summary>How many signals it was computed from.</summary>
     public required int SignalCount { get; init; }
@@ -155,6 +167,13 @@ public sealed record RewardRecord
     /// <summary>Why the window closed.</summary>
     public required WindowClose ClosedBy { get; init; }
 }
+
+/// <summary>The reward one served slot of a ranking earned, by the loop's reward rule over the signals naming its action.</summary>
+/// <param name="Slot">The slot, from 1.</param>
+/// <param name="ActionId">The action served there.</param>
+/// <param name="Reward">Its reward (the reward's default when no signal named it).</param>
+/// <param name="Signals">How many in-window signals named it.</param>
+public sealed record SlotReward(int Slot, string ActionId, double Reward, int Signals);
 
 /// <summary>A persisted learner snapshot.</summary>
 public sealed record ModelSnapshotRecord

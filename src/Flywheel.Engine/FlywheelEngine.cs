@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Flywheel.Learning;
 using System.Diagnostics.Metrics;
 using System.Runtime.CompilerServices;
 using Flywheel.Core;
@@ -309,6 +310,16 @@ public sealed class FlywheelEngine : IFlywheelEngine
     {
         var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
         return await parts.Health.ReportAsync(runtime, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<PositionBiasReport> GetPositionBiasAsync(string loop, CancellationToken cancellationToken = default)
+    {
+        var (_, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+        var serving = runtime.Serving;
+        return serving.Policy is IRankingPolicy ranker
+            ? ranker.PositionBias(serving.Config)
+            : throw new FlywheelValidationException("loop", $"loop '{loop}' is '{LoopConfigJson.Name(serving.Config.Kind)}'; position bias is measured for loops of kind 'rank'") { Kind = ValidationKind.NotSupported };
     }
 
     /// <inheritdoc />

@@ -13,6 +13,19 @@ internal static class HealthEndpoints
                 + "stale or warming-up.")
             .ProducesProblems(401, 403, 404)
             .RequireFlywheelScope(ApiKeyScopes.Read);
+        v1.MapGet("/loops/{loop}/position-bias", GetPositionBiasAsync)
+            .WithName("GetPositionBias")
+            .WithSummary("A rank loop's position bias: each slot's examination probability relative to slot 1, measured from the loop's shuffled "
+                + "decisions (rank.interventionRate), with a 95% interval, the shuffled decisions behind it, and the value the learner weighs that "
+                + "slot's rewards by now.")
+            .ProducesProblems(401, 403, 404, 422)
+            .RequireFlywheelScope(ApiKeyScopes.Read);
+    }
+
+    private static async Task<Ok<PositionBiasReport>> GetPositionBiasAsync(HttpContext http, string loop, IFlywheelEngine engine)
+    {
+        await Requests.EnsureLoopAsync(engine, loop, http.RequestAborted);
+        return TypedResults.Ok(await engine.GetPositionBiasAsync(loop, http.RequestAborted));
     }
 
     private static async Task<Ok<HealthReport>> GetHealthAsync(HttpContext http, string loop, IFlywheelEngine engine)

@@ -267,6 +267,10 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         {
             Execute(connection, SqliteSchema.CreateVersion7, transaction);
         }
+        if (version < 8)
+        {
+            Execute(connection, SqliteSchema.CreateVersion8, transaction);
+        }
         // Later versions add their steps here, each guarded by the version it upgrades from.
         if (version < SqliteSchema.Version)
         {

@@ -31,6 +31,7 @@ internal static class SqliteRows
         Ranking = StoredJson.ReadRanking(Utf8(reader, o + 8)),
         ModelVersion = reader.GetInt32(o + 9),
         Shadows = reader.IsDBNull(o + 10) ? [] : ReadShadows(Utf8(reader, o + 10)),
+        Intervened = reader.GetInt64(o + 11) != 0,
     };
 
     public static IReadOnlyList<ShadowChoice> ReadShadows(byte[] json) => StoredJson.Read<IReadOnlyList<ShadowChoice>>(json, "decisions.shadows");
@@ -47,6 +48,7 @@ internal static class SqliteRows
         ReceivedAt = FromTicks(reader.GetInt64(o + 6)),
         Late = reader.GetInt64(o + 7) != 0,
         Orphaned = reader.GetInt64(o + 8) != 0,
+        ActionId = NullableString(reader, o + 9),
     };
 
     public static RewardRecord ReadReward(SqliteDataReader reader, int o, string loop) => new()
@@ -65,6 +67,7 @@ internal static class SqliteRows
         },
         ImplicitSignals = reader.GetInt32(o + 6),
         ExplicitSignals = reader.GetInt32(o + 7),
+        Slots = reader.IsDBNull(o + 8) ? null : StoredJson.Read<IReadOnlyList<SlotReward>>(Utf8(reader, o + 8), "rewards.slots"),
     };
 
     /// <summary>How <c>rewards.closed_by</c> stores <paramref name="close"/>.</summary>

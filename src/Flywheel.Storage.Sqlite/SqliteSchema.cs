@@ -4,7 +4,7 @@ namespace Flywheel.Storage.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version kept in <c>PRAGMA user_version</c>.</summary>
-    public const int Version = 7;
+    public const int Version = 8;
 
     public const string CreateVersion1 = """
         CREATE TABLE IF NOT EXISTS loops (
@@ -219,36 +219,46 @@ internal static class SqliteSchema
         ) STRICT;
         """;
 
+    /// <summary>
+    /// Version 8: rank loops (docs/loop-config.md, "Rankings"). Whether a decision's ranking was shuffled to measure
+    /// position bias, the served action a signal names, and each slot's reward (JSON, null for choose loops).
+    /// </summary>
+    public const string CreateVersion8 = """
+        ALTER TABLE decisions ADD COLUMN intervened INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE signals ADD COLUMN action_id TEXT;
+        ALTER TABLE rewards ADD COLUMN slots TEXT;
+        """;
+
     /// <summary>Decision columns as read by <c>ReadDecision</c>; the table is aliased <c>d</c>.</summary>
     public const string DecisionColumns =
-        "d.decision_id, d.at, d.user_id, d.context, d.actions, d.baseline_action_id, d.chosen_action_id, d.explored, d.ranking, d.model_version, d.shadows";
+        "d.decision_id, d.at, d.user_id, d.context, d.actions, d.baseline_action_id, d.chosen_action_id, d.explored, d.ranking, d.model_version, d.shadows, d.intervened";
 
-    public const int DecisionColumnCount = 11;
+    public const int DecisionColumnCount = 12;
 
     /// <summary>Signal columns as read by <c>ReadSignal</c>; the table is aliased <c>s</c>.</summary>
     public const string SignalColumns =
-        "s.signal_id, s.decision_id, s.user_id, s.type, s.value, s.at, s.received_at, s.late, s.orphaned";
+        "s.signal_id, s.decision_id, s.user_id, s.type, s.value, s.at, s.received_at, s.late, s.orphaned, s.action_id";
 
     /// <summary>Reward columns as read by <c>ReadReward</c>; the table is aliased <c>r</c>.</summary>
     public const string RewardColumns =
-        "r.decision_id, r.seq, r.reward, r.signal_count, r.closed_at, r.closed_by, r.implicit_signals, r.explicit_signals";
+        "r.decision_id, r.seq, r.reward, r.signal_count, r.closed_at, r.closed_by, r.implicit_signals, r.explicit_signals, r.slots";
 
-    public const int RewardColumnCount = 8;
+    public const int RewardColumnCount = 9;
 
     /// <summary>The JSON columns arrive as UTF-8 blobs and are stored as TEXT.</summary>
     public const string InsertDecision = """
-        INSERT INTO decisions (loop, decision_id, at, user_id, context, actions, baseline_action_id, chosen_action_id, explored, ranking, model_version, shadows)
+        INSERT INTO decisions (loop, decision_id, at, user_id, context, actions, baseline_action_id, chosen_action_id, explored, ranking, model_version, shadows, intervened)
         VALUES ($loop, $decision_id, $at, $user_id, CAST($context AS TEXT), CAST($actions AS TEXT), $baseline_action_id, $chosen_action_id, $explored,
-                CAST($ranking AS TEXT), $model_version, CAST($shadows AS TEXT))
+                CAST($ranking AS TEXT), $model_version, CAST($shadows AS TEXT), $intervened)
         """;
 
     public const string InsertSignal = """
-        INSERT INTO signals (loop, signal_id, decision_id, user_id, type, value, at, received_at, late, orphaned)
-        VALUES ($loop, $signal_id, $decision_id, $user_id, $type, $value, $at, $received_at, $late, $orphaned)
+        INSERT INTO signals (loop, signal_id, decision_id, user_id, type, value, at, received_at, late, orphaned, action_id)
+        VALUES ($loop, $signal_id, $decision_id, $user_id, $type, $value, $at, $received_at, $late, $orphaned, $action_id)
         """;
 
     public const string InsertReward = """
-        INSERT INTO rewards (loop, decision_id, seq, reward, signal_count, closed_at, closed_by, implicit_signals, explicit_signals)
-        VALUES ($loop, $decision_id, $seq, $reward, $signal_count, $closed_at, $closed_by, $implicit_signals, $explicit_signals)
+        INSERT INTO rewards (loop, decision_id, seq, reward, signal_count, closed_at, closed_by, implicit_signals, explicit_signals, slots)
+        VALUES ($loop, $decision_id, $seq, $reward, $signal_count, $closed_at, $closed_by, $implicit_signals, $explicit_signals, CAST($slots AS TEXT))
         """;
 }

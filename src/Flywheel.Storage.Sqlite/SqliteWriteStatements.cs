@@ -21,16 +21,17 @@ internal sealed class SqliteWriteStatements : IDisposable
             ("$user_id", SqliteType.Text), ("$context", SqliteType.Blob), ("$actions", SqliteType.Blob),
             ("$baseline_action_id", SqliteType.Text), ("$chosen_action_id", SqliteType.Text),
             ("$explored", SqliteType.Integer), ("$ranking", SqliteType.Blob), ("$model_version", SqliteType.Integer),
-            ("$shadows", SqliteType.Blob));
+            ("$shadows", SqliteType.Blob), ("$intervened", SqliteType.Integer));
         (_signal, _s) = Prepare(connection, SqliteSchema.InsertSignal,
             ("$loop", SqliteType.Text), ("$signal_id", SqliteType.Text), ("$decision_id", SqliteType.Text),
             ("$user_id", SqliteType.Text), ("$type", SqliteType.Text), ("$value", SqliteType.Real),
             ("$at", SqliteType.Integer), ("$received_at", SqliteType.Integer), ("$late", SqliteType.Integer),
-            ("$orphaned", SqliteType.Integer));
+            ("$orphaned", SqliteType.Integer), ("$action_id", SqliteType.Text));
         (_reward, _r) = Prepare(connection, SqliteSchema.InsertReward,
             ("$loop", SqliteType.Text), ("$decision_id", SqliteType.Text), ("$seq", SqliteType.Integer),
             ("$reward", SqliteType.Real), ("$signal_count", SqliteType.Integer), ("$closed_at", SqliteType.Integer),
-            ("$closed_by", SqliteType.Text), ("$implicit_signals", SqliteType.Integer), ("$explicit_signals", SqliteType.Integer));
+            ("$closed_by", SqliteType.Text), ("$implicit_signals", SqliteType.Integer), ("$explicit_signals", SqliteType.Integer),
+            ("$slots", SqliteType.Blob));
     }
 
     private static (SqliteCommand, SqliteParameter[]) Prepare(SqliteConnection connection, string sql, params (string Name, SqliteType Type)[] parameters)
@@ -68,6 +69,7 @@ internal sealed class SqliteWriteStatements : IDisposable
         _d[9].Value = _json.Ranking(d.Ranking ?? []);
         _d[10].Value = (long)d.ModelVersion;
         _d[11].Value = d.Shadows is { Count: > 0 } shadows ? FlywheelJson.ToUtf8(shadows) : DBNull.Value;
+        _d[12].Value = d.Intervened ? 1L : 0L;
         _decision.ExecuteNonQuery();
     }
 
@@ -84,6 +86,7 @@ internal sealed class SqliteWriteStatements : IDisposable
         _s[7].Value = s.ReceivedAt.UtcTicks;
         _s[8].Value = s.Late ? 1L : 0L;
         _s[9].Value = s.Orphaned ? 1L : 0L;
+        _s[10].Value = (object?)s.ActionId ?? DBNull.Value;
         _signal.ExecuteNonQuery();
     }
 
@@ -99,6 +102,7 @@ internal sealed class SqliteWriteStatements : IDisposable
         _r[6].Value = SqliteRows.ClosedBy(r.ClosedBy);
         _r[7].Value = (long)r.ImplicitSignals;
         _r[8].Value = (long)r.ExplicitSignals;
+        _r[9].Value = r.Slots is { } slots ? FlywheelJson.ToUtf8(slots) : DBNull.Value;
         _reward.ExecuteNonQuery();
     }
 

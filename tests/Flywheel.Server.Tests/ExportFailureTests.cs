@@ -70,6 +70,8 @@ public sealed class ExportFailureTests : IAsyncLifetime
 
         public ValueTask<ErasureResult> EraseUserAsync(string userId, CancellationToken cancellationToken = default) => inner.EraseUserAsync(userId, cancellationToken);
 
+        public ValueTask<PositionBiasReport> GetPositionBiasAsync(string loop, CancellationToken cancellationToken = default) => inner.GetPositionBiasAsync(loop, cancellationToken);
+
         public ValueTask<IReadOnlyList<ErasureRecord>> ListErasuresAsync(CancellationToken cancellationToken = default) => inner.ListErasuresAsync(cancellationToken);
 
         public ValueTask<ShadowReport> GetShadowReportAsync(string loop, int version, CancellationToken cancellationToken = default) => inner.GetShadowReportAsync(loop, version, cancellationToken);

@@ -56,6 +56,9 @@ public sealed class SdkEndToEndTests(ITestOutputHelper output)
         public ValueTask<ErasureResult> EraseUserAsync(string userId, CancellationToken cancellationToken = default)
             => new(client.EraseUserAsync(userId, cancellationToken));
 
+        public ValueTask<PositionBiasReport> GetPositionBiasAsync(string loop, CancellationToken cancellationToken = default)
+            => new(client.GetPositionBiasAsync(loop, cancellationToken));
+
         public ValueTask<IReadOnlyList<ErasureRecord>> ListErasuresAsync(CancellationToken cancellationToken = default)
             => new(client.ListErasuresAsync(cancellationToken));
 

@@ -46,8 +46,10 @@ namespace Flywheel.Core.Json;
 [JsonSerializable(typeof(Features[]))]
 [JsonSerializable(typeof(IReadOnlyList<ActionCandidate>))]
 [JsonSerializable(typeof(IReadOnlyList<RankedAction>))]
+[JsonSerializable(typeof(IReadOnlyList<SlotReward>))]
 [JsonSerializable(typeof(LoggedDecision))]
 [JsonSerializable(typeof(HealthReport))]
+[JsonSerializable(typeof(PositionBiasReport))]
 [JsonSerializable(typeof(ErasureResult))]
 [JsonSerializable(typeof(ErasureList))]
 internal sealed partial class FlywheelJsonContext : JsonSerializerContext;

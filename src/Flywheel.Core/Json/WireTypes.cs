@@ -137,6 +137,9 @@ internal sealed record DecisionAuditWire
 
     public required IReadOnlyList<RankedAction> Ranking { get; init; }
 
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
+    public bool Intervened { get; init; }
+
     public IReadOnlyList<ShadowChoice>? Shadows { get; init; }
 
     public IReadOnlyList<AuditSignal> Signals { get; init; } = [];
@@ -151,9 +154,11 @@ internal sealed record AuditSignal(
     double Value,
     [property: JsonConverter(typeof(UtcTimeConverter))] DateTimeOffset At,
     [property: JsonConverter(typeof(UtcTimeConverter))] DateTimeOffset ReceivedAt,
-    bool Late);
+    bool Late,
+    string? ActionId = null);
 
-internal sealed record AuditReward(double Value, int SignalCount, [property: JsonConverter(typeof(UtcTimeConverter))] DateTimeOffset ClosedAt, WindowClose ClosedBy, long Sequence);
+internal sealed record AuditReward(double Value, int SignalCount, [property: JsonConverter(typeof(UtcTimeConverter))] DateTimeOffset ClosedAt, WindowClose ClosedBy, long Sequence,
+    IReadOnlyList<SlotReward>? Slots = null);
 
 internal sealed class DecisionAuditConverter : SurrogateConverter<DecisionAudit, DecisionAuditWire>
 {
@@ -173,9 +178,10 @@ internal sealed class DecisionAuditConverter : SurrogateConverter<DecisionAudit,
             ChosenActionId = d.ChosenActionId,
             Explored = d.Explored,
             Ranking = d.Ranking,
+            Intervened = d.Intervened,
             Shadows = d.Shadows.Count > 0 ? d.Shadows : null,
-            Signals = [.. value.Signals.Select(s => new AuditSignal(s.SignalId, s.Type, s.Value, s.At, s.ReceivedAt, s.Late))],
-            Reward = value.Reward is { } r ? new AuditReward(r.Reward, r.SignalCount, r.ClosedAt, r.ClosedBy, r.Sequence) : null,
+            Signals = [.. value.Signals.Select(s => new AuditSignal(s.SignalId, s.Type, s.Value, s.At, s.ReceivedAt, s.Late, s.ActionId))],
+            Reward = value.Reward is { } r ? new AuditReward(r.Reward, r.SignalCount, r.ClosedAt, r.ClosedBy, r.Sequence, r.Slots) : null,
         };
     }
 
@@ -194,6 +200,7 @@ internal sealed class DecisionAuditConverter : SurrogateConverter<DecisionAudit,
             ChosenActionId = wire.ChosenActionId,
             Explored = wire.Explored,
             Ranking = wire.Ranking,
+            Intervened = wire.Intervened,
             Shadows = wire.Shadows ?? [],
         },
         Signals = [.. wire.Signals.Select(s => new SignalRecord
@@ -206,6 +213,7 @@ internal sealed class DecisionAuditConverter : SurrogateConverter<DecisionAudit,
             At = s.At,
             ReceivedAt = s.ReceivedAt,
             Late = s.Late,
+            ActionId = s.ActionId,
         })],
         Reward = wire.Reward is { } r ? new RewardRecord
         {
@@ -216,6 +224,7 @@ internal sealed class DecisionAuditConverter : SurrogateConverter<DecisionAudit,
             ClosedAt = r.ClosedAt,
             ClosedBy = r.ClosedBy,
             Sequence = r.Sequence,
+            Slots = r.Slots,
         } : null,
     };
 }
@@ -230,7 +239,8 @@ internal sealed record LoopConfigWire(
     LearnerWire? Learner,
     TurnsWire? Turns,
     LoopMode? Mode,
-    double? MinimumFeltEffect);
+    double? MinimumFeltEffect,
+    RankWire? Rank = null);
 
 internal sealed record SignalTypeWire(SignalKind? Kind, double? Weight, bool? ClosesWindow);
 
@@ -239,5 +249,7 @@ internal sealed record RewardWire(double? WindowSeconds, double? Default, Reward
 internal sealed record ExplorationWire(ExplorationAlgorithm? Algorithm, double? Epsilon, double? Lambda, double? Gamma, int? Bags);
 
 internal sealed record LearnerWire(int? Bits, List<string?>? Interactions, double? LearningRate, double? PowerT, double? L2, Reduction? Reduction, double? Forgetting);
+
+internal sealed record RankWire(int? Slots, PositionBias? PositionBias, double? InterventionRate);
 
 internal sealed record TurnsWire(double? EverySeconds, int? MinDecisions, PromotionPolicy? PromoteWhen, double? Confidence, double? MismatchWeight);

@@ -1,4 +1,5 @@
 using Flywheel.Core;
+using Flywheel.Learning;
 using Flywheel.Evaluation.Health;
 
 namespace Flywheel.Engine;
@@ -60,7 +61,8 @@ internal sealed class HealthReporter(TimeProvider time, IFlywheelStore store)
                 input.BaselineContexts = baseline;
             }
         }
-        return HealthCalculator.Compute(input);
+        var report = HealthCalculator.Compute(input);
+        return serving.Policy is IRankingPolicy ranker ? report with { PositionBias = ranker.PositionBias(config) } : report;
     }
 
     private async ValueTask<(List<UserVisit> Visits, IReadOnlyList<double> Latency)> ReadBesideLogAsync(LoopRuntime runtime, CancellationToken cancellationToken)

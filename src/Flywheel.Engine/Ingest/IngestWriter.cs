@@ -116,10 +116,12 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
             CheckOptional(limits, s.SignalId, i, "signalId");
             CheckOptional(limits, s.DecisionId, i, "decisionId");
             CheckOptional(limits, s.UserId, i, "userId");
+            CheckOptional(limits, s.ActionId, i, "actionId");
             if (s.DecisionId is null && s.UserId is null)
             {
                 throw new FlywheelValidationException($"signals[{i}].decisionId", "a signal needs a decisionId, or a userId for user-level signals");
             }
+            CheckActionId(runtime, s, i);
             if (s.Value is { } v && !double.IsFinite(v))
             {
                 throw new FlywheelValidationException($"signals[{i}].value", "must be a finite number");
@@ -313,8 +315,9 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
                 }
                 case SignalsWrite s:
                 {
-                    // A batch with a reused signal id of another signal is refused whole, before any of it is applied.
-                    if (FindSignalConflict(s, now, newSignals, knownSignals) is { } conflict)
+                    // A batch with a reused signal id of another signal, or naming an action its ranking did not
+                    // serve, is refused whole, before any of it is applied.
+                    if ((FindSignalConflict(s, now, newSignals, knownSignals) ?? FindUnservedAction(s)) is { } conflict)
                     {
                         completions.Add(() => s.Done.TrySetException(conflict));
                         break;
@@ -337,7 +340,7 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
                         {
                             if (s.Loop.Windows.Pending.TryGetValue(did, out var pending))
                             {
-                                pending.Signals.Add((input.Type, input.Value ?? 1.0));
+                                pending.Signals.Add(new PendingSignal(input.Type, input.Value ?? 1.0, input.ActionId));
                                 if (config.Signals.TryGetValue(input.Type, out var type) && type.ClosesWindow)
                                 {
                                     Joiner.Close(s.Loop, pending, now, WindowClose.Signal, batch, closed);
@@ -417,6 +420,55 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
     /// The 409 for the first signal of <paramref name="s"/> whose client-chosen id is already taken by a different
     /// signal (stored, committed earlier in this group, or earlier in the same batch), or null when there is none.
     /// </summary>
+    /// <summary>
+    /// On a rank loop a signal on a decision names the served action it concerns; elsewhere it names none (a choose
+    /// decision's signals are about the one action served).
+    /// </summary>
+    private static void CheckActionId(LoopRuntime runtime, SignalInput s, int i)
+    {
+        if (s.DecisionId is null)
+        {
+            if (s.ActionId is not null)
+            {
+                throw new FlywheelValidationException($"signals[{i}].actionId", "names an action, but the signal names no decision: a user-level signal concerns no served action");
+            }
+            return;
+        }
+        if (runtime.Config.Kind == LoopKind.Rank && s.ActionId is null)
+        {
+            throw new FlywheelValidationException($"signals[{i}].actionId", $"is required: loop '{runtime.Id}' ranks, and a signal on its decisions names the served action it concerns (the result clicked, dwelled on, bounced from)");
+        }
+        if (runtime.Config.Kind != LoopKind.Rank && s.ActionId is not null)
+        {
+            throw new FlywheelValidationException($"signals[{i}].actionId", $"is only for loops of kind 'rank'; loop '{runtime.Id}' is '{LoopConfigJson.Name(runtime.Config.Kind)}' and its signals concern the one action it served");
+        }
+    }
+
+    /// <summary>The first signal of <paramref name="s"/> naming an action its decision's ranking (window still open) did not serve.</summary>
+    private static FlywheelValidationException? FindUnservedAction(SignalsWrite s)
+    {
+        for (var i = 0; i < s.Signals.Count; i++)
+        {
+            var input = s.Signals[i];
+            if (input.ActionId is not { } action || input.DecisionId is not { } did || !s.Loop.Windows.Pending.TryGetValue(did, out var pending))
+            {
+                continue;
+            }
+            var ranking = pending.Record.Ranking;
+            var served = false;
+            for (var r = 0; r < ranking.Count && !served; r++)
+            {
+                served = ranking[r].ActionId == action;
+            }
+            if (!served)
+            {
+                return new FlywheelValidationException($"signals[{i}].actionId",
+                    $"'{action}' was not served by decision '{did}' (served: {string.Join(", ", ranking.Select(r => r.ActionId))})");
+            }
+        }
+        return null;
+    }
+
     private static FlywheelValidationException? FindSignalConflict(SignalsWrite s, DateTimeOffset now,
         Dictionary<(LoopRuntime, string), SignalRecord> group, Dictionary<(LoopRuntime, string), SignalRecord> known)
     {
@@ -453,6 +505,7 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
         Loop = loop.Id,
         SignalId = signalId,
         DecisionId = input.DecisionId,
+        ActionId = input.ActionId,
         UserId = input.UserId,
         Type = input.Type,
         Value = input.Value ?? 1.0,

@@ -23,11 +23,14 @@ internal sealed class PendingDecision
     /// <summary>When its window closes: the decision's time plus the loop's current window (moved when that changes).</summary>
     public DateTimeOffset CloseAt { get; set; }
 
-    public List<(string Type, double Value)> Signals { get; } = [];
+    public List<PendingSignal> Signals { get; } = [];
 
     /// <summary>The full decision, features included (the learner calls this when the window has closed).</summary>
     public DecisionRecord Restore() => DecisionPayload.Restore(Record, _payload);
 }
+
+/// <summary>An in-window signal: its type, value and, on a rank decision, the served action it names.</summary>
+internal readonly record struct PendingSignal(string Type, double Value, string? ActionId = null);
 
 /// <summary>One loop's open reward windows and its next reward's position in the learning order.</summary>
 internal sealed class RewardWindows
@@ -98,12 +101,14 @@ internal static class Joiner
     public static void Close(LoopRuntime loop, PendingDecision pending, DateTimeOffset at, WindowClose reason, StoreBatch batch, List<ClosedReward> closed)
     {
         loop.Windows.Pending.Remove(pending.Record.DecisionId);
+        var slots = loop.Config.Kind == LoopKind.Rank ? SlotRewards(loop.Config, pending) : null;
         var reward = new RewardRecord
         {
             Loop = loop.Id,
             DecisionId = pending.Record.DecisionId,
             Sequence = loop.Windows.NextRewardSequence++,
-            Reward = RewardRule.Compute(loop.Config, pending.Signals),
+            Reward = slots is null ? RewardRule.Compute(loop.Config, Typed(pending.Signals)) : slots.Sum(s => s.Reward),
+            Slots = slots,
             SignalCount = pending.Signals.Count,
             ImplicitSignals = CountOfKind(loop.Config, pending.Signals, SignalKind.Implicit),
             ExplicitSignals = CountOfKind(loop.Config, pending.Signals, SignalKind.Explicit),
@@ -127,7 +132,7 @@ internal static class Joiner
             var pending = new PendingDecision(decision, decision.At + window);
             foreach (var s in signals)
             {
-                pending.Signals.Add((s.Type, s.Value));
+                pending.Signals.Add(new PendingSignal(s.Type, s.Value, s.ActionId));
             }
             windows.Pending[decision.DecisionId] = pending;
             windows.DueQueue.Enqueue(pending, pending.CloseAt);
@@ -136,10 +141,35 @@ internal static class Joiner
         return windows.Pending.Count;
     }
 
-    private static int CountOfKind(LoopConfig config, List<(string Type, double Value)> signals, SignalKind kind)
+    /// <summary>
+    /// Each served slot's reward by the loop's reward rule over the signals naming its action; a slot no signal names
+    /// earns the rule's default.
+    /// </summary>
+    private static SlotReward[] SlotRewards(LoopConfig config, PendingDecision pending)
+    {
+        var ranking = pending.Record.Ranking;
+        var slots = new SlotReward[ranking.Count];
+        for (var i = 0; i < slots.Length; i++)
+        {
+            var id = ranking[i].ActionId;
+            var named = pending.Signals.Where(s => s.ActionId == id).ToList();
+            slots[i] = new SlotReward(ranking[i].Slot ?? i + 1, id, RewardRule.Compute(config, Typed(named)), named.Count);
+        }
+        return slots;
+    }
+
+    private static IEnumerable<(string Type, double Value)> Typed(List<PendingSignal> signals)
+    {
+        foreach (var s in signals)
+        {
+            yield return (s.Type, s.Value);
+        }
+    }
+
+    private static int CountOfKind(LoopConfig config, List<PendingSignal> signals, SignalKind kind)
     {
         var count = 0;
-        foreach (var (type, _) in signals)
+        foreach (var (type, _, _) in signals)
         {
             if (config.Signals.TryGetValue(type, out var t) && t.Kind == kind)
             {

@@ -13,7 +13,7 @@ namespace Flywheel.Engine;
 /// array as a multiset (each is one categorical feature). Actions are compared in order, ids and features, since their
 /// order takes part in the seeded draw. The decision id names the record and the loop is the URL, so both match by
 /// construction.</para>
-/// <para>A signal is the same when its type, value (absent is 1), decision id and user id are, and, when the retry
+/// <para>A signal is the same when its type, value (absent is 1), decision id, user id and action id are, and, when the retry
 /// gives an <c>at</c>, that instant (an absent <c>at</c> is the arrival time, which no retry can repeat, so it agrees
 /// with any stored time).</para>
 /// </remarks>
@@ -70,6 +70,10 @@ internal static class Retries
         if (!string.Equals(stored.UserId, incoming.UserId, StringComparison.Ordinal))
         {
             return "userId";
+        }
+        if (!string.Equals(stored.ActionId, incoming.ActionId, StringComparison.Ordinal))
+        {
+            return "actionId";
         }
         if (incoming.At is { } at && at != stored.At)
         {

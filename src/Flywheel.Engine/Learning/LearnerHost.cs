@@ -261,7 +261,7 @@ internal sealed partial class LearnerHost(FlywheelOptions options, TimeProvider 
                     {
                         break;
                     }
-                    deploy.Learner.Learn(decision, reward.Reward, deploy.Config.Exploration);
+                    deploy.Learner.Learn(decision, reward, deploy.Config);
                 }
             }
             var change = deploy.Change(oldData, oldThrough);
@@ -302,7 +302,7 @@ internal sealed partial class LearnerHost(FlywheelOptions options, TimeProvider 
         {
             return;
         }
-        loop.Learner.Learn(decision, reward.Reward, loop.Config.Exploration);
+        loop.Learner.Learn(decision, reward, loop.Config);
         // The reward stream in learning order is what the drift watch reads; its alarm makes the turn runner turn early.
         if (DriftWatch.For(loop).Observe(reward.Sequence, reward.Reward, loop.Config.Reward, decision.ModelVersion, loop.ModelVersion, decision.At, reward.ClosedAt) is not null)
         {

@@ -38,6 +38,12 @@ internal sealed partial class LoopService(TimeProvider time, IFlywheelStore stor
                 loops.Add(new LoopRuntime(config, time.GetUtcNow()));
                 return config;
             }
+            if (existing.Config.Kind != config.Kind)
+            {
+                throw new FlywheelValidationException("kind",
+                    $"loop '{config.Id}' is '{LoopConfigJson.Name(existing.Config.Kind)}'; a loop keeps its kind, whose decisions and models mean something else: create a new loop for '{LoopConfigJson.Name(config.Kind)}'")
+                { Kind = ValidationKind.Conflict };
+            }
             if (!existing.Kind.CanContinue(existing.Config, config))
             {
                 // The new settings are stored with the new model's snapshot, in one transaction.

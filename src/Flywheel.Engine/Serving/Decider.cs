@@ -28,6 +28,10 @@ internal sealed class Decider(FlywheelOptions options, TimeProvider time, Ingest
             runtime.ServingLog.Add(new ServingMark(serving.LearnedThrough, now));
         }
         var decisionId = request.DecisionId ?? Guid.CreateVersion7(now).ToString("N");
+        if (serving.Policy is IRankingPolicy ranker)
+        {
+            return await RankAsync(runtime, ranker, request, decisionId, now, cancellationToken).ConfigureAwait(false);
+        }
         var k = request.Actions.Count;
         var costs = new float[k];
         var pmf = new double[k];
@@ -60,6 +64,45 @@ internal sealed class Decider(FlywheelOptions options, TimeProvider time, Ingest
             Ranking = ranking,
             ModelVersion = serving.Policy.Version,
             Shadows = shadows,
+        };
+        var write = new DecideWrite(runtime, record, request.DecisionId is not null, DecisionPayload.Serialize(request.Context, request.Actions));
+        await ingest.EnqueueAsync(write, cancellationToken).ConfigureAwait(false);
+        return await write.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A <c>rank</c> loop's decision: the slots filled by <see cref="RankSampler"/> from draws seeded by the decision id,
+    /// each with its exact probability, slot 1's action as the chosen one.
+    /// </summary>
+    private async ValueTask<Decision> RankAsync(LoopRuntime runtime, IRankingPolicy ranker, DecideRequest request, string decisionId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var serving = runtime.Serving;
+        var stream = (ulong)(Exploration.UniformFor(runtime.Id, decisionId, options.ExplorationSeed) * (1UL << 53));
+        var ranked = ranker.Rank(serving.Config, request.Context, request.Actions, i => Exploration.UniformFor(stream, i));
+        var ranking = new RankedAction[ranked.Order.Length];
+        for (var slot = 0; slot < ranking.Length; slot++)
+        {
+            var p = ranked.Probabilities[slot];
+            if (!double.IsFinite(p))
+            {
+                throw new FlywheelValidationException("context", $"the model of loop '{runtime.Id}' cannot score these actions: the features' values are too large for it; scale them down");
+            }
+            ranking[slot] = new RankedAction(request.Actions[ranked.Order[slot]].Id, p) { Slot = slot + 1 };
+        }
+        var record = new DecisionRecord
+        {
+            Loop = runtime.Id,
+            DecisionId = decisionId,
+            At = now,
+            UserId = request.UserId,
+            Context = request.Context,
+            Actions = request.Actions,
+            BaselineActionId = request.BaselineActionId,
+            ChosenActionId = ranking[0].ActionId,
+            Explored = ranked.Explored,
+            Intervened = ranked.Intervened,
+            Ranking = ranking,
+            ModelVersion = ranker.Version,
         };
         var write = new DecideWrite(runtime, record, request.DecisionId is not null, DecisionPayload.Serialize(request.Context, request.Actions));
         await ingest.EnqueueAsync(write, cancellationToken).ConfigureAwait(false);

@@ -15,6 +15,10 @@ internal sealed class ShadowService(TimeProvider time, IFlywheelStore store, Mod
         await registry.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (runtime.Config.Kind == LoopKind.Rank)
+            {
+                throw new FlywheelValidationException("version", $"loop '{runtime.Id}' ranks; shadow mode compares one chosen action and does not cover rankings yet: judge a ranker with a turn or with evaluate") { Kind = ValidationKind.NotSupported };
+            }
             var model = await registry.FindAsync(runtime, version, cancellationToken).ConfigureAwait(false);
             if (model.Status == ModelStatus.Champion)
             {
@@ -39,6 +43,10 @@ internal sealed class ShadowService(TimeProvider time, IFlywheelStore store, Mod
         await registry.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (runtime.Config.Kind == LoopKind.Rank)
+            {
+                throw new FlywheelValidationException("version", $"loop '{runtime.Id}' ranks; shadow mode compares one chosen action and does not cover rankings yet: judge a ranker with a turn or with evaluate") { Kind = ValidationKind.NotSupported };
+            }
             var model = await registry.FindAsync(runtime, version, cancellationToken).ConfigureAwait(false);
             if (model.Status == ModelStatus.Champion)
             {

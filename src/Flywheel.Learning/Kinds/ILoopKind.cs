@@ -47,8 +47,14 @@ public interface ILoopLearner
     long Examples { get; }
 
     /// <summary>
-    /// One online update from a stored decision and its reward, under the loop's current exploration (which decides how
-    /// the logged probability weighs the example).
+    /// One online update from a stored decision and its reward, under the loop's current config (its exploration decides
+    /// how the logged probability weighs the example; a <c>rank</c> loop's position bias how each slot's reward does).
+    /// </summary>
+    void Learn(DecisionRecord decision, RewardRecord reward, LoopConfig config);
+
+    /// <summary>
+    /// One online update crediting <paramref name="reward"/> to the decision's chosen action (for a <c>rank</c> loop, its
+    /// top slot's), under <paramref name="exploration"/>.
     /// </summary>
     void Learn(DecisionRecord decision, double reward, ExplorationConfig exploration);
 
@@ -96,6 +102,19 @@ public interface ILoopPolicy
     /// without computing them, so a decision too costly to score can be refused first.
     /// </summary>
     long CountFeatures(Features context, IReadOnlyList<ActionCandidate> actions);
+}
+
+/// <summary>A serving model that fills the slots of a <c>rank</c> loop (see <see cref="RankSampler"/>).</summary>
+public interface IRankingPolicy : ILoopPolicy
+{
+    /// <summary>
+    /// Ranks <paramref name="actions"/> into the loop's slots, each with its exact probability;
+    /// <paramref name="uniform"/> gives the decision's reproducible draws.
+    /// </summary>
+    SampledRanking Rank(LoopConfig config, Features context, IReadOnlyList<ActionCandidate> actions, Func<int, double> uniform);
+
+    /// <summary>The position bias measured when the model was published.</summary>
+    PositionBiasReport PositionBias(LoopConfig config);
 }
 
 /// <summary>A logged decision prepared by a loop kind for its learners (see <see cref="ILoopKind.Prepare"/>).</summary>

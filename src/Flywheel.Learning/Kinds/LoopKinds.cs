@@ -16,6 +16,7 @@ public static class LoopKinds
     public static ILoopKind For(LoopKind kind) => kind switch
     {
         LoopKind.Choose => ChooseKind.Instance,
+        LoopKind.Rank => RankKind.Instance,
         _ => throw new FlywheelValidationException("kind", $"loop kind {kind} is not supported yet") { Kind = ValidationKind.NotSupported },
     };
 }

@@ -212,8 +212,8 @@ public sealed class JoinerTests : IDisposable
     {
         var loop = Open(TestEngine.FeedLoop(max: 2), ("a", 0), ("b", 1));
         var pending = loop.Windows.Pending["b"];
-        pending.Signals.Add(("watch_complete", 1));
-        pending.Signals.Add(("rewatch", 1));
+        pending.Signals.Add(new("watch_complete", 1));
+        pending.Signals.Add(new("rewatch", 1));
         var batch = new StoreBatch();
         var closed = new List<ClosedReward>();
         var at = TestEngine.Start.AddSeconds(42);
@@ -270,7 +270,7 @@ public sealed class JoinerTests : IDisposable
         Assert.Equal(["open-1", "open-2"], loop.Windows.Pending.Keys.Order());
         var first = loop.Windows.Pending["open-1"];
         Assert.Equal(TestEngine.Start.AddSeconds(1201), first.CloseAt);
-        Assert.Equal([("stars", 2.0), ("rewatch", 1.0)], first.Signals.OrderByDescending(s => s.Type));
+        Assert.Equal([("stars", 2.0), ("rewatch", 1.0)], first.Signals.OrderByDescending(s => s.Type).Select(s => (s.Type, s.Value)));
         Assert.Equal(3, loop.Windows.NextRewardSequence);
         Assert.Equal(2, loop.Windows.DueQueue.Count);
         Assert.Equal("music", loop.Windows.Pending["open-2"].Restore().Actions[2].Features["item"]["topic"].Text);

@@ -139,7 +139,7 @@ public sealed class LoopServiceTests
         Assert.Equal((1, 2L), (restored.ModelVersion, restored.LearnedThrough));
         Assert.Equal(feedWeights, restored.Learner.Save());
         Assert.Equal(["open"], restored.Windows.Pending.Keys);
-        Assert.Equal([("watch_complete", 1.0)], restored.Windows.Pending["open"].Signals);
+        Assert.Equal([("watch_complete", 1.0)], restored.Windows.Pending["open"].Signals.Select(s => (s.Type, s.Value)));
         Assert.Equal(3, restored.Windows.NextRewardSequence);
         Assert.Equal(second.Time.GetUtcNow(), restored.CreatedAt);
         Assert.Empty(restored.Serving.Shadows);

@@ -18,6 +18,13 @@ internal sealed class ChooseLearner(BanditLearner learner) : ILoopLearner
 
     public long Examples => Learner.Examples;
 
+    public void Learn(DecisionRecord decision, RewardRecord reward, LoopConfig config)
+    {
+        ArgumentNullException.ThrowIfNull(reward);
+        ArgumentNullException.ThrowIfNull(config);
+        Learn(decision, reward.Reward, config.Exploration);
+    }
+
     public void Learn(DecisionRecord decision, double reward, ExplorationConfig exploration)
     {
         ArgumentNullException.ThrowIfNull(decision);
