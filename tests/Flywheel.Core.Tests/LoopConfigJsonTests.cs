@@ -312,7 +312,6 @@ public class LoopConfigJsonTests
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"turns":{"mismatchWeight":101}}""", null, "turns.mismatchWeight")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"turns":{"mismatchWeight":"2"}}""", null, "turns.mismatchWeight")]
     // Kind and mode.
-    [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"kind":"rank"}""", null, "kind")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"kind":"ability"}""", null, "kind")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"kind":"Choose"}""", null, "kind")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"kind":1}""", null, "kind")]
@@ -332,7 +331,7 @@ public class LoopConfigJsonTests
     }
 
     [Theory]
-    [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"kind":"rank"}""", "kind")]
+    [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"kind":"ability"}""", "kind")]
     public void Parse_ValidButUnsupported_ThrowsNotSupported(string json, string field)
     {
         var ex = Assert.Throws<FlywheelValidationException>(() => LoopConfigJson.Parse(json));

@@ -60,7 +60,7 @@ public sealed class MalformedRequestTests : IAsyncLifetime
         { "loop config bad window", "PUT", "/v1/loops/home-feed", """{"signals":{"skip":{"weight":1}},"reward":{"windowSeconds":0}}""", null, 422, "reward.windowSeconds" },
         { "loop config id mismatch", "PUT", "/v1/loops/home-feed", """{"id":"other","signals":{"skip":{"weight":1}}}""", null, 422, "id" },
         { "loop config bad id in URL", "PUT", "/v1/loops/Bad%20Id", """{"signals":{"skip":{"weight":1}}}""", null, 422, "id" },
-        { "loop config not supported", "PUT", "/v1/loops/home-feed", """{"kind":"rank","signals":{"skip":{"weight":1}}}""", null, 422, "kind" },
+        { "loop config not supported", "PUT", "/v1/loops/home-feed", """{"kind":"ability","signals":{"skip":{"weight":1}}}""", null, 422, "kind" },
         { "unknown decision audit", "GET", "/v1/loops/home-feed/decisions/never", null, null, 404, "never" },
         { "unknown loop read", "GET", "/v1/loops/nope", null, null, 404, "nope" },
         { "unknown route", "GET", "/v1/lops", null, null, 404, "GET /v1/lops" },

@@ -34,10 +34,6 @@ public static class RankSampler
         var best = BestOrder(costs);
         var intervened = interventionRate > 0 && uniform(0) < interventionRate;
         var order = new int[k];
-        var placed = new bool[n];
-        var pmf = new double[n];
-        var subset = new float[n];
-        var members = new int[n];
         if (intervened)
         {
             Array.Copy(best, order, k);
@@ -48,20 +44,69 @@ public static class RankSampler
             }
         }
 
-        // The mixture's weights on the model (a) and on the shuffle (b) given the prefix so far, renormalised each slot.
-        double a = 1 - interventionRate, b = interventionRate;
         var probabilities = new double[k];
+        Walk(costs, exploration, examples, k, interventionRate, order, probabilities, default, default, intervened ? null : uniform);
+
+        var explored = false;
+        for (var i = 0; i < k; i++)
+        {
+            explored |= order[i] != best[i] && costs[order[i]] != costs[best[i]];
+        }
+        return new SampledRanking(order, probabilities, intervened, explored);
+    }
+
+    /// <summary>
+    /// Each slot's probability of the given <paramref name="order"/> (the action in that slot given those above) under
+    /// the ranking policy of <paramref name="costs"/>; with <paramref name="values"/>, also each slot's expected value
+    /// Σ_a π(a | the actions above)·values[a] into <paramref name="expected"/> (what a doubly robust estimate needs).
+    /// </summary>
+    public static void Probabilities(ReadOnlySpan<float> costs, ExplorationConfig exploration, long examples, int slots, double interventionRate,
+        ReadOnlySpan<int> order, Span<double> probabilities, ReadOnlySpan<double> values = default, Span<double> expected = default)
+    {
+        ArgumentNullException.ThrowIfNull(exploration);
+        var k = Math.Min(slots, costs.Length);
+        var copy = order[..Math.Min(k, order.Length)].ToArray();
+        Walk(costs, exploration, examples, k, interventionRate, copy, probabilities, values, expected, null);
+    }
+
+    /// <summary>
+    /// Goes down the slots: the mixture's distribution over the actions not yet placed, the action placed (drawn when
+    /// <paramref name="draw"/> is given, else read from <paramref name="order"/>) and its probability. The mixture's
+    /// weights on the model (a) and on the shuffle (b) are those given the prefix so far, renormalised each slot. The
+    /// shuffle serves the best <paramref name="k"/>; the walk covers the slots of <paramref name="order"/>.
+    /// </summary>
+    private static void Walk(ReadOnlySpan<float> costs, ExplorationConfig exploration, long examples, int k, double interventionRate,
+        int[] order, Span<double> probabilities, ReadOnlySpan<double> values, Span<double> expected, Func<int, double>? draw)
+    {
+        var n = costs.Length;
+        var best = BestOrder(costs);
         var inTop = new bool[n];
         for (var i = 0; i < k; i++)
         {
             inTop[best[i]] = true;
         }
-        for (var slot = 0; slot < k; slot++)
+        var placed = new bool[n];
+        var pmf = new double[n];
+        var subset = new float[n];
+        var members = new int[n];
+        double a = 1 - interventionRate, b = interventionRate;
+        for (var slot = 0; slot < order.Length; slot++)
         {
             var m = ModelDistribution(costs, placed, exploration, examples, subset, members, pmf);
-            if (!intervened)
+            if (draw is not null)
             {
-                order[slot] = members[Exploration.Sample(pmf.AsSpan(0, m), uniform(1 + slot))];
+                order[slot] = members[Exploration.Sample(pmf.AsSpan(0, m), draw(1 + slot))];
+            }
+            var shuffle = 1.0 / (k - slot);
+            if (!values.IsEmpty)
+            {
+                var sum = 0.0;
+                for (var i = 0; i < m; i++)
+                {
+                    var action = members[i];
+                    sum += (a * pmf[i] + (inTop[action] ? b * shuffle : 0)) * values[action];
+                }
+                expected[slot] = sum;
             }
             var chosen = order[slot];
             var model = 0.0;
@@ -73,21 +118,15 @@ public static class RankSampler
                     break;
                 }
             }
-            var shuffle = inTop[chosen] ? 1.0 / (k - slot) : 0;
-            var p = a * model + b * shuffle;
+            var shuffled = inTop[chosen] && !placed[chosen] ? shuffle : 0;
+            var p = a * model + b * shuffled;
             probabilities[slot] = p;
             if (p > 0)
             {
-                (a, b) = (a * model / p, b * shuffle / p);
+                (a, b) = (a * model / p, b * shuffled / p);
             }
             placed[chosen] = true;
         }
-        var explored = false;
-        for (var i = 0; i < k; i++)
-        {
-            explored |= order[i] != best[i] && costs[order[i]] != costs[best[i]];
-        }
-        return new SampledRanking(order, probabilities, intervened, explored);
     }
 
     /// <summary>The candidates from lowest to highest cost, ties by position.</summary>
