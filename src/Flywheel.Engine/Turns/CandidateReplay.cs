@@ -1,5 +1,6 @@
 using Flywheel.Core;
 using Flywheel.Evaluation;
+using Flywheel.Evaluation.Slates;
 using Flywheel.Learning;
 
 namespace Flywheel.Engine;
@@ -36,6 +37,15 @@ internal sealed class ReplayRow
     /// <summary>How many times learners learn it: <c>turns.mismatchWeight</c> (rounded) for a shadow mismatch, else 1.</summary>
     public int Repeats { get; private set; } = 1;
 
+    /// <summary>A rank decision as stored (rank learners learn from it whole); null for other kinds.</summary>
+    public DecisionRecord? Decision { get; private set; }
+
+    /// <summary>A rank decision's reward, with its slots' rewards; null for other kinds.</summary>
+    public RewardRecord? RewardRecord { get; private set; }
+
+    /// <summary>A rank decision's served actions in slot order, as indices into its actions.</summary>
+    public int[] SlotOrder { get; private set; } = [];
+
     /// <summary>Fills the row from a stored decision; false when its chosen action is not among its actions.</summary>
     public bool Set(ILoopKind kind, DecisionRecord decision, RewardRecord reward, TurnsConfig turns, RewardConfig rewards)
     {
@@ -60,12 +70,39 @@ internal sealed class ReplayRow
             }
         }
         Prepared = kind.Prepare(decision);
-        Probability = decision.ChosenProbability;
         Reward = reward.Reward;
         Sequence = reward.Sequence;
         DecidedAt = decision.At;
         ClosedAt = reward.ClosedAt;
+        if (kind.Kind == LoopKind.Rank)
+        {
+            return SetRanking(decision, reward);
+        }
+        Probability = decision.ChosenProbability;
         return Chosen >= 0 && Probability > 0;
+    }
+
+    /// <summary>A rank decision is replayed when every served slot names one of its actions with a probability in (0, 1] and has its reward.</summary>
+    private bool SetRanking(DecisionRecord decision, RewardRecord reward)
+    {
+        Decision = decision;
+        RewardRecord = reward;
+        var ranking = decision.Ranking;
+        if (ranking.Count == 0 || reward.Slots is not { } slots || slots.Count != ranking.Count)
+        {
+            return false;
+        }
+        SlotOrder = new int[ranking.Count];
+        for (var l = 0; l < ranking.Count; l++)
+        {
+            SlotOrder[l] = Decisions.IndexOf(decision.Actions, ranking[l].ActionId);
+            if (SlotOrder[l] < 0 || ranking[l].Probability is not (> 0 and <= 1) || slots[l].ActionId != ranking[l].ActionId)
+            {
+                return false;
+            }
+        }
+        Probability = ranking[0].Probability;
+        return true;
     }
 }
 
@@ -80,14 +117,18 @@ internal sealed class CandidateReplay
     private float[] _costs = new float[16];
     private double[] _pmf = new double[16];
     private OffPolicyAccumulator _accumulator;
+    private readonly SlateAccumulator? _slates;
+    private readonly LoopConfig _config;
 
-    public CandidateReplay(ILoopKind kind, string name, LearnerConfig learner, ExplorationConfig exploration, RewardConfig reward, ulong seed)
+    public CandidateReplay(ILoopKind kind, string name, LearnerConfig learner, ExplorationConfig exploration, LoopConfig loop, ulong seed)
     {
         Name = name;
-        Reward = reward;
+        Reward = loop.Reward;
         LearnerConfig = learner;
         Exploration = exploration;
         Learner = kind.CreateLearner(learner, exploration, seed);
+        _config = loop with { Learner = learner, Exploration = exploration };
+        _slates = kind.Kind == LoopKind.Rank ? new SlateAccumulator() : null;
     }
 
     public string Name { get; }
@@ -116,12 +157,17 @@ internal sealed class CandidateReplay
     private bool _refreshed;
 
     /// <summary>The candidate's estimates, with intervals bounded by the loop's reward range.</summary>
-    public OffPolicyEstimates Estimates(double z) => _accumulator.GetEstimatesWithin(z, Reward.Min, Reward.Max);
+    public OffPolicyEstimates Estimates(double z) => _slates is { } slates ? slates.Estimates(z, Reward.Min, Reward.Max) : _accumulator.GetEstimatesWithin(z, Reward.Min, Reward.Max);
 
     /// <summary>Scores a row as the candidate would have served it, and adds it to the estimates.</summary>
     public void Evaluate(ReplayRow row)
     {
         var k = row.ActionCount;
+        if (_slates is not null)
+        {
+            _slates.Add(RankingEvaluation.Slate(row, Score(row), _config, (IRankingLearner)Learner));
+            return;
+        }
         if (_costs.Length < k)
         {
             _costs = new float[k * 2];
@@ -153,8 +199,31 @@ internal sealed class CandidateReplay
             Learner.Refresh();
             _refreshed = true;
         }
-        Learner.Learn(row.Prepared, row.Chosen, row.Reward, row.Probability, row.Repeats);
+        if (row.Decision is { } decision)
+        {
+            Learner.Learn(decision, row.RewardRecord!, _config);
+        }
+        else
+        {
+            Learner.Learn(row.Prepared, row.Chosen, row.Reward, row.Probability, row.Repeats);
+        }
         LearnedThrough = row.Sequence;
+    }
+
+    /// <summary>The candidate's predicted costs of the row's actions, clamped into the loop's reward range.</summary>
+    private float[] Score(ReplayRow row)
+    {
+        var costs = new float[row.ActionCount];
+        Learner.Score(row.Prepared, Exploration, costs, new double[row.ActionCount]);
+        return costs;
+    }
+
+    /// <summary>The served rankings as logged (the champion's value) and a uniformly random ranking, with this replay's model.</summary>
+    public void AddRankingReferences(ReplayRow row, SlateAccumulator logged, SlateAccumulator uniform)
+    {
+        var costs = Score(row);
+        logged.Add(RankingEvaluation.Logged(row, costs, _config, (IRankingLearner)Learner));
+        uniform.Add(RankingEvaluation.Uniform(row, costs, _config, (IRankingLearner)Learner));
     }
 
     /// <summary>Adds the row to fixed reference policies, with this replay's predictions as q̂ (call after an evaluated step).</summary>

@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Flywheel.Core;
 using Flywheel.Evaluation;
+using Flywheel.Evaluation.Slates;
 using Flywheel.Learning;
 
 namespace Flywheel.Engine;
@@ -14,6 +15,20 @@ internal static class LogReplay
         public OffPolicyAccumulator Uniform;
         public OffPolicyAccumulator Baseline;
         public DataWindow Window = null!;
+
+        /// <summary>A rank loop's served rankings, as logged (its references are rankings, not single choices).</summary>
+        public SlateAccumulator? LoggedRankings;
+
+        /// <summary>A rank loop's rankings under a uniformly random ranker.</summary>
+        public SlateAccumulator? UniformRankings;
+
+        /// <summary>What the served policy earned, bounded by the loop's reward range.</summary>
+        public OffPolicyEstimates Served(double z, RewardConfig reward)
+            => LoggedRankings is { } r ? r.Estimates(z, reward.Min, reward.Max) : Logged.GetEstimatesWithin(z, reward.Min, reward.Max);
+
+        /// <summary>What serving uniformly at random would have earned.</summary>
+        public OffPolicyEstimates UniformEstimates(double z, RewardConfig reward)
+            => UniformRankings is { } r ? r.Estimates(z, reward.Min, reward.Max) : Uniform.GetEstimatesWithin(z, reward.Min, reward.Max);
     }
 
     /// <summary>Replays rewards 1…<paramref name="through"/> into every learner and judges those after <paramref name="after"/>.</summary>
@@ -31,6 +46,11 @@ internal static class LogReplay
         var judging = false;
         long after = start.After, previous = 0;
         var result = new ReplayWindow();
+        if (kind.Kind == LoopKind.Rank)
+        {
+            result.LoggedRankings = new SlateAccumulator();
+            result.UniformRankings = new SlateAccumulator();
+        }
         var pending = new Queue<ReplayRow>();
         DateTimeOffset? from = null, to = null;
         long decisions = 0, signals = 0;
@@ -69,7 +89,11 @@ internal static class LogReplay
                         continue;
                     }
                     learner.Evaluate(row);
-                    if (i == 0)
+                    if (i == 0 && result.LoggedRankings is { } logged)
+                    {
+                        replica.AddRankingReferences(row, logged, result.UniformRankings!);
+                    }
+                    else if (i == 0)
                     {
                         replica.AddReferences(row, ref result.Logged, ref result.Uniform, ref result.Baseline);
                     }

@@ -169,27 +169,27 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
             .ToList();
         var seed = (ulong)number * 0x9E3779B97F4A7C15UL;
         var kind = runtime.Kind;
-        var replica = new CandidateReplay(kind, "champion (replayed)", config.Learner, config.Exploration, config.Reward, seed);
+        var replica = new CandidateReplay(kind, "champion (replayed)", config.Learner, config.Exploration, config, seed);
         // After a change the watch found, the searched settings learn only the rewards since (the live learner started
         // afresh there too); otherwise the whole log, with two extra candidates on the newest rewards.
         var (recentFrom, changed) = RecentStart(runtime, after, through);
-        var candidates = search.Select((c, i) => new CandidateReplay(kind, changed ? $"{c.Name}, rewards after {recentFrom}" : c.Name, c.Learner, c.Exploration, config.Reward, seed + (ulong)i + 1)
+        var candidates = search.Select((c, i) => new CandidateReplay(kind, changed ? $"{c.Name}, rewards after {recentFrom}" : c.Name, c.Learner, c.Exploration, config, seed + (ulong)i + 1)
         {
             LearnFrom = changed ? recentFrom : 0,
         }).ToList();
         if (recentFrom > 0)
         {
-            candidates.Add(new CandidateReplay(kind, $"recent (rewards after {recentFrom})", config.Learner, config.Exploration, config.Reward, seed + (ulong)candidates.Count + 1) { LearnFrom = recentFrom });
-            candidates.Add(new CandidateReplay(kind, $"refreshed (at reward {recentFrom})", config.Learner, config.Exploration, config.Reward, seed + (ulong)candidates.Count + 1) { RefreshAt = recentFrom });
+            candidates.Add(new CandidateReplay(kind, $"recent (rewards after {recentFrom})", config.Learner, config.Exploration, config, seed + (ulong)candidates.Count + 1) { LearnFrom = recentFrom });
+            candidates.Add(new CandidateReplay(kind, $"refreshed (at reward {recentFrom})", config.Learner, config.Exploration, config, seed + (ulong)candidates.Count + 1) { RefreshAt = recentFrom });
         }
         var window = await Task.Run(() => LogReplay.ReplayAsync(store, kind, runtime.Id, config, start, through, replica, candidates, cancellationToken), cancellationToken).ConfigureAwait(false);
 
-        var served = window.Logged.GetEstimatesWithin(z, config.Reward.Min, config.Reward.Max);
+        var served = window.Served(z, config.Reward);
         var evaluated = new List<TurnCandidate>
         {
             new() { Name = "champion", Version = champion, Learner = config.Learner, Exploration = config.Exploration, Estimates = served },
             new() { Name = replica.Name, Learner = config.Learner, Exploration = config.Exploration, Estimates = replica.Estimates(z) },
-            new() { Name = "uniform", Estimates = window.Uniform.GetEstimatesWithin(z, config.Reward.Min, config.Reward.Max) },
+            new() { Name = "uniform", Estimates = window.UniformEstimates(z, config.Reward) },
         };
         if (window.Baseline.Count > 0)
         {
@@ -266,7 +266,7 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
     {
         var config = runtime.Config;
         var champion = runtime.ModelVersion;
-        var learner = new CandidateReplay(runtime.Kind, "learner", config.Learner, config.Exploration, config.Reward, (ulong)number);
+        var learner = new CandidateReplay(runtime.Kind, "learner", config.Learner, config.Exploration, config, (ulong)number);
         var window = await Task.Run(() => LogReplay.ReplayAsync(store, runtime.Kind, runtime.Id, config, start, through, learner, [], cancellationToken), cancellationToken).ConfigureAwait(false);
         var baseline = window.Baseline.GetEstimatesWithin(z, config.Reward.Min, config.Reward.Max);
         var mine = learner.Estimates(z);

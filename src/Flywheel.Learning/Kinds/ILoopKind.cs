@@ -117,6 +117,13 @@ public interface IRankingPolicy : ILoopPolicy
     PositionBiasReport PositionBias(LoopConfig config);
 }
 
+/// <summary>A <c>rank</c> learner: the examination probability it divides each slot's rewards by now.</summary>
+public interface IRankingLearner : ILoopLearner
+{
+    /// <summary>Slot <paramref name="slot"/>'s (from 1) examination probability under <paramref name="bias"/>, as learning uses it.</summary>
+    double Examination(PositionBias bias, int slot);
+}
+
 /// <summary>A logged decision prepared by a loop kind for its learners (see <see cref="ILoopKind.Prepare"/>).</summary>
 public abstract class PreparedDecision
 {

@@ -142,7 +142,7 @@ public sealed class CandidateReplayTests
             Row(1, chosen: "v1", p: 0.8, reward: 1, signals: 1));
         await rig.Store.CommitAsync(Batch(Row(2, chosen: "v1", p: 0.8, reward: -1, signals: 1), shadow));
         var config = Config with { Turns = Config.Turns with { MismatchWeight = 3 } };
-        var replica = new CandidateReplay(Kind, "champion", config.Learner, config.Exploration, config.Reward, seed: 1);
+        var replica = new CandidateReplay(Kind, "champion", config.Learner, config.Exploration, config, seed: 1);
 
         await LogReplay.ReplayAsync(rig.Store, Kind, "feed", config, after: 0, through: 3, replica, [], None);
 
@@ -176,7 +176,7 @@ public sealed class CandidateReplayTests
     }
 
     private static CandidateReplay Replay(string name, ExplorationConfig exploration, ulong seed = 1)
-        => new(Kind, name, Config.Learner, exploration, Config.Reward, seed);
+        => new(Kind, name, Config.Learner, exploration, Config, seed);
 
     private static async Task<ComponentRig> OpenAsync()
     {

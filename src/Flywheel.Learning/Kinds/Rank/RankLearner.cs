@@ -8,7 +8,7 @@ namespace Flywheel.Learning;
 /// The <c>rank</c> kind's learner: a <c>choose</c> learner's regressor taught once per served slot, and the examination
 /// counts of the loop's shuffled decisions. Not thread-safe.
 /// </summary>
-internal sealed class RankLearner(ChooseLearner scores, ExaminationCounts examination) : ILoopLearner
+internal sealed class RankLearner(ChooseLearner scores, ExaminationCounts examination) : IRankingLearner
 {
     private static ReadOnlySpan<byte> Magic => "FWRANK01"u8;
 
@@ -17,9 +17,11 @@ internal sealed class RankLearner(ChooseLearner scores, ExaminationCounts examin
 
     public ChooseLearner Scores { get; } = scores;
 
-    public ExaminationCounts Examination { get; } = examination;
+    public ExaminationCounts Counts { get; } = examination;
 
     public long Examples => Scores.Examples;
+
+    public double Examination(PositionBias bias, int slot) => Counts.Used(bias, slot);
 
     private BanditLearner Bandit => Scores.Learner;
 
@@ -43,7 +45,7 @@ internal sealed class RankLearner(ChooseLearner scores, ExaminationCounts examin
         }
         if (decision.Intervened)
         {
-            Examination.Add(slots);
+            Counts.Add(slots);
         }
         Bandit.Unweighted = config.Exploration.Algorithm == ExplorationAlgorithm.SquareCb;
         var bias = config.RankSettings.PositionBias;
@@ -56,7 +58,7 @@ internal sealed class RankLearner(ChooseLearner scores, ExaminationCounts examin
             {
                 continue;
             }
-            var theta = Examination.Used(bias, slot.Slot);
+            var theta = Counts.Used(bias, slot.Slot);
             var target = floor + (slot.Reward - floor) / theta;
             Vector.Clear();
             Featurizer.AddAction(HashedFeatureSet.FromAction(decision.Actions[action]), Vector);
@@ -75,12 +77,12 @@ internal sealed class RankLearner(ChooseLearner scores, ExaminationCounts examin
     public void Refresh(bool keepWeights = true) => Scores.Refresh(keepWeights);
 
     public ILoopPolicy Publish(int version, ILoopPolicy? previous = null)
-        => new RankPolicy((ChoosePolicy)Scores.Publish(version, (previous as RankPolicy)?.Scores), Examination.Clone());
+        => new RankPolicy((ChoosePolicy)Scores.Publish(version, (previous as RankPolicy)?.Scores), Counts.Clone());
 
     /// <summary>The magic, the examination counts and their XxHash64, then the regressor's own snapshot.</summary>
     public byte[] Save()
     {
-        var counts = Examination.ToArray();
+        var counts = Counts.ToArray();
         var inner = Scores.Save();
         var head = Magic.Length + 4 + counts.Length * 8;
         var buffer = new byte[head + 8 + inner.Length];
