@@ -61,6 +61,13 @@ public sealed record PolicyEvaluation
 
     /// <summary>The estimates (null when no decision in the range applies, e.g. <c>baseline</c> without baseline actions).</summary>
     public OffPolicyEstimates? Estimates { get; init; }
+
+    /// <summary>
+    /// For a <c>rank</c> loop, every slate estimator that applies (<c>sips</c>, <c>rips</c>, <c>snsips</c>,
+    /// <c>snrips</c>, <c>cascade-dr</c>) with its bootstrap interval; null for other kinds. <see cref="Estimates"/> then
+    /// holds RIPS as <c>ips</c>, SNRIPS as <c>snips</c> and cascade DR as <c>dr</c>, per ranking.
+    /// </summary>
+    public IReadOnlyDictionary<string, Estimate>? Rankings { get; init; }
 }
 
 /// <summary>The answer of <c>POST …/evaluate</c>.</summary>

@@ -46,6 +46,28 @@ public sealed record LoggedDecision
     /// <summary>An estimate q̂(x, a) of the reward of every action; null when the evaluator fits a reward model.</summary>
     public IReadOnlyDictionary<string, double>? RewardEstimates { get; init; }
 
+    /// <summary>
+    /// A ranking (docs/estimators.md, "Rankings"): the served slots in order, each action with the probability that the
+    /// logging policy put it in its slot given the actions above. <see cref="ChosenActionId"/> and
+    /// <see cref="Probability"/> are then slot 1's, and <see cref="Reward"/> the sum of <see cref="SlotRewards"/>.
+    /// </summary>
+    public IReadOnlyList<RankedAction>? Ranking { get; init; }
+
+    /// <summary>Each served slot's reward, top first (rankings).</summary>
+    public IReadOnlyList<double>? SlotRewards { get; init; }
+
+    /// <summary>The target policy's probability of each logged slot's action given the logged actions above it, in [0, 1] (rankings).</summary>
+    public IReadOnlyList<double>? TargetSlotProbabilities { get; init; }
+
+    /// <summary>A reward model's estimate Q̂_l of each logged slot's reward (rankings; with <see cref="SlotExpectedRewards"/>).</summary>
+    public IReadOnlyList<double>? SlotRewardEstimates { get; init; }
+
+    /// <summary>
+    /// The same model's expected reward at each slot when the target fills it after the logged slots above:
+    /// Σ_a π_e(a | x, a(1..l−1))·Q̂_l(a) (rankings; with <see cref="SlotRewardEstimates"/>).
+    /// </summary>
+    public IReadOnlyList<double>? SlotExpectedRewards { get; init; }
+
     /// <summary>The index of <see cref="ChosenActionId"/> in <see cref="Actions"/>, or −1.</summary>
     [JsonIgnore]
     public int ChosenIndex
@@ -134,6 +156,10 @@ public sealed record LoggedDecision
                 throw new FlywheelValidationException("targetProbabilities", $"must sum to 1 (within 1e-6); the sum is {Format(sum)}");
             }
         }
+        if (Ranking is not null)
+        {
+            ValidateRanking(ids);
+        }
         if (RewardEstimates is { } estimates)
         {
             foreach (var (id, q) in estimates)
@@ -154,6 +180,72 @@ public sealed record LoggedDecision
                 {
                     throw new FlywheelValidationException("rewardEstimates", $"has no estimate for action '{action.Id}'; give one for every action or leave the field out");
                 }
+            }
+        }
+    }
+
+    private void ValidateRanking(HashSet<string> ids)
+    {
+        var ranking = Ranking!;
+        if (ranking.Count == 0)
+        {
+            throw new FlywheelValidationException("ranking", "must hold at least one slot");
+        }
+        var served = new HashSet<string>(StringComparer.Ordinal);
+        for (var l = 0; l < ranking.Count; l++)
+        {
+            var slot = ranking[l] ?? throw new FlywheelValidationException($"ranking[{l}]", "must be a slot object");
+            if (slot.ActionId is null || !ids.Contains(slot.ActionId))
+            {
+                throw new FlywheelValidationException($"ranking[{l}].actionId", $"'{slot.ActionId}' is not among the actions");
+            }
+            if (!served.Add(slot.ActionId))
+            {
+                throw new FlywheelValidationException($"ranking[{l}].actionId", $"'{slot.ActionId}' is served twice");
+            }
+            if (slot.Slot is { } number && number != l + 1)
+            {
+                throw new FlywheelValidationException($"ranking[{l}].slot", $"must be {l + 1}: slots are listed top first; got {number}");
+            }
+            if (!(slot.Probability > 0 && slot.Probability <= 1))
+            {
+                throw new FlywheelValidationException($"ranking[{l}].probability", $"must lie in (0, 1]; got {Format(slot.Probability)}");
+            }
+        }
+        if (ChosenActionId != ranking[0].ActionId)
+        {
+            throw new FlywheelValidationException("chosenActionId", $"must be slot 1's action, '{ranking[0].ActionId}'");
+        }
+        SlotList("slotRewards", SlotRewards, ranking.Count, required: true, probabilities: false);
+        SlotList("targetSlotProbabilities", TargetSlotProbabilities, ranking.Count, required: false, probabilities: true);
+        SlotList("slotRewardEstimates", SlotRewardEstimates, ranking.Count, required: false, probabilities: false);
+        SlotList("slotExpectedRewards", SlotExpectedRewards, ranking.Count, required: false, probabilities: false);
+        if ((SlotRewardEstimates is null) != (SlotExpectedRewards is null))
+        {
+            throw new FlywheelValidationException(SlotRewardEstimates is null ? "slotRewardEstimates" : "slotExpectedRewards",
+                "comes with slotRewardEstimates and slotExpectedRewards together: the cascade doubly robust estimate needs both");
+        }
+    }
+
+    private static void SlotList(string field, IReadOnlyList<double>? values, int slots, bool required, bool probabilities)
+    {
+        if (values is null)
+        {
+            if (required)
+            {
+                throw new FlywheelValidationException(field, "is required with a ranking: one value per slot");
+            }
+            return;
+        }
+        if (values.Count != slots)
+        {
+            throw new FlywheelValidationException(field, $"must hold one value per slot ({slots}); got {values.Count}");
+        }
+        for (var l = 0; l < slots; l++)
+        {
+            if (!double.IsFinite(values[l]) || (probabilities && values[l] is < 0 or > 1))
+            {
+                throw new FlywheelValidationException($"{field}[{l}]", $"must be {(probabilities ? "a probability in [0, 1]" : "a finite number")}; got {Format(values[l])}");
             }
         }
     }

@@ -49,6 +49,14 @@ public sealed record OffPolicyReport
 
     /// <summary>Rows that carried <c>rewardEstimates</c>.</summary>
     public required long RowsWithRewardEstimates { get; init; }
+
+    /// <summary>
+    /// For a file of rankings, every slate estimator that applies (<c>sips</c>, <c>rips</c>, their self-normalised
+    /// forms, <c>cascade-dr</c> with the reward model's estimates) with its bootstrap interval; null for single choices.
+    /// Then <see cref="Estimates"/> holds RIPS as <c>ips</c>, SNRIPS as <c>snips</c> and cascade DR as <c>dr</c>, with
+    /// normal intervals, as turns judge rankers.
+    /// </summary>
+    public IReadOnlyDictionary<string, Estimate>? Rankings { get; init; }
 }
 
 /// <summary>
@@ -64,6 +72,7 @@ public sealed class OffPolicyEvaluator
     private readonly OffPolicyEvaluatorOptions _options;
     private OffPolicyAccumulator _accumulator;
     private FittedRewardModel? _model;
+    private Slates.SlateAccumulator? _rankings;
     private double[] _policy = new double[16];
     private double[] _estimates = new double[16];
 
@@ -76,7 +85,7 @@ public sealed class OffPolicyEvaluator
     }
 
     /// <summary>Rows added.</summary>
-    public long Count => _accumulator.Count + (_model?.Count ?? 0);
+    public long Count => _accumulator.Count + (_model?.Count ?? 0) + (_rankings?.Count ?? 0);
 
     /// <summary>Rows that carried <c>targetProbabilities</c>.</summary>
     public long RowsWithTargetProbabilities { get; private set; }
@@ -93,6 +102,16 @@ public sealed class OffPolicyEvaluator
         {
             throw new FlywheelValidationException("reward", string.Create(System.Globalization.CultureInfo.InvariantCulture,
                 $"{decision.Reward} lies outside the reward range [{range.Min}, {range.Max}]"));
+        }
+        if ((decision.Ranking is null) != (_rankings is null) && Count > 0)
+        {
+            throw new FlywheelValidationException(decision.Ranking is null ? "ranking" : "chosenActionId",
+                "this file mixes rankings and single choices: evaluate them in separate files");
+        }
+        if (decision.Ranking is not null)
+        {
+            AddRanking(decision);
+            return;
         }
         var actions = decision.Actions;
         var k = actions.Count;
@@ -138,6 +157,48 @@ public sealed class OffPolicyEvaluator
         _accumulator.Add(policy[chosen] / decision.Probability, decision.Reward, policyEstimate, estimates[chosen]);
     }
 
+    /// <summary>
+    /// A ranking: the target's slot probabilities from the row or, without them, a uniformly random ranking (the only
+    /// fallback a ranking has); the reward model's estimates from the row, or none (then DM and DR are not computed).
+    /// </summary>
+    private void AddRanking(LoggedDecision decision)
+    {
+        var ranking = decision.Ranking!;
+        var k = ranking.Count;
+        var behaviour = new double[k];
+        var target = new double[k];
+        double b = 1, t = 1;
+        for (var l = 0; l < k; l++)
+        {
+            b *= ranking[l].Probability;
+            behaviour[l] = b;
+            if (decision.TargetSlotProbabilities is { } given)
+            {
+                t *= given[l];
+            }
+            else if (_options.FallbackPolicy is UniformPolicy)
+            {
+                t *= 1.0 / (decision.Actions.Count - l);
+            }
+            else
+            {
+                throw new FlywheelValidationException("targetSlotProbabilities",
+                    $"is required on a ranking: the policy '{_options.FallbackPolicy.Name}' scores single choices, not rankings");
+            }
+            target[l] = t;
+        }
+        RowsWithTargetProbabilities += decision.TargetSlotProbabilities is null ? 0 : 1;
+        RowsWithRewardEstimates += decision.SlotRewardEstimates is null ? 0 : 1;
+        (_rankings ??= new Slates.SlateAccumulator()).Add(new Slates.LoggedSlate
+        {
+            Rewards = decision.SlotRewards!,
+            BehaviorPrefix = behaviour,
+            TargetPrefix = target,
+            ModelReward = decision.SlotRewardEstimates,
+            ModelRewardUnderTarget = decision.SlotExpectedRewards,
+        });
+    }
+
     private void CheckFallback(ReadOnlySpan<double> policy)
     {
         var sum = 0.0;
@@ -165,6 +226,18 @@ public sealed class OffPolicyEvaluator
     private OffPolicyReport GetReport(CancellationToken cancellationToken)
     {
         var n = Count;
+        if (_rankings is { } rankings)
+        {
+            return new OffPolicyReport
+            {
+                Estimates = _options.RewardRange is { } slotRange ? rankings.Estimates(Estimate.Z95, slotRange.Min, slotRange.Max) : rankings.Estimates(Estimate.Z95, double.NegativeInfinity, double.PositiveInfinity),
+                TargetPolicy = Source(RowsWithTargetProbabilities, n, "uniform"),
+                RewardEstimates = Source(RowsWithRewardEstimates, n, "none"),
+                RowsWithTargetProbabilities = RowsWithTargetProbabilities,
+                RowsWithRewardEstimates = RowsWithRewardEstimates,
+                Rankings = Slates.SlateOffPolicy.Report(rankings),
+            };
+        }
         var accumulator = _accumulator;
         if (_model is { Count: > 0 })
         {

@@ -178,7 +178,8 @@ internal static class EvaluateCommand
 
     /// <summary>
     /// <c>{ "n", "ess", "targetPolicy", "rewardEstimates", "estimators": { name: { "value", "lower", "upper" } },
-    /// "maxWeight", "maxWeightShare", "warnings": [text] }</c>;
+    /// "maxWeight", "maxWeightShare", "warnings": [text] }</c>, and for a file of rankings
+    /// <c>"rankings": { "sips" | "rips" | "snsips" | "snrips" | "cascade-dr": { "value", "lower", "upper" } }</c>;
     /// doubles round-trip, and bounds that do not exist (n ≤ 1) or values that do not (SNIPS with Σw = 0) are null.
     /// </summary>
     internal static void WriteJson(TextWriter output, OffPolicyReport report, IReadOnlySet<OffPolicyEstimator> chosen)
@@ -214,6 +215,19 @@ internal static class EvaluateCommand
                 w.WriteStringValue(warning);
             }
             w.WriteEndArray();
+            if (report.Rankings is { } rankings)
+            {
+                w.WriteStartObject("rankings");
+                foreach (var (name, estimate) in rankings)
+                {
+                    w.WriteStartObject(name);
+                    WriteNumberOrNull(w, "value", estimate.Value);
+                    WriteNumberOrNull(w, "lower", estimate.Lower);
+                    WriteNumberOrNull(w, "upper", estimate.Upper);
+                    w.WriteEndObject();
+                }
+                w.WriteEndObject();
+            }
             w.WriteEndObject();
         }
         output.WriteLine(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
@@ -276,7 +290,25 @@ internal static class EvaluateCommand
         {
             output.WriteLine($"  {note}");
         }
-        if (report.RewardEstimates != OffPolicyReport.FromFile && (chosen.Contains(OffPolicyEstimator.Dm) || chosen.Contains(OffPolicyEstimator.Dr)))
+        if (report.Rankings is { } rankings)
+        {
+            output.WriteLine("  rankings: ips is RIPS, snips SNRIPS and dr the cascade doubly robust estimate (per ranking); every slate estimator, with bootstrap intervals:");
+            var slates = new Table().Border(TableBorder.Simple)
+                .AddColumn("slate estimator")
+                .AddColumn(new TableColumn("value").RightAligned())
+                .AddColumn(new TableColumn("95% lower").RightAligned())
+                .AddColumn(new TableColumn("95% upper").RightAligned());
+            foreach (var (name, estimate) in rankings)
+            {
+                slates.AddRow(name, Format(estimate.Value), Format(estimate.Lower), Format(estimate.Upper));
+            }
+            console.Write(slates);
+        }
+        if (report.Rankings is not null && report.RewardEstimates != OffPolicyReport.FromFile)
+        {
+            output.WriteLine("  dm and dr need slotRewardEstimates and slotExpectedRewards on every ranking; without them they are not computed.");
+        }
+        else if (report.RewardEstimates != OffPolicyReport.FromFile && (chosen.Contains(OffPolicyEstimator.Dm) || chosen.Contains(OffPolicyEstimator.Dr)))
         {
             output.WriteLine("  dm and dr use Flywheel's own reward model, cross-fitted over 5 folds: other tools will not reproduce them.");
         }

@@ -93,18 +93,20 @@ internal sealed record PolicyEvaluationWire(
     [property: JsonConverter(typeof(FiniteOrNullConverter))] double? MaxReward = null,
     [property: JsonConverter(typeof(FiniteOrNullConverter))] double? MaxWeight = null,
     [property: JsonConverter(typeof(FiniteOrNullConverter))] double? MaxWeightShare = null,
-    IReadOnlyList<string>? Warnings = null);
+    IReadOnlyList<string>? Warnings = null,
+    IReadOnlyDictionary<string, Estimate>? Rankings = null);
 
 internal sealed class PolicyEvaluationConverter : SurrogateConverter<PolicyEvaluation, PolicyEvaluationWire>
 {
     protected override PolicyEvaluationWire ToWire(PolicyEvaluation value) => value.Estimates is { } e
-        ? new(value.Policy, value.Version, e.Count, e.EffectiveSampleSize, EstimatesConverter.Estimators(e), e.MinReward, e.MaxReward, e.MaxWeight, e.MaxWeightShare, e.Warnings)
+        ? new(value.Policy, value.Version, e.Count, e.EffectiveSampleSize, EstimatesConverter.Estimators(e), e.MinReward, e.MaxReward, e.MaxWeight, e.MaxWeightShare, e.Warnings, value.Rankings)
         : new(value.Policy, value.Version);
 
     protected override PolicyEvaluation FromWire(PolicyEvaluationWire wire) => new()
     {
         Policy = wire.Policy,
         Version = wire.Version,
+        Rankings = wire.Rankings,
         Estimates = wire.Estimators is { } estimators
             ? EstimatesConverter.FromWire(wire.N ?? 0, wire.Ess ?? double.NaN, estimators, wire.MinReward ?? double.NaN, wire.MaxReward ?? double.NaN, wire.MaxWeight ?? double.NaN, wire.MaxWeightShare ?? 0)
             : null,

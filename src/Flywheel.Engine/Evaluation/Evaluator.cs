@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Flywheel.Core;
+using Flywheel.Evaluation.Slates;
 using Flywheel.Evaluation;
 using Flywheel.Learning;
 
@@ -14,8 +15,17 @@ internal sealed class Evaluator(IFlywheelStore store)
         ArgumentNullException.ThrowIfNull(request);
         CheckRange(request.From, request.To);
         var policy = request.Policy is null ? null : await OpenPolicyAsync(runtime, request.Policy, "policy", cancellationToken).ConfigureAwait(false);
+        var ranks = runtime.Config.Kind == LoopKind.Rank;
         await foreach (var (decision, reward) in store.ReadRewardsAsync(runtime.Id, 0, cancellationToken).ConfigureAwait(false))
         {
+            if (ranks)
+            {
+                if (Decisions.InRange(decision.At, request.From, request.To) && RankRow(runtime, decision, reward, policy) is { } ranked)
+                {
+                    yield return ranked;
+                }
+                continue;
+            }
             if (!Decisions.InRange(decision.At, request.From, request.To)
                 || (request.MismatchesOnly && !Decisions.IsMismatch(decision, reward.Reward, runtime.Config.Reward))
                 || !Decisions.IsEvaluable(decision))
@@ -47,6 +57,41 @@ internal sealed class Evaluator(IFlywheelStore store)
         }
     }
 
+    /// <summary>
+    /// A rank decision as a logged ranking: its served slots, their rewards and, with a policy, that policy's slot
+    /// probabilities and reward model (<see cref="RankingEvaluation"/>); null when it cannot be evaluated.
+    /// </summary>
+    private static LoggedDecision? RankRow(LoopRuntime runtime, DecisionRecord decision, RewardRecord reward, PolicyScorer? policy)
+    {
+        var row = new ReplayRow();
+        if (!row.Set(runtime.Kind, decision, reward, runtime.Config.Turns, runtime.Config.Reward))
+        {
+            return null;
+        }
+        var logged = new LoggedDecision
+        {
+            DecisionId = decision.DecisionId,
+            Context = decision.Context,
+            Actions = decision.Actions,
+            ChosenActionId = decision.Ranking[0].ActionId,
+            Probability = decision.Ranking[0].Probability,
+            Reward = reward.Reward,
+            Ranking = decision.Ranking,
+            SlotRewards = [.. reward.Slots!.Select(s => s.Reward)],
+        };
+        if (policy is null)
+        {
+            return logged;
+        }
+        var slate = policy.Slate(row, runtime.Config);
+        var target = new double[slate.Slots];
+        for (var l = 0; l < target.Length; l++)
+        {
+            target[l] = slate.TargetPrefix[l] / (l == 0 ? 1 : slate.TargetPrefix[l - 1]);
+        }
+        return logged with { TargetSlotProbabilities = target, SlotRewardEstimates = slate.ModelReward, SlotExpectedRewards = slate.ModelRewardUnderTarget };
+    }
+
     /// <summary>IPS, SNIPS, DM and DR of each named policy over the decisions made in a time range.</summary>
     public async ValueTask<EvaluationReport> EvaluateAsync(LoopRuntime runtime, EvaluateRequest request, CancellationToken cancellationToken)
     {
@@ -66,6 +111,10 @@ internal sealed class Evaluator(IFlywheelStore store)
                 continue;
             }
             policies[i] = name == "champion" ? champion : await OpenPolicyAsync(runtime, name, $"policies[{i}]", cancellationToken).ConfigureAwait(false);
+        }
+        if (runtime.Config.Kind == LoopKind.Rank)
+        {
+            return await EvaluateRankingsAsync(runtime, request, champion, policies, cancellationToken).ConfigureAwait(false);
         }
         var accumulators = new OffPolicyAccumulator[policies.Length];
         long decisions = 0;
@@ -141,6 +190,57 @@ internal sealed class Evaluator(IFlywheelStore store)
         };
     }
 
+    /// <summary>
+    /// A rank loop's evaluation: each policy's rankings judged by the slate estimators as turns judge them (ips = RIPS,
+    /// snips = SNRIPS, dr = cascade DR, dm the model along the logged prefixes), with every slate estimator beside them.
+    /// <c>baseline</c> does not apply to rankings.
+    /// </summary>
+    private async ValueTask<EvaluationReport> EvaluateRankingsAsync(LoopRuntime runtime, EvaluateRequest request, PolicyScorer champion, PolicyScorer?[] policies, CancellationToken cancellationToken)
+    {
+        var config = runtime.Config;
+        var accumulators = policies.Select(_ => new SlateAccumulator()).ToArray();
+        long decisions = 0;
+        var row = new ReplayRow();
+        await foreach (var (decision, reward) in store.ReadRewardsAsync(runtime.Id, 0, cancellationToken).ConfigureAwait(false))
+        {
+            if (!Decisions.InRange(decision.At, request.From, request.To) || !row.Set(runtime.Kind, decision, reward, config.Turns, config.Reward))
+            {
+                continue;
+            }
+            decisions++;
+            for (var i = 0; i < policies.Length; i++)
+            {
+                switch (policies[i] is { } model ? null : request.Policies[i])
+                {
+                    case null:
+                        accumulators[i].Add(policies[i]!.Slate(row, config));
+                        break;
+                    case "logged":
+                        accumulators[i].Add(RankingEvaluation.Logged(row, champion.Costs(row), config, champion.Examination(config)));
+                        break;
+                    case "uniform":
+                        accumulators[i].Add(RankingEvaluation.Uniform(row, champion.Costs(row), config, champion.Examination(config)));
+                        break;
+                }
+            }
+        }
+        return new EvaluationReport
+        {
+            Loop = runtime.Id,
+            From = request.From,
+            To = request.To,
+            Decisions = decisions,
+            RewardEstimates = "model",
+            Policies = request.Policies.Select((name, i) => new PolicyEvaluation
+            {
+                Policy = name,
+                Version = policies[i]?.Version,
+                Estimates = accumulators[i].Count > 0 ? accumulators[i].Estimates(Estimate.Z95, config.Reward.Min, config.Reward.Max) : null,
+                Rankings = accumulators[i].Count > 0 ? SlateOffPolicy.Report(accumulators[i]) : null,
+            }).ToList(),
+        };
+    }
+
     private static void CheckRange(DateTimeOffset? from, DateTimeOffset? to)
     {
         if (from is { } f && to is { } t && t < f)
@@ -163,7 +263,7 @@ internal sealed class Evaluator(IFlywheelStore store)
         if (name == "champion")
         {
             var serving = runtime.Serving;
-            return new PolicyScorer(serving.Policy, serving.Config.Exploration, serving.Config.Reward);
+            return new PolicyScorer(serving.Policy, serving.Config.Exploration, serving.Config.Reward, serving.Config);
         }
         if (name.Length < 2 || name[0] != 'v' || !int.TryParse(name.AsSpan(1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var version))
         {
@@ -179,18 +279,39 @@ internal sealed class Evaluator(IFlywheelStore store)
         var data = await store.LoadModelDataAsync(runtime.Id, version, cancellationToken).ConfigureAwait(false)
             ?? throw new FlywheelValidationException(field, $"model version {version} has no stored weights (only the latest turn's candidates and past champions keep theirs)") { Kind = ValidationKind.Conflict };
         var learner = runtime.Kind.LoadLearner(data, model.Learner, model.Exploration);
-        return new PolicyScorer(learner.Publish(version), model.Exploration, runtime.Config.Reward);
+        return new PolicyScorer(learner.Publish(version), model.Exploration, runtime.Config.Reward, runtime.Config with { Learner = model.Learner, Exploration = model.Exploration });
     }
 
     /// <summary>
     /// Scores stored decisions with one model: its exploring distribution and its predicted rewards (−cost, clamped
     /// into the loop's reward range).
     /// </summary>
-    private sealed class PolicyScorer(ILoopPolicy policy, ExplorationConfig exploration, RewardConfig reward)
+    private sealed class PolicyScorer(ILoopPolicy policy, ExplorationConfig exploration, RewardConfig reward, LoopConfig config)
     {
         private float[] _costs = new float[16];
+        private double[]? _examination;
 
         public int Version => policy.Version;
+
+        /// <summary>A rank decision's actions' predicted costs under this model (unclamped, as serving ranks them).</summary>
+        public float[] Costs(ReplayRow row)
+        {
+            var costs = new float[row.ActionCount];
+            policy.Score(exploration, row.Decision!.Context, row.Decision.Actions, costs, new double[row.ActionCount]);
+            return costs;
+        }
+
+        /// <summary>The examination probabilities this ranker weighs each slot by, as measured when it was published.</summary>
+        public Func<int, double> Examination(LoopConfig loop)
+        {
+            _examination ??= [.. ((IRankingPolicy)policy).PositionBias(loop).Slots.Select(s => s.Used)];
+            var used = _examination;
+            return slot => slot <= used.Length ? used[slot - 1] : 1;
+        }
+
+        /// <summary>A rank decision under this model's ranking policy.</summary>
+        public LoggedSlate Slate(ReplayRow row, LoopConfig loop)
+            => RankingEvaluation.Slate(row, Costs(row), config with { Rank = loop.Rank, Reward = loop.Reward }, policy.Examples, Examination(loop));
 
         public double[] Probabilities { get; private set; } = new double[16];
 

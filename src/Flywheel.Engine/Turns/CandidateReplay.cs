@@ -165,7 +165,7 @@ internal sealed class CandidateReplay
         var k = row.ActionCount;
         if (_slates is not null)
         {
-            _slates.Add(RankingEvaluation.Slate(row, Score(row), _config, (IRankingLearner)Learner));
+            _slates.Add(RankingEvaluation.Slate(row, Score(row), _config, Learner.Examples, Examination));
             return;
         }
         if (_costs.Length < k)
@@ -222,9 +222,12 @@ internal sealed class CandidateReplay
     public void AddRankingReferences(ReplayRow row, SlateAccumulator logged, SlateAccumulator uniform)
     {
         var costs = Score(row);
-        logged.Add(RankingEvaluation.Logged(row, costs, _config, (IRankingLearner)Learner));
-        uniform.Add(RankingEvaluation.Uniform(row, costs, _config, (IRankingLearner)Learner));
+        logged.Add(RankingEvaluation.Logged(row, costs, _config, Examination));
+        uniform.Add(RankingEvaluation.Uniform(row, costs, _config, Examination));
     }
+
+    /// <summary>The examination probability this replay's ranker divides slot rewards by now.</summary>
+    private double Examination(int slot) => ((IRankingLearner)Learner).Examination(_config.RankSettings.PositionBias, slot);
 
     /// <summary>Adds the row to fixed reference policies, with this replay's predictions as q̂ (call after an evaluated step).</summary>
     public void AddReferences(ReplayRow row, ref OffPolicyAccumulator logged, ref OffPolicyAccumulator uniform, ref OffPolicyAccumulator baseline)

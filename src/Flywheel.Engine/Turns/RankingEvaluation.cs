@@ -14,19 +14,19 @@ namespace Flywheel.Engine;
 internal static class RankingEvaluation
 {
     /// <summary>The row under the ranking policy of <paramref name="costs"/> (a candidate's).</summary>
-    public static LoggedSlate Slate(ReplayRow row, float[] costs, LoopConfig config, IRankingLearner learner)
+    public static LoggedSlate Slate(ReplayRow row, float[] costs, LoopConfig config, long examples, Func<int, double> examination)
     {
         var k = row.SlotOrder.Length;
         var relevance = Relevance(costs, config);
         var target = new double[k];
         var expected = new double[k];
         var rank = config.RankSettings;
-        RankSampler.Probabilities(costs, config.Exploration, learner.Examples, rank.Slots, rank.InterventionRate, row.SlotOrder, target, relevance, expected);
+        RankSampler.Probabilities(costs, config.Exploration, examples, rank.Slots, rank.InterventionRate, row.SlotOrder, target, relevance, expected);
         var model = new double[k];
         var underTarget = new double[k];
         for (var l = 0; l < k; l++)
         {
-            var theta = learner.Examination(rank.PositionBias, l + 1);
+            var theta = examination(l + 1);
             model[l] = Predicted(config, theta, relevance[row.SlotOrder[l]]);
             underTarget[l] = Predicted(config, theta, expected[l]);
         }
@@ -34,14 +34,14 @@ internal static class RankingEvaluation
     }
 
     /// <summary>The row under the policy that served it: weights of 1, and Q̂ of the served action as its own expectation, so DR is the observed value.</summary>
-    public static LoggedSlate Logged(ReplayRow row, float[] costs, LoopConfig config, IRankingLearner learner)
+    public static LoggedSlate Logged(ReplayRow row, float[] costs, LoopConfig config, Func<int, double> examination)
     {
-        var model = Model(row, costs, config, learner);
+        var model = Model(row, costs, config, examination);
         return Build(row, null, model, model);
     }
 
     /// <summary>The row under a uniformly random ranking of the decision's actions.</summary>
-    public static LoggedSlate Uniform(ReplayRow row, float[] costs, LoopConfig config, IRankingLearner learner)
+    public static LoggedSlate Uniform(ReplayRow row, float[] costs, LoopConfig config, Func<int, double> examination)
     {
         var k = row.SlotOrder.Length;
         var n = row.ActionCount;
@@ -53,7 +53,7 @@ internal static class RankingEvaluation
         for (var l = 0; l < k; l++)
         {
             target[l] = 1.0 / (n - l);
-            underTarget[l] = Predicted(config, learner.Examination(config.RankSettings.PositionBias, l + 1), remaining / (n - l));
+            underTarget[l] = Predicted(config, examination(l + 1), remaining / (n - l));
             var served = row.SlotOrder[l];
             if (!placed[served])
             {
@@ -61,16 +61,16 @@ internal static class RankingEvaluation
                 remaining -= relevance[served];
             }
         }
-        return Build(row, Prefix(target), Model(row, costs, config, learner), underTarget);
+        return Build(row, Prefix(target), Model(row, costs, config, examination), underTarget);
     }
 
-    private static double[] Model(ReplayRow row, float[] costs, LoopConfig config, IRankingLearner learner)
+    private static double[] Model(ReplayRow row, float[] costs, LoopConfig config, Func<int, double> examination)
     {
         var relevance = Relevance(costs, config);
         var model = new double[row.SlotOrder.Length];
         for (var l = 0; l < model.Length; l++)
         {
-            model[l] = Predicted(config, learner.Examination(config.RankSettings.PositionBias, l + 1), relevance[row.SlotOrder[l]]);
+            model[l] = Predicted(config, examination(l + 1), relevance[row.SlotOrder[l]]);
         }
         return model;
     }

@@ -11,8 +11,8 @@ namespace Flywheel.Evaluation.Slates;
 /// <see cref="OffPolicyEstimates.Dr"/> the cascade doubly robust estimate. Values are expected rewards per ranking (the
 /// sum over its slots). Intervals are normal: v ± z·s/√n over the per-ranking values (for SNRIPS, over the terms
 /// Σ_l w_l·(r_l − V_l)/mean_l(w), the delta method). The weight figures (effective sample size, largest weight and its
-/// share) are of each ranking's mean prefix weight (1/K)·Σ_l w(1..l). Every slate must carry the reward model's
-/// estimates. Not thread-safe.
+/// share) are of each ranking's mean prefix weight (1/K)·Σ_l w(1..l). Without the reward model's estimates on every
+/// slate, DM and DR are not computed (NaN). Not thread-safe.
 /// </summary>
 public sealed class SlateAccumulator
 {
@@ -20,6 +20,12 @@ public sealed class SlateAccumulator
 
     /// <summary>Rankings added.</summary>
     public int Count => _slates.Count;
+
+    /// <summary>The rankings added, in order.</summary>
+    public IReadOnlyList<LoggedSlate> Slates => _slates;
+
+    /// <summary>Whether every ranking carries the reward model's estimates (DM and DR need them).</summary>
+    public bool Modelled => _slates.TrueForAll(s => s.ModelReward is not null && s.ModelRewardUnderTarget is not null);
 
     /// <summary>Adds one logged ranking with its probabilities under the target and the reward model's estimates.</summary>
     public void Add(LoggedSlate slate)
@@ -37,7 +43,8 @@ public sealed class SlateAccumulator
             throw new InvalidOperationException("No logged rankings were added: there is nothing to estimate.");
         }
         var rips = SlateOffPolicy.SlateValues(_slates, SlateEstimator.Rips);
-        var dr = SlateOffPolicy.SlateValues(_slates, SlateEstimator.CascadeDoublyRobust);
+        var modelled = Modelled;
+        var dr = modelled ? SlateOffPolicy.SlateValues(_slates, SlateEstimator.CascadeDoublyRobust) : [];
         var dm = new double[n];
         var observed = new double[n];
         var weights = new double[n];
@@ -49,7 +56,7 @@ public sealed class SlateAccumulator
             double w = 0;
             for (var l = 0; l < slate.Slots; l++)
             {
-                dm[i] += slate.ModelRewardUnderTarget![l];
+                dm[i] += modelled ? slate.ModelRewardUnderTarget![l] : 0;
                 observed[i] += slate.Rewards[l];
                 w += slate.TargetPrefix[l] / slate.BehaviorPrefix[l];
             }
@@ -70,8 +77,8 @@ public sealed class SlateAccumulator
             EffectiveSampleSize = sumW2 > 0 ? sumW * sumW / sumW2 : 0,
             Ips = Normal(rips, z, low, high),
             Snips = SelfNormalized(z, slots, low, high),
-            Dm = Normal(dm, z, low, high),
-            Dr = Normal(dr, z, low, high),
+            Dm = modelled ? Normal(dm, z, low, high) : Unknown,
+            Dr = modelled ? Normal(dr, z, low, high) : Unknown,
             MinReward = observed.Min(),
             MaxReward = observed.Max(),
             MaxWeight = maxW,
@@ -120,6 +127,8 @@ public sealed class SlateAccumulator
         var spread = z * StandardDeviation(terms, 0) / Math.Sqrt(terms.Length);
         return Bounded(value, spread, low, high);
     }
+
+    private static readonly Estimate Unknown = new(double.NaN, double.NegativeInfinity, double.PositiveInfinity);
 
     private static Estimate Normal(double[] values, double z, double low, double high)
     {

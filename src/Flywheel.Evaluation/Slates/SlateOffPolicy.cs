@@ -80,6 +80,28 @@ public static class SlateOffPolicy
     }
 
     /// <summary>
+    /// Every estimator that applies to <paramref name="rankings"/>, by name, with its bootstrap interval: the
+    /// independent ones need item-position marginals, which logged rankings do not carry, and the cascade doubly robust
+    /// one needs the reward model's estimates.
+    /// </summary>
+    public static IReadOnlyDictionary<string, Estimate> Report(SlateAccumulator rankings)
+    {
+        ArgumentNullException.ThrowIfNull(rankings);
+        var marginals = rankings.Slates.All(s => s.BehaviorMarginal is not null && s.TargetMarginal is not null);
+        var estimates = new Dictionary<string, Estimate>(StringComparer.Ordinal);
+        foreach (var estimator in SlateEstimators.Ordered)
+        {
+            if ((estimator is SlateEstimator.Iips or SlateEstimator.SelfNormalizedIips && !marginals)
+                || (estimator == SlateEstimator.CascadeDoublyRobust && !rankings.Modelled))
+            {
+                continue;
+            }
+            estimates[SlateEstimators.Name(estimator)] = Estimate(rankings.Slates, estimator);
+        }
+        return estimates;
+    }
+
+    /// <summary>
     /// Each slate's value v_i = Σ_l ρ_{i,l} under <paramref name="estimator"/>; the estimate is their mean. NaN for every
     /// slate when a self-normalising mean weight is zero.
     /// </summary>
@@ -219,4 +241,29 @@ public static class SlateOffPolicy
         var above = Math.Min(below + 1, sorted.Length - 1);
         return sorted[below] + ((position - below) * (sorted[above] - sorted[below]));
     }
+}
+
+/// <summary>The slate estimators' names, as Open Bandit Pipeline abbreviates them (<c>sips</c>, <c>snrips</c>, <c>cascade-dr</c>).</summary>
+public static class SlateEstimators
+{
+    /// <summary>Every estimator, in the order reports list them.</summary>
+    public static IReadOnlyList<SlateEstimator> Ordered { get; } =
+    [
+        SlateEstimator.Sips, SlateEstimator.Iips, SlateEstimator.Rips,
+        SlateEstimator.SelfNormalizedSips, SlateEstimator.SelfNormalizedIips, SlateEstimator.SelfNormalizedRips,
+        SlateEstimator.CascadeDoublyRobust,
+    ];
+
+    /// <summary>The estimator's name.</summary>
+    public static string Name(SlateEstimator estimator) => estimator switch
+    {
+        SlateEstimator.Sips => "sips",
+        SlateEstimator.Iips => "iips",
+        SlateEstimator.Rips => "rips",
+        SlateEstimator.SelfNormalizedSips => "snsips",
+        SlateEstimator.SelfNormalizedIips => "sniips",
+        SlateEstimator.SelfNormalizedRips => "snrips",
+        SlateEstimator.CascadeDoublyRobust => "cascade-dr",
+        _ => throw new ArgumentOutOfRangeException(nameof(estimator), estimator, "Unknown slate estimator."),
+    };
 }
