@@ -55,6 +55,13 @@ internal static class ExportEndpoints
             null or "" => throw new FlywheelValidationException("format", "is required: jsonl or vw"),
             _ => throw new FlywheelValidationException("format", $"'{format}' is not a format; use jsonl or vw"),
         };
+        if (vw && (await engine.GetLoopAsync(loop, http.RequestAborted))?.Kind == LoopKind.Rank)
+        {
+            throw new FlywheelValidationException("format", $"vw writes single choices (--cb_adf); loop '{loop}' ranks, and its rankings export as jsonl")
+            {
+                Kind = ValidationKind.NotSupported,
+            };
+        }
         var request = new ExportRequest
         {
             From = FlywheelJson.ParseTime(from, "from"),

@@ -7,6 +7,9 @@ public sealed partial class ReadmeTests
     [GeneratedRegex(@"## HTTP quick start.*?```bash\n(?<script>.*?)```", RegexOptions.Singleline)]
     private static partial Regex CurlBlock();
 
+    [GeneratedRegex(@"## Rankings quick start.*?```bash\n(?<script>.*?)```", RegexOptions.Singleline)]
+    private static partial Regex RankingsBlock();
+
     [Fact]
     public async Task Readme_CurlQuickStart_WorksAgainstARealServer()
     {
@@ -24,5 +27,26 @@ public sealed partial class ReadmeTests
         // The reward is there at once: the quick start's signal closes its window.
         Assert.Contains("\"reward\":{\"value\":1,", stdout);
         Assert.Contains("\"closedBy\":\"signal\"", stdout);
+    }
+
+    [Fact]
+    public async Task Readme_RankingsQuickStart_WorksAgainstARealServer()
+    {
+        var readme = await File.ReadAllTextAsync(Repository.Path("README.md"));
+        var script = RankingsBlock().Match(readme).Groups["script"].Value;
+        Assert.Contains("curl", script);
+        await using var server = await ServerFixture.StartAsync();
+        script = script.Replace("http://127.0.0.1:5005", server.Address.ToString().TrimEnd('/'), StringComparison.Ordinal);
+
+        var (exitCode, stdout, stderr) = await ChildProcess.RunAsync("bash", "-e", "-c", script);
+
+        Assert.True(exitCode == 0, $"exit {exitCode}: {stderr}\n{stdout}");
+        Assert.Contains("\"ranking\":[{\"actionId\":", stdout);
+        Assert.Contains("\"slot\":3", stdout);
+        Assert.Contains("\"accepted\":2", stdout);
+        // The purchase closed the window: p2's slot earned click + purchase, the others the default.
+        Assert.Contains("\"actionId\":\"p2\",\"reward\":3,\"signals\":2", stdout);
+        Assert.Contains("\"closedBy\":\"signal\"", stdout);
+        Assert.Contains("\"slots\":[{\"slot\":1,\"examination\":null", stdout);
     }
 }
