@@ -60,17 +60,20 @@ internal static class Workload
         return features;
     }
 
-    public static IReadOnlyList<ActionCandidate> Candidates()
+    public static IReadOnlyList<ActionCandidate> Candidates() => Candidates(Actions);
+
+    /// <summary><paramref name="count"/> candidates of the same shape (categories repeat past 10).</summary>
+    public static IReadOnlyList<ActionCandidate> Candidates(int count)
     {
         string[] categories = ["cooking", "diy", "music", "sport", "news", "travel", "comedy", "science", "gaming", "fashion"];
         string[] brands = ["acme", "globex", "initech", "umbrella", "hooli"];
         var random = new Random(7);
-        var actions = new ActionCandidate[Actions];
-        for (var i = 0; i < Actions; i++)
+        var actions = new ActionCandidate[count];
+        for (var i = 0; i < count; i++)
         {
             var features = new Features();
             var item = features["item"];
-            item["category"] = categories[i];
+            item["category"] = categories[i % categories.Length];
             item["brand"] = brands[i % brands.Length];
             item["length_s"] = 30 + random.Next(600);
             item["rating"] = Math.Round(1 + (random.NextDouble() * 4), 2);

@@ -61,6 +61,14 @@ internal static class HealthCommand
         var ret = r.Return;
         o.WriteLine($"  return         {N(ret.Users)} users; within 1 day {P(ret.Within1Day.Rate.Value)}, 7 days {P(ret.Within7Days.Rate.Value)}, 30 days {P(ret.Within30Days.Rate.Value)}");
         o.WriteLine($"  streaks        {string.Join(", ", ret.Streaks.Select(s => $"{s.Days}: {N(s.Users)}"))}");
+        if (r.PositionBias is { } bias)
+        {
+            o.WriteLine($"  position bias  {bias.PositionBias}; {N(bias.Interventions)} shuffled decisions; examination by slot (95% interval, weight used):");
+            foreach (var slot in bias.Slots)
+            {
+                o.WriteLine($"    slot {slot.Slot,3}  {F(slot.Examination),6}  [{F(slot.Lower)}, {F(slot.Upper)}]  used {F(slot.Used)}  ({N(slot.Engaged)} of {N(slot.Decisions)} engaged)");
+            }
+        }
     }
 
     private static string N(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
