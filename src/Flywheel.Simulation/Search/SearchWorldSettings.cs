@@ -8,9 +8,9 @@ namespace Flywheel.Simulation.Search;
 public sealed record SearchWorldSettings
 {
     /// <summary>
-    /// ALGORITHMS §3's examination probabilities θ⁰ of ranks 1–10 (ULTRA's position-based simulator), divided by θ⁰₁ =
-    /// 0.68 so that the top slot is examined with probability 1: 1, 0.897, 0.706, 0.5, 0.412, 0.294, 0.162, 0.147,
-    /// 0.118, 0.088.
+    /// The examination probabilities θ⁰ of ranks 1–10 in ULTRA's position-based click simulator (ULTR-Community/ULTRA,
+    /// <c>ultra/utils/click_models.py</c>), divided by θ⁰₁ = 0.68 so that the top slot is examined with probability 1: 1,
+    /// 0.897, 0.706, 0.5, 0.412, 0.294, 0.162, 0.147, 0.118, 0.088.
     /// </summary>
     public static IReadOnlyList<double> UltraExamination { get; } =
         [.. new[] { 0.68, 0.61, 0.48, 0.34, 0.28, 0.20, 0.11, 0.10, 0.08, 0.06 }.Select(t => t / 0.68)];
