@@ -17,7 +17,7 @@ public static class SearchSimulation
     public const string Description =
         "Users search with 40 intents of skewed popularity; each query offers 20 documents graded 0-4, and two rank loops fill 5 slots. "
         + "Users look at lower slots less often (position-based model). A estimates each slot's examination and corrects for it; "
-        + "B ignores position. A should approach the oracle ranking; B should fall measurably short.";
+        + "B ignores position. A should approach the oracle ranking and measure each slot's examination; B should fall short.";
 
     /// <summary>The two loops: A corrects for position with the examination it measures, B does not.</summary>
     public static IReadOnlyList<SearchLoopSpec> Loops { get; } =
