@@ -1,12 +1,15 @@
 using System.CommandLine;
 using System.Globalization;
 using Flywheel.Simulation;
+using Flywheel.Simulation.Search;
 
 namespace Flywheel.Cli.Commands;
 
 /// <summary>
 /// <c>flywheel simulate SCENARIO</c>: runs a world with known truth through the real engine and store, and
-/// prints each product's monthly figures, or every daily and monthly figure with <c>--json</c>.
+/// prints each product's monthly figures, or every daily and monthly figure with <c>--json</c>. The <c>search</c> scenario
+/// (<see cref="SimulateSearch"/>) runs a stream of queries instead of days: it takes <c>--queries</c> and refuses
+/// <c>--days</c> and <c>--users</c>, which the feed scenarios take and which refuse <c>--queries</c>.
 /// </summary>
 internal static class SimulateCommand
 {
@@ -14,40 +17,61 @@ internal static class SimulateCommand
 
     public static Command Create(CliContext context)
     {
+        string[] names = [.. Scenarios.Names, SearchSimulation.Name];
         var scenario = new Argument<string>("SCENARIO")
         {
-            Description = "The world to run: " + string.Join(", ", Scenarios.Names) + ".",
+            Description = "The world to run: " + string.Join(", ", names) + ".",
         };
-        scenario.AcceptOnlyFromAmong([.. Scenarios.Names]);
+        scenario.AcceptOnlyFromAmong(names);
         var days = SimulationCli.DaysOption();
         var users = SimulationCli.UsersOption();
+        var queries = SimulateSearch.QueriesOption();
         var seed = SimulationCli.SeedOption();
         var json = SimulationCli.JsonOption();
         var dataDir = new Option<string?>("--data-dir")
         {
-            Description = "Keep each product's store in DIR/<product> (emptied first); by default a temporary folder, removed afterwards.",
+            Description = "Keep each product's (or loop's) store in DIR/<key> (emptied first); by default a temporary folder, removed afterwards.",
             HelpName = "DIR",
         };
         var command = new Command("simulate", "Run a simulated world with known truth through the real engine and report what each product's loop did.")
         {
-            scenario, days, users, seed, json, dataDir,
+            scenario, days, users, queries, seed, json, dataDir,
         };
-        command.SetAction((parse, cancellationToken) => RunAsync(
-            context,
-            parse.GetRequiredValue(scenario),
-            parse.GetValue(days),
-            parse.GetValue(users),
-            parse.GetValue(seed),
-            parse.GetValue(json),
-            parse.GetValue(dataDir),
-            cancellationToken));
+        command.SetAction((parse, cancellationToken) =>
+        {
+            var name = parse.GetRequiredValue(scenario);
+            // Options the scenario has no use for are refused rather than ignored: a run must be what was asked for.
+            string? misplaced = name == SearchSimulation.Name
+                ? parse.GetResult(days) is { Implicit: false } ? "--days" : parse.GetResult(users) is { Implicit: false } ? "--users" : null
+                : parse.GetResult(queries) is { Implicit: false } ? "--queries" : null;
+            return RunAsync(
+                context,
+                name,
+                parse.GetValue(days),
+                parse.GetValue(users),
+                parse.GetValue(queries),
+                misplaced,
+                parse.GetValue(seed),
+                parse.GetValue(json),
+                parse.GetValue(dataDir),
+                cancellationToken);
+        });
         return command;
     }
 
-    private static async Task<int> RunAsync(CliContext context, string name, int days, int users, ulong seed, bool json, string? dataDir, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CliContext context, string name, int days, int users, int? queries, string? misplaced, ulong seed, bool json, string? dataDir, CancellationToken cancellationToken)
     {
+        var search = name == SearchSimulation.Name;
+        int searchQueries;
         try
         {
+            if (misplaced is not null)
+            {
+                throw new UsageException(search
+                    ? $"{misplaced} does not apply to the search scenario, which runs a stream of queries: use --queries"
+                    : $"{misplaced} applies only to the search scenario; '{name}' runs days (--days) of users (--users)");
+            }
+            searchQueries = SimulateSearch.CheckQueries(queries);
             SimulationCli.Check(days, users);
             if (dataDir is not null && string.IsNullOrWhiteSpace(dataDir))
             {
@@ -63,6 +87,12 @@ internal static class SimulateCommand
         var directory = dataDir ?? Path.Combine(Path.GetTempPath(), "flywheel-simulate-" + Guid.NewGuid().ToString("N"));
         try
         {
+            if (search)
+            {
+                var run = new SearchOptions { Queries = searchQueries, Seed = seed, DataDirectory = directory };
+                await SimulateSearch.RunAsync(context, run, json, keepStores: !temporary, cancellationToken).ConfigureAwait(false);
+                return ExitCodes.Success;
+            }
             var scenario = Scenarios.Get(name);
             var options = new SimulationOptions { Days = days, Users = users, Seed = seed, DataDirectory = directory };
             var result = await SimulationCli.RunAsync(context, "simulate " + name, scenario, options, quiet: false, cancellationToken).ConfigureAwait(false);
