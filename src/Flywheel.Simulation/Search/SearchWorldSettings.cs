@@ -46,10 +46,10 @@ public sealed record SearchWorldSettings
     public int FromPool { get; init; } = 12;
 
     /// <summary>
-    /// Whether retrieval returns the same candidates every time an intent is asked (in a fresh random order), rather than
-    /// drawing them afresh for each query. <value>Default false.</value>
+    /// Whether retrieval returns the same candidates every time an intent is asked (in a fresh random order), as a search
+    /// engine's first stage does for the same query, rather than drawing them afresh for each query. <value>Default true.</value>
     /// </summary>
-    public bool FixedCandidates { get; init; }
+    public bool FixedCandidates { get; init; } = true;
 
     /// <summary>
     /// The share of an intent's pool at each grade 0–4 (0 irrelevant, 4 perfect); the last index is the highest grade G.
