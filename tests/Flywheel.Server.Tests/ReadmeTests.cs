@@ -10,17 +10,25 @@ public sealed partial class ReadmeTests
     [GeneratedRegex(@"## Rankings quick start.*?```bash\n(?<script>.*?)```", RegexOptions.Singleline)]
     private static partial Regex RankingsBlock();
 
-    [Fact]
-    public async Task Readme_CurlQuickStart_WorksAgainstARealServer()
+    /// <summary>Runs the README's bash block that <paramref name="block"/> finds against a real server; returns its output.</summary>
+    private static async Task<string> RunBlockAsync(Regex block)
     {
         var readme = await File.ReadAllTextAsync(Repository.Path("README.md"));
-        var script = CurlBlock().Match(readme).Groups["script"].Value;
+        var script = block.Match(readme).Groups["script"].Value;
         Assert.Contains("curl", script);
         await using var server = await ServerFixture.StartAsync();
         script = script.Replace("http://127.0.0.1:5005", server.Address.ToString().TrimEnd('/'), StringComparison.Ordinal);
 
         var (exitCode, stdout, stderr) = await ChildProcess.RunAsync("bash", "-e", "-c", script);
         Assert.True(exitCode == 0, $"exit {exitCode}: {stderr}\n{stdout}");
+        return stdout;
+    }
+
+    [Fact]
+    public async Task Readme_CurlQuickStart_WorksAgainstARealServer()
+    {
+        var stdout = await RunBlockAsync(CurlBlock());
+
         Assert.Contains("\"chosenActionId\"", stdout);
         Assert.Contains("\"accepted\":1", stdout);
         Assert.Contains("\"signalId\":\"s-1\"", stdout);
@@ -32,15 +40,8 @@ public sealed partial class ReadmeTests
     [Fact]
     public async Task Readme_RankingsQuickStart_WorksAgainstARealServer()
     {
-        var readme = await File.ReadAllTextAsync(Repository.Path("README.md"));
-        var script = RankingsBlock().Match(readme).Groups["script"].Value;
-        Assert.Contains("curl", script);
-        await using var server = await ServerFixture.StartAsync();
-        script = script.Replace("http://127.0.0.1:5005", server.Address.ToString().TrimEnd('/'), StringComparison.Ordinal);
+        var stdout = await RunBlockAsync(RankingsBlock());
 
-        var (exitCode, stdout, stderr) = await ChildProcess.RunAsync("bash", "-e", "-c", script);
-
-        Assert.True(exitCode == 0, $"exit {exitCode}: {stderr}\n{stdout}");
         Assert.Contains("\"ranking\":[{\"actionId\":", stdout);
         Assert.Contains("\"slot\":3", stdout);
         Assert.Contains("\"accepted\":2", stdout);

@@ -174,21 +174,24 @@ internal sealed class Evaluator(IFlywheelStore store)
                 }
             }
         }
-        return new EvaluationReport
+        return Report(runtime, request, decisions, i => new PolicyEvaluation
         {
-            Loop = runtime.Id,
-            From = request.From,
-            To = request.To,
-            Decisions = decisions,
-            RewardEstimates = "model",
-            Policies = request.Policies.Select((name, i) => new PolicyEvaluation
-            {
-                Policy = name,
-                Version = policies[i]?.Version,
-                Estimates = accumulators[i].Count > 0 ? accumulators[i].GetEstimatesWithin(Estimate.Z95, runtime.Config.Reward.Min, runtime.Config.Reward.Max) : null,
-            }).ToList(),
-        };
+            Policy = request.Policies[i],
+            Version = policies[i]?.Version,
+            Estimates = accumulators[i].Count > 0 ? accumulators[i].GetEstimatesWithin(Estimate.Z95, runtime.Config.Reward.Min, runtime.Config.Reward.Max) : null,
+        });
     }
+
+    /// <summary>The report of <paramref name="decisions"/> evaluated decisions, with each requested policy's evaluation.</summary>
+    private static EvaluationReport Report(LoopRuntime runtime, EvaluateRequest request, long decisions, Func<int, PolicyEvaluation> policy) => new()
+    {
+        Loop = runtime.Id,
+        From = request.From,
+        To = request.To,
+        Decisions = decisions,
+        RewardEstimates = "model",
+        Policies = [.. Enumerable.Range(0, request.Policies.Count).Select(policy)],
+    };
 
     /// <summary>
     /// A rank loop's evaluation: each policy's rankings judged by the slate estimators as turns judge them (ips = RIPS,
@@ -208,37 +211,30 @@ internal sealed class Evaluator(IFlywheelStore store)
                 continue;
             }
             decisions++;
+            float[]? championCosts = null; // the reward model of the logged and uniform references, scored once a row
             for (var i = 0; i < policies.Length; i++)
             {
-                switch (policies[i] is { } model ? null : request.Policies[i])
+                switch (policies[i] is null ? request.Policies[i] : null)
                 {
                     case null:
                         accumulators[i].Add(policies[i]!.Slate(row, config));
                         break;
                     case "logged":
-                        accumulators[i].Add(RankingEvaluation.Logged(row, champion.Costs(row), config, champion.Examination(config)));
+                        accumulators[i].Add(RankingEvaluation.Logged(row, championCosts ??= champion.Costs(row), config, champion.Examination(config)));
                         break;
                     case "uniform":
-                        accumulators[i].Add(RankingEvaluation.Uniform(row, champion.Costs(row), config, champion.Examination(config)));
+                        accumulators[i].Add(RankingEvaluation.Uniform(row, championCosts ??= champion.Costs(row), config, champion.Examination(config)));
                         break;
                 }
             }
         }
-        return new EvaluationReport
+        return Report(runtime, request, decisions, i => new PolicyEvaluation
         {
-            Loop = runtime.Id,
-            From = request.From,
-            To = request.To,
-            Decisions = decisions,
-            RewardEstimates = "model",
-            Policies = request.Policies.Select((name, i) => new PolicyEvaluation
-            {
-                Policy = name,
-                Version = policies[i]?.Version,
-                Estimates = accumulators[i].Count > 0 ? accumulators[i].Estimates(Estimate.Z95, config.Reward.Min, config.Reward.Max) : null,
-                Rankings = accumulators[i].Count > 0 ? SlateOffPolicy.Report(accumulators[i]) : null,
-            }).ToList(),
-        };
+            Policy = request.Policies[i],
+            Version = policies[i]?.Version,
+            Estimates = accumulators[i].Count > 0 ? accumulators[i].Estimates(Estimate.Z95, config.Reward.Min, config.Reward.Max) : null,
+            Rankings = accumulators[i].Count > 0 ? SlateOffPolicy.Report(accumulators[i]) : null,
+        });
     }
 
     private static void CheckRange(DateTimeOffset? from, DateTimeOffset? to)

@@ -65,6 +65,12 @@ internal sealed class Decider(FlywheelOptions options, TimeProvider time, Ingest
             ModelVersion = serving.Policy.Version,
             Shadows = shadows,
         };
+        return await LogAsync(runtime, request, record, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Logs a decision through ingest and answers once it is durable (or the stored answer of a retry).</summary>
+    private async ValueTask<Decision> LogAsync(LoopRuntime runtime, DecideRequest request, DecisionRecord record, CancellationToken cancellationToken)
+    {
         var write = new DecideWrite(runtime, record, request.DecisionId is not null, DecisionPayload.Serialize(request.Context, request.Actions));
         await ingest.EnqueueAsync(write, cancellationToken).ConfigureAwait(false);
         return await write.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -104,9 +110,7 @@ internal sealed class Decider(FlywheelOptions options, TimeProvider time, Ingest
             Ranking = ranking,
             ModelVersion = ranker.Version,
         };
-        var write = new DecideWrite(runtime, record, request.DecisionId is not null, DecisionPayload.Serialize(request.Context, request.Actions));
-        await ingest.EnqueueAsync(write, cancellationToken).ConfigureAwait(false);
-        return await write.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return await LogAsync(runtime, request, record, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
