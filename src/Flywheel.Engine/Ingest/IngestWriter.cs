@@ -262,6 +262,24 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
         {
             knownDecisions[loop] = await store.FindDecisionsAsync(loop.Id, ids).ConfigureAwait(false);
         }
+        // A signal naming an action on a rank decision whose window has closed is checked against its stored ranking.
+        var rankings = new Dictionary<(LoopRuntime, string), IReadOnlyList<RankedAction>>();
+        foreach (var call in calls)
+        {
+            if (call is not SignalsWrite { Loop.Config.Kind: LoopKind.Rank } s)
+            {
+                continue;
+            }
+            foreach (var input in s.Signals)
+            {
+                if (input is { ActionId: not null, DecisionId: { } did } && !s.Loop.Windows.Pending.ContainsKey(did)
+                    && Contains(knownDecisions, s.Loop, did) && !rankings.ContainsKey((s.Loop, did))
+                    && await store.GetDecisionAsync(s.Loop.Id, did).ConfigureAwait(false) is { } stored)
+                {
+                    rankings[(s.Loop, did)] = stored.Ranking;
+                }
+            }
+        }
         // Stored signals come back whole: a retry must be compared with what was stored (Retries).
         var knownSignals = new Dictionary<(LoopRuntime, string), SignalRecord>();
         foreach (var (loop, ids) in signalQueries)
@@ -317,7 +335,7 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
                 {
                     // A batch with a reused signal id of another signal, or naming an action its ranking did not
                     // serve, is refused whole, before any of it is applied.
-                    if ((FindSignalConflict(s, now, newSignals, knownSignals) ?? FindUnservedAction(s)) is { } conflict)
+                    if ((FindSignalConflict(s, now, newSignals, knownSignals) ?? FindUnservedAction(s, rankings)) is { } conflict)
                     {
                         completions.Add(() => s.Done.TrySetException(conflict));
                         break;
@@ -345,6 +363,7 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
                                 {
                                     Joiner.Close(s.Loop, pending, now, WindowClose.Signal, batch, closed);
                                     closedNow.Add((s.Loop, did));
+                                    rankings[(s.Loop, did)] = pending.Record.Ranking;
                                 }
                             }
                             else if (closedNow.Contains((s.Loop, did)) || Contains(knownDecisions, s.Loop, did))
@@ -444,17 +463,25 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
         }
     }
 
-    /// <summary>The first signal of <paramref name="s"/> naming an action its decision's ranking (window still open) did not serve.</summary>
-    private static FlywheelValidationException? FindUnservedAction(SignalsWrite s)
+    /// <summary>
+    /// The first signal of <paramref name="s"/> naming an action its decision's ranking did not serve: the open window's,
+    /// or one closed in this group or before (<paramref name="closed"/>). A signal on an unknown decision is orphaned, not checked.
+    /// </summary>
+    private static FlywheelValidationException? FindUnservedAction(SignalsWrite s, Dictionary<(LoopRuntime, string), IReadOnlyList<RankedAction>> closed)
     {
         for (var i = 0; i < s.Signals.Count; i++)
         {
             var input = s.Signals[i];
-            if (input.ActionId is not { } action || input.DecisionId is not { } did || !s.Loop.Windows.Pending.TryGetValue(did, out var pending))
+            if (input.ActionId is not { } action || input.DecisionId is not { } did)
             {
                 continue;
             }
-            var ranking = pending.Record.Ranking;
+            IReadOnlyList<RankedAction>? ranking = s.Loop.Windows.Pending.TryGetValue(did, out var pending) ? pending.Record.Ranking
+                : closed.TryGetValue((s.Loop, did), out var stored) ? stored : null;
+            if (ranking is null)
+            {
+                continue;
+            }
             var served = false;
             for (var r = 0; r < ranking.Count && !served; r++)
             {

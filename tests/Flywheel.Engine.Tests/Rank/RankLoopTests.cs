@@ -79,6 +79,29 @@ public sealed class RankLoopTests : IDisposable
     }
 
     [Fact]
+    public async Task Signals_AfterTheWindowClosed_AreCheckedAgainstTheStoredRanking()
+    {
+        var time = new FakeTimeProvider(TestEngine.Start);
+        await using var engine = await TestEngine.OpenAsync(_dir.Path, time);
+        await engine.PutLoopAsync(SearchLoop() with { Signals = new Dictionary<string, SignalTypeConfig>(SearchLoop().Signals) { ["purchase"] = new() { Weight = 2, ClosesWindow = true } } });
+        var decision = await engine.DecideAsync(Loop, Query("q1"));
+        var served = decision.ChosenActionId;
+        var unserved = Query("q1").Actions.Select(a => a.Id).First(id => decision.Ranking.All(r => r.ActionId != id));
+
+        // In one batch: the purchase closes the window, then a click names an action the ranking did not serve.
+        var sameBatch = await Assert.ThrowsAsync<FlywheelValidationException>(() => engine.RecordSignalsAsync(Loop, [Signal("q1", served, "purchase"), Signal("q1", unserved, "click")]).AsTask());
+        await engine.RecordSignalsAsync(Loop, [Signal("q1", served, "purchase")]);
+        time.Advance(TimeSpan.FromSeconds(61));
+        await engine.FlushAsync();
+        var late = await Assert.ThrowsAsync<FlywheelValidationException>(() => engine.RecordSignalsAsync(Loop, [Signal("q1", unserved, "click")]).AsTask());
+        var accepted = await engine.RecordSignalsAsync(Loop, [Signal("q1", served, "click")]);
+
+        Assert.Equal("signals[1].actionId", sameBatch.Field);
+        Assert.Equal("signals[0].actionId", late.Field);
+        Assert.Equal(1, accepted.Late);
+    }
+
+    [Fact]
     public async Task Rewards_OfARankDecision_OnePerServedSlotByTheRewardRule()
     {
         var time = new FakeTimeProvider(TestEngine.Start);
