@@ -64,7 +64,7 @@ internal sealed class Evaluator(IFlywheelStore store)
     private static LoggedDecision? RankRow(LoopRuntime runtime, DecisionRecord decision, RewardRecord reward, PolicyScorer? policy)
     {
         var row = new ReplayRow();
-        if (!row.Set(runtime.Kind, decision, reward, runtime.Config.Turns, runtime.Config.Reward))
+        if (!row.Set(runtime.Kind, decision, reward, runtime.Config.Turns, runtime.Config.Reward, prepare: false))
         {
             return null;
         }
@@ -206,7 +206,7 @@ internal sealed class Evaluator(IFlywheelStore store)
         var row = new ReplayRow();
         await foreach (var (decision, reward) in store.ReadRewardsAsync(runtime.Id, 0, cancellationToken).ConfigureAwait(false))
         {
-            if (!Decisions.InRange(decision.At, request.From, request.To) || !row.Set(runtime.Kind, decision, reward, config.Turns, config.Reward))
+            if (!Decisions.InRange(decision.At, request.From, request.To) || !row.Set(runtime.Kind, decision, reward, config.Turns, config.Reward, prepare: false))
             {
                 continue;
             }

@@ -50,23 +50,26 @@ internal sealed class Decider(FlywheelOptions options, TimeProvider time, Ingest
         var ranking = new List<RankedAction>(k) { new(request.Actions[chosen].Id, pmf[chosen]) };
         ranking.AddRange(order.Select(i => new RankedAction(request.Actions[i].Id, pmf[i])));
 
-        var record = new DecisionRecord
-        {
-            Loop = runtime.Id,
-            DecisionId = decisionId,
-            At = now,
-            UserId = request.UserId,
-            Context = request.Context,
-            Actions = request.Actions,
-            BaselineActionId = request.BaselineActionId,
-            ChosenActionId = request.Actions[chosen].Id,
-            Explored = serving.Config.Mode == LoopMode.Apprentice ? request.Actions[chosen].Id != request.BaselineActionId : costs[chosen] != best,
-            Ranking = ranking,
-            ModelVersion = serving.Policy.Version,
-            Shadows = shadows,
-        };
+        var explored = serving.Config.Mode == LoopMode.Apprentice ? request.Actions[chosen].Id != request.BaselineActionId : costs[chosen] != best;
+        var record = Record(runtime.Id, request, decisionId, now, serving.Policy.Version, ranking, explored) with { Shadows = shadows };
         return await LogAsync(runtime, request, record, cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>The decision as logged: the request's fields, the served ranking and the model, its first action the chosen one.</summary>
+    private static DecisionRecord Record(string loop, DecideRequest request, string decisionId, DateTimeOffset now, int version, IReadOnlyList<RankedAction> ranking, bool explored) => new()
+    {
+        Loop = loop,
+        DecisionId = decisionId,
+        At = now,
+        UserId = request.UserId,
+        Context = request.Context,
+        Actions = request.Actions,
+        BaselineActionId = request.BaselineActionId,
+        ChosenActionId = ranking[0].ActionId,
+        Explored = explored,
+        Ranking = ranking,
+        ModelVersion = version,
+    };
 
     /// <summary>Logs a decision through ingest and answers once it is durable (or the stored answer of a retry).</summary>
     private async ValueTask<Decision> LogAsync(LoopRuntime runtime, DecideRequest request, DecisionRecord record, CancellationToken cancellationToken)
@@ -95,21 +98,7 @@ internal sealed class Decider(FlywheelOptions options, TimeProvider time, Ingest
             }
             ranking[slot] = new RankedAction(request.Actions[ranked.Order[slot]].Id, p) { Slot = slot + 1 };
         }
-        var record = new DecisionRecord
-        {
-            Loop = runtime.Id,
-            DecisionId = decisionId,
-            At = now,
-            UserId = request.UserId,
-            Context = request.Context,
-            Actions = request.Actions,
-            BaselineActionId = request.BaselineActionId,
-            ChosenActionId = ranking[0].ActionId,
-            Explored = ranked.Explored,
-            Intervened = ranked.Intervened,
-            Ranking = ranking,
-            ModelVersion = ranker.Version,
-        };
+        var record = Record(runtime.Id, request, decisionId, now, ranker.Version, ranking, ranked.Explored) with { Intervened = ranked.Intervened };
         return await LogAsync(runtime, request, record, cancellationToken).ConfigureAwait(false);
     }
 

@@ -46,8 +46,11 @@ internal sealed class ReplayRow
     /// <summary>A rank decision's served actions in slot order, as indices into its actions.</summary>
     public int[] SlotOrder { get; private set; } = [];
 
-    /// <summary>Fills the row from a stored decision; false when its chosen action is not among its actions.</summary>
-    public bool Set(ILoopKind kind, DecisionRecord decision, RewardRecord reward, TurnsConfig turns, RewardConfig rewards)
+    /// <summary>
+    /// Fills the row from a stored decision; false when its chosen action is not among its actions. With
+    /// <paramref name="prepare"/> false the decision is not prepared for learners (evaluation scores it itself).
+    /// </summary>
+    public bool Set(ILoopKind kind, DecisionRecord decision, RewardRecord reward, TurnsConfig turns, RewardConfig rewards, bool prepare = true)
     {
         Repeats = turns.MismatchWeight > 1 && Decisions.IsMismatch(decision, reward.Reward, rewards)
             ? (int)Math.Round(turns.MismatchWeight, MidpointRounding.AwayFromZero)
@@ -69,7 +72,10 @@ internal sealed class ReplayRow
                 Logged[i] = ranked.Probability;
             }
         }
-        Prepared = kind.Prepare(decision);
+        if (prepare)
+        {
+            Prepared = kind.Prepare(decision, Prepared);
+        }
         Reward = reward.Reward;
         Sequence = reward.Sequence;
         DecidedAt = decision.At;
