@@ -85,6 +85,8 @@ public static class FlywheelCli
         root.Subcommands.Add(ModelsCommand.Create(context));
         root.Subcommands.Add(ExportCommand.Create(context));
         root.Subcommands.Add(HealthCommand.Create(context));
+        root.Subcommands.Add(AbilityCommands.Learner(context));
+        root.Subcommands.Add(AbilityCommands.Item(context));
         root.Subcommands.Add(ProbeCommand.Create(context));
         return root;
     }

@@ -45,6 +45,12 @@ public sealed record DecideRequest
 
     /// <summary>What the product would have shown without Flywheel (used by apprentice mode and evaluation).</summary>
     public string? BaselineActionId { get; init; }
+
+    /// <summary>
+    /// The user's time zone (an IANA id such as <c>Europe/Paris</c>), if known: an <c>ability</c> loop counts the
+    /// learner's streak in their local days.
+    /// </summary>
+    public string? TimeZone { get; init; }
 }
 
 /// <summary>

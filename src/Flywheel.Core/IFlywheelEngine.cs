@@ -82,6 +82,21 @@ public interface IFlywheelEngine : IAsyncDisposable
     /// </summary>
     ValueTask<PositionBiasReport> GetPositionBiasAsync(string loop, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// A learner of an <c>ability</c> loop: ability with its 95% interval, answers, success rate, streak and reviews due
+    /// (docs/ability.md). A learner without answers is <see cref="ValidationKind.NotFound"/>.
+    /// </summary>
+    ValueTask<LearnerReport> GetLearnerAsync(string loop, string userId, CancellationToken cancellationToken = default);
+
+    /// <summary>An item of an <c>ability</c> loop: difficulty with its 95% interval and answers. An item nobody answered is <see cref="ValidationKind.NotFound"/>.</summary>
+    ValueTask<ItemReport> GetItemAsync(string loop, string actionId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The items a learner of an <c>ability</c> loop should review by <paramref name="due"/> (now when null), least
+    /// remembered first, with their predicted recall then.
+    /// </summary>
+    ValueTask<ReviewList> GetReviewsAsync(string loop, string userId, DateTimeOffset? due = null, CancellationToken cancellationToken = default);
+
     /// <summary>The latest mismatches of one shadow (or of all when <paramref name="version"/> is null), oldest first.</summary>
     ValueTask<IReadOnlyList<Mismatch>> ListMismatchesAsync(string loop, int? version = null, int limit = 100, CancellationToken cancellationToken = default);
 

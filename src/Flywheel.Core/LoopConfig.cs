@@ -12,7 +12,10 @@ public enum LoopKind
     Choose,
     /// <summary>Order K of N actions into slots, learning from per-slot signals corrected for position bias.</summary>
     Rank,
-    /// <summary>Learner ability vs item difficulty (not supported yet).</summary>
+    /// <summary>
+    /// Pick the next exercise for a learner: the one whose predicted success is nearest a target, from ability and
+    /// difficulty learned online from answers.
+    /// </summary>
     Ability,
 }
 
@@ -284,6 +287,18 @@ public sealed partial record LoopConfig
 
     private static readonly RankConfig DefaultRank = new();
 
+    /// <summary>
+    /// How an <c>ability</c> loop models learners and picks exercises. Defaults when absent on an <c>ability</c> loop;
+    /// not allowed on other kinds.
+    /// </summary>
+    public AbilityConfig? Ability { get; init; }
+
+    /// <summary>The ability settings in force: <see cref="Ability"/>, or the defaults.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public AbilityConfig AbilitySettings => Ability ?? DefaultAbility;
+
+    private static readonly AbilityConfig DefaultAbility = new();
+
     /// <summary>Serve and learn, or serve only. <value>Default online.</value></summary>
     public LoopMode Mode { get; init; } = LoopMode.Online;
 
@@ -303,6 +318,43 @@ public sealed partial record LoopConfig
     /// <summary>Matches a namespace name in an interaction term.</summary>
     [GeneratedRegex("^[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}$")]
     internal static partial Regex NamespacePattern();
+
+    /// <summary>
+    /// An ability loop's reward is the answer: the <c>correct</c> signal closes the window and is the only one with
+    /// weight, so rewards, health and evaluation all read as success rates.
+    /// </summary>
+    private void ValidateAbility()
+    {
+        AbilitySettings.Validate();
+        if (Mode == LoopMode.Apprentice)
+        {
+            throw new FlywheelValidationException("mode", "'apprentice' serves the product's one baseline action; an ability loop serves online or frozen");
+        }
+        if (Exploration.Algorithm == ExplorationAlgorithm.Bag)
+        {
+            throw new FlywheelValidationException("exploration.algorithm", "'bag' is not available to ability loops: use 'epsilon-greedy', 'softmax', 'squarecb' or 'none'");
+        }
+        const string correct = AbilityConfig.CorrectSignal;
+        if (Signals is null || !Signals.TryGetValue(correct, out var answer) || answer is null)
+        {
+            throw new FlywheelValidationException($"signals.{correct}", "is required on ability loops: {\"kind\": \"explicit\", \"weight\": 1, \"closesWindow\": true} carries each answer");
+        }
+        if (answer.Weight != 1 || !answer.ClosesWindow)
+        {
+            throw new FlywheelValidationException($"signals.{correct}", "must have weight 1 and closesWindow true: the answer is the reward of an ability decision");
+        }
+        foreach (var (name, s) in Signals)
+        {
+            if (name != correct && s is not null && s.Weight != 0)
+            {
+                throw new FlywheelValidationException($"signals.{name}.weight", "must be 0 on ability loops, whose reward is the answer alone; the signal is still recorded");
+            }
+        }
+        if (Reward.Min > 0 || Reward.Max < 1)
+        {
+            throw new FlywheelValidationException("reward.min", $"must allow rewards from 0 to 1 on ability loops (answers); got [{Reward.Min}, {Reward.Max}]");
+        }
+    }
 
     /// <summary>Throws a <see cref="FlywheelValidationException"/> naming the first invalid field.</summary>
     public void Validate()
@@ -324,7 +376,11 @@ public sealed partial record LoopConfig
         CheckDefined("turns.promoteWhen", Turns.PromoteWhen);
         if (Kind == LoopKind.Ability)
         {
-            throw new FlywheelValidationException("kind", $"'{LoopConfigJson.Name(Kind)}' is not supported yet; use 'choose' or 'rank'") { Kind = ValidationKind.NotSupported };
+            ValidateAbility();
+        }
+        else if (Ability is not null)
+        {
+            throw new FlywheelValidationException("ability", $"is for loops of kind 'ability'; this loop is '{LoopConfigJson.Name(Kind)}'");
         }
         if (Kind == LoopKind.Rank)
         {

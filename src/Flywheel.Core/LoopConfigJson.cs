@@ -55,6 +55,7 @@ public static class LoopConfigJson
             Turns = Turns(wire.Turns),
             MinimumFeltEffect = wire.MinimumFeltEffect ?? LoopConfig.DefaultMinimumFeltEffect,
             Rank = Rank(wire.Rank) ?? (wire.Kind == LoopKind.Rank ? new RankConfig() : null),
+            Ability = Ability(wire.Ability) ?? (wire.Kind == LoopKind.Ability ? new AbilityConfig() : null),
         };
         config.Validate();
         return config;
@@ -140,6 +141,21 @@ public static class LoopConfigJson
             Slots = r.Slots ?? d.Slots,
             PositionBias = r.PositionBias ?? d.PositionBias,
             InterventionRate = r.InterventionRate ?? d.InterventionRate,
+        };
+    }
+
+    private static AbilityConfig? Ability(AbilityWire? a)
+    {
+        var d = new AbilityConfig();
+        return a is null ? null : new AbilityConfig
+        {
+            TargetSuccess = a.TargetSuccess ?? d.TargetSuccess,
+            Model = a.Model ?? d.Model,
+            Guess = a.Guess ?? d.Guess,
+            Reviews = a.Reviews ?? d.Reviews,
+            Retention = a.Retention ?? d.Retention,
+            GraceDays = a.GraceDays ?? d.GraceDays,
+            DayStartHour = a.DayStartHour ?? d.DayStartHour,
         };
     }
 

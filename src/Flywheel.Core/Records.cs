@@ -48,6 +48,9 @@ public sealed record DecisionRecord
     /// </summary>
     public bool Intervened { get; init; }
 
+    /// <summary>The user's time zone as the request gave it (IANA id), or null.</summary>
+    public string? TimeZone { get; init; }
+
     /// <summary>The probability with which the chosen action was served.</summary>
     public double ChosenProbability
     {

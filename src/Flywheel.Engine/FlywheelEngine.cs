@@ -323,11 +323,55 @@ public sealed class FlywheelEngine : IFlywheelEngine
     }
 
     /// <inheritdoc />
+    public async ValueTask<LearnerReport> GetLearnerAsync(string loop, string userId, CancellationToken cancellationToken = default)
+    {
+        _options.Limits.CheckId("userId", userId);
+        var (tutor, config) = await TutorAsync(loop, cancellationToken).ConfigureAwait(false);
+        return tutor.Estimates.Learner(loop, userId, _time.GetUtcNow(), config.AbilitySettings)
+            ?? throw new FlywheelValidationException("userId", $"learner '{userId}' has no answers in loop '{loop}'") { Kind = ValidationKind.NotFound };
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<ItemReport> GetItemAsync(string loop, string actionId, CancellationToken cancellationToken = default)
+    {
+        _options.Limits.CheckId("actionId", actionId);
+        var (tutor, config) = await TutorAsync(loop, cancellationToken).ConfigureAwait(false);
+        return tutor.Estimates.Item(loop, actionId, config.AbilitySettings.Model)
+            ?? throw new FlywheelValidationException("actionId", $"item '{actionId}' has no answers in loop '{loop}'") { Kind = ValidationKind.NotFound };
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<ReviewList> GetReviewsAsync(string loop, string userId, DateTimeOffset? due = null, CancellationToken cancellationToken = default)
+    {
+        _options.Limits.CheckId("userId", userId);
+        var (tutor, config) = await TutorAsync(loop, cancellationToken).ConfigureAwait(false);
+        var at = due ?? _time.GetUtcNow();
+        return new ReviewList(loop, userId, at, tutor.Estimates.Reviews(userId, at, config.AbilitySettings));
+    }
+
+    private async ValueTask<(IAbilityPolicy Tutor, LoopConfig Config)> TutorAsync(string loop, CancellationToken cancellationToken)
+    {
+        var (_, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+        var serving = runtime.Serving;
+        return serving.Policy is IAbilityPolicy tutor
+            ? (tutor, serving.Config)
+            : throw new FlywheelValidationException("loop", $"loop '{loop}' is '{LoopConfigJson.Name(serving.Config.Kind)}'; learners and items are modelled by loops of kind 'ability'") { Kind = ValidationKind.NotSupported };
+    }
+
+    /// <inheritdoc />
     public async ValueTask<ErasureResult> EraseUserAsync(string userId, CancellationToken cancellationToken = default)
     {
         _options.Limits.CheckId("userId", userId);
         var parts = await StartedAsync(cancellationToken).ConfigureAwait(false);
         var audit = await parts.Ingest.EraseUserAsync(userId, cancellationToken).ConfigureAwait(false);
+        // Ability loops hold learners by id in their model: the learner goes too, and the next snapshot no longer has them.
+        foreach (var runtime in parts.Table.All())
+        {
+            if (runtime.Serving.Policy is IAbilityPolicy tutor && tutor.Estimates.Forget(userId))
+            {
+                runtime.Dirty = true;
+            }
+        }
         return new ErasureResult { UserId = userId, Audit = audit };
     }
 

@@ -30,6 +30,7 @@ public static class FlywheelEndpoints
         ShadowEndpoints.Map(v1);
         ExportEndpoints.Map(v1);
         HealthEndpoints.Map(v1);
+        AbilityEndpoints.Map(v1);
         UserEndpoints.Map(v1);
 
         endpoints.MapGet("/healthz", () => TypedResults.Ok(new HealthStatus("ok"))).WithName("Healthz")

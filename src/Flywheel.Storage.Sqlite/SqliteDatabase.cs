@@ -271,6 +271,10 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         {
             Execute(connection, SqliteSchema.CreateVersion8, transaction);
         }
+        if (version < 9)
+        {
+            Execute(connection, SqliteSchema.CreateVersion9, transaction);
+        }
         // Later versions add their steps here, each guarded by the version it upgrades from.
         if (version < SqliteSchema.Version)
         {

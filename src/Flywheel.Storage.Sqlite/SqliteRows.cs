@@ -32,6 +32,7 @@ internal static class SqliteRows
         ModelVersion = reader.GetInt32(o + 9),
         Shadows = reader.IsDBNull(o + 10) ? [] : ReadShadows(Utf8(reader, o + 10)),
         Intervened = reader.GetInt64(o + 11) != 0,
+        TimeZone = NullableString(reader, o + 12),
     };
 
     public static IReadOnlyList<ShadowChoice> ReadShadows(byte[] json) => StoredJson.Read<IReadOnlyList<ShadowChoice>>(json, "decisions.shadows");

@@ -4,7 +4,7 @@ namespace Flywheel.Storage.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version kept in <c>PRAGMA user_version</c>.</summary>
-    public const int Version = 8;
+    public const int Version = 9;
 
     public const string CreateVersion1 = """
         CREATE TABLE IF NOT EXISTS loops (
@@ -229,11 +229,16 @@ internal static class SqliteSchema
         ALTER TABLE rewards ADD COLUMN slots TEXT;
         """;
 
+    /// <summary>Version 9: ability loops (docs/ability.md). The user's time zone a decision gave, by which streaks count days.</summary>
+    public const string CreateVersion9 = """
+        ALTER TABLE decisions ADD COLUMN time_zone TEXT;
+        """;
+
     /// <summary>Decision columns as read by <c>ReadDecision</c>; the table is aliased <c>d</c>.</summary>
     public const string DecisionColumns =
-        "d.decision_id, d.at, d.user_id, d.context, d.actions, d.baseline_action_id, d.chosen_action_id, d.explored, d.ranking, d.model_version, d.shadows, d.intervened";
+        "d.decision_id, d.at, d.user_id, d.context, d.actions, d.baseline_action_id, d.chosen_action_id, d.explored, d.ranking, d.model_version, d.shadows, d.intervened, d.time_zone";
 
-    public const int DecisionColumnCount = 12;
+    public const int DecisionColumnCount = 13;
 
     /// <summary>Signal columns as read by <c>ReadSignal</c>; the table is aliased <c>s</c>.</summary>
     public const string SignalColumns =
@@ -247,9 +252,9 @@ internal static class SqliteSchema
 
     /// <summary>The JSON columns arrive as UTF-8 blobs and are stored as TEXT.</summary>
     public const string InsertDecision = """
-        INSERT INTO decisions (loop, decision_id, at, user_id, context, actions, baseline_action_id, chosen_action_id, explored, ranking, model_version, shadows, intervened)
+        INSERT INTO decisions (loop, decision_id, at, user_id, context, actions, baseline_action_id, chosen_action_id, explored, ranking, model_version, shadows, intervened, time_zone)
         VALUES ($loop, $decision_id, $at, $user_id, CAST($context AS TEXT), CAST($actions AS TEXT), $baseline_action_id, $chosen_action_id, $explored,
-                CAST($ranking AS TEXT), $model_version, CAST($shadows AS TEXT), $intervened)
+                CAST($ranking AS TEXT), $model_version, CAST($shadows AS TEXT), $intervened, $time_zone)
         """;
 
     public const string InsertSignal = """

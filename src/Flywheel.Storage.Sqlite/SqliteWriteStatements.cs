@@ -21,7 +21,7 @@ internal sealed class SqliteWriteStatements : IDisposable
             ("$user_id", SqliteType.Text), ("$context", SqliteType.Blob), ("$actions", SqliteType.Blob),
             ("$baseline_action_id", SqliteType.Text), ("$chosen_action_id", SqliteType.Text),
             ("$explored", SqliteType.Integer), ("$ranking", SqliteType.Blob), ("$model_version", SqliteType.Integer),
-            ("$shadows", SqliteType.Blob), ("$intervened", SqliteType.Integer));
+            ("$shadows", SqliteType.Blob), ("$intervened", SqliteType.Integer), ("$time_zone", SqliteType.Text));
         (_signal, _s) = Prepare(connection, SqliteSchema.InsertSignal,
             ("$loop", SqliteType.Text), ("$signal_id", SqliteType.Text), ("$decision_id", SqliteType.Text),
             ("$user_id", SqliteType.Text), ("$type", SqliteType.Text), ("$value", SqliteType.Real),
@@ -70,6 +70,7 @@ internal sealed class SqliteWriteStatements : IDisposable
         _d[10].Value = (long)d.ModelVersion;
         _d[11].Value = d.Shadows is { Count: > 0 } shadows ? FlywheelJson.ToUtf8(shadows) : DBNull.Value;
         _d[12].Value = d.Intervened ? 1L : 0L;
+        _d[13].Value = (object?)d.TimeZone ?? DBNull.Value;
         _decision.ExecuteNonQuery();
     }
 

@@ -71,6 +71,9 @@ public sealed class ExportFailureTests : IAsyncLifetime
         public ValueTask<ErasureResult> EraseUserAsync(string userId, CancellationToken cancellationToken = default) => inner.EraseUserAsync(userId, cancellationToken);
 
         public ValueTask<PositionBiasReport> GetPositionBiasAsync(string loop, CancellationToken cancellationToken = default) => inner.GetPositionBiasAsync(loop, cancellationToken);
+        public ValueTask<LearnerReport> GetLearnerAsync(string loop, string userId, CancellationToken cancellationToken = default) => inner.GetLearnerAsync(loop, userId, cancellationToken);
+        public ValueTask<ItemReport> GetItemAsync(string loop, string actionId, CancellationToken cancellationToken = default) => inner.GetItemAsync(loop, actionId, cancellationToken);
+        public ValueTask<ReviewList> GetReviewsAsync(string loop, string userId, DateTimeOffset? due = null, CancellationToken cancellationToken = default) => inner.GetReviewsAsync(loop, userId, due, cancellationToken);
 
         public ValueTask<IReadOnlyList<ErasureRecord>> ListErasuresAsync(CancellationToken cancellationToken = default) => inner.ListErasuresAsync(cancellationToken);
 

@@ -59,6 +59,15 @@ public sealed class SdkEndToEndTests(ITestOutputHelper output)
         public ValueTask<PositionBiasReport> GetPositionBiasAsync(string loop, CancellationToken cancellationToken = default)
             => new(client.GetPositionBiasAsync(loop, cancellationToken));
 
+        public ValueTask<LearnerReport> GetLearnerAsync(string loop, string userId, CancellationToken cancellationToken = default)
+            => new(client.GetLearnerAsync(loop, userId, cancellationToken));
+
+        public ValueTask<ItemReport> GetItemAsync(string loop, string actionId, CancellationToken cancellationToken = default)
+            => new(client.GetItemAsync(loop, actionId, cancellationToken));
+
+        public ValueTask<ReviewList> GetReviewsAsync(string loop, string userId, DateTimeOffset? due = null, CancellationToken cancellationToken = default)
+            => new(client.GetReviewsAsync(loop, userId, due, cancellationToken));
+
         public ValueTask<IReadOnlyList<ErasureRecord>> ListErasuresAsync(CancellationToken cancellationToken = default)
             => new(client.ListErasuresAsync(cancellationToken));
 

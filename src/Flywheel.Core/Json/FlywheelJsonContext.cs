@@ -50,6 +50,9 @@ namespace Flywheel.Core.Json;
 [JsonSerializable(typeof(LoggedDecision))]
 [JsonSerializable(typeof(HealthReport))]
 [JsonSerializable(typeof(PositionBiasReport))]
+[JsonSerializable(typeof(LearnerReport))]
+[JsonSerializable(typeof(ItemReport))]
+[JsonSerializable(typeof(ReviewList))]
 [JsonSerializable(typeof(ErasureResult))]
 [JsonSerializable(typeof(ErasureList))]
 internal sealed partial class FlywheelJsonContext : JsonSerializerContext;

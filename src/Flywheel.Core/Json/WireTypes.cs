@@ -142,6 +142,8 @@ internal sealed record DecisionAuditWire
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)]
     public bool Intervened { get; init; }
 
+    public string? TimeZone { get; init; }
+
     public IReadOnlyList<ShadowChoice>? Shadows { get; init; }
 
     public IReadOnlyList<AuditSignal> Signals { get; init; } = [];
@@ -181,6 +183,7 @@ internal sealed class DecisionAuditConverter : SurrogateConverter<DecisionAudit,
             Explored = d.Explored,
             Ranking = d.Ranking,
             Intervened = d.Intervened,
+            TimeZone = d.TimeZone,
             Shadows = d.Shadows.Count > 0 ? d.Shadows : null,
             Signals = [.. value.Signals.Select(s => new AuditSignal(s.SignalId, s.Type, s.Value, s.At, s.ReceivedAt, s.Late, s.ActionId))],
             Reward = value.Reward is { } r ? new AuditReward(r.Reward, r.SignalCount, r.ClosedAt, r.ClosedBy, r.Sequence, r.Slots) : null,
@@ -203,6 +206,7 @@ internal sealed class DecisionAuditConverter : SurrogateConverter<DecisionAudit,
             Explored = wire.Explored,
             Ranking = wire.Ranking,
             Intervened = wire.Intervened,
+            TimeZone = wire.TimeZone,
             Shadows = wire.Shadows ?? [],
         },
         Signals = [.. wire.Signals.Select(s => new SignalRecord
@@ -242,7 +246,8 @@ internal sealed record LoopConfigWire(
     TurnsWire? Turns,
     LoopMode? Mode,
     double? MinimumFeltEffect,
-    RankWire? Rank = null);
+    RankWire? Rank = null,
+    AbilityWire? Ability = null);
 
 internal sealed record SignalTypeWire(SignalKind? Kind, double? Weight, bool? ClosesWindow);
 
@@ -253,5 +258,7 @@ internal sealed record ExplorationWire(ExplorationAlgorithm? Algorithm, double? 
 internal sealed record LearnerWire(int? Bits, List<string?>? Interactions, double? LearningRate, double? PowerT, double? L2, Reduction? Reduction, double? Forgetting);
 
 internal sealed record RankWire(int? Slots, PositionBias? PositionBias, double? InterventionRate);
+
+internal sealed record AbilityWire(double? TargetSuccess, AbilityModel? Model, double? Guess, bool? Reviews, double? Retention, int? GraceDays, int? DayStartHour);
 
 internal sealed record TurnsWire(double? EverySeconds, int? MinDecisions, PromotionPolicy? PromoteWhen, double? Confidence, double? MismatchWeight);

@@ -256,6 +256,12 @@ internal sealed class Evaluator(IFlywheelStore store)
     /// <summary>A model policy: <c>champion</c> (the serving weights now) or <c>v</c>N (stored weights of a registered model).</summary>
     private async ValueTask<PolicyScorer> OpenPolicyAsync(LoopRuntime runtime, string name, string field, CancellationToken cancellationToken)
     {
+        if (runtime.Config.Kind == LoopKind.Ability)
+        {
+            // Its policy aims at a success rate rather than the most reward, so an estimate of its reward judges nothing.
+            throw new FlywheelValidationException(field, $"loop '{runtime.Id}' is of kind 'ability', whose policy aims at a target success rate: off-policy estimates of its reward do not judge it (docs/ability.md)")
+            { Kind = ValidationKind.NotSupported };
+        }
         if (name == "champion")
         {
             var serving = runtime.Serving;

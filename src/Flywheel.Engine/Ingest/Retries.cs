@@ -49,6 +49,10 @@ internal static class Retries
         {
             return "baselineActionId";
         }
+        if (!string.Equals(stored.TimeZone, incoming.TimeZone, StringComparison.Ordinal))
+        {
+            return "timeZone";
+        }
         return null;
     }
 

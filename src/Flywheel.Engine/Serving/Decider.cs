@@ -32,6 +32,10 @@ internal sealed class Decider(FlywheelOptions options, TimeProvider time, Ingest
         {
             return await RankAsync(runtime, ranker, request, decisionId, now, cancellationToken).ConfigureAwait(false);
         }
+        if (serving.Policy is IAbilityPolicy tutor)
+        {
+            return await TutorAsync(runtime, tutor, request, decisionId, now, cancellationToken).ConfigureAwait(false);
+        }
         var k = request.Actions.Count;
         var costs = new float[k];
         var pmf = new double[k];
@@ -69,6 +73,7 @@ internal sealed class Decider(FlywheelOptions options, TimeProvider time, Ingest
         Explored = explored,
         Ranking = ranking,
         ModelVersion = version,
+        TimeZone = request.TimeZone,
     };
 
     /// <summary>Logs a decision through ingest and answers once it is durable (or the stored answer of a retry).</summary>
@@ -99,6 +104,27 @@ internal sealed class Decider(FlywheelOptions options, TimeProvider time, Ingest
             ranking[slot] = new RankedAction(request.Actions[ranked.Order[slot]].Id, p) { Slot = slot + 1 };
         }
         var record = Record(runtime.Id, request, decisionId, now, ranker.Version, ranking, ranked.Explored) with { Intervened = ranked.Intervened };
+        return await LogAsync(runtime, request, record, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// An <c>ability</c> loop's decision: the learner's next exercise, the one whose predicted success is nearest their
+    /// target (or a due review), drawn by the loop's exploration with its probability logged.
+    /// </summary>
+    private async ValueTask<Decision> TutorAsync(LoopRuntime runtime, IAbilityPolicy tutor, DecideRequest request, string decisionId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var config = runtime.Serving.Config;
+        var userId = request.UserId ?? throw new FlywheelValidationException("userId", $"is required: loop '{runtime.Id}' picks exercises for a learner (kind 'ability')");
+        var k = request.Actions.Count;
+        var costs = new float[k];
+        var pmf = new double[k];
+        tutor.Score(config, userId, now, request.Actions, costs, pmf, []);
+        CheckFinite(runtime.Id, costs, pmf);
+        var chosen = Exploration.Sample(pmf, Exploration.UniformFor(runtime.Id, decisionId, options.ExplorationSeed));
+        var order = Enumerable.Range(0, k).Where(i => i != chosen).OrderBy(i => costs[i]).ThenBy(i => i);
+        var ranking = new List<RankedAction>(k) { new(request.Actions[chosen].Id, pmf[chosen]) };
+        ranking.AddRange(order.Select(i => new RankedAction(request.Actions[i].Id, pmf[i])));
+        var record = Record(runtime.Id, request, decisionId, now, tutor.Version, ranking, costs[chosen] != costs.Min());
         return await LogAsync(runtime, request, record, cancellationToken).ConfigureAwait(false);
     }
 
@@ -207,6 +233,10 @@ internal sealed class Decider(FlywheelOptions options, TimeProvider time, Ingest
         // Ids follow one rule (FlywheelLimits.IsValidId), so whatever is stored can be read back by its id.
         limits.CheckId("decisionId", request.DecisionId, required: false);
         limits.CheckId("userId", request.UserId, required: false);
+        if (request.TimeZone is { } zone && !Streaks.IsValidTimeZone(zone))
+        {
+            throw new FlywheelValidationException("timeZone", $"'{zone}' is not a known IANA time zone such as 'Europe/Paris'");
+        }
         if (request.Actions is null || request.Actions.Count == 0)
         {
             throw new FlywheelValidationException("actions", "must hold at least one action");

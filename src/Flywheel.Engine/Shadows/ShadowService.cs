@@ -19,6 +19,7 @@ internal sealed class ShadowService(TimeProvider time, IFlywheelStore store, Mod
             {
                 throw new FlywheelValidationException("version", $"loop '{runtime.Id}' ranks; shadow mode compares one chosen action and does not cover rankings yet: judge a ranker with a turn or with evaluate") { Kind = ValidationKind.NotSupported };
             }
+            TurnRunner.NoTurnsForAbility(runtime);
             var model = await registry.FindAsync(runtime, version, cancellationToken).ConfigureAwait(false);
             if (model.Status == ModelStatus.Champion)
             {

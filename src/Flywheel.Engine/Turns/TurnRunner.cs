@@ -22,6 +22,7 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
     /// <summary>Runs a turn now: the guardrail first, then candidates, judging and promotion; answers the ledger entry.</summary>
     public async ValueTask<TurnRecord> RunTurnAsync(LoopRuntime runtime, CancellationToken cancellationToken)
     {
+        NoTurnsForAbility(runtime);
         await registry.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -34,9 +35,24 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
         }
     }
 
+    /// <summary>
+    /// Turns compare candidates by the reward they would earn; an ability loop's reward is the answer, which its policy
+    /// keeps at the target on purpose, and its one model follows its learners, so it has no turns, promotions or rollbacks.
+    /// </summary>
+    internal static void NoTurnsForAbility(LoopRuntime runtime)
+    {
+        if (runtime.Config.Kind == LoopKind.Ability)
+        {
+            throw new FlywheelValidationException("loop",
+                $"loop '{runtime.Id}' is of kind 'ability': its one model follows its learners, and turns, promotions and rollbacks, which compare models by the reward they earn, do not apply (docs/ability.md)")
+            { Kind = ValidationKind.NotSupported };
+        }
+    }
+
     /// <summary>Makes a registered model with stored weights the champion now, by hand; answers the ledger entry.</summary>
     public async ValueTask<TurnRecord> PromoteAsync(LoopRuntime runtime, int version, string? reason, CancellationToken cancellationToken)
     {
+        NoTurnsForAbility(runtime);
         await registry.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -79,6 +95,7 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
     /// <summary>Puts back the champion that the serving one replaced, by hand; answers the ledger entry.</summary>
     public async ValueTask<TurnRecord> RollbackAsync(LoopRuntime runtime, string? reason, CancellationToken cancellationToken)
     {
+        NoTurnsForAbility(runtime);
         await registry.Lock.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
@@ -103,6 +120,10 @@ internal sealed class TurnRunner(FlywheelOptions options, TimeProvider time, IFl
     private async Task<TurnRecord?> RunTurnCoreAsync(LoopRuntime runtime, TurnTrigger trigger, CancellationToken cancellationToken, DriftAlarm? drift = null)
     {
         var config = runtime.Config;
+        if (config.Kind == LoopKind.Ability)
+        {
+            return null; // scheduled and drift turns pass ability loops by; a manual one was refused
+        }
         var after = await registry.LastJudgedThroughAsync(runtime, cancellationToken).ConfigureAwait(false);
         var through = await store.GetLastRewardSequenceAsync(runtime.Id, cancellationToken).ConfigureAwait(false);
         if (drift is not null)

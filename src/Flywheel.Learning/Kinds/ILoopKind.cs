@@ -136,3 +136,16 @@ public abstract class PreparedDecision
 /// <param name="Learner">Its learner settings.</param>
 /// <param name="Exploration">Its exploration settings.</param>
 public sealed record CandidateSettings(string Name, LearnerConfig Learner, ExplorationConfig Exploration);
+
+/// <summary>A serving model of an <c>ability</c> loop: picks exercises for one learner (see <see cref="AbilityKind"/>).</summary>
+public interface IAbilityPolicy : ILoopPolicy
+{
+    /// <summary>The live estimates of learners and items.</summary>
+    AbilityEstimator Estimates { get; }
+
+    /// <summary>
+    /// Each exercise's cost (distance of its predicted success from the learner's target, or less for a due review) and
+    /// the exploring distribution; <paramref name="success"/>, when long enough, receives each predicted success.
+    /// </summary>
+    void Score(LoopConfig config, string userId, DateTimeOffset now, IReadOnlyList<ActionCandidate> actions, Span<float> costs, Span<double> pmf, Span<double> success);
+}

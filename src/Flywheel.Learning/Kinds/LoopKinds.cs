@@ -17,6 +17,7 @@ public static class LoopKinds
     {
         LoopKind.Choose => ChooseKind.Instance,
         LoopKind.Rank => RankKind.Instance,
+        LoopKind.Ability => AbilityKind.Instance,
         _ => throw new FlywheelValidationException("kind", $"loop kind {kind} is not supported yet") { Kind = ValidationKind.NotSupported },
     };
 }
