@@ -119,3 +119,26 @@ public sealed record ReviewItem(
     [property: JsonConverter(typeof(UtcTimeConverter))] DateTimeOffset LastReview,
     int Reviews,
     int Lapses);
+
+/// <summary>An <c>ability</c> loop's learners in the health report: are they learning at the planned difficulty, and coming back?</summary>
+/// <param name="TargetSuccess">The loop's target.</param>
+/// <param name="Learners">Learners with at least one answer.</param>
+/// <param name="Answers">Answers learned from.</param>
+/// <param name="SuccessRate">Correct / answers over every answer (null before the first).</param>
+/// <param name="RecentSuccess">The mean of learners' recent success (about their last ten answers), over learners with ten answers or more; null when none has.</param>
+/// <param name="ActiveLast7Days">Learners who answered in the last 7 days.</param>
+/// <param name="Streaking">Learners whose streak is alive now.</param>
+/// <param name="AtRisk">Of them, those who have not answered yet today (their time).</param>
+/// <param name="LongestStreak">The longest streak alive now.</param>
+/// <param name="ReviewsDue">Reviews due now, over all learners.</param>
+public sealed record LearnerHealth(
+    double TargetSuccess,
+    long Learners,
+    long Answers,
+    [property: JsonConverter(typeof(FiniteOrNullConverter))] double SuccessRate,
+    [property: JsonConverter(typeof(FiniteOrNullConverter))] double RecentSuccess,
+    long ActiveLast7Days,
+    long Streaking,
+    long AtRisk,
+    int LongestStreak,
+    long ReviewsDue);

@@ -77,6 +77,9 @@ public sealed record HealthReport
 
     /// <summary>A <c>rank</c> loop's measured position bias (null for other kinds).</summary>
     public PositionBiasReport? PositionBias { get; init; }
+
+    /// <summary>For an <c>ability</c> loop: its learners, their success against the target, streaks and reviews due.</summary>
+    public LearnerHealth? Learners { get; init; }
 }
 
 /// <summary>A stretch of the decision log a figure was computed on.</summary>

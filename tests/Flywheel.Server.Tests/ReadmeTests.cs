@@ -10,6 +10,9 @@ public sealed partial class ReadmeTests
     [GeneratedRegex(@"## Rankings quick start.*?```bash\n(?<script>.*?)```", RegexOptions.Singleline)]
     private static partial Regex RankingsBlock();
 
+    [GeneratedRegex(@"## Tutor quick start.*?```bash\n(?<script>.*?)```", RegexOptions.Singleline)]
+    private static partial Regex TutorBlock();
+
     /// <summary>Runs the README's bash block that <paramref name="block"/> finds against a real server; returns its output.</summary>
     private static async Task<string> RunBlockAsync(Regex block)
     {
@@ -49,5 +52,19 @@ public sealed partial class ReadmeTests
         Assert.Contains("\"actionId\":\"p2\",\"reward\":3,\"signals\":2", stdout);
         Assert.Contains("\"closedBy\":\"signal\"", stdout);
         Assert.Contains("\"slots\":[{\"slot\":1,\"examination\":null", stdout);
+    }
+
+    [Fact]
+    public async Task Readme_TutorQuickStart_WorksAgainstARealServer()
+    {
+        var stdout = await RunBlockAsync(TutorBlock());
+
+        Assert.Contains("\"kind\":\"ability\"", stdout);
+        Assert.Contains("\"accepted\":1", stdout);
+        // One right answer of a new learner to a new exercise: ability 0.4 (P was 0.5, the first step 0.8).
+        Assert.Contains("\"ability\":{\"value\":0.4", stdout);
+        Assert.Contains("\"timeZone\":\"Europe/Paris\"", stdout);
+        Assert.Contains("\"answers\":1", stdout);
+        Assert.Contains("\"items\":[{\"actionId\":", stdout);
     }
 }

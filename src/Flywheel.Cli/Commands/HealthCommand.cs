@@ -61,6 +61,11 @@ internal static class HealthCommand
         var ret = r.Return;
         o.WriteLine($"  return         {N(ret.Users)} users; within 1 day {P(ret.Within1Day.Rate.Value)}, 7 days {P(ret.Within7Days.Rate.Value)}, 30 days {P(ret.Within30Days.Rate.Value)}");
         o.WriteLine($"  streaks        {string.Join(", ", ret.Streaks.Select(s => $"{s.Days}: {N(s.Users)}"))}");
+        if (r.Learners is { } learners)
+        {
+            o.WriteLine($"  learners       {N(learners.Learners)} with {N(learners.Answers)} answers; success {P(learners.SuccessRate)} (recently {P(learners.RecentSuccess)}) vs target {P(learners.TargetSuccess)}; "
+                + $"{N(learners.ActiveLast7Days)} active in 7 days; {N(learners.Streaking)} on a streak ({N(learners.AtRisk)} at risk, longest {learners.LongestStreak}); {N(learners.ReviewsDue)} reviews due");
+        }
         if (r.PositionBias is { } bias)
         {
             o.WriteLine($"  position bias  {bias.PositionBias}; {N(bias.Interventions)} shuffled decisions; examination by slot (95% interval, weight used):");

@@ -62,7 +62,12 @@ internal sealed class HealthReporter(TimeProvider time, IFlywheelStore store)
             }
         }
         var report = HealthCalculator.Compute(input);
-        return serving.Policy is IRankingPolicy ranker ? report with { PositionBias = ranker.PositionBias(config) } : report;
+        return serving.Policy switch
+        {
+            IRankingPolicy ranker => report with { PositionBias = ranker.PositionBias(config) },
+            IAbilityPolicy tutor => report with { Learners = tutor.Estimates.Health(time.GetUtcNow(), config.AbilitySettings) },
+            _ => report,
+        };
     }
 
     private async ValueTask<(List<UserVisit> Visits, IReadOnlyList<double> Latency)> ReadBesideLogAsync(LoopRuntime runtime, CancellationToken cancellationToken)

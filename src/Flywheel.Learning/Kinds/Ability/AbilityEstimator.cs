@@ -247,6 +247,44 @@ public sealed class AbilityEstimator
         return Math.Clamp(target + (target - recent) / room * (1 - room), 0.01, 0.99);
     }
 
+    /// <summary>The loop's learners at <paramref name="now"/>, for the health report (one pass over them).</summary>
+    public LearnerHealth Health(DateTimeOffset now, AbilityConfig settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        long learners = 0, answers = 0, correct = 0, recentCount = 0, active = 0, streaking = 0, atRisk = 0, due = 0;
+        double recent = 0;
+        var longest = 0;
+        var rules = Rules(settings);
+        foreach (var (_, s) in _learners)
+        {
+            lock (s)
+            {
+                learners++;
+                answers += s.Answers;
+                correct += s.Correct;
+                if (s.Answers >= 10)
+                {
+                    recent += s.Recent;
+                    recentCount++;
+                }
+                active += now - s.LastAnswer <= TimeSpan.FromDays(7) ? 1 : 0;
+                var streak = Flywheel.Learning.Streaks.Read(s.Streak, now, rules);
+                if (streak.Current > 0)
+                {
+                    streaking++;
+                    atRisk += streak.AtRisk ? 1 : 0;
+                    longest = Math.Max(longest, streak.Current);
+                }
+                foreach (var card in s.Cards.Values)
+                {
+                    due += card.Due <= now ? 1 : 0;
+                }
+            }
+        }
+        return new LearnerHealth(settings.TargetSuccess, learners, answers, answers == 0 ? double.NaN : (double)correct / answers,
+            recentCount == 0 ? double.NaN : recent / recentCount, active, streaking, atRisk, longest, due);
+    }
+
     /// <summary>Forgets a learner entirely (user erasure); true when there was anything to forget.</summary>
     public bool Forget(string userId) => _learners.TryRemove(userId, out _);
 
