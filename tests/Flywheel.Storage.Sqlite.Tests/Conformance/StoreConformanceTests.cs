@@ -81,7 +81,7 @@ public abstract partial class StoreConformanceTests : IAsyncLifetime
     public async Task CommitAsync_DecisionSignalsAndReward_RoundTripEveryFieldExactly()
     {
         var store = await OpenAsync();
-        var decision = RichDecision("shop", "d-1", T0);
+        var decision = RichDecision("shop", "d-1", T0) with { TimeZone = "America/Argentina/Buenos_Aires" };
         var bare = new DecisionRecord
         {
             Loop = "shop",
@@ -623,6 +623,7 @@ public abstract partial class StoreConformanceTests : IAsyncLifetime
             Assert.Equal(expected.Ranking[i].Slot, actual.Ranking[i].Slot);
         }
         Assert.Equal(expected.Intervened, actual.Intervened);
+        Assert.Equal(expected.TimeZone, actual.TimeZone);
         Assert.Equal(expected.Shadows, actual.Shadows);
         Assert.Equal(expected.ModelVersion, actual.ModelVersion);
     }
