@@ -100,7 +100,7 @@ public sealed class AbilityEstimator
         ArgumentNullException.ThrowIfNull(userId);
         ArgumentNullException.ThrowIfNull(itemId);
         ArgumentNullException.ThrowIfNull(settings);
-        var learner = _learners.GetOrAdd(userId, static _ => new LearnerState(Flywheel.Learning.Streaks.Empty));
+        var learner = _learners.GetOrAdd(userId, static _ => new LearnerState(default));
         var irt = settings.Model == AbilityModel.Irt && features is not null;
         var fromFeatures = irt ? FromFeatures(features!) : 0;
         var item = _items.TryGetValue(itemId, out var known) ? known : null;

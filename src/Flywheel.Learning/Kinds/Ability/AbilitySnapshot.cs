@@ -35,7 +35,7 @@ internal static class AbilitySnapshot
                     w.Write(s.Recent);
                     w.Write(s.LastAnswer.UtcTicks);
                     w.Write(s.TimeZone ?? "");
-                    Streaks.Write(w, s.Streak);
+                    s.Streak.Write(w);
                     w.Write(s.Cards.Count);
                     foreach (var (item, c) in s.Cards.OrderBy(c => c.Key, StringComparer.Ordinal))
                     {
@@ -96,7 +96,7 @@ internal static class AbilitySnapshot
             for (var n = Count(r); n > 0; n--)
             {
                 var id = r.ReadString();
-                var s = new AbilityEstimator.LearnerState(Streaks.Empty)
+                var s = new AbilityEstimator.LearnerState(default)
                 {
                     Ability = r.ReadDouble(),
                     Information = r.ReadDouble(),
@@ -107,7 +107,7 @@ internal static class AbilitySnapshot
                 };
                 var zone = r.ReadString();
                 s.TimeZone = zone.Length == 0 ? null : zone;
-                s.Streak = Streaks.Read(r);
+                s.Streak = StreakState.Read(r);
                 for (var c = Count(r); c > 0; c--)
                 {
                     var item = r.ReadString();
@@ -134,7 +134,7 @@ internal static class AbilitySnapshot
             }
             return (estimator, examples);
         }
-        catch (Exception ex) when (ex is EndOfStreamException or IOException or FormatException or ArgumentException)
+        catch (Exception ex) when (ex is EndOfStreamException or IOException or InvalidDataException or FormatException or ArgumentException)
         {
             throw new ModelSnapshotException($"the ability snapshot is malformed: {ex.Message}");
         }
