@@ -186,4 +186,32 @@ public sealed class AbilityLoopTests : IDisposable
         await engine.RunScheduledTurnsAsync();
         Assert.Empty(await engine.ListTurnsAsync(Loop));
     }
+
+    [Theory]
+    [InlineData(0, 0, false)]
+    [InlineData(1, 3, true)]
+    public async Task Streak_CountsLocalDaysOnTheEngineClock(int graceDays, int expectedAfterGap, bool atRisk)
+    {
+        // 14:30 UTC is 23:30 in Tokyo: three answers at that hour on three days are three Tokyo days.
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 24, 14, 30, 0, TimeSpan.Zero));
+        await using var engine = await TestEngine.OpenAsync(_dir.Path, time);
+        await engine.PutLoopAsync(TutorLoop(new AbilityConfig { GraceDays = graceDays }));
+        for (var day = 0; day < 3; day++)
+        {
+            await engine.DecideAsync(Loop, Exercise($"d{day}", timeZone: "Asia/Tokyo"));
+            await engine.RecordSignalsAsync(Loop, [Answer($"d{day}", correct: true)]);
+            time.Advance(TimeSpan.FromDays(1));
+        }
+        await engine.FlushAsync();
+
+        // Now 14:30 UTC on the fourth day: the learner has not answered yet today (Tokyo), at risk but alive.
+        var today = (await engine.GetLearnerAsync(Loop, "ada")).Streak;
+        time.Advance(TimeSpan.FromDays(1)); // a whole Tokyo day without an answer
+        var afterGap = (await engine.GetLearnerAsync(Loop, "ada")).Streak;
+
+        Assert.Equal((3, 3, true, "Asia/Tokyo"), (today.Current, today.ActiveDays, today.AtRisk, today.TimeZone));
+        Assert.Equal(new DateOnly(2026, 11, 26), today.LastActiveDay);
+        Assert.Equal((expectedAfterGap, atRisk, 3), (afterGap.Current, afterGap.AtRisk, afterGap.Best));
+        Assert.Equal(expectedAfterGap > 0 ? 1 : 0, (await engine.GetHealthAsync(Loop)).Learners!.Streaking);
+    }
 }
