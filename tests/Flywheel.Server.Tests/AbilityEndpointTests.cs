@@ -74,8 +74,9 @@ public sealed class AbilityEndpointTests : IAsyncLifetime
         await Expect(unknown, HttpStatusCode.NotFound, "userId");
         await Expect(item, HttpStatusCode.NotFound, "actionId");
         await Expect(feed, HttpStatusCode.UnprocessableEntity, "loop");
-        Assert.Equal(HttpStatusCode.BadRequest, due.StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, extra.StatusCode);
+        await Expect(due, HttpStatusCode.UnprocessableEntity, "due");
+        Assert.True(extra.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity, await extra.Content.ReadAsStringAsync());
+        Assert.Contains("when", await extra.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         await Expect(turn, HttpStatusCode.UnprocessableEntity, "loop");
         var sdk = await Assert.ThrowsAnyAsync<FlywheelValidationException>(() => _client.GetLearnerAsync(Loop, "nobody"));
         Assert.Equal(ValidationKind.NotFound, sdk.Kind);

@@ -142,6 +142,20 @@ public sealed class AbilityEstimatorTests
     }
 
     [Fact]
+    public void Learn_AnswerStampedBeforeTheLastReview_IsReviewedAtTheLastReview()
+    {
+        var e = new AbilityEstimator();
+        e.Learn("u", "i", null, true, T0.AddDays(3), null, Elo);
+
+        e.Learn("u", "i", null, false, T0, null, Elo);
+        var review = Assert.Single(e.Reviews("u", T0.AddYears(1), Elo));
+
+        Assert.Equal(2, review.Reviews);
+        Assert.Equal(T0.AddDays(3), review.LastReview);
+        Assert.Equal(T0.AddDays(3), e.Learner("loop", "u", T0.AddDays(4), Elo)!.LastAnswerAt);
+    }
+
+    [Fact]
     public void Forget_RemovesTheLearner()
     {
         var e = new AbilityEstimator();

@@ -70,9 +70,11 @@ public sealed class AbilityPolicyTests
     [Fact]
     public void Score_WithReviews_PrefersADueReviewOverTheBestNewItem()
     {
-        var (estimates, policy) = Seeded(("right", -Math.Log(0.7 / 0.3)));
         var settings = new AbilityConfig { Reviews = true };
+        // After one right answer the learner's ability is 0.4: "right" is predicted at 0.7, "old" (made easy) far above it.
+        var (estimates, policy) = Seeded(("right", 0.4 - Math.Log(0.7 / 0.3)));
         estimates.Learn("u", "old", null, true, T0, null, settings);
+        estimates.ItemStates["old"].Deviation = -3;
         var later = T0.AddDays(60); // long past the first interval of a right answer
         var pmf = new double[2];
 

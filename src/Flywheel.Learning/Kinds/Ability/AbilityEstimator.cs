@@ -117,10 +117,14 @@ public sealed class AbilityEstimator
             learner.Answers++;
             learner.Correct += correct ? 1 : 0;
             learner.Recent = learner.Answers == 1 ? c : learner.Recent + RecentWeight * (c - learner.Recent);
-            learner.LastAnswer = at;
+            learner.LastAnswer = at > learner.LastAnswer ? at : learner.LastAnswer;
             learner.TimeZone = timeZone ?? learner.TimeZone;
             learner.Streak = Flywheel.Learning.Streaks.Record(learner.Streak, at, learner.TimeZone, Rules(settings));
-            learner.Cards[itemId] = Scheduler(settings).Review(learner.Cards.TryGetValue(itemId, out var card) ? card : null, at, correct ? 3 : 1);
+            // Answers reach the learner in the order their windows closed; one stamped before the item's last review
+            // (a client's own clock) is reviewed at that last review rather than back in time.
+            var previous = learner.Cards.TryGetValue(itemId, out var card) ? card : (ReviewCard?)null;
+            var reviewedAt = previous is { } last && last.LastReview > at ? last.LastReview : at;
+            learner.Cards[itemId] = Scheduler(settings).Review(previous, reviewedAt, correct ? Fsrs.Good : Fsrs.Again);
 
             if (first)
             {
@@ -329,7 +333,11 @@ public sealed class AbilityEstimator
 
     private static StreakRules Rules(AbilityConfig settings) => new(settings.GraceDays, settings.DayStartHour);
 
-    private static Fsrs Scheduler(AbilityConfig settings) => Fsrs.ForRetention(settings.Retention);
+    /// <summary>One scheduler per retention a loop has used (its default parameters otherwise).</summary>
+    private static readonly ConcurrentDictionary<double, Fsrs> Schedulers = new();
+
+    private static Fsrs Scheduler(AbilityConfig settings)
+        => Schedulers.GetOrAdd(settings.Retention, static r => new Fsrs(FsrsParameters.Default with { RequestRetention = r }));
 
     internal sealed class LearnerState(StreakState streak)
     {
