@@ -97,7 +97,7 @@ public sealed class AbilityLoopTests : IDisposable
         var learner = await engine.GetLearnerAsync(Loop, "ada");
         var item = await engine.GetItemAsync(Loop, first.ChosenActionId);
 
-        // The first answer of a new learner to a new item: P = 0.5, K = 0.8 (ALGORITHMS §4).
+        // The first answer of a new learner to a new item: P = 0.5, K = 0.8 (docs/ability.md).
         Assert.Equal(0.4, learner.Ability.Value, 9);
         Assert.True(learner.Ability.Lower < 0.4 && learner.Ability.Upper > 0.4);
         Assert.Equal(1, learner.Answers);

@@ -16,7 +16,7 @@ public sealed class AbilityEstimatorTests
 
         var p = e.Learn("u", "i", null, correct: true, T0, null, Elo);
 
-        // θ = d = 0, no guessing: P = 0.5; K(0) = 0.8, so θ → 0.4 and d → −0.4 (ALGORITHMS §4, derived).
+        // θ = d = 0, no guessing: P = 0.5; K(0) = 0.8, so θ → 0.4 and d → −0.4 (docs/ability.md, "What the loop learns").
         Assert.Equal(0.5, p, 12);
         Assert.Equal(0.4, e.Ability("u"), 12);
         Assert.Equal(-0.4, e.Difficulty("i", null, AbilityModel.Elo), 12);

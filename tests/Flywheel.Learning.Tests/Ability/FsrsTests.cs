@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 namespace Flywheel.Learning.Tests.Ability;
 
 /// <summary>
-/// FSRS-6 against docs ALGORITHMS.md §6.1's worked examples A–D, and against ts-fsrs 5.4.2 itself, run under Node.js
+/// FSRS-6 against hand-worked examples A–D (docs/ability.md, "Reviews"), the published FSRS-6 vectors, and against ts-fsrs 5.4.2 itself, run under Node.js
 /// on a thousand seeded review histories (tests/fsrs/reference.mjs).
 /// </summary>
 public sealed class FsrsTests(ITestOutputHelper output)
@@ -129,7 +129,7 @@ public sealed class FsrsTests(ITestOutputHelper output)
     public void Next_RepoVector_IsExampleD(bool shortTerm, double stability, double published)
     {
         // ts-fsrs's own test checks the published figures (from fsrs-rs) to 4 decimals only: what ts-fsrs 5.4.2
-        // computes is `stability` and D = 6.35748708, which ALGORITHMS.md gives as 6.3574867.
+        // computes is `stability` and D = 6.35748708, which the published vector gives as 6.3574867.
         int[] grades = [1, 3, 3, 3, 3, 3];
         int[] days = [0, 0, 1, 3, 8, 21];
         var fsrs = new Fsrs(FsrsParameters.Default with { EnableShortTerm = shortTerm });
