@@ -158,11 +158,21 @@ public sealed class AbilityLoopTests : IDisposable
 
         await using var reopened = await TestEngine.OpenAsync(_dir.Path, time);
         var after = await reopened.GetLearnerAsync(Loop, "ada");
+        // Exports carry the answered decisions like any loop's; a new setting keeps the learners.
+        var exported = 0;
+        await foreach (var row in reopened.ExportAsync(Loop, new ExportRequest()))
+        {
+            exported++;
+        }
+        await reopened.PutLoopAsync(TutorLoop(new AbilityConfig { Reviews = true, Guess = 0.25, TargetSuccess = 0.8 }));
+        var retuned = await reopened.GetLearnerAsync(Loop, "ada");
         await reopened.EraseUserAsync("ada");
         var erased = await Assert.ThrowsAsync<FlywheelValidationException>(() => reopened.GetLearnerAsync(Loop, "ada").AsTask());
 
         Assert.Equal(before, after);
         Assert.Equal(20, after.Answers);
+        Assert.Equal(20, exported);
+        Assert.Equal(before.Ability, retuned.Ability);
         Assert.Equal(ValidationKind.NotFound, erased.Kind);
     }
 

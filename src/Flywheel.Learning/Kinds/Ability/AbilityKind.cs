@@ -30,12 +30,15 @@ public sealed class AbilityKind : ILoopKind
         return new AbilityLearner(estimator, examples);
     }
 
-    /// <summary>Ability, difficulty and memory keep their meaning under any settings but the guessing chance, which shifts the scale.</summary>
+    /// <summary>
+    /// Always: the model is its learners' history, which no turn would rebuild, so every setting applies to it as it
+    /// is (a new guessing chance shifts predictions from the next answer on).
+    /// </summary>
     public bool CanContinue(LoopConfig from, LoopConfig to)
     {
         ArgumentNullException.ThrowIfNull(from);
         ArgumentNullException.ThrowIfNull(to);
-        return from.AbilitySettings.Guess == to.AbilitySettings.Guess;
+        return true;
     }
 
     /// <inheritdoc />
