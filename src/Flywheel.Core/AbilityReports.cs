@@ -40,6 +40,7 @@ public sealed record LearnerReport
     public required double RecentSuccess { get; init; }
 
     /// <summary>When the learner last answered.</summary>
+    [JsonConverter(typeof(UtcTimeConverter))]
     public DateTimeOffset? LastAnswerAt { get; init; }
 
     /// <summary>The learner's streak as of now.</summary>

@@ -312,7 +312,7 @@ public class LoopConfigJsonTests
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"turns":{"mismatchWeight":101}}""", null, "turns.mismatchWeight")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"turns":{"mismatchWeight":"2"}}""", null, "turns.mismatchWeight")]
     // Kind and mode.
-    [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"kind":"ability"}""", null, "kind")]
+    [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"kind":"ability"}""", null, "signals.correct")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"kind":"Choose"}""", null, "kind")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"kind":1}""", null, "kind")]
     [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"mode":"sometimes"}""", null, "mode")]
@@ -328,16 +328,6 @@ public class LoopConfigJsonTests
         Assert.Equal(field, ex.Field);
         Assert.False(string.IsNullOrWhiteSpace(ex.Problem));
         Assert.False(string.IsNullOrWhiteSpace(ex.Message));
-    }
-
-    [Theory]
-    [InlineData("""{"id":"x","signals":{"a":{"weight":1}},"kind":"ability"}""", "kind")]
-    public void Parse_ValidButUnsupported_ThrowsNotSupported(string json, string field)
-    {
-        var ex = Assert.Throws<FlywheelValidationException>(() => LoopConfigJson.Parse(json));
-
-        Assert.Equal(field, ex.Field);
-        Assert.Equal(ValidationKind.NotSupported, ex.Kind);
     }
 
     [Fact]
