@@ -1,8 +1,10 @@
 using System.CommandLine;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Flywheel.Core;
+using Flywheel.Evaluation.Answers;
 using Flywheel.Learning.Replay;
 using Spectre.Console;
 
@@ -10,7 +12,8 @@ namespace Flywheel.Cli.Commands;
 
 /// <summary>
 /// <c>flywheel replay --cbify K FILE</c>: the supervised-to-bandit simulation (docs/estimators.md) over CSV or
-/// Vowpal Wabbit multiclass text, plain or gzip.
+/// Vowpal Wabbit multiclass text, plain or gzip. <c>flywheel replay --answers FILE</c>: the online ability estimates
+/// checked on answer data against a batch Rasch fit (docs/ability-data.md).
 /// </summary>
 internal static class ReplayCommand
 {
@@ -18,18 +21,43 @@ internal static class ReplayCommand
 
     private static readonly string[] Algorithms = ["epsilon-greedy", "softmax", "squarecb", "bag", "none"];
     private static readonly string[] CbTypes = ["dm", "mtr", "ips", "dr"];
+    private static readonly string[] Models = ["elo", "irt"];
+    private const string Usage = "give exactly one of --cbify K FILE (a bandit simulation) or --answers FILE (the ability check)";
 
     public static Command Create(CliContext context)
     {
         var cbify = new Option<int>("--cbify")
         {
-            Description = "Replay supervised data with K classes (labels 1..K) as a K-action bandit.",
+            Description = "Replay supervised data FILE with K classes (labels 1..K) as a K-action bandit.",
             HelpName = "K",
-            Required = true,
         };
-        var file = new Argument<string>("FILE")
+        var file = new Argument<string?>("FILE")
         {
-            Description = "CSV (header 'label,<feature names…>') or Vowpal Wabbit multiclass text ('label | name:value …'), plain or gzip.",
+            Description = "With --cbify: CSV (header 'label,<feature names…>') or Vowpal Wabbit multiclass text ('label | name:value …'), plain or gzip.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var answers = new Option<string?>("--answers")
+        {
+            Description = "Check the online ability estimates on answer data: CSV, long ('user,item,correct[,at]') or wide (a column per item, cells 0/1/NA), plain or gzip.",
+            HelpName = "FILE",
+        };
+        var holdout = new Option<double>("--holdout")
+        {
+            Description = "With --answers: the share of (user, item) pairs held out to score predictions on.",
+            HelpName = "H",
+            DefaultValueFactory = _ => new AnswerReplayOptions().Holdout,
+        };
+        var model = new Option<string>("--model")
+        {
+            Description = "With --answers: the online model.",
+            DefaultValueFactory = _ => "elo",
+        };
+        model.AcceptOnlyFromAmong(Models);
+        var guess = new Option<double>("--guess")
+        {
+            Description = "With --answers: the chance of a right answer by guessing (1/options for multiple choice).",
+            HelpName = "G",
+            DefaultValueFactory = _ => 0,
         };
         var algorithm = new Option<string>("--algorithm")
         {
@@ -78,7 +106,7 @@ internal static class ReplayCommand
         };
         var seed = new Option<ulong>("--seed")
         {
-            Description = "Seed of the action draws.",
+            Description = "Seed of the action draws (with --answers: of the split and of the order of answers without times).",
             HelpName = "S",
             DefaultValueFactory = _ => 1UL,
         };
@@ -87,14 +115,47 @@ internal static class ReplayCommand
             Description = "Print one JSON object with the figures to stdout.",
         };
 
-        var command = new Command("replay", "Replay supervised data as a contextual-bandit simulation (VW's --cbify) and report the progressive loss.")
+        var command = new Command(
+            "replay",
+            "Replay supervised data as a contextual-bandit simulation (VW's --cbify) and report the progressive loss, or answers to check the online ability estimates against a batch Rasch fit.")
         {
-            cbify, file, algorithm, cbType, epsilon, lambda, gamma, bags, learningRate, powerT, seed, json,
+            cbify, file, answers, algorithm, cbType, epsilon, lambda, gamma, bags, learningRate, powerT, holdout, model, guess, seed, json,
         };
+        Option[] cbifyOnly = [algorithm, cbType, epsilon, lambda, gamma, bags, learningRate, powerT];
+        Option[] answersOnly = [holdout, model, guess];
         command.SetAction((parse, cancellationToken) =>
         {
+            const string name = FlywheelCli.Name + " replay";
+            var answersFile = parse.GetValue(answers);
+            var isCbify = parse.GetResult(cbify) is { Implicit: false };
+            if (isCbify == (answersFile is not null))
+            {
+                context.ErrorLine(name, Usage);
+                return Task.FromResult(ExitCodes.Usage);
+            }
+            var stray = (isCbify ? answersOnly : cbifyOnly).FirstOrDefault(o => parse.GetResult(o) is { Implicit: false });
+            if (stray is not null)
+            {
+                context.ErrorLine(name, $"{stray.Name} applies to {(isCbify ? "--answers" : "--cbify")} only");
+                return Task.FromResult(ExitCodes.Usage);
+            }
+            if (answersFile is not null)
+            {
+                if (parse.GetValue(file) is { } extra)
+                {
+                    context.ErrorLine(name, $"--answers FILE takes no other file; got '{extra}'");
+                    return Task.FromResult(ExitCodes.Usage);
+                }
+                var check = new AnswerSettings(answersFile, parse.GetValue(holdout), parse.GetRequiredValue(model), parse.GetValue(guess), parse.GetValue(seed), parse.GetValue(json));
+                return Task.FromResult(RunAnswers(context, check, cancellationToken));
+            }
+            if (parse.GetValue(file) is null)
+            {
+                context.ErrorLine(name, "--cbify K needs the data FILE");
+                return Task.FromResult(ExitCodes.Usage);
+            }
             var settings = new Settings(
-                parse.GetRequiredValue(file),
+                parse.GetValue(file)!,
                 parse.GetValue(cbify),
                 parse.GetRequiredValue(algorithm),
                 parse.GetRequiredValue(cbType),
@@ -114,6 +175,130 @@ internal static class ReplayCommand
     private sealed record Settings(
         string File, int Classes, string Algorithm, string CbType, double? Epsilon, double Lambda, double Gamma, int Bags,
         double? LearningRate, double? PowerT, ulong Seed, bool Json);
+
+    private sealed record AnswerSettings(string File, double Holdout, string Model, double Guess, ulong Seed, bool Json);
+
+    private static int RunAnswers(CliContext context, AnswerSettings s, CancellationToken cancellationToken)
+    {
+        const string command = FlywheelCli.Name + " replay";
+        return context.RunFileVerb(command, s.File, () =>
+        {
+            var c = CultureInfo.InvariantCulture;
+            if (!(s.Holdout is >= 0 and < 1))
+            {
+                throw new UsageException($"--holdout must lie in [0, 1); got {s.Holdout.ToString(c)}");
+            }
+            if (!(s.Guess is >= 0 and <= 0.5))
+            {
+                throw new UsageException($"--guess must lie in [0, 0.5]; got {s.Guess.ToString(c)}");
+            }
+            if (Directory.Exists(s.File))
+            {
+                throw new UsageException($"'{s.File}' is a directory, not a data file");
+            }
+            if (!File.Exists(s.File))
+            {
+                throw new UsageException($"file '{s.File}' not found");
+            }
+            var start = Stopwatch.GetTimestamp();
+            var data = AnswerData.Load(s.File, cancellationToken);
+            var readSeconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            if (data.Answers.Count == 0)
+            {
+                throw new UsageException($"'{s.File}' holds no answers");
+            }
+            var options = new AnswerReplayOptions
+            {
+                Holdout = s.Holdout,
+                Seed = s.Seed,
+                Model = s.Model == "irt" ? AbilityModel.Irt : AbilityModel.Elo,
+                Guess = s.Guess,
+            };
+            var result = AnswerReplay.Run(data, options, cancellationToken);
+            var seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
+            if (s.Json)
+            {
+                WriteAnswersJson(context.Out, s, data, result, readSeconds, seconds);
+            }
+            else
+            {
+                WriteAnswersSummary(context.Out, s, data, result, readSeconds, seconds);
+            }
+            return ExitCodes.Success;
+        });
+    }
+
+    private static void WriteAnswersJson(TextWriter output, AnswerSettings s, AnswerData data, AnswerReplayResult r, double readSeconds, double seconds)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new Utf8JsonWriter(buffer))
+        {
+            w.WriteStartObject();
+            w.WriteString("file", s.File);
+            w.WriteString("format", data.Format == AnswerFileFormat.Long ? "long" : "wide");
+            w.WriteBoolean("gzip", data.IsCompressed);
+            w.WriteString("order", r.Order == AnswerOrder.Time ? "time" : "shuffled");
+            w.WriteString("model", s.Model);
+            w.WriteNumber("guess", s.Guess);
+            w.WriteNumber("holdout", s.Holdout);
+            w.WriteNumber("seed", s.Seed);
+            w.WriteNumber("answers", r.Answers);
+            w.WriteNumber("users", r.Users);
+            w.WriteNumber("items", r.Items);
+            w.WriteNumber("trainAnswers", r.TrainAnswers);
+            w.WriteNumber("heldOutAnswers", r.HeldOutAnswers);
+            w.WriteNumber("itemsCompared", r.ItemsCompared);
+            NumberOrNull(w, "pearson", r.Pearson);
+            NumberOrNull(w, "spearman", r.Spearman);
+            NumberOrNull(w, "onlineLogLoss", r.OnlineLogLoss);
+            NumberOrNull(w, "raschLogLoss", r.RaschLogLoss);
+            NumberOrNull(w, "itemBaseRateLogLoss", r.ItemBaseRateLogLoss);
+            NumberOrNull(w, "globalBaseRateLogLoss", r.GlobalBaseRateLogLoss);
+            NumberOrNull(w, "progressiveLogLoss", r.ProgressiveLogLoss);
+            NumberOrNull(w, "raschAbilitySpread", r.RaschAbilitySpread);
+            w.WriteNumber("raschIterations", r.RaschIterations);
+            w.WriteBoolean("raschConverged", r.RaschConverged);
+            w.WriteNumber("readSeconds", Math.Round(readSeconds, 6));
+            w.WriteNumber("onlineSeconds", Math.Round(r.OnlineSeconds, 6));
+            w.WriteNumber("raschSeconds", Math.Round(r.RaschSeconds, 6));
+            w.WriteNumber("seconds", Math.Round(seconds, 6));
+            w.WriteEndObject();
+        }
+        output.WriteLine(Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+        output.Flush();
+    }
+
+    private static void NumberOrNull(Utf8JsonWriter w, string name, double value)
+    {
+        if (double.IsFinite(value))
+        {
+            w.WriteNumber(name, value);
+        }
+        else
+        {
+            w.WriteNull(name);
+        }
+    }
+
+    private static void WriteAnswersSummary(TextWriter o, AnswerSettings s, AnswerData data, AnswerReplayResult r, double readSeconds, double seconds)
+    {
+        var c = CultureInfo.InvariantCulture;
+        static string F(double value) => double.IsFinite(value) ? value.ToString("F4", CultureInfo.InvariantCulture) : "n/a";
+        var format = (data.Format == AnswerFileFormat.Long ? "long CSV" : "wide CSV") + (data.IsCompressed ? ", gzip" : "");
+        var order = r.Order == AnswerOrder.Time ? "in time order" : "in a seeded shuffle (the file has no times)";
+        o.WriteLine(string.Create(c, $"replay {s.File} ({format}): {r.Answers:N0} answers, {r.Users:N0} users, {r.Items:N0} items"));
+        o.WriteLine(string.Create(c, $"  model {s.Model}, guess {s.Guess}; learned from {r.TrainAnswers:N0} answers {order}, {r.HeldOutAnswers:N0} held out (holdout {s.Holdout}, seed {s.Seed})"));
+        o.WriteLine(string.Create(c, $"  difficulty, online vs batch Rasch ({r.ItemsCompared:N0} items)   Pearson {F(r.Pearson)}   Spearman {F(r.Spearman)}"));
+        o.WriteLine("  log loss");
+        o.WriteLine($"    online model, held out        {F(r.OnlineLogLoss)}");
+        o.WriteLine($"    batch Rasch fit, held out     {F(r.RaschLogLoss)}");
+        o.WriteLine($"    per-item base rate, held out  {F(r.ItemBaseRateLogLoss)}");
+        o.WriteLine($"    global base rate, held out    {F(r.GlobalBaseRateLogLoss)}");
+        o.WriteLine($"    online model, progressive     {F(r.ProgressiveLogLoss)}");
+        o.WriteLine(string.Create(c, $"  Rasch fit: ability spread {r.RaschAbilitySpread:F3}, {r.RaschIterations} EM iterations{(r.RaschConverged ? "" : ", NOT converged")}"));
+        o.WriteLine(string.Create(c, $"  {seconds:F2} s (reading {readSeconds:F2}, online pass {r.OnlineSeconds:F2}, Rasch fit {r.RaschSeconds:F2})"));
+        o.Flush();
+    }
 
     private static int Run(CliContext context, Settings settings, CancellationToken cancellationToken)
     {
