@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Flywheel.Simulation;
 using Flywheel.Simulation.Search;
+using Flywheel.Simulation.Tutor;
 
 namespace Flywheel.Cli.Commands;
 
@@ -9,7 +10,9 @@ namespace Flywheel.Cli.Commands;
 /// <c>flywheel simulate SCENARIO</c>: runs a world with known truth through the real engine and store, and
 /// prints each product's monthly figures, or every daily and monthly figure with <c>--json</c>. The <c>search</c> scenario
 /// (<see cref="SimulateSearch"/>) runs a stream of queries instead of days: it takes <c>--queries</c> and refuses
-/// <c>--days</c> and <c>--users</c>, which the feed scenarios take and which refuse <c>--queries</c>.
+/// <c>--days</c> and <c>--users</c>, which the feed scenarios take and which refuse <c>--queries</c>. The <c>tutor</c>
+/// scenario (<see cref="SimulateTutor"/>) runs days of learners: it takes <c>--days</c> and <c>--learners</c> (which only it
+/// takes) and refuses <c>--users</c> and <c>--queries</c>.
 /// </summary>
 internal static class SimulateCommand
 {
@@ -17,7 +20,7 @@ internal static class SimulateCommand
 
     public static Command Create(CliContext context)
     {
-        string[] names = [.. Scenarios.Names, SearchSimulation.Name];
+        string[] names = [.. Scenarios.Names, SearchSimulation.Name, TutorSimulation.Name];
         var scenario = new Argument<string>("SCENARIO")
         {
             Description = "The world to run: " + string.Join(", ", names) + ".",
@@ -26,6 +29,7 @@ internal static class SimulateCommand
         var days = SimulationCli.DaysOption();
         var users = SimulationCli.UsersOption();
         var queries = SimulateSearch.QueriesOption();
+        var learners = SimulateTutor.LearnersOption();
         var seed = SimulationCli.SeedOption();
         var json = SimulationCli.JsonOption();
         var dataDir = new Option<string?>("--data-dir")
@@ -35,7 +39,7 @@ internal static class SimulateCommand
         };
         var command = new Command("simulate", "Run a simulated world with known truth through the real engine and report what each product's loop did.")
         {
-            scenario, days, users, queries, seed, json, dataDir,
+            scenario, days, users, queries, learners, seed, json, dataDir,
         };
         command.SetAction((parse, cancellationToken) =>
         {
@@ -43,7 +47,14 @@ internal static class SimulateCommand
             // Options the scenario has no use for are refused rather than ignored: a run must be what was asked for.
             string? misplaced = name == SearchSimulation.Name
                 ? parse.GetResult(days) is { Implicit: false } ? "--days" : parse.GetResult(users) is { Implicit: false } ? "--users" : null
-                : parse.GetResult(queries) is { Implicit: false } ? "--queries" : null;
+                : name == TutorSimulation.Name
+                    ? parse.GetResult(users) is { Implicit: false } ? "--users" : parse.GetResult(queries) is { Implicit: false } ? "--queries" : null
+                    : parse.GetResult(queries) is { Implicit: false } ? "--queries" : null;
+            if (misplaced is null && name != TutorSimulation.Name && parse.GetResult(learners) is { Implicit: false })
+            {
+                misplaced = "--learners";
+            }
+            var tutor = new TutorArguments(parse.GetValue(learners), parse.GetResult(days) is { Implicit: false } ? parse.GetValue(days) : null);
             return RunAsync(
                 context,
                 name,
@@ -54,25 +65,42 @@ internal static class SimulateCommand
                 parse.GetValue(seed),
                 parse.GetValue(json),
                 parse.GetValue(dataDir),
+                tutor,
                 cancellationToken);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(CliContext context, string name, int days, int users, int? queries, string? misplaced, ulong seed, bool json, string? dataDir, CancellationToken cancellationToken)
+    /// <summary>The tutor scenario's sizes as given: <c>--learners</c>, and <c>--days</c> only when given (its default differs from the feed's).</summary>
+    private sealed record TutorArguments(int? Learners, int? Days);
+
+    private static async Task<int> RunAsync(CliContext context, string name, int days, int users, int? queries, string? misplaced, ulong seed, bool json, string? dataDir, TutorArguments tutorArguments, CancellationToken cancellationToken)
     {
         var search = name == SearchSimulation.Name;
+        var tutor = name == TutorSimulation.Name;
         int searchQueries;
+        (int Learners, int Days) tutorSize = default;
         try
         {
             if (misplaced is not null)
             {
                 throw new UsageException(search
                     ? $"{misplaced} does not apply to the search scenario, which runs a stream of queries: use --queries"
-                    : $"{misplaced} applies only to the search scenario; '{name}' runs days (--days) of users (--users)");
+                    : tutor
+                        ? $"{misplaced} does not apply to the tutor scenario, which runs days (--days) of learners (--learners)"
+                        : misplaced == "--learners"
+                            ? $"--learners applies only to the tutor scenario; '{name}' runs days (--days) of users (--users)"
+                            : $"{misplaced} applies only to the search scenario; '{name}' runs days (--days) of users (--users)");
             }
             searchQueries = SimulateSearch.CheckQueries(queries);
-            SimulationCli.Check(days, users);
+            if (tutor)
+            {
+                tutorSize = SimulateTutor.Check(tutorArguments.Learners, tutorArguments.Days);
+            }
+            else
+            {
+                SimulationCli.Check(days, users);
+            }
             if (dataDir is not null && string.IsNullOrWhiteSpace(dataDir))
             {
                 throw new UsageException("--data-dir needs a directory");
@@ -91,6 +119,12 @@ internal static class SimulateCommand
             {
                 var run = new SearchOptions { Queries = searchQueries, Seed = seed, DataDirectory = directory };
                 await SimulateSearch.RunAsync(context, run, json, keepStores: !temporary, cancellationToken).ConfigureAwait(false);
+                return ExitCodes.Success;
+            }
+            if (tutor)
+            {
+                var run = new TutorOptions { Learners = tutorSize.Learners, Days = tutorSize.Days, Seed = seed, DataDirectory = directory };
+                await SimulateTutor.RunAsync(context, run, json, keepStores: !temporary, cancellationToken).ConfigureAwait(false);
                 return ExitCodes.Success;
             }
             var scenario = Scenarios.Get(name);
