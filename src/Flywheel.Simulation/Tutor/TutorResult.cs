@@ -208,7 +208,8 @@ public sealed record TutorSummary
 
     /// <summary>
     /// The share of the learners behind <see cref="Spearman"/> whose true ability lies inside the loop's 95% interval
-    /// (estimate ± 1.96 standard errors); NaN without them.
+    /// (estimate ± 1.96 standard errors) once the two scales share their centre: abilities and difficulties are known
+    /// only relative to each other, so the loop's scale may sit anywhere (<see cref="EstimateBias"/>); NaN without them.
     /// </summary>
     public double IntervalCoverage { get; init; } = double.NaN;
 
@@ -365,10 +366,16 @@ public sealed record TutorResult
             Spearman = ranked.Length >= 3 ? TutorStatistics.Spearman([.. ranked.Select(l => l.Estimate)], [.. ranked.Select(l => l.EndAbility)], Random("spearman-" + key)) : null,
             SpearmanLearners = ranked.Length,
             EstimateBias = ranked.Length == 0 ? double.NaN : ranked.Average(l => l.Estimate - l.EndAbility),
-            IntervalCoverage = ranked.Length == 0 ? double.NaN : ranked.Count(l => Math.Abs(l.Estimate - l.EndAbility) <= Search.Statistics.Z95 * l.EstimateError) / (double)ranked.Length,
+            IntervalCoverage = ranked.Length == 0 ? double.NaN : Coverage(ranked),
             QuitFailures = learners.Count(l => l.Quit == TutorQuit.Failures) / (double)learners.Count,
             QuitBoredom = learners.Count(l => l.Quit == TutorQuit.Boredom) / (double)learners.Count,
         };
+    }
+
+    private static double Coverage(TutorLearnerOutcome[] ranked)
+    {
+        var offset = ranked.Average(l => l.Estimate - l.EndAbility);
+        return ranked.Count(l => Math.Abs(l.Estimate - offset - l.EndAbility) <= Search.Statistics.Z95 * l.EstimateError) / (double)ranked.Length;
     }
 
     private static double Quit(TutorLearnerOutcome learner) => learner.Quit == TutorQuit.None ? 0 : 1;

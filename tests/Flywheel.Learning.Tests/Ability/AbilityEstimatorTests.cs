@@ -36,6 +36,27 @@ public sealed class AbilityEstimatorTests
     }
 
     [Fact]
+    public void LearnerStep_NeverFallsBelowTheFloor_SoAbilityKeepsFollowingGrowth()
+    {
+        Assert.Equal(0.8, AbilityEstimator.LearnerStep(0), 12);
+        Assert.Equal(AbilityEstimator.LearnerFloor, AbilityEstimator.LearnerStep(1000), 12);
+    }
+
+    [Fact]
+    public void NewLearner_StartsAtTheLearnersMeanAbility()
+    {
+        var e = new AbilityEstimator();
+        e.Learn("a", "i", null, true, T0, null, Elo);
+        e.Learn("b", "j", null, true, T0, null, Elo);
+        var mean = (e.Ability("a") + e.Ability("b")) / 2;
+
+        Assert.Equal(mean, e.Ability("newcomer"), 12);
+        Assert.Equal(mean, e.MeanAbility, 12);
+        e.Forget("a");
+        Assert.Equal(e.Ability("b"), e.MeanAbility, 12);
+    }
+
+    [Fact]
     public void Step_DecaysWithAnswers()
     {
         Assert.Equal(0.8, AbilityEstimator.Step(0), 12);
@@ -87,7 +108,10 @@ public sealed class AbilityEstimatorTests
         }
         var fifty = e.Learner("loop", "u", T0.AddHours(1), Elo)!.Ability;
 
-        Assert.True(fifty.StandardError < one.StandardError / 3);
+        Assert.True(fifty.StandardError < one.StandardError / 2.5);
+        // Fifty answers carry more information than the Elo step's own noise allows: the step K(50) bounds the error.
+        var k = AbilityEstimator.LearnerStep(50);
+        Assert.Equal(Math.Sqrt(k / (2 - k / 4)), fifty.StandardError, 12);
         Assert.Equal(fifty.Value - 1.959964 * fifty.StandardError, fifty.Lower, 12);
         Assert.True(one.StandardError < 1); // the unit prior plus one answer's information
     }

@@ -31,10 +31,19 @@ public sealed class AbilityEstimator
     /// <summary>The weight of the latest answer in a learner's recent success (about the last ten answers).</summary>
     public const double RecentWeight = 0.1;
 
+    /// <summary>
+    /// The smallest step a learner's ability takes: learners grow, so their estimate keeps following them (about
+    /// the last 50 answers weigh in), where an item's difficulty, which does not change, settles.
+    /// </summary>
+    public const double LearnerFloor = 0.04;
+
     private readonly ConcurrentDictionary<string, LearnerState> _learners = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ItemState> _items = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<ulong, FeatureWeight> _weights = new();
     private long _answers;
+    private long _featureAnswers;
+    private double _weightedSums;
+    private double _abilitySum;
 
     /// <summary>Answers learned from.</summary>
     public long Answers => Interlocked.Read(ref _answers);
@@ -48,11 +57,27 @@ public sealed class AbilityEstimator
     /// <summary>The Elo step after <paramref name="answers"/> answers.</summary>
     public static double Step(long answers) => Alpha / (1 + Beta * answers);
 
+    /// <summary>A learner's Elo step after <paramref name="answers"/> answers: <see cref="Step"/>, never below <see cref="LearnerFloor"/>.</summary>
+    public static double LearnerStep(long answers) => Math.Max(Step(answers), LearnerFloor);
+
     /// <summary>The probability of a correct answer at ability − difficulty <paramref name="logit"/> with guessing <paramref name="guess"/>.</summary>
     public static double Success(double logit, double guess) => guess + (1 - guess) / (1 + Math.Exp(-logit));
 
-    /// <summary>A learner's ability (0, the population's centre, before any answer).</summary>
-    public double Ability(string userId) => _learners.TryGetValue(userId, out var s) ? s.Ability : 0;
+    /// <summary>A learner's ability; before their first answer, the mean ability of the loop's learners (0 for the first).</summary>
+    public double Ability(string userId) => _learners.TryGetValue(userId, out var s) ? s.Ability : MeanAbility;
+
+    /// <summary>
+    /// The mean ability of the loop's learners, where a new learner starts: the scale's origin is only where the first
+    /// learners and items began, and a newcomer is most likely like those before them.
+    /// </summary>
+    public double MeanAbility
+    {
+        get
+        {
+            var count = _learners.Count;
+            return count == 0 ? 0 : Volatile.Read(ref _abilitySum) / count;
+        }
+    }
 
     /// <summary>The difficulty of an item with these features under <paramref name="model"/>.</summary>
     public double Difficulty(string itemId, Features? features, AbilityModel model)
@@ -61,7 +86,12 @@ public sealed class AbilityEstimator
         return model == AbilityModel.Irt && features is not null ? own + FromFeatures(features) : own;
     }
 
-    /// <summary>The difficulty the item's features alone predict (the <c>irt</c> part w·x).</summary>
+    /// <summary>
+    /// The difficulty the item's features alone predict (the <c>irt</c> part): w·(x − x̄), with x̄ the features' mean over
+    /// the first answers learned. Centred, the features say which items are harder than others but cannot move the
+    /// items as a whole, so the scale stays anchored where Elo keeps it (0, the centre of new learners and items),
+    /// whatever the features' units or offsets (a level from 1 to 12 as much as one from −5 to 6).
+    /// </summary>
     public double FromFeatures(Features features)
     {
         ArgumentNullException.ThrowIfNull(features);
@@ -73,7 +103,9 @@ public sealed class AbilityEstimator
                 sum += w.Weight * value;
             }
         }
-        return sum;
+        // − Σ_k w_k·x̄_k over every feature, kept as Σ_k w_k·S_k (S_k the sum of feature k's values) over the count.
+        var count = Interlocked.Read(ref _featureAnswers);
+        return count == 0 ? sum : sum - Volatile.Read(ref _weightedSums) / count;
     }
 
     /// <summary>The predicted probability that <paramref name="userId"/> answers the item correctly.</summary>
@@ -100,7 +132,12 @@ public sealed class AbilityEstimator
         ArgumentNullException.ThrowIfNull(userId);
         ArgumentNullException.ThrowIfNull(itemId);
         ArgumentNullException.ThrowIfNull(settings);
-        var learner = _learners.GetOrAdd(userId, static _ => new LearnerState(default));
+        if (!_learners.TryGetValue(userId, out var learner))
+        {
+            var start = MeanAbility;
+            learner = _learners.GetOrAdd(userId, new LearnerState(default) { Ability = start });
+            Volatile.Write(ref _abilitySum, _abilitySum + start);
+        }
         var irt = settings.Model == AbilityModel.Irt && features is not null;
         var fromFeatures = irt ? FromFeatures(features!) : 0;
         var item = _items.TryGetValue(itemId, out var known) ? known : null;
@@ -112,7 +149,9 @@ public sealed class AbilityEstimator
             var information = Information(p, settings.Guess);
             var first = !learner.Cards.ContainsKey(itemId);
 
-            learner.Ability += Step(learner.Answers) * error;
+            var move = LearnerStep(learner.Answers) * error;
+            learner.Ability += move;
+            Volatile.Write(ref _abilitySum, _abilitySum + move);
             learner.Information += information;
             learner.Answers++;
             learner.Correct += correct ? 1 : 0;
@@ -160,7 +199,7 @@ public sealed class AbilityEstimator
             {
                 Loop = loop,
                 UserId = userId,
-                Ability = Estimate(s.Ability, s.Information),
+                Ability = Estimate(s.Ability, s.Information, LearnerStep(s.Answers)),
                 Answers = s.Answers,
                 Correct = s.Correct,
                 SuccessRate = s.Answers == 0 ? double.NaN : (double)s.Correct / s.Answers,
@@ -186,7 +225,7 @@ public sealed class AbilityEstimator
         {
             Loop = loop,
             ActionId = itemId,
-            Difficulty = Estimate(prior + s.Deviation, s.Information),
+            Difficulty = Estimate(prior + s.Deviation, s.Information, Step(s.Answers)),
             FromFeatures = model == AbilityModel.Irt && features is not null ? prior : double.NaN,
             Answers = s.Answers,
             Correct = s.Correct,
@@ -290,12 +329,24 @@ public sealed class AbilityEstimator
     }
 
     /// <summary>Forgets a learner entirely (user erasure); true when there was anything to forget.</summary>
-    public bool Forget(string userId) => _learners.TryRemove(userId, out _);
-
-    /// <summary>The estimate with its 95% interval, from the information of the answers and a unit normal prior.</summary>
-    public static AbilityEstimate Estimate(double value, double information)
+    public bool Forget(string userId)
     {
-        var se = 1 / Math.Sqrt(1 + information);
+        if (!_learners.TryRemove(userId, out var gone))
+        {
+            return false;
+        }
+        Volatile.Write(ref _abilitySum, _abilitySum - gone.Ability);
+        return true;
+    }
+
+    /// <summary>
+    /// The estimate with its 95% interval: the variance is that of the answers' information with a unit normal prior,
+    /// and never below the noise of an Elo step <paramref name="step"/>, which keeps moving the estimate by K(c − P)
+    /// with each answer (K/(2 − K/4) in steady state).
+    /// </summary>
+    public static AbilityEstimate Estimate(double value, double information, double step = 0)
+    {
+        var se = Math.Sqrt(Math.Max(1 / (1 + information), step / (2 - step / 4)));
         return new AbilityEstimate(value, value - 1.959964 * se, value + 1.959964 * se, se);
     }
 
@@ -307,15 +358,32 @@ public sealed class AbilityEstimator
         return p is <= 0 or >= 1 ? 0 : slope * slope / (p * (1 - p));
     }
 
+    /// <summary>
+    /// AdaGrad on the centred features: the item's values join the means first, then each present feature's weight
+    /// moves by its value's distance from its mean (features the item lacks are left as they are: their share of the
+    /// centring is small, and touching them all would cost a pass over every weight).
+    /// </summary>
     private void LearnFeatures(Features features, double error)
     {
-        foreach (var (hash, value) in Hashed(features))
+        var hashed = Hashed(features).ToArray();
+        var count = Interlocked.Increment(ref _featureAnswers);
+        var sums = _weightedSums;
+        foreach (var (hash, value) in hashed)
         {
             var w = _weights.GetOrAdd(hash, static _ => new FeatureWeight());
-            var g = error * value;
-            w.SquaredGradients += g * g;
-            w.Weight -= FeatureRate * g / Math.Sqrt(1 + w.SquaredGradients);
+            w.Sum += value;
+            sums += w.Weight * value;
         }
+        foreach (var (hash, value) in hashed)
+        {
+            var w = _weights[hash];
+            var g = error * (value - w.Sum / count);
+            w.SquaredGradients += g * g;
+            var step = FeatureRate * g / Math.Sqrt(1 + w.SquaredGradients);
+            w.Weight -= step;
+            sums -= step * w.Sum;
+        }
+        Volatile.Write(ref _weightedSums, sums);
     }
 
     private static IEnumerable<(ulong Hash, double Value)> Hashed(Features features)
@@ -365,6 +433,7 @@ public sealed class AbilityEstimator
     {
         public double Weight;
         public double SquaredGradients;
+        public double Sum;
     }
 
     internal ConcurrentDictionary<string, LearnerState> LearnerStates => _learners;
@@ -374,4 +443,13 @@ public sealed class AbilityEstimator
     internal ConcurrentDictionary<ulong, FeatureWeight> Weights => _weights;
 
     internal void SetAnswers(long answers) => _answers = answers;
+
+    /// <summary>After a load: the sum behind <see cref="MeanAbility"/>, from the learners.</summary>
+    internal void SumAbilities() => _abilitySum = _learners.Values.Sum(l => l.Ability);
+
+    internal (long Count, double WeightedSums) FeatureMeans
+    {
+        get => (_featureAnswers, _weightedSums);
+        set => (_featureAnswers, _weightedSums) = value;
+    }
 }

@@ -63,12 +63,16 @@ internal static class AbilitySnapshot
                 w.Write(features);
             }
             var weights = estimator.Weights.OrderBy(w => w.Key).ToArray();
+            var (count, sums) = estimator.FeatureMeans;
+            w.Write(count);
+            w.Write(sums);
             w.Write(weights.Length);
             foreach (var (hash, weight) in weights)
             {
                 w.Write(hash);
                 w.Write(weight.Weight);
                 w.Write(weight.SquaredGradients);
+                w.Write(weight.Sum);
             }
         }
         var hashed = XxHash64.HashToUInt64(stream.GetBuffer().AsSpan(0, (int)stream.Length));
@@ -124,10 +128,12 @@ internal static class AbilitySnapshot
                 s.Features = length == 0 ? null : FlywheelJson.Read<Features>(r.ReadBytes(length));
                 estimator.ItemStates[id] = s;
             }
+            estimator.FeatureMeans = (r.ReadInt64(), r.ReadDouble());
             for (var n = Count(r); n > 0; n--)
             {
-                estimator.Weights[r.ReadUInt64()] = new AbilityEstimator.FeatureWeight { Weight = r.ReadDouble(), SquaredGradients = r.ReadDouble() };
+                estimator.Weights[r.ReadUInt64()] = new AbilityEstimator.FeatureWeight { Weight = r.ReadDouble(), SquaredGradients = r.ReadDouble(), Sum = r.ReadDouble() };
             }
+            estimator.SumAbilities();
             if (r.BaseStream.Position != r.BaseStream.Length)
             {
                 throw new ModelSnapshotException("the ability snapshot has bytes past its end");
