@@ -1,5 +1,3 @@
-using System.Diagnostics;
-using System.Text;
 using Xunit.Abstractions;
 
 namespace Flywheel.Server.Tests;
@@ -42,77 +40,19 @@ public sealed class OpenApiToolsTests(ITestOutputHelper output)
     }
 }
 
-/// <summary>
-/// A fact that needs Node.js and npm on the PATH. Without them it is skipped with a message saying how to install
-/// them, except when <c>CI=true</c>, where it runs and fails.
-/// </summary>
-public sealed class NodeFactAttribute : FactAttribute
-{
-    public NodeFactAttribute()
-    {
-        if (NodeTools.Missing() is { } missing && !IsCi)
-        {
-            Skip = $"{missing} not found on the PATH: install Node.js 20.19 or later with npm (apt-get install nodejs npm).";
-        }
-    }
-
-    public static bool IsCi => string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase);
-}
-
-/// <summary>Runs the npm tools of <c>tests/openapi</c>, installing them with <c>npm ci</c> once per test run.</summary>
+/// <summary>The npm tools of <c>tests/openapi</c> (redocly, openapi-typescript, tsc), and the served document they check.</summary>
 internal static class NodeTools
 {
-    // npm and the tools are slow to start on a loaded machine; these bound a hung process, they time nothing.
-    private static readonly TimeSpan InstallTimeout = TimeSpan.FromMinutes(15);
-    private static readonly TimeSpan ToolTimeout = TimeSpan.FromMinutes(5);
+    private static readonly NodePackage Package = new(Repository.Path("tests", "openapi"), new Version(20, 19));
 
-    private static readonly Version MinimumNode = new(20, 19);
+    public static string Folder => Package.Folder;
 
-    private static readonly SemaphoreSlim InstallLock = new(1, 1);
-    private static bool _installed;
+    public static string Bin(string tool) => Package.Bin(tool);
 
-    public static string Folder { get; } = Repository.Path("tests", "openapi");
+    public static Task EnsureInstalledAsync() => Package.EnsureInstalledAsync();
 
-    /// <summary>"node" or "npm" when that executable is not on the PATH, else null.</summary>
-    public static string? Missing()
-        => new[] { "node", "npm" }.FirstOrDefault(name => !(Environment.GetEnvironmentVariable("PATH") ?? "")
-            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
-            .Any(dir => File.Exists(Path.Combine(dir, name))));
-
-    public static string Bin(string tool) => Path.Combine(Folder, "node_modules", ".bin", tool);
-
-    /// <summary>Runs <c>npm ci</c> unless node_modules already matches package-lock.json.</summary>
-    public static async Task EnsureInstalledAsync()
-    {
-        if (Missing() is { } missing)
-        {
-            Assert.Fail($"{missing} not found on the PATH, and CI=true: install Node.js 20.19 or later with npm (apt-get install nodejs npm); .ci/run does.");
-        }
-        await InstallLock.WaitAsync();
-        try
-        {
-            if (_installed)
-            {
-                return;
-            }
-            var version = await RunAsync("node", ["--version"]);
-            Assert.True(Version.TryParse(version.Output.Trim().TrimStart('v'), out var node) && node >= MinimumNode,
-                $"node {version.Output.Trim()} is too old: @redocly/cli needs Node.js {MinimumNode} or later.");
-            // npm writes this copy of the lock file after an install; older than the lock file means stale.
-            var installedLock = new FileInfo(Path.Combine(Folder, "node_modules", ".package-lock.json"));
-            var lockFile = new FileInfo(Path.Combine(Folder, "package-lock.json"));
-            if (!installedLock.Exists || installedLock.LastWriteTimeUtc < lockFile.LastWriteTimeUtc)
-            {
-                var install = await RunAsync("npm", ["ci", "--no-audit", "--no-fund"], InstallTimeout);
-                Assert.True(install.ExitCode == 0, $"npm ci in tests/openapi failed (exit {install.ExitCode}):\n{install.Output}");
-            }
-            _installed = true;
-        }
-        finally
-        {
-            InstallLock.Release();
-        }
-    }
+    public static Task<(int ExitCode, string Output)> RunAsync(string program, IReadOnlyList<string> args, TimeSpan? timeout = null)
+        => Package.RunAsync(program, args, timeout);
 
     /// <summary>Saves the server's OpenAPI document as <c>generated/openapi.json</c>, clearing earlier output.</summary>
     public static async Task<string> DownloadDocumentAsync(ServerFixture server)
@@ -128,61 +68,5 @@ internal static class NodeTools
         var path = Path.Combine("generated", "openapi.json");
         await File.WriteAllTextAsync(Path.Combine(Folder, path), json);
         return path;
-    }
-
-    /// <summary>Runs a program in <c>tests/openapi</c>; returns its exit code and its stdout and stderr interleaved.</summary>
-    public static async Task<(int ExitCode, string Output)> RunAsync(string program, IReadOnlyList<string> args, TimeSpan? timeout = null)
-    {
-        var start = new ProcessStartInfo(program, args)
-        {
-            WorkingDirectory = Folder,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["NO_COLOR"] = "1";
-        start.Environment["FORCE_COLOR"] = "0";
-        start.Environment["REDOCLY_TELEMETRY"] = "off";
-        start.Environment["REDOCLY_SUPPRESS_UPDATE_NOTICE"] = "true";
-        start.Environment["npm_config_update_notifier"] = "false";
-        var text = new StringBuilder();
-        using var process = new Process { StartInfo = start };
-        process.OutputDataReceived += (_, e) => Append(text, e.Data);
-        process.ErrorDataReceived += (_, e) => Append(text, e.Data);
-        process.Start();
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        using var cancel = new CancellationTokenSource(timeout ?? ToolTimeout);
-        try
-        {
-            await process.WaitForExitAsync(cancel.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"{Path.GetFileName(program)} {string.Join(' ', args)} did not finish within {(timeout ?? ToolTimeout).TotalMinutes} minutes:\n{Snapshot(text)}");
-        }
-        // The parameterless wait also drains the redirected streams.
-        process.WaitForExit();
-        return (process.ExitCode, Snapshot(text));
-    }
-
-    private static void Append(StringBuilder text, string? line)
-    {
-        if (line is null)
-        {
-            return;
-        }
-        lock (text)
-        {
-            text.AppendLine(line);
-        }
-    }
-
-    private static string Snapshot(StringBuilder text)
-    {
-        lock (text)
-        {
-            return text.ToString();
-        }
     }
 }

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using Flywheel.Simulation;
 using Flywheel.Simulation.Search;
-using Spectre.Console;
 
 namespace Flywheel.Cli.Commands;
 
@@ -35,30 +34,10 @@ internal static class SimulateSearch
     /// <summary>Runs the scenario with a progress bar on a terminal (a line per tenth otherwise) and prints its figures.</summary>
     public static async Task RunAsync(CliContext context, SearchOptions options, bool json, bool keepStores, CancellationToken cancellationToken)
     {
-        SearchResult result;
-        if (!context.Interactive)
-        {
-            result = await SearchSimulation.RunAsync(options, new PlainProgress(context.Error), cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(context.Error) });
-            SearchResult? run = null;
-            await console.Progress()
-                .AutoClear(true)
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .StartAsync(async progress =>
-                {
-                    var task = progress.AddTask("simulate search", autoStart: true, maxValue: 1);
-                    run = await SearchSimulation.RunAsync(options, new SyncProgress(task), cancellationToken).ConfigureAwait(false);
-                }).ConfigureAwait(false);
-            result = run!;
-        }
+        var result = await SimulationCli.WithProgressAsync(context, "simulate search", "loop-queries", quiet: false, progress => SearchSimulation.RunAsync(options, progress, cancellationToken)).ConfigureAwait(false);
         if (json)
         {
-            using var buffer = new MemoryStream();
-            SearchReport.WriteJson(buffer, result);
-            context.Out.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+            SimulationCli.WriteJson(context.Out, stream => SearchReport.WriteJson(stream, result));
         }
         else
         {
@@ -78,35 +57,5 @@ internal static class SimulateSearch
             }
         }
         context.Out.Flush();
-    }
-
-    private sealed class SyncProgress(ProgressTask task) : IProgress<SimulationProgress>
-    {
-        public void Report(SimulationProgress value) => task.Value = value.Fraction;
-    }
-
-    /// <summary>One line per tenth of the run: deterministic, whatever the machine's speed.</summary>
-    private sealed class PlainProgress(TextWriter error) : IProgress<SimulationProgress>
-    {
-        private int _tenths;
-
-        public void Report(SimulationProgress value)
-        {
-            var tenths = (int)(value.Fraction * 10);
-            if (tenths <= Volatile.Read(ref _tenths))
-            {
-                return;
-            }
-            lock (this)
-            {
-                if (tenths <= _tenths)
-                {
-                    return;
-                }
-                _tenths = tenths;
-                error.WriteLine(string.Create(C, $"simulate search: {tenths * 10}% ({value.Total * tenths / 10:N0} of {value.Total:N0} loop-queries)"));
-                error.Flush();
-            }
-        }
     }
 }

@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using Flywheel.Simulation;
 using Flywheel.Simulation.Tutor;
-using Spectre.Console;
 
 namespace Flywheel.Cli.Commands;
 
@@ -41,30 +40,10 @@ internal static class SimulateTutor
     /// <summary>Runs the scenario with a progress bar on a terminal (a line per tenth otherwise) and prints its figures.</summary>
     public static async Task RunAsync(CliContext context, TutorOptions options, bool json, bool keepStores, CancellationToken cancellationToken)
     {
-        TutorResult result;
-        if (!context.Interactive)
-        {
-            result = await TutorSimulation.RunAsync(options, new PlainProgress(context.Error), cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(context.Error) });
-            TutorResult? run = null;
-            await console.Progress()
-                .AutoClear(true)
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
-                .StartAsync(async progress =>
-                {
-                    var task = progress.AddTask("simulate tutor", autoStart: true, maxValue: 1);
-                    run = await TutorSimulation.RunAsync(options, new SyncProgress(task), cancellationToken).ConfigureAwait(false);
-                }).ConfigureAwait(false);
-            result = run!;
-        }
+        var result = await SimulationCli.WithProgressAsync(context, "simulate tutor", "policy-days", quiet: false, progress => TutorSimulation.RunAsync(options, progress, cancellationToken)).ConfigureAwait(false);
         if (json)
         {
-            using var buffer = new MemoryStream();
-            TutorReport.WriteJson(buffer, result);
-            context.Out.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
+            SimulationCli.WriteJson(context.Out, stream => TutorReport.WriteJson(stream, result));
         }
         else
         {
@@ -92,36 +71,5 @@ internal static class SimulateTutor
             }
         }
         context.Out.Flush();
-    }
-
-    private sealed class SyncProgress(ProgressTask task) : IProgress<SimulationProgress>
-    {
-        public void Report(SimulationProgress value) => task.Value = value.Fraction;
-    }
-
-    /// <summary>One line per tenth of the run: deterministic, whatever the machine's speed.</summary>
-    private sealed class PlainProgress(TextWriter error) : IProgress<SimulationProgress>
-    {
-        private int _tenths;
-
-        public void Report(SimulationProgress value)
-        {
-            var tenths = (int)(value.Fraction * 10);
-            if (tenths <= Volatile.Read(ref _tenths))
-            {
-                return;
-            }
-            lock (this)
-            {
-                if (tenths <= _tenths)
-                {
-                    return;
-                }
-                _tenths = tenths;
-                // The tenth's own count, not value.Done: reports from parallel policies may arrive out of order.
-                error.WriteLine(string.Create(C, $"simulate tutor: {tenths * 10}% ({value.Total * tenths / 10:N0} of {value.Total:N0} policy-days)"));
-                error.Flush();
-            }
-        }
     }
 }

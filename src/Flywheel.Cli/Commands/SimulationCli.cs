@@ -50,31 +50,40 @@ internal static class SimulationCli
     }
 
     /// <summary>Runs the scenario with a progress bar on a terminal, or a plain line every tenth of the run otherwise.</summary>
-    public static async Task<SimulationResult> RunAsync(CliContext context, string label, Scenario scenario, SimulationOptions options, bool quiet, CancellationToken cancellationToken)
+    public static Task<SimulationResult> RunAsync(CliContext context, string label, Scenario scenario, SimulationOptions options, bool quiet, CancellationToken cancellationToken)
+        => WithProgressAsync(context, label, "product-days", quiet, progress => Simulation.Simulation.RunAsync(scenario, options, progress, cancellationToken));
+
+    /// <summary>
+    /// Runs a simulation with a progress bar on a terminal, or a plain line every tenth of the run otherwise
+    /// (<paramref name="unit"/> names what the run counts, such as <c>product-days</c>); <paramref name="quiet"/> prints none.
+    /// </summary>
+    public static async Task<T> WithProgressAsync<T>(CliContext context, string label, string unit, bool quiet, Func<IProgress<SimulationProgress>, Task<T>> run)
     {
         if (!context.Interactive || quiet)
         {
-            var plain = new PlainProgress(context.Error, label, quiet);
-            return await Simulation.Simulation.RunAsync(scenario, options, plain, cancellationToken).ConfigureAwait(false);
+            return await run(new PlainProgress(context.Error, label, unit, quiet)).ConfigureAwait(false);
         }
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(context.Error) });
-        SimulationResult? result = null;
+        T? result = default;
         await console.Progress()
             .AutoClear(true)
             .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
             .StartAsync(async progress =>
             {
                 var task = progress.AddTask(label, autoStart: true, maxValue: 1);
-                result = await Simulation.Simulation.RunAsync(scenario, options, new SyncProgress(task), cancellationToken).ConfigureAwait(false);
+                result = await run(new SyncProgress(task)).ConfigureAwait(false);
             }).ConfigureAwait(false);
         return result!;
     }
 
     /// <summary>Prints the run's JSON object (<see cref="SimulationJson"/>) as one line.</summary>
-    public static void WriteJson(TextWriter output, SimulationResult result)
+    public static void WriteJson(TextWriter output, SimulationResult result) => WriteJson(output, stream => SimulationJson.Write(stream, result));
+
+    /// <summary>Prints the JSON object <paramref name="write"/> writes as one line.</summary>
+    public static void WriteJson(TextWriter output, Action<Stream> write)
     {
         using var buffer = new MemoryStream();
-        SimulationJson.Write(buffer, result);
+        write(buffer);
         output.WriteLine(System.Text.Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length));
         output.Flush();
     }
@@ -93,7 +102,7 @@ internal static class SimulationCli
     }
 
     /// <summary>One line per tenth of the run: deterministic, whatever the machine's speed.</summary>
-    private sealed class PlainProgress(TextWriter error, string label, bool quiet) : IProgress<SimulationProgress>
+    private sealed class PlainProgress(TextWriter error, string label, string unit, bool quiet) : IProgress<SimulationProgress>
     {
         private int _tenths;
 
@@ -111,8 +120,8 @@ internal static class SimulationCli
                     return;
                 }
                 _tenths = tenths;
-                // The tenth's own count, not value.Done: reports from parallel products may arrive out of order.
-                error.WriteLine(string.Create(C, $"{label}: {tenths * 10}% ({value.Total * tenths / 10:N0} of {value.Total:N0} product-days)"));
+                // The tenth's own count, not value.Done: reports from parallel runs may arrive out of order.
+                error.WriteLine(string.Create(C, $"{label}: {tenths * 10}% ({value.Total * tenths / 10:N0} of {value.Total:N0} {unit})"));
                 error.Flush();
             }
         }
