@@ -68,6 +68,7 @@ public sealed class AbilityEndpointTests : IAsyncLifetime
         using var due = await _server.Http.GetAsync($"/v1/loops/{Loop}/learners/ada/reviews?due=tomorrow");
         using var extra = await _server.Http.GetAsync($"/v1/loops/{Loop}/learners/ada/reviews?when=now");
         using var turn = await _server.SendAsync(HttpMethod.Post, $"/v1/loops/{Loop}/turns", "{}");
+        using var answer = await _server.SendAsync(HttpMethod.Post, $"/v1/loops/{Loop}/signals", """{"signals": [{"decisionId": "e9", "type": "correct", "value": 2}]}""");
 
         await Expect(anonymous, HttpStatusCode.UnprocessableEntity, "userId");
         await Expect(zone, HttpStatusCode.UnprocessableEntity, "timeZone");
@@ -78,6 +79,7 @@ public sealed class AbilityEndpointTests : IAsyncLifetime
         Assert.True(extra.StatusCode is HttpStatusCode.BadRequest or HttpStatusCode.UnprocessableEntity, await extra.Content.ReadAsStringAsync());
         Assert.Contains("when", await extra.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         await Expect(turn, HttpStatusCode.UnprocessableEntity, "loop");
+        await Expect(answer, HttpStatusCode.UnprocessableEntity, "signals[0].value");
         var sdk = await Assert.ThrowsAnyAsync<FlywheelValidationException>(() => _client.GetLearnerAsync(Loop, "nobody"));
         Assert.Equal(ValidationKind.NotFound, sdk.Kind);
     }

@@ -126,6 +126,10 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
             {
                 throw new FlywheelValidationException($"signals[{i}].value", "must be a finite number");
             }
+            if (config.Kind == LoopKind.Ability && s.Type == AbilityConfig.CorrectSignal)
+            {
+                CheckAnswer(runtime, s, i);
+            }
             ids[i] = s.SignalId ?? Guid.CreateVersion7(now).ToString("N");
         }
         var write = new SignalsWrite(runtime, signals, ids);
@@ -460,6 +464,19 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
         if (runtime.Config.Kind != LoopKind.Rank && s.ActionId is not null)
         {
             throw new FlywheelValidationException($"signals[{i}].actionId", $"is only for loops of kind 'rank'; loop '{runtime.Id}' is '{LoopConfigJson.Name(runtime.Config.Kind)}' and its signals concern the one action it served");
+        }
+    }
+
+    /// <summary>An ability loop's answer is right (1, the default) or wrong (0), about one decision: the exercise served.</summary>
+    private static void CheckAnswer(LoopRuntime runtime, SignalInput s, int i)
+    {
+        if (s.DecisionId is null)
+        {
+            throw new FlywheelValidationException($"signals[{i}].decisionId", $"is required for '{AbilityConfig.CorrectSignal}': an answer on loop '{runtime.Id}' is to the exercise a decision served");
+        }
+        if (s.Value is { } value && value is not (0 or 1))
+        {
+            throw new FlywheelValidationException($"signals[{i}].value", $"must be 1 (right) or 0 (wrong) for '{AbilityConfig.CorrectSignal}' on loop '{runtime.Id}'; got {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         }
     }
 

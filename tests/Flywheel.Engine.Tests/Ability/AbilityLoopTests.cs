@@ -120,6 +120,29 @@ public sealed class AbilityLoopTests : IDisposable
     }
 
     [Fact]
+    public async Task Answers_OtherThanRightOrWrongOrWithoutADecision_AreRefusedWhole()
+    {
+        var time = new FakeTimeProvider(TestEngine.Start);
+        await using var engine = await TestEngine.OpenAsync(_dir.Path, time);
+        await engine.PutLoopAsync(TutorLoop());
+        await engine.DecideAsync(Loop, Exercise("d1"));
+
+        var half = await Assert.ThrowsAsync<FlywheelValidationException>(() => engine.RecordSignalsAsync(Loop, [Answer("d1", true), new SignalInput { DecisionId = "d1", Type = "correct", Value = 0.5 }]).AsTask());
+        var seven = await Assert.ThrowsAsync<FlywheelValidationException>(() => engine.RecordSignalsAsync(Loop, [new SignalInput { DecisionId = "d1", Type = "correct", Value = 7 }]).AsTask());
+        var userLevel = await Assert.ThrowsAsync<FlywheelValidationException>(() => engine.RecordSignalsAsync(Loop, [new SignalInput { UserId = "ada", Type = "correct", Value = 1 }]).AsTask());
+        var hint = await engine.RecordSignalsAsync(Loop, [new SignalInput { DecisionId = "d1", Type = "hint", Value = 3 }]);
+        var implied = await engine.RecordSignalsAsync(Loop, [new SignalInput { DecisionId = "d1", Type = "correct" }]);
+        await engine.FlushAsync();
+
+        Assert.Equal("signals[1].value", half.Field);
+        Assert.Contains("1 (right) or 0 (wrong)", seven.Message, StringComparison.Ordinal);
+        Assert.Equal("signals[0].decisionId", userLevel.Field);
+        Assert.Equal((1, 1), (hint.Accepted, implied.Accepted));
+        // Without a value an answer is right, as any signal's value defaults to 1.
+        Assert.Equal(1.0, (await engine.GetLearnerAsync(Loop, "ada")).SuccessRate);
+    }
+
+    [Fact]
     public async Task Window_ClosedWithoutAnAnswer_TeachesNothing()
     {
         var time = new FakeTimeProvider(TestEngine.Start);
