@@ -119,6 +119,12 @@ public sealed record SignalInput
     /// <summary>When it happened, as reported by the product. Defaults to the arrival time.</summary>
     [JsonConverter(typeof(UtcTimeConverter))]
     public DateTimeOffset? At { get; init; }
+
+    /// <summary>
+    /// Generation loops only: the user's final text after editing the decision's output (an <c>edited</c> signal).
+    /// Without a <see cref="Value"/>, the value is the normalised edit distance from the stored output to this text.
+    /// </summary>
+    public string? Text { get; init; }
 }
 
 /// <summary>The outcome of recording a batch of signals.</summary>
@@ -140,4 +146,7 @@ public sealed record DecisionAudit
 
     /// <summary>Its reward, once the window has closed.</summary>
     public RewardRecord? Reward { get; init; }
+
+    /// <summary>The text it generated and the prompt that produced it (generation loops), once recorded.</summary>
+    public OutputRecord? Output { get; init; }
 }

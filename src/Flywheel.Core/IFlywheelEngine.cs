@@ -58,6 +58,18 @@ public interface IFlywheelEngine : IAsyncDisposable
     /// <summary>Rewarded decisions in a time range, in learning order, in the logged-decision format.</summary>
     IAsyncEnumerable<LoggedDecision> ExportAsync(string loop, ExportRequest request, CancellationToken cancellationToken = default);
 
+    /// <summary>
+    /// Stores what a decision of a generation loop produced (docs/generation.md): acknowledged once durable. The same
+    /// output again is a duplicate; another output for the same decision is a conflict.
+    /// </summary>
+    ValueTask<OutputResult> RecordOutputAsync(string loop, string decisionId, OutputInput output, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// A generation loop's outputs and users' edits as fine-tuning data (sft), preference pairs (dpo) or unpaired
+    /// judgements (kto), in decision order, streamed; user ids are never part of it.
+    /// </summary>
+    IAsyncEnumerable<TrainingExample> ExportTrainingAsync(string loop, TrainingExportRequest request, CancellationToken cancellationToken = default);
+
     /// <summary>Off-policy estimates of named policies over a time range.</summary>
     ValueTask<EvaluationReport> EvaluateAsync(string loop, EvaluateRequest request, CancellationToken cancellationToken = default);
 

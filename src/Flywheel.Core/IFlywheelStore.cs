@@ -12,8 +12,11 @@ public sealed class StoreBatch
     /// <summary>Rewards of windows that closed.</summary>
     public List<RewardRecord> Rewards { get; } = [];
 
+    /// <summary>Outputs of generation loops' decisions.</summary>
+    public List<OutputRecord> Outputs { get; } = [];
+
     /// <summary>True when there is nothing to write.</summary>
-    public bool IsEmpty => Decisions.Count == 0 && Signals.Count == 0 && Rewards.Count == 0;
+    public bool IsEmpty => Decisions.Count == 0 && Signals.Count == 0 && Rewards.Count == 0 && Outputs.Count == 0;
 
     /// <summary>Empties the batch for reuse.</summary>
     public void Clear()
@@ -21,6 +24,7 @@ public sealed class StoreBatch
         Decisions.Clear();
         Signals.Clear();
         Rewards.Clear();
+        Outputs.Clear();
     }
 }
 
@@ -116,6 +120,16 @@ public interface IFlywheelStore : IAsyncDisposable
 
     /// <summary>Every decision of the loop in time order (ties by decision id) with how its reward window closed (what the health report reads).</summary>
     IAsyncEnumerable<DecisionOutcome> ReadOutcomesAsync(string loop, CancellationToken cancellationToken = default);
+
+    /// <summary>A decision's stored output, or null.</summary>
+    ValueTask<OutputRecord?> GetOutputAsync(string loop, string decisionId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The decisions made in [<paramref name="from"/>, <paramref name="to"/>) that have an output or a signal of a
+    /// generation type, in time order (ties by decision id); with <paramref name="withText"/> false, neither outputs
+    /// nor edited texts are read (what the health report needs).
+    /// </summary>
+    IAsyncEnumerable<GenerationRecord> ReadGenerationsAsync(string loop, DateTimeOffset from, DateTimeOffset to, bool withText, CancellationToken cancellationToken = default);
 
     /// <summary>The loop's user-level signals (no decision id, a user id), in arrival order.</summary>
     IAsyncEnumerable<UserVisit> ReadUserVisitsAsync(string loop, CancellationToken cancellationToken = default);

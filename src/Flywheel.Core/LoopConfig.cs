@@ -299,6 +299,12 @@ public sealed partial record LoopConfig
 
     private static readonly AbilityConfig DefaultAbility = new();
 
+    /// <summary>
+    /// Makes a <c>choose</c> loop a generation loop (docs/generation.md): its decisions' outputs and users' edits are
+    /// stored, and health reports edit distances and the share of outputs kept. Not allowed on other kinds.
+    /// </summary>
+    public GenerationConfig? Generation { get; init; }
+
     /// <summary>Serve and learn, or serve only. <value>Default online.</value></summary>
     public LoopMode Mode { get; init; } = LoopMode.Online;
 
@@ -381,6 +387,14 @@ public sealed partial record LoopConfig
         else if (Ability is not null)
         {
             throw new FlywheelValidationException("ability", $"is for loops of kind 'ability'; this loop is '{LoopConfigJson.Name(Kind)}'");
+        }
+        if (Generation is not null)
+        {
+            if (Kind != LoopKind.Choose)
+            {
+                throw new FlywheelValidationException("generation", $"is for loops of kind 'choose' (the variants are its actions); this loop is '{LoopConfigJson.Name(Kind)}'");
+            }
+            Generation.Validate();
         }
         if (Kind == LoopKind.Rank)
         {

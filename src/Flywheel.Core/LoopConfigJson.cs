@@ -56,6 +56,7 @@ public static class LoopConfigJson
             MinimumFeltEffect = wire.MinimumFeltEffect ?? LoopConfig.DefaultMinimumFeltEffect,
             Rank = Rank(wire.Rank) ?? (wire.Kind == LoopKind.Rank ? new RankConfig() : null),
             Ability = Ability(wire.Ability) ?? (wire.Kind == LoopKind.Ability ? new AbilityConfig() : null),
+            Generation = Generation(wire.Generation),
         };
         config.Validate();
         return config;
@@ -156,6 +157,17 @@ public static class LoopConfigJson
             Retention = a.Retention ?? d.Retention,
             GraceDays = a.GraceDays ?? d.GraceDays,
             DayStartHour = a.DayStartHour ?? d.DayStartHour,
+        };
+    }
+
+    private static GenerationConfig? Generation(GenerationWire? g)
+    {
+        var d = new GenerationConfig();
+        return g is null ? null : new GenerationConfig
+        {
+            StoreText = g.StoreText ?? d.StoreText,
+            MaxChars = g.MaxChars ?? d.MaxChars,
+            MaxPromptChars = g.MaxPromptChars ?? d.MaxPromptChars,
         };
     }
 

@@ -123,6 +123,9 @@ public sealed record SignalRecord
 
     /// <summary>True when its decision id is unknown to the loop.</summary>
     public bool Orphaned { get; init; }
+
+    /// <summary>The user's final text (an <c>edited</c> signal of a generation loop that stores text), or null.</summary>
+    public string? Text { get; init; }
 }
 
 /// <summary>How a reward window closed.</summary>

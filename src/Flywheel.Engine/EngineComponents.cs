@@ -25,6 +25,7 @@ internal sealed class EngineComponents
         Turns = new TurnRunner(options, time, store, Table, Registry, Deployment, Guardrail, logger, Metrics, stopping);
         Evaluator = new Evaluator(store);
         Health = new HealthReporter(time, store);
+        Training = new TrainingExporter(time, store);
     }
 
     private readonly FlywheelMetrics? _ownedMetrics;
@@ -58,6 +59,8 @@ internal sealed class EngineComponents
     public Evaluator Evaluator { get; }
 
     public HealthReporter Health { get; }
+
+    public TrainingExporter Training { get; }
 
     /// <summary>Restores every stored loop (model snapshot plus replay, open windows), then starts the workers.</summary>
     public async Task StartAsync(CancellationToken cancellationToken)

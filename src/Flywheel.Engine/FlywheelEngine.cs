@@ -275,6 +275,34 @@ public sealed class FlywheelEngine : IFlywheelEngine
     }
 
     /// <inheritdoc />
+    public async ValueTask<OutputResult> RecordOutputAsync(string loop, string decisionId, OutputInput output, CancellationToken cancellationToken = default)
+    {
+        using var activity = FlywheelMetrics.ActivitySource.StartActivity("flywheel.output");
+        activity?.SetTag("flywheel.loop", loop);
+        try
+        {
+            var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+            return await parts.Ingest.RecordOutputAsync(runtime, decisionId, output, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
+            throw;
+        }
+    }
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<TrainingExample> ExportTrainingAsync(string loop, TrainingExportRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var (parts, runtime) = await LoopAsync(loop, cancellationToken).ConfigureAwait(false);
+        await foreach (var example in parts.Training.ExportAsync(runtime, request, cancellationToken).ConfigureAwait(false))
+        {
+            yield return example;
+        }
+    }
+
+    /// <inheritdoc />
     public async ValueTask<EvaluationReport> EvaluateAsync(string loop, EvaluateRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);

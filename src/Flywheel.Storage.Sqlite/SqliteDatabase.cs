@@ -275,6 +275,10 @@ internal sealed class SqliteDatabase : IAsyncDisposable
         {
             Execute(connection, SqliteSchema.CreateVersion9, transaction);
         }
+        if (version < 10)
+        {
+            Execute(connection, SqliteSchema.CreateVersion10, transaction);
+        }
         // Later versions add their steps here, each guarded by the version it upgrades from.
         if (version < SqliteSchema.Version)
         {

@@ -36,6 +36,7 @@ public sealed partial class SqliteFlywheelStore
                 ON CONFLICT (loop) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)
                 """, userId);
             var rewards = Run(writer, transaction, "DELETE FROM rewards WHERE (loop, decision_id) IN (SELECT loop, decision_id FROM temp.erased)", userId);
+            Run(writer, transaction, "DELETE FROM outputs WHERE (loop, decision_id) IN (SELECT loop, decision_id FROM temp.erased)", userId);
             var decisions = Run(writer, transaction, "DELETE FROM decisions WHERE (loop, decision_id) IN (SELECT loop, decision_id FROM temp.erased)", userId);
             Run(writer, transaction, "DELETE FROM temp.erased", userId);
             var removed = new ErasureCounts(decisions, signals, rewards);

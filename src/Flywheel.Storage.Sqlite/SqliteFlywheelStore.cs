@@ -149,6 +149,10 @@ public sealed partial class SqliteFlywheelStore : IFlywheelStore
             {
                 statements.InsertReward(reward);
             }
+            foreach (var output in batch.Outputs)
+            {
+                statements.InsertOutput(output);
+            }
             transaction.Commit();
         }
         catch (SqliteException ex) when (lease.Fault(ex) is { } fault)

@@ -50,6 +50,7 @@ internal static class SqliteRows
         Late = reader.GetInt64(o + 7) != 0,
         Orphaned = reader.GetInt64(o + 8) != 0,
         ActionId = NullableString(reader, o + 9),
+        Text = NullableString(reader, o + 10),
     };
 
     public static RewardRecord ReadReward(SqliteDataReader reader, int o, string loop) => new()

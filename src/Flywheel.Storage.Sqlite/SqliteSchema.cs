@@ -4,7 +4,7 @@ namespace Flywheel.Storage.Sqlite;
 internal static class SqliteSchema
 {
     /// <summary>The schema version kept in <c>PRAGMA user_version</c>.</summary>
-    public const int Version = 9;
+    public const int Version = 10;
 
     public const string CreateVersion1 = """
         CREATE TABLE IF NOT EXISTS loops (
@@ -234,6 +234,24 @@ internal static class SqliteSchema
         ALTER TABLE decisions ADD COLUMN time_zone TEXT;
         """;
 
+    /// <summary>
+    /// Version 10: generation loops (docs/generation.md). Each decision's output with the prompt that produced it (JSON)
+    /// and the decision it replaced, and the final text an edit carries.
+    /// </summary>
+    public const string CreateVersion10 = """
+        ALTER TABLE signals ADD COLUMN text TEXT;
+
+        CREATE TABLE IF NOT EXISTS outputs (
+            loop         TEXT    NOT NULL,
+            decision_id  TEXT    NOT NULL,
+            text         TEXT    NOT NULL,
+            messages     TEXT    NOT NULL,
+            replaces     TEXT,
+            recorded_at  INTEGER NOT NULL,
+            PRIMARY KEY (loop, decision_id)
+        ) STRICT;
+        """;
+
     /// <summary>Decision columns as read by <c>ReadDecision</c>; the table is aliased <c>d</c>.</summary>
     public const string DecisionColumns =
         "d.decision_id, d.at, d.user_id, d.context, d.actions, d.baseline_action_id, d.chosen_action_id, d.explored, d.ranking, d.model_version, d.shadows, d.intervened, d.time_zone";
@@ -242,7 +260,7 @@ internal static class SqliteSchema
 
     /// <summary>Signal columns as read by <c>ReadSignal</c>; the table is aliased <c>s</c>.</summary>
     public const string SignalColumns =
-        "s.signal_id, s.decision_id, s.user_id, s.type, s.value, s.at, s.received_at, s.late, s.orphaned, s.action_id";
+        "s.signal_id, s.decision_id, s.user_id, s.type, s.value, s.at, s.received_at, s.late, s.orphaned, s.action_id, s.text";
 
     /// <summary>Reward columns as read by <c>ReadReward</c>; the table is aliased <c>r</c>.</summary>
     public const string RewardColumns =
@@ -258,8 +276,13 @@ internal static class SqliteSchema
         """;
 
     public const string InsertSignal = """
-        INSERT INTO signals (loop, signal_id, decision_id, user_id, type, value, at, received_at, late, orphaned, action_id)
-        VALUES ($loop, $signal_id, $decision_id, $user_id, $type, $value, $at, $received_at, $late, $orphaned, $action_id)
+        INSERT INTO signals (loop, signal_id, decision_id, user_id, type, value, at, received_at, late, orphaned, action_id, text)
+        VALUES ($loop, $signal_id, $decision_id, $user_id, $type, $value, $at, $received_at, $late, $orphaned, $action_id, $text)
+        """;
+
+    public const string InsertOutput = """
+        INSERT INTO outputs (loop, decision_id, text, messages, replaces, recorded_at)
+        VALUES ($loop, $decision_id, $text, CAST($messages AS TEXT), $replaces, $recorded_at)
         """;
 
     public const string InsertReward = """

@@ -13,6 +13,8 @@ internal sealed class SqliteWriteStatements : IDisposable
     private readonly SqliteParameter[] _s;
     private readonly SqliteCommand _reward;
     private readonly SqliteParameter[] _r;
+    private readonly SqliteCommand _output;
+    private readonly SqliteParameter[] _o;
 
     public SqliteWriteStatements(SqliteConnection connection)
     {
@@ -26,12 +28,15 @@ internal sealed class SqliteWriteStatements : IDisposable
             ("$loop", SqliteType.Text), ("$signal_id", SqliteType.Text), ("$decision_id", SqliteType.Text),
             ("$user_id", SqliteType.Text), ("$type", SqliteType.Text), ("$value", SqliteType.Real),
             ("$at", SqliteType.Integer), ("$received_at", SqliteType.Integer), ("$late", SqliteType.Integer),
-            ("$orphaned", SqliteType.Integer), ("$action_id", SqliteType.Text));
+            ("$orphaned", SqliteType.Integer), ("$action_id", SqliteType.Text), ("$text", SqliteType.Text));
         (_reward, _r) = Prepare(connection, SqliteSchema.InsertReward,
             ("$loop", SqliteType.Text), ("$decision_id", SqliteType.Text), ("$seq", SqliteType.Integer),
             ("$reward", SqliteType.Real), ("$signal_count", SqliteType.Integer), ("$closed_at", SqliteType.Integer),
             ("$closed_by", SqliteType.Text), ("$implicit_signals", SqliteType.Integer), ("$explicit_signals", SqliteType.Integer),
             ("$slots", SqliteType.Blob));
+        (_output, _o) = Prepare(connection, SqliteSchema.InsertOutput,
+            ("$loop", SqliteType.Text), ("$decision_id", SqliteType.Text), ("$text", SqliteType.Text),
+            ("$messages", SqliteType.Blob), ("$replaces", SqliteType.Text), ("$recorded_at", SqliteType.Integer));
     }
 
     private static (SqliteCommand, SqliteParameter[]) Prepare(SqliteConnection connection, string sql, params (string Name, SqliteType Type)[] parameters)
@@ -52,6 +57,7 @@ internal sealed class SqliteWriteStatements : IDisposable
         _decision.Transaction = transaction;
         _signal.Transaction = transaction;
         _reward.Transaction = transaction;
+        _output.Transaction = transaction;
     }
 
     public void InsertDecision(DecisionRecord d)
@@ -88,6 +94,7 @@ internal sealed class SqliteWriteStatements : IDisposable
         _s[8].Value = s.Late ? 1L : 0L;
         _s[9].Value = s.Orphaned ? 1L : 0L;
         _s[10].Value = (object?)s.ActionId ?? DBNull.Value;
+        _s[11].Value = (object?)s.Text ?? DBNull.Value;
         _signal.ExecuteNonQuery();
     }
 
@@ -107,8 +114,21 @@ internal sealed class SqliteWriteStatements : IDisposable
         _reward.ExecuteNonQuery();
     }
 
+    public void InsertOutput(OutputRecord o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        _o[0].Value = o.Loop;
+        _o[1].Value = o.DecisionId;
+        _o[2].Value = o.Text;
+        _o[3].Value = FlywheelJson.ToUtf8(o.Messages);
+        _o[4].Value = (object?)o.Replaces ?? DBNull.Value;
+        _o[5].Value = o.RecordedAt.UtcTicks;
+        _output.ExecuteNonQuery();
+    }
+
     public void Dispose()
     {
+        _output.Dispose();
         _decision.Dispose();
         _signal.Dispose();
         _reward.Dispose();

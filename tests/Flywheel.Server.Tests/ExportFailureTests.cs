@@ -44,6 +44,10 @@ public sealed class ExportFailureTests : IAsyncLifetime
 
         public ValueTask<DecisionAudit?> GetDecisionAsync(string loop, string decisionId, CancellationToken cancellationToken = default) => inner.GetDecisionAsync(loop, decisionId, cancellationToken);
 
+        public ValueTask<OutputResult> RecordOutputAsync(string loop, string decisionId, OutputInput output, CancellationToken cancellationToken = default) => inner.RecordOutputAsync(loop, decisionId, output, cancellationToken);
+
+        public IAsyncEnumerable<TrainingExample> ExportTrainingAsync(string loop, TrainingExportRequest request, CancellationToken cancellationToken = default) => inner.ExportTrainingAsync(loop, request, cancellationToken);
+
         public ValueTask<LoopCounts> GetCountsAsync(string loop, CancellationToken cancellationToken = default) => inner.GetCountsAsync(loop, cancellationToken);
 
         public ValueTask FlushAsync(CancellationToken cancellationToken = default) => inner.FlushAsync(cancellationToken);

@@ -43,6 +43,11 @@ public sealed class SdkEndToEndTests(ITestOutputHelper output)
 
         public IAsyncEnumerable<LoggedDecision> ExportAsync(string loop, ExportRequest request, CancellationToken cancellationToken = default) => client.ExportAsync(loop, request, cancellationToken);
 
+        public ValueTask<OutputResult> RecordOutputAsync(string loop, string decisionId, OutputInput output, CancellationToken cancellationToken = default) => new(client.RecordOutputAsync(loop, decisionId, output, cancellationToken));
+
+        // Over HTTP a training export arrives as lines in OpenAI's or TRL's shape, not as the engine's examples.
+        public IAsyncEnumerable<TrainingExample> ExportTrainingAsync(string loop, TrainingExportRequest request, CancellationToken cancellationToken = default) => throw new NotSupportedException();
+
         public ValueTask<EvaluationReport> EvaluateAsync(string loop, EvaluateRequest request, CancellationToken cancellationToken = default) => new(client.EvaluateAsync(loop, request, cancellationToken));
 
         public ValueTask<ModelRecord> ShadowAsync(string loop, int version, CancellationToken cancellationToken = default) => new(client.ShadowAsync(loop, version, cancellationToken));

@@ -150,7 +150,12 @@ internal sealed record DecisionAuditWire
 
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public AuditReward? Reward { get; init; }
+
+    public AuditOutput? Output { get; init; }
 }
+
+internal sealed record AuditOutput(string Text, IReadOnlyList<PromptMessage> Messages, string? Replaces,
+    [property: JsonConverter(typeof(UtcTimeConverter))] DateTimeOffset RecordedAt);
 
 internal sealed record AuditSignal(
     string SignalId,
@@ -159,7 +164,8 @@ internal sealed record AuditSignal(
     [property: JsonConverter(typeof(UtcTimeConverter))] DateTimeOffset At,
     [property: JsonConverter(typeof(UtcTimeConverter))] DateTimeOffset ReceivedAt,
     bool Late,
-    string? ActionId = null);
+    string? ActionId = null,
+    string? Text = null);
 
 internal sealed record AuditReward(double Value, int SignalCount, [property: JsonConverter(typeof(UtcTimeConverter))] DateTimeOffset ClosedAt, WindowClose ClosedBy, long Sequence,
     IReadOnlyList<SlotReward>? Slots = null);
@@ -185,8 +191,9 @@ internal sealed class DecisionAuditConverter : SurrogateConverter<DecisionAudit,
             Intervened = d.Intervened,
             TimeZone = d.TimeZone,
             Shadows = d.Shadows.Count > 0 ? d.Shadows : null,
-            Signals = [.. value.Signals.Select(s => new AuditSignal(s.SignalId, s.Type, s.Value, s.At, s.ReceivedAt, s.Late, s.ActionId))],
+            Signals = [.. value.Signals.Select(s => new AuditSignal(s.SignalId, s.Type, s.Value, s.At, s.ReceivedAt, s.Late, s.ActionId, s.Text))],
             Reward = value.Reward is { } r ? new AuditReward(r.Reward, r.SignalCount, r.ClosedAt, r.ClosedBy, r.Sequence, r.Slots) : null,
+            Output = value.Output is { } o ? new AuditOutput(o.Text, o.Messages, o.Replaces, o.RecordedAt) : null,
         };
     }
 
@@ -220,6 +227,7 @@ internal sealed class DecisionAuditConverter : SurrogateConverter<DecisionAudit,
             ReceivedAt = s.ReceivedAt,
             Late = s.Late,
             ActionId = s.ActionId,
+            Text = s.Text,
         })],
         Reward = wire.Reward is { } r ? new RewardRecord
         {
@@ -231,6 +239,15 @@ internal sealed class DecisionAuditConverter : SurrogateConverter<DecisionAudit,
             ClosedBy = r.ClosedBy,
             Sequence = r.Sequence,
             Slots = r.Slots,
+        } : null,
+        Output = wire.Output is { } o ? new OutputRecord
+        {
+            Loop = wire.Loop,
+            DecisionId = wire.DecisionId,
+            Text = o.Text,
+            Messages = o.Messages,
+            Replaces = o.Replaces,
+            RecordedAt = o.RecordedAt,
         } : null,
     };
 }
@@ -247,7 +264,8 @@ internal sealed record LoopConfigWire(
     LoopMode? Mode,
     double? MinimumFeltEffect,
     RankWire? Rank = null,
-    AbilityWire? Ability = null);
+    AbilityWire? Ability = null,
+    GenerationWire? Generation = null);
 
 internal sealed record SignalTypeWire(SignalKind? Kind, double? Weight, bool? ClosesWindow);
 
@@ -260,5 +278,7 @@ internal sealed record LearnerWire(int? Bits, List<string?>? Interactions, doubl
 internal sealed record RankWire(int? Slots, PositionBias? PositionBias, double? InterventionRate);
 
 internal sealed record AbilityWire(double? TargetSuccess, AbilityModel? Model, double? Guess, bool? Reviews, double? Retention, int? GraceDays, int? DayStartHour);
+
+internal sealed record GenerationWire(bool? StoreText, int? MaxChars, int? MaxPromptChars);
 
 internal sealed record TurnsWire(double? EverySeconds, int? MinDecisions, PromotionPolicy? PromoteWhen, double? Confidence, double? MismatchWeight);

@@ -132,6 +132,7 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
             }
             ids[i] = s.SignalId ?? Guid.CreateVersion7(now).ToString("N");
         }
+        signals = await MeasureEditsAsync(runtime, signals, cancellationToken).ConfigureAwait(false);
         var write = new SignalsWrite(runtime, signals, ids);
         await EnqueueAsync(write, cancellationToken).ConfigureAwait(false);
         return await write.Done.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -147,6 +148,7 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
                 case SignalsWrite s: s.Done.TrySetException(ex); break;
                 case FlushWrite f: f.Done.TrySetException(ex); break;
                 case EraseWrite e: e.Done.TrySetException(ex); break;
+                case OutputWrite o: o.Done.TrySetException(ex); break;
             }
         }
     }
@@ -246,6 +248,10 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
             {
                 Bucket(decisionQueries, d.Loop).Add(d.Record.DecisionId);
             }
+            else if (call is OutputWrite o && !o.Loop.Windows.Pending.ContainsKey(o.Record.DecisionId))
+            {
+                Bucket(decisionQueries, o.Loop).Add(o.Record.DecisionId);
+            }
             else if (call is SignalsWrite s)
             {
                 for (var i = 0; i < s.Signals.Count; i++)
@@ -299,6 +305,7 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
         var closedNow = new HashSet<(LoopRuntime, string)>();
         var completions = new List<Action>(calls.Count);
         var duplicateDecisions = new List<DecideWrite>();
+        var newOutputs = new Dictionary<(LoopRuntime, string), OutputRecord>();
         var flushes = new List<FlushWrite>();
         foreach (var call in calls)
         {
@@ -391,6 +398,9 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
                     completions.Add(() => s.Done.TrySetResult(result));
                     break;
                 }
+                case OutputWrite o:
+                    await ApplyOutputAsync(o, batch, newOutputs, knownDecisions, newDecisions, completions).ConfigureAwait(false);
+                    break;
                 case FlushWrite f:
                     flushes.Add(f);
                     break;
@@ -555,6 +565,7 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
         Value = input.Value ?? 1.0,
         At = input.At ?? now,
         ReceivedAt = now,
+        Text = input.Text,
     };
 
     private static HashSet<string> Bucket(Dictionary<LoopRuntime, HashSet<string>> map, LoopRuntime loop)

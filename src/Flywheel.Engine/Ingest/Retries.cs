@@ -83,6 +83,10 @@ internal static class Retries
         {
             return "at";
         }
+        if (!string.Equals(stored.Text, incoming.Text, StringComparison.Ordinal))
+        {
+            return "text";
+        }
         return null;
     }
 

@@ -64,3 +64,13 @@ internal sealed class LearnReset(LoopRuntime loop, LoopConfig config) : LearnIte
 
     public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 }
+
+/// <summary>A generation loop's output for one of its decisions.</summary>
+internal sealed class OutputWrite(LoopRuntime loop, OutputRecord record) : WriteRequest
+{
+    public LoopRuntime Loop { get; } = loop;
+
+    public OutputRecord Record { get; } = record;
+
+    public TaskCompletionSource<OutputResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+}

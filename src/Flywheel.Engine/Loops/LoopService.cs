@@ -74,6 +74,7 @@ internal sealed partial class LoopService(TimeProvider time, IFlywheelStore stor
             Decision = record,
             Signals = await store.GetSignalsAsync(runtime.Id, decisionId, cancellationToken).ConfigureAwait(false),
             Reward = await store.GetRewardAsync(runtime.Id, decisionId, cancellationToken).ConfigureAwait(false),
+            Output = runtime.Config.Generation is null ? null : await store.GetOutputAsync(runtime.Id, decisionId, cancellationToken).ConfigureAwait(false),
         };
     }
 

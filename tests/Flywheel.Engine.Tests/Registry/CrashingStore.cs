@@ -114,6 +114,11 @@ internal sealed class CrashingStore(IFlywheelStore inner) : IFlywheelStore
 
     public IAsyncEnumerable<DecisionOutcome> ReadOutcomesAsync(string loop, CancellationToken cancellationToken = default) => inner.ReadOutcomesAsync(loop, cancellationToken);
 
+    public ValueTask<OutputRecord?> GetOutputAsync(string loop, string decisionId, CancellationToken cancellationToken = default) => inner.GetOutputAsync(loop, decisionId, cancellationToken);
+
+    public IAsyncEnumerable<GenerationRecord> ReadGenerationsAsync(string loop, DateTimeOffset from, DateTimeOffset to, bool withText, CancellationToken cancellationToken = default)
+        => inner.ReadGenerationsAsync(loop, from, to, withText, cancellationToken);
+
     public IAsyncEnumerable<UserVisit> ReadUserVisitsAsync(string loop, CancellationToken cancellationToken = default) => inner.ReadUserVisitsAsync(loop, cancellationToken);
 
     public ValueTask<IReadOnlyList<Features>> ReadContextsAsync(string loop, DateTimeOffset from, DateTimeOffset to, int count, CancellationToken cancellationToken = default) => inner.ReadContextsAsync(loop, from, to, count, cancellationToken);
