@@ -80,6 +80,9 @@ public sealed record HealthReport
 
     /// <summary>For an <c>ability</c> loop: its learners, their success against the target, streaks and reviews due.</summary>
     public LearnerHealth? Learners { get; init; }
+
+    /// <summary>Generation loops: what users did with the outputs, over time and per turn (null on other loops).</summary>
+    public GenerationHealth? Generation { get; init; }
 }
 
 /// <summary>A stretch of the decision log a figure was computed on.</summary>
@@ -272,3 +275,35 @@ public sealed record ReturnRate(Estimate Rate, long Visits);
 /// <param name="Days">The range (<c>1</c>, <c>2-3</c>, <c>4-7</c>, <c>8-14</c>, <c>15-30</c>, <c>31+</c>).</param>
 /// <param name="Users">How many users.</param>
 public sealed record StreakBucket(string Days, long Users);
+
+/// <summary>
+/// What users did with a generation loop's outputs (docs/generation.md, "Health"): how much they rewrote them and how
+/// often they kept them as they were. An output is judged once a signal says what happened to it: kept or copied
+/// (distance 0), edited (the last edit's normalised distance), or regenerated and not kept (distance 1).
+/// </summary>
+/// <param name="Definition">What is measured.</param>
+/// <param name="Outputs">Decisions with a stored output.</param>
+/// <param name="Judged">Decisions whose output was kept, edited or regenerated.</param>
+/// <param name="EditDistance">Mean normalised edit distance of the judged outputs, with its 95% interval.</param>
+/// <param name="KeptUnedited">Share of judged outputs kept (or copied) without an edit.</param>
+/// <param name="Regenerated">Share of judged outputs thrown away for a new generation.</param>
+/// <param name="Periods">The same figures over consecutive stretches of the log with equally many judged outputs, oldest first.</param>
+/// <param name="Turns">The same figures per model version served, with the change from the version before it.</param>
+public sealed record GenerationHealth(string Definition, long Outputs, long Judged, Estimate EditDistance, Estimate KeptUnedited, Estimate Regenerated,
+    IReadOnlyList<GenerationPeriod> Periods, IReadOnlyList<GenerationTurn> Turns);
+
+/// <summary>Generation figures over one stretch of the log.</summary>
+/// <param name="Window">The judged outputs it holds.</param>
+/// <param name="EditDistance">Their mean normalised edit distance.</param>
+/// <param name="KeptUnedited">Their share kept without an edit.</param>
+public sealed record GenerationPeriod(DataSpan Window, Estimate EditDistance, Estimate KeptUnedited);
+
+/// <summary>Generation figures of the outputs one model version chose the variants of.</summary>
+/// <param name="Turn">The turn that deployed it (null for the first model, or one deployed outside a turn).</param>
+/// <param name="Version">The model version.</param>
+/// <param name="Window">Its judged outputs.</param>
+/// <param name="EditDistance">Their mean normalised edit distance.</param>
+/// <param name="KeptUnedited">Their share kept without an edit.</param>
+/// <param name="EditDistanceChange">Its mean distance minus the previous version's, with Welch's 95% interval (null for the first, or with fewer than 2 judged outputs on a side).</param>
+/// <param name="KeptUneditedChange">Its kept share minus the previous version's, likewise.</param>
+public sealed record GenerationTurn(long? Turn, int Version, DataSpan Window, Estimate EditDistance, Estimate KeptUnedited, Estimate? EditDistanceChange, Estimate? KeptUneditedChange);

@@ -66,6 +66,20 @@ internal static class HealthCommand
             o.WriteLine($"  learners       {N(learners.Learners)} with {N(learners.Answers)} answers; success {P(learners.SuccessRate)} (recently {P(learners.RecentSuccess)}) vs target {P(learners.TargetSuccess)}; "
                 + $"{N(learners.ActiveLast7Days)} active in 7 days; {N(learners.Streaking)} on a streak ({N(learners.AtRisk)} at risk, longest {learners.LongestStreak}); {N(learners.ReviewsDue)} reviews due");
         }
+        if (r.Generation is { } g)
+        {
+            o.WriteLine($"  outputs        {N(g.Outputs)} stored, {N(g.Judged)} judged; edit distance {F(g.EditDistance.Value)} (95% {F(g.EditDistance.Lower)} to {F(g.EditDistance.Upper)}); "
+                + $"kept unedited {P(g.KeptUnedited.Value)}; regenerated {P(g.Regenerated.Value)}");
+            if (g.Periods.Count > 0)
+            {
+                o.WriteLine($"    over time    edit distance {string.Join(" → ", g.Periods.Select(p => F(p.EditDistance.Value)))}; kept {string.Join(" → ", g.Periods.Select(p => P(p.KeptUnedited.Value)))}");
+            }
+            foreach (var t in g.Turns)
+            {
+                o.WriteLine($"    v{t.Version,-3}{(t.Turn is { } n ? $" (turn #{n})" : ""),-12} {N(t.Window.Decisions)} judged; edit distance {F(t.EditDistance.Value)}, kept {P(t.KeptUnedited.Value)}"
+                    + (t.EditDistanceChange is { } dd ? $"; Δ distance {F(dd.Value)} (95% {F(dd.Lower)} to {F(dd.Upper)})" : ""));
+            }
+        }
         if (r.PositionBias is { } bias)
         {
             o.WriteLine($"  position bias  {bias.PositionBias}; {N(bias.Interventions)} shuffled decisions; examination by slot (95% interval, weight used):");

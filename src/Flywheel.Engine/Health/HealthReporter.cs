@@ -62,6 +62,15 @@ internal sealed class HealthReporter(TimeProvider time, IFlywheelStore store)
             }
         }
         var report = HealthCalculator.Compute(input);
+        if (config.Generation is not null)
+        {
+            var figures = new GenerationFigures();
+            await foreach (var generation in store.ReadGenerationsAsync(runtime.Id, DateTimeOffset.MinValue, DateTimeOffset.MaxValue, withText: false, cancellationToken).ConfigureAwait(false))
+            {
+                figures.Add(generation);
+            }
+            report = report with { Generation = figures.Compute(turns) };
+        }
         return serving.Policy switch
         {
             IRankingPolicy ranker => report with { PositionBias = ranker.PositionBias(config) },
