@@ -78,6 +78,10 @@ internal static class DashboardPages
         Card(b, "learning-curve", "Learning curve", LearningCurveChart(h));
         Card(b, "drift", "Staleness and drift", DriftSection(h));
         Card(b, "return", "Return and streaks", ReturnSection(h));
+        if (h.Generation is { } generation)
+        {
+            Card(b, "generation", "What users did with the outputs", GenerationSection(generation));
+        }
         b.Append("</div>");
 
         b.Append("<div class=\"card\" style=\"margin-top:16px\" data-card=\"ledger\"><h2>Turn ledger</h2>");
@@ -246,6 +250,32 @@ internal static class DashboardPages
         var most = r.Streaks.Select(x => x.Users).DefaultIfEmpty(0).Max();
         b.Append(Svg.Bars("streaks", [.. r.Streaks.Select(x => new ChartBar(x.Days + " d", x.Users, N(x.Users), "alt"))], Math.Max(1, most) * 1.15, "users"));
         b.Append($"<p class=\"muted\">{E(r.Definition)}</p>");
+        return b.ToString();
+    }
+
+    private static string GenerationSection(GenerationHealth g)
+    {
+        var b = new StringBuilder();
+        b.Append($"<p>{N(g.Outputs)} outputs stored, {N(g.Judged)} judged · mean edit distance <b data-figure=\"edit-distance\">{R(g.EditDistance.Value)}</b> {Interval95(g.EditDistance, percent: false)} · "
+            + $"kept without edits <b data-figure=\"kept-unedited\">{P(g.KeptUnedited.Value)}</b> {Interval95(g.KeptUnedited, percent: true)} · regenerated {P(g.Regenerated.Value)}</p>");
+        if (g.Periods.Count == 0)
+        {
+            b.Append("<p class=\"muted\">Not enough judged outputs to show a trend yet.</p>");
+        }
+        else
+        {
+            b.Append("<h3>Mean edit distance over time</h3>");
+            b.Append(Svg.Bars("edit-distance", [.. g.Periods.Select(p => new ChartBar(p.Window.To is { } to ? to.UtcDateTime.ToString("MM-dd", C) : "–", p.EditDistance.Value, R(p.EditDistance.Value)))], 1, "edit distance"));
+        }
+        b.Append("<table data-table=\"generation-versions\"><thead><tr><th>Model</th><th class=\"num\">Judged</th><th class=\"num\">Edit distance</th><th class=\"num\">Kept unedited</th><th class=\"num\">Δ distance</th></tr></thead><tbody>");
+        foreach (var t in g.Turns)
+        {
+            var turn = t.Turn is { } n ? $" <span class=\"muted\">turn {n.ToString(C)}</span>" : "";
+            var change = t.EditDistanceChange is { } d ? $"{Signed(d.Value)} <span class=\"muted\">{Interval(d)}</span>" : "";
+            b.Append($"<tr><td>v{t.Version.ToString(C)}{turn}</td><td class=\"num\">{N(t.Window.Decisions)}</td><td class=\"num\">{R(t.EditDistance.Value)}</td><td class=\"num\">{P(t.KeptUnedited.Value)}</td><td class=\"num\">{change}</td></tr>");
+        }
+        b.Append("</tbody></table>");
+        b.Append($"<p class=\"muted\">{E(g.Definition)}</p>");
         return b.ToString();
     }
 
