@@ -13,6 +13,9 @@ public sealed partial class ReadmeTests
     [GeneratedRegex(@"## Tutor quick start.*?```bash\n(?<script>.*?)```", RegexOptions.Singleline)]
     private static partial Regex TutorBlock();
 
+    [GeneratedRegex(@"## Summariser quick start.*?```bash\n(?<script>.*?)```", RegexOptions.Singleline)]
+    private static partial Regex SummariserBlock();
+
     /// <summary>Runs the README's bash block that <paramref name="block"/> finds against a real server; returns its output.</summary>
     private static async Task<string> RunBlockAsync(Regex block)
     {
@@ -66,5 +69,19 @@ public sealed partial class ReadmeTests
         Assert.Contains("\"timeZone\":\"Europe/Paris\"", stdout);
         Assert.Contains("\"answers\":1", stdout);
         Assert.Contains("\"items\":[{\"actionId\":", stdout);
+    }
+
+    [Fact]
+    public async Task Readme_SummariserQuickStart_WorksAgainstARealServer()
+    {
+        var stdout = await RunBlockAsync(SummariserBlock());
+
+        Assert.Contains("\"generation\":{\"storeText\":true", stdout);
+        Assert.Contains("\"duplicate\":false", stdout);
+        Assert.Contains("\"accepted\":1", stdout);
+        // "…delayed the hiring plan." → "…delayed hiring until March.": 13 edits over the longer text's 61 characters.
+        Assert.Contains("\"type\":\"edited\",\"value\":0.21311475409836", stdout);
+        Assert.Contains("\"reward\":{\"value\":-0.21311475409836", stdout);
+        Assert.Contains("\"output\":{\"text\":\"The board approved the budget and delayed the hiring plan.\"", stdout);
     }
 }
