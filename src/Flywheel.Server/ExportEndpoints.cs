@@ -53,7 +53,7 @@ internal static class ExportEndpoints
         [Description("sft, dpo and kto: openai (OpenAI's fine-tuning files; the default for sft and dpo) or trl (Hugging Face TRL's conversational datasets; the only style of kto).")] string? style,
         [Description("sft, dpo and kto: only decisions whose reward is at least this (decisions still open are left out).")] string? minReward,
         [Description("sft, dpo and kto: only decisions whose reward is at most this (decisions still open are left out).")] string? maxReward,
-        [Description("sft, dpo and kto: only decisions that served one of these variants (repeat the parameter, or separate ids with commas).")] string[]? variant)
+        [Description("sft, dpo and kto: only decisions that served one of these variants: repeat the parameter, or separate ids with commas (a variant matches a value whole or one of its comma-separated parts).")] string[]? variant)
     {
         await Requests.EnsureLoopAsync(engine, loop, http.RequestAborted);
         CheckQuery(http.Request.Query);
@@ -169,8 +169,12 @@ internal static class ExportEndpoints
         {
             return null;
         }
-        var ids = values.SelectMany(v => v.Split(',', StringSplitOptions.TrimEntries)).ToArray();
-        return ids.Contains("") ? throw new FlywheelValidationException("variant", "holds an empty variant id") : ids;
+        if (values.Any(string.IsNullOrWhiteSpace))
+        {
+            throw new FlywheelValidationException("variant", "holds an empty variant id");
+        }
+        // Each value whole as well as its comma-separated parts: action ids may themselves hold commas.
+        return values.SelectMany(v => v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).Append(v)).Distinct(StringComparer.Ordinal).ToArray();
     }
 
     /// <summary>
