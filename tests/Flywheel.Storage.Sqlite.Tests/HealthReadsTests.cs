@@ -242,7 +242,7 @@ public sealed class HealthReadsTests : IAsyncLifetime
         var store = await OpenAsync();
 
         Assert.Equal((long)SqliteFlywheelStore.SchemaVersion, await store.ReadWriterPragmaAsync("user_version"));
-        Assert.Equal(9, SqliteFlywheelStore.SchemaVersion);
+        Assert.Equal(10, SqliteFlywheelStore.SchemaVersion);
         // shop: click and skip are implicit, thumbs explicit; other: click is explicit.
         Assert.Equal(
             [("other", "d1", 0, 1), ("shop", "d1", 1, 1), ("shop", "d2", 0, 1), ("shop", "d3", 2, 0), ("shop", "d5", 0, 0)],
