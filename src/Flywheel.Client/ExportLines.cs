@@ -6,14 +6,21 @@ using Flywheel.Core;
 
 namespace Flywheel.Client;
 
-/// <summary>Reads an export's JSON lines as they arrive, one logged decision a line, blank lines skipped.</summary>
+/// <summary>Reads an export's JSON lines as they arrive (logged decisions, or training examples), blank lines skipped.</summary>
 internal static class ExportLines
 {
     /// <summary>The longest line read; a longer one is a broken stream, not a row to buffer without end.</summary>
     internal const int MaxExportLineBytes = 64 * 1024 * 1024;
 
     /// <summary>Yields the rows of <paramref name="stream"/> (left open) as their lines complete.</summary>
-    public static async IAsyncEnumerable<LoggedDecision> ReadAsync(Stream stream, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public static IAsyncEnumerable<LoggedDecision> ReadAsync(Stream stream, CancellationToken cancellationToken)
+        => ReadAsync(stream, ParseRow, cancellationToken);
+
+    /// <summary>Yields the lines of a training export (<paramref name="stream"/>, left open), each checked to be one JSON object.</summary>
+    public static IAsyncEnumerable<string> ReadTrainingAsync(Stream stream, CancellationToken cancellationToken)
+        => ReadAsync(stream, ParseTrainingLine, cancellationToken);
+
+    private static async IAsyncEnumerable<T> ReadAsync<T>(Stream stream, Func<ReadOnlySequence<byte>, long, T> parse, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
         long line = 0;
@@ -36,14 +43,14 @@ internal static class ExportLines
                     line++;
                     if (!IsBlank(text))
                     {
-                        yield return ParseRow(text, line);
+                        yield return parse(text, line);
                     }
                 }
                 if (result.IsCompleted)
                 {
                     if (!IsBlank(buffer))
                     {
-                        yield return ParseRow(buffer, line + 1);
+                        yield return parse(buffer, line + 1);
                     }
                     break;
                 }
@@ -102,6 +109,27 @@ internal static class ExportLines
         {
             throw new FlywheelApiException(200, null, $"The Flywheel server's export line {line} is not a logged decision: {ex.Message}", ex);
         }
+    }
+
+    private static string ParseTrainingLine(ReadOnlySequence<byte> text, long line)
+    {
+        var reader = new Utf8JsonReader(text);
+        try
+        {
+            if (reader.Read() && reader.TokenType == JsonTokenType.StartObject)
+            {
+                reader.Skip();
+                if (!reader.Read())
+                {
+                    return System.Text.EncodingExtensions.GetString(System.Text.Encoding.UTF8, text);
+                }
+            }
+        }
+        catch (JsonException ex)
+        {
+            throw new FlywheelApiException(200, null, $"The Flywheel server's export line {line} is not a JSON object: {ex.Message}", ex);
+        }
+        throw new FlywheelApiException(200, null, $"The Flywheel server's export line {line} is not one JSON object.");
     }
 
     private static FlywheelApiException Broken(long rows, Exception ex)

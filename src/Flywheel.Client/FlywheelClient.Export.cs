@@ -76,7 +76,60 @@ public sealed partial class FlywheelClient
         ArgumentException.ThrowIfNullOrEmpty(loop);
         ArgumentNullException.ThrowIfNull(request);
         ArgumentNullException.ThrowIfNull(destination);
-        using var response = await SendCoreAsync(ExportCall(loop, format, request), cancellationToken).ConfigureAwait(false);
+        return await CopyExportAsync(ExportCall(loop, format, request), destination, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Streams a generation loop's fine-tuning data (<c>GET /v1/loops/{loop}/export?format=sft|dpo|kto</c>), one JSON
+    /// line at a time as it arrives, in the shape of the request's style (docs/training-exports.md): the lines to write
+    /// into a <c>.jsonl</c> file for OpenAI's fine-tuning or Hugging Face TRL.
+    /// </summary>
+    /// <param name="loop">The loop's id.</param>
+    /// <param name="request">The dataset, its style, the range and the filters by reward and variant.</param>
+    /// <param name="cancellationToken">Cancels the request and the enumeration.</param>
+    /// <returns>The lines (each one JSON object, without its line end), in decision order.</returns>
+    /// <exception cref="FlywheelValidationException">
+    /// The loop does not exist or has no <c>generation</c> section, kto was asked for in the openai style, or the range or
+    /// a filter is invalid; the field is named. Thrown by the first <c>MoveNextAsync</c>.
+    /// </exception>
+    /// <exception cref="FlywheelApiException">The stream broke off or held a line that is not a JSON object.</exception>
+    public async IAsyncEnumerable<string> ExportTrainingAsync(string loop, TrainingExportRequest request, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(loop);
+        ArgumentNullException.ThrowIfNull(request);
+        using var response = await SendCoreAsync(TrainingExportCall(loop, request), cancellationToken).ConfigureAwait(false);
+        var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+        await using (stream.ConfigureAwait(false))
+        {
+            await foreach (var line in ExportLines.ReadTrainingAsync(stream, cancellationToken).ConfigureAwait(false))
+            {
+                yield return line;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Copies a generation loop's fine-tuning data as the server writes it (<c>GET /v1/loops/{loop}/export?format=sft|dpo|kto</c>)
+    /// into <paramref name="destination"/>, without holding it in memory.
+    /// </summary>
+    /// <param name="loop">The loop's id.</param>
+    /// <param name="request">The dataset, its style, the range and the filters by reward and variant.</param>
+    /// <param name="destination">Where the bytes go; left open.</param>
+    /// <param name="cancellationToken">Cancels the request and the copy.</param>
+    /// <returns>The bytes copied.</returns>
+    /// <exception cref="FlywheelValidationException">The loop is not a generation loop, or the request is invalid; the field is named. Nothing was written.</exception>
+    /// <exception cref="FlywheelApiException">The stream broke off; what arrived before was written.</exception>
+    public async Task<long> ExportTrainingToAsync(string loop, TrainingExportRequest request, Stream destination, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(loop);
+        ArgumentNullException.ThrowIfNull(request);
+        ArgumentNullException.ThrowIfNull(destination);
+        return await CopyExportAsync(TrainingExportCall(loop, request), destination, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task<long> CopyExportAsync(Call call, Stream destination, CancellationToken cancellationToken)
+    {
+        using var response = await SendCoreAsync(call, cancellationToken).ConfigureAwait(false);
         var source = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (source.ConfigureAwait(false))
         {
@@ -108,6 +161,35 @@ public sealed partial class FlywheelClient
                 ArrayPool<byte>.Shared.Return(buffer);
             }
         }
+    }
+
+    private static Call TrainingExportCall(string loop, TrainingExportRequest request)
+    {
+        var query = new StringBuilder("?format=").Append(LoopConfigJson.Name(request.Format));
+        if (request.Style is { } style)
+        {
+            query.Append("&style=").Append(LoopConfigJson.Name(style));
+        }
+        AppendTime(query, "from", request.From);
+        AppendTime(query, "to", request.To);
+        if (request.MinReward is { } min)
+        {
+            query.Append("&minReward=").Append(min.ToString("R", CultureInfo.InvariantCulture));
+        }
+        if (request.MaxReward is { } max)
+        {
+            query.Append("&maxReward=").Append(max.ToString("R", CultureInfo.InvariantCulture));
+        }
+        foreach (var variant in request.Variants ?? [])
+        {
+            query.Append("&variant=").Append(Uri.EscapeDataString(variant));
+        }
+        return new Call(HttpMethod.Get, LoopPath(loop) + "/export" + query)
+        {
+            Streamed = true,
+            LongRunning = true,
+            Accept = AcceptJsonLines,
+        };
     }
 
     private static Call ExportCall(string loop, FlywheelExportFormat format, ExportRequest request)

@@ -116,7 +116,7 @@ public sealed class MalformedRequestTests : IAsyncLifetime
         }
         var export = paths.GetProperty("/v1/loops/{loop}/export").GetProperty("get");
         var parameters = export.GetProperty("parameters").EnumerateArray().Select(p => p.GetProperty("name").GetString()).ToList();
-        Assert.Equal(["loop", "format", "from", "to", "policy", "mismatches"], parameters);
+        Assert.Equal(["loop", "format", "from", "to", "policy", "mismatches", "style", "minReward", "maxReward", "variant"], parameters);
         Assert.True(export.GetProperty("responses").GetProperty("200").GetProperty("content").TryGetProperty("application/x-ndjson", out _));
         using var reference = await _server.Http.GetAsync("/scalar/v1");
         Assert.Equal(HttpStatusCode.OK, reference.StatusCode);

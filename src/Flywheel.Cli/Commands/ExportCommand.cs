@@ -9,7 +9,8 @@ namespace Flywheel.Cli.Commands;
 
 /// <summary>
 /// <c>flywheel export LOOP --format jsonl|vw [--from T] [--to T] [--policy P] [--mismatches] [--out FILE]</c>: a loop's rewarded
-/// decisions from a running server, streamed to stdout or a file (written whole or not at all).
+/// decisions from a running server, streamed to stdout or a file (written whole or not at all). A generation loop also
+/// exports fine-tuning data: <c>--format sft|dpo|kto [--style openai|trl] [--min-reward R] [--max-reward R] [--variant ID ...]</c>.
 /// </summary>
 internal static class ExportCommand
 {
@@ -20,10 +21,23 @@ internal static class ExportCommand
         var loop = new Argument<string>("LOOP") { Description = "The loop id." };
         var format = new Option<string>("--format")
         {
-            Description = "jsonl: one logged decision a line, what `flywheel evaluate` reads; vw: Vowpal Wabbit --cb_adf text.",
+            Description = "jsonl: one logged decision a line, what `flywheel evaluate` reads; vw: Vowpal Wabbit --cb_adf text; "
+                + "for a generation loop, fine-tuning JSON lines: sft (prompt and kept or corrected answer), dpo (preferred and rejected answers), kto (an answer and whether it was wanted).",
             Required = true,
         };
-        format.AcceptOnlyFromAmong("jsonl", "vw");
+        format.AcceptOnlyFromAmong("jsonl", "vw", "sft", "dpo", "kto");
+        var style = new Option<string>("--style")
+        {
+            Description = "sft, dpo, kto: openai (OpenAI's fine-tuning files; default for sft and dpo) or trl (Hugging Face TRL's conversational datasets; the only style of kto).",
+        };
+        style.AcceptOnlyFromAmong("openai", "trl");
+        var minReward = new Option<string>("--min-reward") { Description = "sft, dpo, kto: only decisions whose reward is at least R (open ones are left out).", HelpName = "R" };
+        var maxReward = new Option<string>("--max-reward") { Description = "sft, dpo, kto: only decisions whose reward is at most R (open ones are left out).", HelpName = "R" };
+        var variant = new Option<string[]>("--variant")
+        {
+            Description = "sft, dpo, kto: only decisions that served this variant (repeat for several).",
+            HelpName = "ID",
+        };
         var from = new Option<string>("--from") { Description = "Earliest decision time, inclusive, ISO 8601 (default: the start of the log).", HelpName = "T" };
         var to = new Option<string>("--to") { Description = "Latest decision time, exclusive, ISO 8601 (default: now).", HelpName = "T" };
         var policy = new Option<string>("--policy")
@@ -36,16 +50,45 @@ internal static class ExportCommand
         var server = ServerCommand.ServerOption();
         var key = ServerCommand.KeyOption();
 
-        var command = new Command("export", "Stream a loop's rewarded decisions (joined training data) as JSON lines or Vowpal Wabbit text.")
+        var command = new Command("export", "Stream a loop's rewarded decisions (joined training data) as JSON lines or Vowpal Wabbit text, or a generation loop's fine-tuning data.")
         {
-            loop, format, from, to, policy, mismatches, output, server, key,
+            loop, format, from, to, policy, mismatches, style, minReward, maxReward, variant, output, server, key,
         };
         command.SetAction((parse, cancellationToken) =>
         {
-            var vw = parse.GetRequiredValue(format) == "vw";
+            var formatName = parse.GetRequiredValue(format);
+            var vw = formatName == "vw";
             ExportRequest request;
+            TrainingExportRequest? training = null;
             try
             {
+                if (formatName is "sft" or "dpo" or "kto")
+                {
+                    training = TrainingRequest(formatName, parse.GetValue(style), parse.GetValue(from), parse.GetValue(to), parse.GetValue(minReward), parse.GetValue(maxReward), parse.GetValue(variant));
+                    foreach (var (name, given) in new[] { ("--policy", parse.GetValue(policy) is not null), ("--mismatches", parse.GetValue(mismatches)) })
+                    {
+                        if (given)
+                        {
+                            throw new UsageException($"{name} applies to --format jsonl and vw, not to {formatName}");
+                        }
+                    }
+                }
+                else
+                {
+                    foreach (var (name, given) in new[]
+                    {
+                        ("--style", parse.GetValue(style) is not null),
+                        ("--min-reward", parse.GetValue(minReward) is not null),
+                        ("--max-reward", parse.GetValue(maxReward) is not null),
+                        ("--variant", parse.GetValue(variant) is { Length: > 0 }),
+                    })
+                    {
+                        if (given)
+                        {
+                            throw new UsageException($"{name} applies to --format sft, dpo and kto, not to {formatName}");
+                        }
+                    }
+                }
                 request = new ExportRequest
                 {
                     From = FlywheelJson.ParseTime(parse.GetValue(from), "--from"),
@@ -63,13 +106,72 @@ internal static class ExportCommand
                 context.ErrorLine(CommandName, ex.Message);
                 return Task.FromResult(ExitCodes.Usage);
             }
-            var settings = new Settings(parse.GetRequiredValue(loop), vw ? FlywheelExportFormat.Vw : FlywheelExportFormat.Jsonl, request, parse.GetValue(output));
+            var settings = new Settings(parse.GetRequiredValue(loop), vw ? FlywheelExportFormat.Vw : FlywheelExportFormat.Jsonl, request, parse.GetValue(output), training);
             return ServerCommand.RunAsync(context, CommandName, parse.GetValue(server), parse.GetValue(key), client => RunAsync(context, client, settings, cancellationToken));
         });
         return command;
     }
 
-    private sealed record Settings(string Loop, FlywheelExportFormat Format, ExportRequest Request, string? Out);
+    private sealed record Settings(string Loop, FlywheelExportFormat Format, ExportRequest Request, string? Out, TrainingExportRequest? Training)
+    {
+        /// <summary>What one exported line (jsonl, training) or block (vw) is, for progress and the summary.</summary>
+        public string Unit => Training is null ? "decisions" : "examples";
+
+        public Task<long> ExportToAsync(FlywheelClient client, Stream destination, CancellationToken cancellationToken)
+            => Training is { } training
+                ? client.ExportTrainingToAsync(Loop, training, destination, cancellationToken)
+                : client.ExportToAsync(Loop, Format, Request, destination, cancellationToken);
+    }
+
+    private static TrainingExportRequest TrainingRequest(string format, string? style, string? from, string? to, string? minReward, string? maxReward, string[]? variants)
+    {
+        var trainingFormat = format switch
+        {
+            "sft" => TrainingFormat.Sft,
+            "dpo" => TrainingFormat.Dpo,
+            _ => TrainingFormat.Kto,
+        };
+        TrainingStyle? trainingStyle = style switch
+        {
+            null => null,
+            "openai" => TrainingStyle.OpenAi,
+            _ => TrainingStyle.Trl,
+        };
+        if (trainingFormat == TrainingFormat.Kto && trainingStyle == TrainingStyle.OpenAi)
+        {
+            throw new UsageException("--style openai has no kto shape; kto is written in TRL's (prompt, completion, label): use --style trl or leave it out");
+        }
+        var request = new TrainingExportRequest
+        {
+            Format = trainingFormat,
+            Style = trainingStyle,
+            From = FlywheelJson.ParseTime(from, "--from"),
+            To = FlywheelJson.ParseTime(to, "--to"),
+            MinReward = ParseReward(minReward, "--min-reward"),
+            MaxReward = ParseReward(maxReward, "--max-reward"),
+            Variants = variants is { Length: > 0 } ? variants : null,
+        };
+        if (request.MinReward > request.MaxReward)
+        {
+            throw new UsageException("--max-reward must not be below --min-reward");
+        }
+        if (variants?.Any(string.IsNullOrWhiteSpace) == true)
+        {
+            throw new UsageException("--variant must not be empty");
+        }
+        return request;
+    }
+
+    private static double? ParseReward(string? text, string option)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+        return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && double.IsFinite(value)
+            ? value
+            : throw new UsageException($"{option} '{text}' is not a finite number");
+    }
 
     private static string? CheckPolicy(string? policy)
     {
@@ -91,8 +193,8 @@ internal static class ExportCommand
             await using (raw)
             {
                 var weights = WeightWatch.For(settings);
-                var counting = new CountingStream(raw, settings.Format, context.Error, context.Time, weights);
-                await client.ExportToAsync(settings.Loop, settings.Format, settings.Request, counting, cancellationToken);
+                var counting = new CountingStream(raw, settings.Format, context.Error, context.Time, settings.Unit, weights);
+                await settings.ExportToAsync(client, counting, cancellationToken);
                 await counting.FlushAsync(cancellationToken);
                 weights?.Warn(context);
             }
@@ -114,12 +216,12 @@ internal static class ExportCommand
             var file = new FileStream(partial, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true);
             await using (file)
             {
-                counting = new CountingStream(file, settings.Format, context.Error, context.Time, weights);
-                bytes = await client.ExportToAsync(settings.Loop, settings.Format, settings.Request, counting, cancellationToken);
+                counting = new CountingStream(file, settings.Format, context.Error, context.Time, settings.Unit, weights);
+                bytes = await settings.ExportToAsync(client, counting, cancellationToken);
                 await counting.FlushAsync(cancellationToken);
             }
             File.Move(partial, path, overwrite: true);
-            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exported {counting.Decisions:N0} decisions ({bytes:N0} bytes) to {settings.Out}"));
+            context.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"exported {counting.Decisions:N0} {settings.Unit} ({bytes:N0} bytes) to {settings.Out}"));
             weights?.Warn(context);
         }
         finally
@@ -132,7 +234,7 @@ internal static class ExportCommand
     }
 
     /// <summary>Passes bytes through, counting decisions (jsonl: lines; vw: blank lines) and printing plain progress lines on stderr.</summary>
-    private sealed class CountingStream(Stream inner, FlywheelExportFormat format, TextWriter progress, TimeProvider time, WeightWatch? weights = null) : Stream
+    private sealed class CountingStream(Stream inner, FlywheelExportFormat format, TextWriter progress, TimeProvider time, string unit, WeightWatch? weights = null) : Stream
     {
         private readonly ProgressThrottle _throttle = new(time);
         private byte _previous;
@@ -187,7 +289,7 @@ internal static class ExportCommand
             }
             if (_throttle.Due())
             {
-                progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"export: {Decisions:N0} decisions"));
+                progress.WriteLine(string.Create(CultureInfo.InvariantCulture, $"export: {Decisions:N0} {unit}"));
                 progress.Flush();
             }
         }

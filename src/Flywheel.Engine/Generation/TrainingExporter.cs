@@ -3,7 +3,10 @@ using Flywheel.Core;
 
 namespace Flywheel.Engine;
 
-/// <summary>A generation loop's training exports (<c>GET …/export?format=sft|dpo|kto</c>): one streamed pass over its generations.</summary>
+/// <summary>
+/// A generation loop's training exports (<c>GET …/export?format=sft|dpo|kto</c>): one streamed pass over its generations,
+/// leaving out the examples the requested style cannot hold (<see cref="TrainingDataWriter.CanWrite"/>).
+/// </summary>
 internal sealed class TrainingExporter(TimeProvider time, IFlywheelStore store)
 {
     public async IAsyncEnumerable<TrainingExample> ExportAsync(LoopRuntime runtime, TrainingExportRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -15,10 +18,7 @@ internal sealed class TrainingExporter(TimeProvider time, IFlywheelStore store)
                 Kind = ValidationKind.NotSupported,
             };
         }
-        if (request.Format == TrainingFormat.Kto && request.Style == TrainingStyle.OpenAi)
-        {
-            throw new FlywheelValidationException("style", "kto has no OpenAI shape; it is written in TRL's (prompt, completion, label)") { Kind = ValidationKind.NotSupported };
-        }
+        var style = TrainingDataWriter.ResolveStyle(request.Format, request.Style);
         var from = request.From ?? DateTimeOffset.MinValue;
         var to = request.To ?? time.GetUtcNow();
         if (to < from)
@@ -41,7 +41,10 @@ internal sealed class TrainingExporter(TimeProvider time, IFlywheelStore store)
                 : null;
             foreach (var example in TrainingExamples.From(generation, request.Format, replaced))
             {
-                yield return example;
+                if (TrainingDataWriter.CanWrite(example, style))
+                {
+                    yield return example;
+                }
             }
         }
     }
