@@ -167,7 +167,8 @@ public sealed class SummariseWorldTests(ITestOutputHelper output)
 
     /// <summary>
     /// A small run twice gives the same figures, another seed others; what the engine stored is what the world did: each
-    /// edit's reward is minus the distance the world measured, and each regeneration's output names the one it replaced.
+    /// edit's reward is minus the distance the world measured, each regeneration's output names the one it replaced, and
+    /// the training exports find every kept, edited and regenerated output.
     /// </summary>
     [Fact]
     public async Task RunAsync_SameSeedTwice_SameFiguresAndTheEngineMeasuredTheEdits()
@@ -212,6 +213,24 @@ public sealed class SummariseWorldTests(ITestOutputHelper output)
                 Assert.False(string.IsNullOrEmpty(edit.Text));
             }
         }
+
+        // The training exports read what the run stored: one supervised example per output kept or edited, one preference
+        // pair per edit and one per regeneration that ended kept or edited.
+        var sft = await CountAsync(engine.ExportTrainingAsync(SummariseSimulation.LoopId, new TrainingExportRequest { Format = TrainingFormat.Sft }));
+        var dpo = await CountAsync(engine.ExportTrainingAsync(SummariseSimulation.LoopId, new TrainingExportRequest { Format = TrainingFormat.Dpo }));
+        var edited = loop.Generations.Count(g => g.Outcome == SummaryOutcome.Edited);
+        Assert.Equal(loop.Generations.Count(g => g.KeptAsIs) + edited, sft);
+        Assert.Equal(edited + loop.Generations.Count(g => g.Attempt > 0 && g.Outcome != SummaryOutcome.Regenerated), dpo);
+    }
+
+    private static async Task<int> CountAsync<T>(IAsyncEnumerable<T> items)
+    {
+        var n = 0;
+        await foreach (var _ in items)
+        {
+            n++;
+        }
+        return n;
     }
 
     private static string Json(SummariseResult result)
@@ -282,8 +301,9 @@ public sealed class SummariseDoneWhenTests(SummariseDoneWhenTests.Runs runs, ITe
 
     /// <summary>
     /// The baseline is what it claims to be (a uniform draw among the variants, whose first outputs leave the distance a
-    /// random variant leaves), and the loop's gain is learning: its first outputs start near the baseline's and end most of
-    /// the way from a random variant's distance to the best variant's.
+    /// random variant leaves), and the loop's gain is learning: the distance its first outputs leave falls over the run, to
+    /// most of the way from a random variant's to the best variant's and well below what the best single variant for
+    /// everyone would leave.
     /// </summary>
     [Fact]
     public void RunAsync_BaselineServesUniformlyAndTheLoopLearns()
@@ -297,10 +317,12 @@ public sealed class SummariseDoneWhenTests(SummariseDoneWhenTests.Runs runs, ITe
             var (head, tail) = (blocks[0], blocks[^1]);
             var reached = (tail.Uniform - tail.Served[0]) / (tail.Uniform - tail.Oracle);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"seed {result.Options.Seed}: first outputs' distance, loop {head.Served[0]:F3} (days {head.FirstDay}-{head.LastDay}) to {tail.Served[0]:F3} (days {tail.FirstDay}-{tail.LastDay}); baseline {tail.Served[1]:F3}; random variant {tail.Uniform:F3}, best {tail.Oracle:F3}; share of the possible reached {reached:F3}; baseline shares {string.Join(" ", shares.Select(s => s.ToString("F3", CultureInfo.InvariantCulture)))}"));
+                $"seed {result.Options.Seed}: first outputs' distance, loop {head.Served[0]:F3} (days {head.FirstDay}-{head.LastDay}) to {tail.Served[0]:F3} (days {tail.FirstDay}-{tail.LastDay}); baseline {tail.Served[1]:F3}; random variant {tail.Uniform:F3}, best {tail.Oracle:F3}; best single {tail.BestSingle:F3}; share of the possible reached {reached:F3}; baseline shares {string.Join(" ", shares.Select(s => s.ToString("F3", CultureInfo.InvariantCulture)))}"));
             Assert.InRange(tail.Served[1], tail.Uniform - 0.04, tail.Uniform + 0.04);
             Assert.True(reached >= 0.6, $"seed {result.Options.Seed}: the loop reached {reached:F3} of the possible");
             Assert.True(head.Served[0] > tail.Served[0] + 0.05, $"seed {result.Options.Seed}: {head.Served[0]:F3} then {tail.Served[0]:F3}");
+            // Learning who wants what beats the one prompt best for everyone.
+            Assert.True(tail.Served[0] < tail.BestSingle - 0.1, $"seed {result.Options.Seed}: loop {tail.Served[0]:F3}, best single variant {tail.BestSingle:F3}");
         }
     }
 }

@@ -43,8 +43,8 @@ internal static class SimulateSummarise
             o.WriteLine();
             SummariseReport.WriteFinal(o, result);
             o.WriteLine();
-            o.WriteLine("By block of days: mean edit distance and share kept without edits per arm; the distance the best variant for each request would");
-            o.WriteLine("have left, and a random variant's:");
+            o.WriteLine("By block of days: each arm's mean edit distance and share kept without edits; the distance each arm's first outputs left;");
+            o.WriteLine("and, from the truth, the distance the best variant for each request, the best single variant for everyone and a random variant would leave:");
             SummariseReport.WriteBlocks(o, result);
             o.WriteLine();
             o.WriteLine("Variants served over the last generations:");

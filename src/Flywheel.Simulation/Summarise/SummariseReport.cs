@@ -46,7 +46,7 @@ public static class SummariseReport
     {
         ArgumentNullException.ThrowIfNull(output);
         ArgumentNullException.ThrowIfNull(result);
-        var rows = new List<string[]> { new[] { "days", "requests", "loop distance", "loop kept", "baseline distance", "baseline kept", "loop first", "baseline first", "best variant", "random variant" } };
+        var rows = new List<string[]> { new[] { "days", "requests", "loop distance", "loop kept", "baseline distance", "baseline kept", "loop first", "baseline first", "best variant", "best single", "random variant" } };
         foreach (var b in result.Blocks())
         {
             rows.Add(
@@ -55,7 +55,7 @@ public static class SummariseReport
                 b.Requests.ToString("N0", C),
                 Number(b.Arms[0].Distance.Value), Number(b.Arms[0].KeptShare.Value),
                 Number(b.Arms[1].Distance.Value), Number(b.Arms[1].KeptShare.Value),
-                Number(b.Served[0]), Number(b.Served[1]), Number(b.Oracle), Number(b.Uniform),
+                Number(b.Served[0]), Number(b.Served[1]), Number(b.Oracle), Number(b.BestSingle), Number(b.Uniform),
             ]);
         }
         WriteTable(output, rows);
@@ -140,6 +140,7 @@ public static class SummariseReport
             w.WriteNumber("lastDay", b.LastDay);
             w.WriteNumber("requests", b.Requests);
             WriteNumber(w, "bestVariantDistance", b.Oracle);
+            WriteNumber(w, "bestSingleVariantDistance", b.BestSingle);
             WriteNumber(w, "randomVariantDistance", b.Uniform);
             for (var i = 0; i < result.Arms.Count; i++)
             {

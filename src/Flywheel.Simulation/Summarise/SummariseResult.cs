@@ -106,12 +106,16 @@ public sealed record SummaryFigures(int Generations, SummaryMean Distance, Summa
 /// <param name="Requests">Requests in the span.</param>
 /// <param name="Oracle">Mean over the span's requests of the smallest distance any variant would have left.</param>
 /// <param name="Uniform">Mean over the span's requests of the distance a uniformly drawn variant would leave.</param>
+/// <param name="BestSingle">
+/// The smallest mean distance one variant served to every request of the span would have left: what the best prompt an
+/// A/B test could pick, the same for everyone, would do.
+/// </param>
 /// <param name="Arms">Each arm's figures, in the order of <see cref="SummariseResult.Arms"/>.</param>
 /// <param name="Served">
 /// Each arm's mean over the span's requests of the distance its first output left (before any keep, edit or regeneration):
 /// the figure <paramref name="Oracle"/> and <paramref name="Uniform"/> bound.
 /// </param>
-public sealed record SummaryBlock(int FirstDay, int LastDay, int Requests, double Oracle, double Uniform, IReadOnlyList<SummaryFigures> Arms, IReadOnlyList<double> Served);
+public sealed record SummaryBlock(int FirstDay, int LastDay, int Requests, double Oracle, double Uniform, double BestSingle, IReadOnlyList<SummaryFigures> Arms, IReadOnlyList<double> Served);
 
 /// <summary>The loop against the baseline over each arm's last generations: both arms' figures and the differences.</summary>
 /// <param name="Loop">The loop's figures.</param>
@@ -170,6 +174,7 @@ public sealed record SummariseResult
                 requests.Length,
                 requests.Length == 0 ? double.NaN : requests.Average(t => t.Min()),
                 requests.Length == 0 ? double.NaN : requests.Average(t => t.Average()),
+                requests.Length == 0 ? double.NaN : Enumerable.Range(0, SummariseWorld.Variants.Count).Min(v => requests.Average(t => t[v])),
                 [.. Arms.Select(a => SummaryFigures.Of([.. a.Generations.Where(g => g.Day >= first && g.Day <= last)]))],
                 [.. Arms.Select(a => a.Generations.Where(g => g.Attempt == 0 && g.Day >= first && g.Day <= last).Select(g => g.Distance).DefaultIfEmpty(double.NaN).Average())]));
         }
