@@ -56,8 +56,10 @@ internal static class SimulateCommand
             {
                 misplaced = "--learners";
             }
-            var given = parse.GetResult(days) is { Implicit: false } ? parse.GetValue(days) : (int?)null;
-            var sizes = new SizeArguments(parse.GetValue(learners), given, parse.GetResult(users) is { Implicit: false } ? parse.GetValue(users) : null);
+            var sizes = new SizeArguments(
+                parse.GetValue(learners),
+                parse.GetResult(days) is { Implicit: false } ? parse.GetValue(days) : null,
+                parse.GetResult(users) is { Implicit: false } ? parse.GetValue(users) : null);
             return RunAsync(
                 context,
                 name,
