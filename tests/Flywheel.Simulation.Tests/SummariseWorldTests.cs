@@ -250,7 +250,7 @@ public sealed class SummariseDoneWhenTests(SummariseDoneWhenTests.Runs runs, ITe
     /// <summary>The seeds the criteria are checked on: the first three, not chosen.</summary>
     private static readonly ulong[] Seeds = [1, 2, 3];
 
-    /// <summary>Each seed's run, shared by the tests; about 40 s on 2 cores.</summary>
+    /// <summary>Each seed's run, shared by the tests; about 30 s for the three on 2 cores (Debug).</summary>
     public sealed class Runs : IAsyncLifetime
     {
         private readonly TempDirectory _root = new("flywheel-summarise-");
