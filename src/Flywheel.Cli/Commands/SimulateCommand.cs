@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using Flywheel.Simulation;
 using Flywheel.Simulation.Search;
+using Flywheel.Simulation.Summarise;
 using Flywheel.Simulation.Tutor;
 
 namespace Flywheel.Cli.Commands;
@@ -12,7 +13,8 @@ namespace Flywheel.Cli.Commands;
 /// (<see cref="SimulateSearch"/>) runs a stream of queries instead of days: it takes <c>--queries</c> and refuses
 /// <c>--days</c> and <c>--users</c>, which the feed scenarios take and which refuse <c>--queries</c>. The <c>tutor</c>
 /// scenario (<see cref="SimulateTutor"/>) runs days of learners: it takes <c>--days</c> and <c>--learners</c> (which only it
-/// takes) and refuses <c>--users</c> and <c>--queries</c>.
+/// takes) and refuses <c>--users</c> and <c>--queries</c>. The <c>summarise</c> scenario (<see cref="SimulateSummarise"/>)
+/// takes <c>--days</c> and <c>--users</c> with defaults of its own.
 /// </summary>
 internal static class SimulateCommand
 {
@@ -20,7 +22,7 @@ internal static class SimulateCommand
 
     public static Command Create(CliContext context)
     {
-        string[] names = [.. Scenarios.Names, SearchSimulation.Name, TutorSimulation.Name];
+        string[] names = [.. Scenarios.Names, SearchSimulation.Name, TutorSimulation.Name, SummariseSimulation.Name];
         var scenario = new Argument<string>("SCENARIO")
         {
             Description = "The world to run: " + string.Join(", ", names) + ".",
@@ -54,7 +56,10 @@ internal static class SimulateCommand
             {
                 misplaced = "--learners";
             }
-            var tutor = new TutorArguments(parse.GetValue(learners), parse.GetResult(days) is { Implicit: false } ? parse.GetValue(days) : null);
+            var sizes = new SizeArguments(
+                parse.GetValue(learners),
+                parse.GetResult(days) is { Implicit: false } ? parse.GetValue(days) : null,
+                parse.GetResult(users) is { Implicit: false } ? parse.GetValue(users) : null);
             return RunAsync(
                 context,
                 name,
@@ -65,21 +70,26 @@ internal static class SimulateCommand
                 parse.GetValue(seed),
                 parse.GetValue(json),
                 parse.GetValue(dataDir),
-                tutor,
+                sizes,
                 cancellationToken);
         });
         return command;
     }
 
-    /// <summary>The tutor scenario's sizes as given: <c>--learners</c>, and <c>--days</c> only when given (its default differs from the feed's).</summary>
-    private sealed record TutorArguments(int? Learners, int? Days);
+    /// <summary>
+    /// The tutor and summarise scenarios' sizes as given: <c>--learners</c>, and <c>--days</c> and <c>--users</c> only when
+    /// given (their defaults differ from the feed's).
+    /// </summary>
+    private sealed record SizeArguments(int? Learners, int? Days, int? Users);
 
-    private static async Task<int> RunAsync(CliContext context, string name, int days, int users, int? queries, string? misplaced, ulong seed, bool json, string? dataDir, TutorArguments tutorArguments, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(CliContext context, string name, int days, int users, int? queries, string? misplaced, ulong seed, bool json, string? dataDir, SizeArguments sizes, CancellationToken cancellationToken)
     {
         var search = name == SearchSimulation.Name;
         var tutor = name == TutorSimulation.Name;
+        var summarise = name == SummariseSimulation.Name;
         int searchQueries;
         (int Learners, int Days) tutorSize = default;
+        (int Users, int Days) summariseSize = default;
         try
         {
             if (misplaced is not null)
@@ -95,7 +105,11 @@ internal static class SimulateCommand
             searchQueries = SimulateSearch.CheckQueries(queries);
             if (tutor)
             {
-                tutorSize = SimulateTutor.Check(tutorArguments.Learners, tutorArguments.Days);
+                tutorSize = SimulateTutor.Check(sizes.Learners, sizes.Days);
+            }
+            else if (summarise)
+            {
+                summariseSize = SimulateSummarise.Check(sizes.Users, sizes.Days);
             }
             else
             {
@@ -125,6 +139,12 @@ internal static class SimulateCommand
             {
                 var run = new TutorOptions { Learners = tutorSize.Learners, Days = tutorSize.Days, Seed = seed, DataDirectory = directory };
                 await SimulateTutor.RunAsync(context, run, json, keepStores: !temporary, cancellationToken).ConfigureAwait(false);
+                return ExitCodes.Success;
+            }
+            if (summarise)
+            {
+                var run = new SummariseOptions { Users = summariseSize.Users, Days = summariseSize.Days, Seed = seed, DataDirectory = directory };
+                await SimulateSummarise.RunAsync(context, run, json, keepStores: !temporary, cancellationToken).ConfigureAwait(false);
                 return ExitCodes.Success;
             }
             var scenario = Scenarios.Get(name);
