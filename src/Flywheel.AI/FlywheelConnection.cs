@@ -107,6 +107,7 @@ internal sealed partial class EngineConnection : FlywheelConnection
     {
         var reader = _channel.Reader;
         var signals = new List<SignalInput>(MaxBatch);
+        var outputs = new List<QueuedOutput>();
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             while (reader.TryRead(out var item))
@@ -124,7 +125,14 @@ internal sealed partial class EngineConnection : FlywheelConnection
                 }
                 else if (item.Output is { } output)
                 {
-                    await SendAsync(() => _engine.RecordOutputAsync(Loop, output.DecisionId, output.Output).AsTask(), 1, 0).ConfigureAwait(false);
+                    // Outputs queued together are written together (one group commit), before what follows them.
+                    outputs.Add(output);
+                    while (outputs.Count < MaxBatch && reader.TryPeek(out var next) && next.Output is not null && reader.TryRead(out next))
+                    {
+                        outputs.Add(next.Output!);
+                    }
+                    await Task.WhenAll(outputs.Select(o => SendAsync(() => _engine.RecordOutputAsync(Loop, o.DecisionId, o.Output).AsTask(), 1, 0))).ConfigureAwait(false);
+                    outputs.Clear();
                 }
                 else
                 {
