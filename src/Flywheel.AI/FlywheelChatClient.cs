@@ -251,6 +251,7 @@ public sealed partial class FlywheelChatClient : DelegatingChatClient
     private async ValueTask<Call> PrepareAsync(IEnumerable<ChatMessage> messages, ChatOptions? options, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(messages);
+        cancellationToken.ThrowIfCancellationRequested();
         var list = messages as IReadOnlyCollection<ChatMessage> ?? [.. messages];
         var replaces = options.GetRegenerationOf();
         if (replaces is not null)

@@ -236,6 +236,18 @@ public sealed class InProcessEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task GetResponseAsync_CallerCancels_IsCancelledNotFallenBack()
+    {
+        using var chat = Pipeline();
+        using var cancelled = new CancellationTokenSource();
+        await cancelled.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => chat.GetResponseAsync(Loops.Request(1), cancellationToken: cancelled.Token));
+
+        Assert.Empty(_model.Calls);
+    }
+
+    [Fact]
     public void Actions_DeriveFeaturesFromTheVariantSettings()
     {
         using var chat = (FlywheelChatClient)Pipeline();
