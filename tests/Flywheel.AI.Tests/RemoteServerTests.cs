@@ -104,6 +104,35 @@ public sealed class RemoteServerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task StandaloneFeedback_OverTheClientsBatcher_ReachesTheServer()
+    {
+        using var chat = Pipeline();
+        var response = await chat.GetResponseAsync(Loops.Request(1));
+        await chat.GetService<FlywheelChatFeedback>()!.FlushAsync();
+
+        // Another part of the application, holding only the decision id.
+        await using var batcher = _client.CreateBatcher(Loops.Summarize);
+        var feedback = new FlywheelChatFeedback(_client, batcher);
+        await feedback.ThumbsDownAsync(response.GetFlywheelDecisionId()!);
+        await feedback.CopiedAsync(response.GetFlywheelDecisionId()!);
+        await feedback.FlushAsync();
+
+        var audit = await _client.GetDecisionAsync(Loops.Summarize, response.GetFlywheelDecisionId()!);
+        Assert.Equal(["thumbs_down", "copied"], audit!.Signals.Select(s => s.Type));
+        Assert.Equal(2, batcher.Sent);
+    }
+
+    [Fact]
+    public async Task EditedAsync_LoopStoresNoTextAndNoOriginal_Throws()
+    {
+        await using var batcher = _client.CreateBatcher(Loops.Summarize);
+        var feedback = new FlywheelChatFeedback(_client, batcher, loopStoresText: false);
+
+        await Assert.ThrowsAsync<ArgumentException>(async () => await feedback.EditedAsync("d-1", "final"));
+        Assert.Equal(0, batcher.Pending);
+    }
+
+    [Fact]
     public async Task GetResponseAsync_ServerRefusesTheDecision_CallSucceedsWithTheFirstVariant()
     {
         using var chat = new ChatClientBuilder(_model).UseFlywheel("not-declared", o =>
