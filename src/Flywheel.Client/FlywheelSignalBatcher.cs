@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 namespace Flywheel.Client;
 
 /// <summary>
-/// Queues signals for one loop and sends them in the background, in batches: when
+/// Queues signals (and the outputs of generation loops) for one loop and sends them in the background, in batches: when
 /// <see cref="FlywheelClientOptions.BatchSize"/> signals are queued, when the oldest has waited
 /// <see cref="FlywheelClientOptions.FlushInterval"/>, on <see cref="FlushAsync"/> and on dispose. Create it with
 /// <see cref="FlywheelClient.CreateBatcher"/> or register it with <c>AddFlywheelClient(…).AddSignalBatcher(loop)</c>.
@@ -19,6 +19,11 @@ namespace Flywheel.Client;
 /// <see cref="SendFailed"/> and its signals stay queued; the batcher tries again after a growing pause. Only signals
 /// the server refuses as invalid are dropped, one by one when the server names the signal, each reported through
 /// <see cref="SendFailed"/> with <see cref="SignalSendFailedEventArgs.Dropped"/> set and counted in <see cref="Failed"/>.</para>
+/// <para>Outputs (<see cref="TryEnqueueOutput"/>) share the queue and its order: an output is sent, alone, after the
+/// signals queued before it and before those queued after it, so an <c>edited</c> signal that follows its output is
+/// measured against it. A failed output send is retried like a batch of signals, and holds back what follows it; an
+/// output the server refuses (invalid, too large, another output already stored, unknown decision) is dropped and
+/// reported through <see cref="SendFailed"/> with <see cref="SignalSendFailedEventArgs.Outputs"/> naming it.</para>
 /// <para><see cref="DisposeAsync"/> sends everything still queued, making one attempt (with the client's retries);
 /// what it cannot deliver is reported as dropped.</para>
 /// </remarks>
@@ -40,8 +45,10 @@ public sealed partial class FlywheelSignalBatcher : IAsyncDisposable, IDisposabl
     private long _sent;
     private long _failed;
     private long _failedSends;
+    private long _outputsSent;
 
-    private readonly record struct Queued(SignalInput Signal, long EnqueuedAt);
+    // Exactly one of Signal and Output is set.
+    private readonly record struct Queued(SignalInput? Signal, QueuedOutput? Output, long EnqueuedAt);
 
     internal FlywheelSignalBatcher(FlywheelClient client, string loop)
     {
@@ -74,10 +81,13 @@ public sealed partial class FlywheelSignalBatcher : IAsyncDisposable, IDisposabl
     /// <summary>Signals the server has acknowledged (new ones and duplicates alike).</summary>
     public long Sent => Interlocked.Read(ref _sent);
 
-    /// <summary>Signals queued or in flight, not yet acknowledged or dropped.</summary>
+    /// <summary>Signals and outputs queued or in flight, not yet acknowledged or dropped.</summary>
     public long Pending => Interlocked.Read(ref _pending);
 
-    /// <summary>Signals dropped: refused by the server as invalid, or undeliverable when the batcher was disposed.</summary>
+    /// <summary>Outputs the server has acknowledged (new ones and duplicates alike).</summary>
+    public long OutputsSent => Interlocked.Read(ref _outputsSent);
+
+    /// <summary>Signals and outputs dropped: refused by the server, or undeliverable when the batcher was disposed.</summary>
     public long Failed => Interlocked.Read(ref _failed);
 
     /// <summary>Sends that failed, whether their signals were kept for another attempt or dropped.</summary>
@@ -90,8 +100,32 @@ public sealed partial class FlywheelSignalBatcher : IAsyncDisposable, IDisposabl
     public bool TryEnqueue(SignalInput signal)
     {
         ArgumentNullException.ThrowIfNull(signal);
+        return TryWrite(Prepare(signal));
+    }
+
+    /// <summary>
+    /// Queues what a decision of a generation loop produced, without waiting; it is sent after everything queued before
+    /// it (see <see cref="FlywheelClient.RecordOutputAsync"/> for what the server checks).
+    /// </summary>
+    /// <param name="decisionId">The decision that produced the output.</param>
+    /// <param name="output">The text, the prompt, and the decision it replaced, if any.</param>
+    /// <returns>False when the queue is full (<see cref="FlywheelClientOptions.MaxQueuedSignals"/>).</returns>
+    /// <exception cref="ObjectDisposedException">The batcher is disposed or being disposed.</exception>
+    public bool TryEnqueueOutput(string decisionId, OutputInput output)
+        => TryWrite(PrepareOutput(decisionId, output));
+
+    /// <summary>Queues what a decision of a generation loop produced, waiting while the queue is full.</summary>
+    /// <param name="decisionId">The decision that produced the output.</param>
+    /// <param name="output">The text, the prompt, and the decision it replaced, if any.</param>
+    /// <param name="cancellationToken">Stops waiting for room; the output is then not queued.</param>
+    /// <returns>A task that completes once the output is queued (not sent: see <see cref="FlushAsync"/>).</returns>
+    /// <exception cref="ObjectDisposedException">The batcher is disposed or being disposed.</exception>
+    public ValueTask EnqueueOutputAsync(string decisionId, OutputInput output, CancellationToken cancellationToken = default)
+        => WriteAsync(PrepareOutput(decisionId, output), cancellationToken);
+
+    private bool TryWrite(Queued item)
+    {
         ObjectDisposedException.ThrowIf(_disposing, this);
-        var item = Prepare(signal);
         Interlocked.Increment(ref _pending);
         if (_channel.Writer.TryWrite(item))
         {
@@ -107,11 +141,15 @@ public sealed partial class FlywheelSignalBatcher : IAsyncDisposable, IDisposabl
     /// <param name="cancellationToken">Stops waiting for room; the signal is then not queued.</param>
     /// <returns>A task that completes once the signal is queued (not sent: see <see cref="FlushAsync"/>).</returns>
     /// <exception cref="ObjectDisposedException">The batcher is disposed or being disposed.</exception>
-    public async ValueTask EnqueueAsync(SignalInput signal, CancellationToken cancellationToken = default)
+    public ValueTask EnqueueAsync(SignalInput signal, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(signal);
+        return WriteAsync(Prepare(signal), cancellationToken);
+    }
+
+    private async ValueTask WriteAsync(Queued item, CancellationToken cancellationToken)
+    {
         ObjectDisposedException.ThrowIf(_disposing, this);
-        var item = Prepare(signal);
         Interlocked.Increment(ref _pending);
         try
         {
@@ -167,7 +205,14 @@ public sealed partial class FlywheelSignalBatcher : IAsyncDisposable, IDisposabl
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     private Queued Prepare(SignalInput signal)
-        => new(signal.SignalId is null ? signal with { SignalId = _client.NewId() } : signal, _time.GetTimestamp());
+        => new(signal.SignalId is null ? signal with { SignalId = _client.NewId() } : signal, null, _time.GetTimestamp());
+
+    private Queued PrepareOutput(string decisionId, OutputInput output)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(decisionId);
+        ArgumentNullException.ThrowIfNull(output);
+        return new(null, new QueuedOutput(decisionId, output), _time.GetTimestamp());
+    }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
@@ -176,14 +221,14 @@ public sealed partial class FlywheelSignalBatcher : IAsyncDisposable, IDisposabl
     private async Task RunAsync()
     {
         var reader = _channel.Reader;
-        var batch = new List<SignalInput>(_batchSize);
+        var batch = new List<Queued>(_batchSize);
         long oldest = 0;            // when batch[0] was queued
         var failures = 0;           // consecutive failed sends of the batch at hand
         long retryAt = 0;           // after a failed send, when to try again
         var sendLimit = _batchSize; // shrinks when the server says a batch is too large
-        var leftover = 0;           // signals at the front of the batch left from a due send: still due
+        var leftover = 0;           // items at the front of the batch left from a due send: still due
         List<TaskCompletionSource>? flushing = null;
-        long flushRemaining = 0;    // signals at the front of the queue that the current flush covers
+        long flushRemaining = 0;    // items at the front of the queue that the current flush covers
         try
         {
             while (true)
@@ -208,7 +253,7 @@ public sealed partial class FlywheelSignalBatcher : IAsyncDisposable, IDisposabl
                     {
                         oldest = item.EnqueuedAt;
                     }
-                    batch.Add(item.Signal);
+                    batch.Add(item);
                 }
                 if (flushing is not null && (batch.Count == 0 || flushRemaining <= 0))
                 {
@@ -223,29 +268,49 @@ public sealed partial class FlywheelSignalBatcher : IAsyncDisposable, IDisposabl
                         || (failures > 0 ? now >= retryAt : batch.Count >= _batchSize || now >= oldest + Ticks(_flushInterval));
                     if (due)
                     {
-                        var chunk = batch.GetRange(0, Math.Min(batch.Count, sendLimit)).ToArray();
+                        // An output goes alone; signals go as the run of signals before the next output.
+                        var output = batch[0].Output;
+                        var length = 1;
+                        if (output is null)
+                        {
+                            var limit = Math.Min(batch.Count, sendLimit);
+                            while (length < limit && batch[length].Signal is not null)
+                            {
+                                length++;
+                            }
+                        }
+                        var chunk = batch.GetRange(0, length).ToArray();
                         var removed = 0;
                         try
                         {
-                            await _client.SignalAsync(Loop, chunk, CancellationToken.None).ConfigureAwait(false);
+                            if (output is not null)
+                            {
+                                await _client.RecordOutputAsync(Loop, output.DecisionId, output.Output, CancellationToken.None).ConfigureAwait(false);
+                                Interlocked.Increment(ref _outputsSent);
+                            }
+                            else
+                            {
+                                await _client.SignalAsync(Loop, Signals(chunk), CancellationToken.None).ConfigureAwait(false);
+                                Interlocked.Add(ref _sent, chunk.Length);
+                            }
                             batch.RemoveRange(0, chunk.Length);
                             removed = chunk.Length;
-                            Interlocked.Add(ref _sent, chunk.Length);
                             failures = 0;
                         }
-                        catch (FlywheelValidationException ex) when (ex.Kind == ValidationKind.TooLarge && chunk.Length > 1)
+                        catch (FlywheelValidationException ex) when (ex.Kind == ValidationKind.TooLarge && output is null && chunk.Length > 1)
                         {
                             // The server's batch limit is below ours: send halves from now on.
                             sendLimit = Math.Max(1, chunk.Length / 2);
                             failures = 0;
                         }
-                        catch (FlywheelValidationException ex) when (ex.Kind != ValidationKind.NotFound)
+                        catch (FlywheelValidationException ex) when (ex.Kind != ValidationKind.NotFound || (output is not null && ex.Field == "decisionId"))
                         {
-                            // Refused as invalid: resending cannot help. Drop the signal the server named, else the chunk.
+                            // Refused as invalid (or an output of a decision the server does not know): resending cannot
+                            // help. Drop the signal the server named, else the chunk.
                             Interlocked.Increment(ref _failedSends);
                             failures = 0;
-                            SignalInput[] dropped;
-                            if (SignalIndex(ex.Field) is { } i && i < chunk.Length)
+                            Queued[] dropped;
+                            if (output is null && SignalIndex(ex.Field) is { } i && i < chunk.Length)
                             {
                                 dropped = [chunk[i]];
                                 batch.RemoveAt(i);
@@ -265,10 +330,10 @@ public sealed partial class FlywheelSignalBatcher : IAsyncDisposable, IDisposabl
                             if (disposing)
                             {
                                 // Last chance is gone: report everything left as dropped rather than retrying for ever.
-                                var rest = new List<SignalInput>(batch);
+                                var rest = new List<Queued>(batch);
                                 while (reader.TryRead(out var item))
                                 {
-                                    rest.Add(item.Signal);
+                                    rest.Add(item);
                                 }
                                 batch.Clear();
                                 removed = rest.Count;
@@ -326,8 +391,33 @@ public sealed partial class FlywheelSignalBatcher : IAsyncDisposable, IDisposabl
         }
     }
 
+    private static SignalInput[] Signals(IReadOnlyList<Queued> items)
+    {
+        var signals = new List<SignalInput>(items.Count);
+        foreach (var item in items)
+        {
+            if (item.Signal is { } signal)
+            {
+                signals.Add(signal);
+            }
+        }
+        return [.. signals];
+    }
+
+    private static QueuedOutput[] Outputs(IReadOnlyList<Queued> items)
+    {
+        var outputs = new List<QueuedOutput>();
+        foreach (var item in items)
+        {
+            if (item.Output is { } output)
+            {
+                outputs.Add(output);
+            }
+        }
+        return [.. outputs];
+    }
     /// <summary>Waits for a flush or dispose request, for more signals (while the batch has room), or until <paramref name="dueAt"/>.</summary>
-    private async Task WaitAsync(ChannelReader<Queued> reader, List<SignalInput> batch, long dueAt)
+    private async Task WaitAsync(ChannelReader<Queued> reader, List<Queued> batch, long dueAt)
     {
         Task wake;
         lock (_gate)
@@ -361,9 +451,11 @@ public sealed partial class FlywheelSignalBatcher : IAsyncDisposable, IDisposabl
         }
     }
 
-    private void Report(Exception exception, IReadOnlyList<SignalInput> signals, bool dropped)
+    private void Report(Exception exception, IReadOnlyList<Queued> items, bool dropped)
     {
-        LogSendFailed(_logger, exception, signals.Count, Loop, dropped ? "dropped" : "kept for another attempt");
+        var signals = Signals(items);
+        var outputs = Outputs(items);
+        LogSendFailed(_logger, exception, signals.Length, outputs.Length, Loop, dropped ? "dropped" : "kept for another attempt");
         var handler = SendFailed;
         if (handler is null)
         {
@@ -371,7 +463,7 @@ public sealed partial class FlywheelSignalBatcher : IAsyncDisposable, IDisposabl
         }
         try
         {
-            handler(this, new SignalSendFailedEventArgs(Loop, exception, signals, dropped));
+            handler(this, new SignalSendFailedEventArgs(Loop, exception, signals, dropped) { Outputs = outputs });
         }
         catch (Exception ex)
         {
@@ -391,8 +483,8 @@ public sealed partial class FlywheelSignalBatcher : IAsyncDisposable, IDisposabl
         return end > Prefix.Length && int.TryParse(field.AsSpan(Prefix.Length, end - Prefix.Length), NumberStyles.None, CultureInfo.InvariantCulture, out var i) ? i : null;
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Sending {Count} signals to loop {Loop} failed; they are {Outcome}")]
-    private static partial void LogSendFailed(ILogger logger, Exception exception, int count, string loop, string outcome);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Sending {Count} signals and {Outputs} outputs to loop {Loop} failed; they are {Outcome}")]
+    private static partial void LogSendFailed(ILogger logger, Exception exception, int count, int outputs, string loop, string outcome);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "A SendFailed handler of the signal batcher for loop {Loop} threw")]
     private static partial void LogHandlerFailed(ILogger logger, Exception exception, string loop);
@@ -425,6 +517,9 @@ public sealed class SignalSendFailedEventArgs : EventArgs
 
     /// <summary>The signals concerned, with their ids.</summary>
     public IReadOnlyList<SignalInput> Signals { get; }
+
+    /// <summary>The outputs concerned (<see cref="FlywheelSignalBatcher.TryEnqueueOutput"/>); empty when none.</summary>
+    public IReadOnlyList<QueuedOutput> Outputs { get; init; } = [];
 
     /// <summary>True when the signals were dropped (refused as invalid, or undeliverable at dispose); false when they stay queued.</summary>
     public bool Dropped { get; }
