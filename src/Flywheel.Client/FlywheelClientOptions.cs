@@ -89,8 +89,9 @@ public sealed class FlywheelClientOptions
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>
-    /// Most signals a <see cref="FlywheelSignalBatcher"/> queues; beyond it <see cref="FlywheelSignalBatcher.TryEnqueue"/>
-    /// returns false and <see cref="FlywheelSignalBatcher.EnqueueAsync"/> waits. One batch in flight comes on top.
+    /// Most items (signals, and generation loops' outputs) a <see cref="FlywheelSignalBatcher"/> queues; beyond it
+    /// <see cref="FlywheelSignalBatcher.TryEnqueue"/> returns false and <see cref="FlywheelSignalBatcher.EnqueueAsync"/>
+    /// waits. One batch in flight comes on top.
     /// <value>Default 100,000.</value>
     /// </summary>
     public int MaxQueuedSignals { get; set; } = 100_000;
