@@ -162,7 +162,10 @@ public sealed class FlywheelChatFeedback : IAsyncDisposable
     /// <summary>The user edited the output of <paramref name="decisionId"/> into <paramref name="finalText"/> (<c>edited</c>).</summary>
     /// <param name="decisionId">The decision.</param>
     /// <param name="finalText">The text the user ended with.</param>
-    /// <param name="originalText">The output as generated: required when the loop stores no text (<see cref="LoopStoresText"/>), ignored otherwise.</param>
+    /// <param name="originalText">
+    /// The output as generated: required when the loop stores no text (<see cref="LoopStoresText"/>); otherwise, when
+    /// given, the distance is measured here and sent with the text, so the edit counts even without a stored output.
+    /// </param>
     /// <param name="cancellationToken">Stops waiting for room in a full queue.</param>
     /// <returns>A task that completes once the signal is queued.</returns>
     /// <exception cref="ArgumentException">The loop stores no text and <paramref name="originalText"/> is null.</exception>
@@ -172,7 +175,10 @@ public sealed class FlywheelChatFeedback : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(finalText);
         if (LoopStoresText)
         {
-            return _connection.EnqueueSignalAsync(new SignalInput { DecisionId = decisionId, Type = GenerationConfig.EditedSignal, Text = finalText }, cancellationToken);
+            // With the original at hand the distance goes along: the edit then counts even if its output never reached
+            // the server (refused as too long, or dropped from a full queue); the server keeps the text either way.
+            var value = originalText is null ? (double?)null : EditDistance.Normalized(originalText, finalText);
+            return _connection.EnqueueSignalAsync(new SignalInput { DecisionId = decisionId, Type = GenerationConfig.EditedSignal, Text = finalText, Value = value }, cancellationToken);
         }
         if (originalText is null)
         {

@@ -297,9 +297,10 @@ public sealed partial class FlywheelSignalBatcher : IAsyncDisposable, IDisposabl
                             removed = chunk.Length;
                             failures = 0;
                         }
-                        catch (FlywheelValidationException ex) when (ex.Kind == ValidationKind.TooLarge && output is null && chunk.Length > 1)
+                        catch (FlywheelValidationException ex) when (ex.Kind == ValidationKind.TooLarge && output is null && chunk.Length > 1 && ex.Field is "" or "signals")
                         {
-                            // The server's batch limit is below ours: send halves from now on.
+                            // The server's batch limit (or body limit) is below ours: send halves from now on. A refusal
+                            // naming one signal (an edit's text over the loop's limit) drops that signal instead, below.
                             sendLimit = Math.Max(1, chunk.Length / 2);
                             failures = 0;
                         }

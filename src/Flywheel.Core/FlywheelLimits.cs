@@ -43,6 +43,14 @@ public sealed class FlywheelLimits
     /// </summary>
     public long MaxLoopModelBytes { get; set; } = 1L << 30;
 
+    /// <summary>
+    /// Most word operations the engine spends measuring the edits of one signal batch (<c>edited</c> signals whose
+    /// distance it computes, <see cref="EditDistance.Work"/> each): the cost grows with the product of the texts'
+    /// lengths, so a batch over it is refused (413) before any is measured, and edits that large must carry their
+    /// distance as their value. <value>Default 2^28: four edits of two 65,536-character texts, about 1.5 s of one core at worst.</value>
+    /// </summary>
+    public long MaxEditWorkPerBatch { get; set; } = 1L << 28;
+
     /// <summary>The defaults.</summary>
     public static FlywheelLimits Default { get; } = new();
 
@@ -57,6 +65,7 @@ public sealed class FlywheelLimits
         MaxFeaturesPerDecision = long.MaxValue,
         MaxFeatureValue = double.MaxValue,
         MaxLoopModelBytes = long.MaxValue,
+        MaxEditWorkPerBatch = long.MaxValue,
     };
 
     /// <summary>True when <paramref name="value"/> is a non-empty string within <see cref="MaxStringLength"/>.</summary>

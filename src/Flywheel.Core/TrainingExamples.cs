@@ -26,9 +26,10 @@ public static class TrainingExamples
                     regenerated = true;
                     break;
                 case GenerationConfig.EditedSignal:
-                    // The user's last version is the one they meant; an edit without text still says the output changed.
-                    edited = s.Value > 0 || (s.Text is { } t && generation.Output is { } o && t != o.Text);
-                    final = s.Text ?? final;
+                    // The user's last version is the one they meant, judged by its distance (as the health report reads
+                    // it, without text); an edit that came without text leaves no final text to learn from.
+                    edited = s.Value > 0;
+                    final = s.Text;
                     break;
             }
         }

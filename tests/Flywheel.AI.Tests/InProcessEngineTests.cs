@@ -155,6 +155,23 @@ public sealed class InProcessEngineTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task EditedAsync_WithTheOriginal_CountsEvenWithoutAStoredOutput()
+    {
+        // An output can fail to reach the engine (a prompt over the loop's limit, a full queue); the edit still counts
+        // when the original is at hand, because its distance goes with it.
+        using var chat = Pipeline();
+        var feedback = chat.GetService<FlywheelChatFeedback>()!;
+        var decision = await _engine.DecideAsync(Loops.Summarize, new DecideRequest { DecisionId = "no-output", Actions = chat.GetService<FlywheelChatClient>()!.Actions });
+
+        await feedback.EditedAsync(decision.DecisionId, "The council approved it.", originalText: "The council discussed the tram line.");
+        await feedback.FlushAsync();
+
+        var edit = Assert.Single((await _engine.GetDecisionAsync(Loops.Summarize, "no-output"))!.Signals);
+        Assert.Equal(EditDistance.Normalized("The council discussed the tram line.", "The council approved it."), edit.Value, 12);
+        Assert.Equal("The council approved it.", edit.Text);
+    }
+
+    [Fact]
     public async Task RegenerationOf_SendsRegeneratedOnTheOldDecision_AndTheNewOutputReplacesIt()
     {
         using var chat = Pipeline();

@@ -229,6 +229,33 @@ public class FlywheelSignalBatcherTests
     }
 
     [Fact]
+    public async Task Send_OneSignalTooLarge_DropsItAndKeepsTheBatchSize()
+    {
+        // An edit whose text is over the loop's limit is that signal's fault, not the batch's: it is dropped, and the
+        // batches after it stay whole.
+        var failures = new List<SignalSendFailedEventArgs>();
+        var (client, handler, _) = Batching((r, ct) => r.SignalIds.Contains("big")
+            ? Task.FromResult(Answers.Problem(413, "Too large", "holds 70000 characters", $"signals[{Array.IndexOf(r.SignalIds, "big")}].text"))
+            : Answers.Ok(r, ct), batchSize: 4);
+        await using var batcher = client.CreateBatcher("home-feed");
+        batcher.SendFailed += (_, e) => failures.Add(e);
+        batcher.TryEnqueue(Signal(signalId: "a"));
+        batcher.TryEnqueue(Signal(signalId: "big"));
+        batcher.TryEnqueue(Signal(signalId: "c"));
+        batcher.TryEnqueue(Signal(signalId: "d"));
+        await batcher.FlushAsync();
+        for (var i = 0; i < 4; i++)
+        {
+            batcher.TryEnqueue(Signal(signalId: $"e{i}"));
+        }
+        await batcher.FlushAsync();
+
+        Assert.Equal([4, 3, 4], handler.Requests.Select(r => r.SignalIds.Length));
+        Assert.Equal("big", Assert.Single(Assert.Single(failures).Signals).SignalId);
+        Assert.Equal(7, batcher.Sent);
+    }
+
+    [Fact]
     public async Task DisposeAsync_ServerDown_ReportsTheRestAsDropped()
     {
         var failures = new List<SignalSendFailedEventArgs>();

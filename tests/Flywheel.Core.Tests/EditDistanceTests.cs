@@ -68,6 +68,35 @@ public sealed class EditDistanceTests
         Assert.Equal(1, EditDistance.Levenshtein("a😀b", "a😁b"));
     }
 
+    [Fact]
+    public void Levenshtein_ManyDistinctCharacters_MatchesTheReferenceOnTheSparseTables()
+    {
+        // 9,000 characters nearly all distinct (CJK, plus a few repeats): too many rows for the dense table, so each
+        // block keeps only its own characters. Edited and scrambled versions both against Wagner–Fischer.
+        var random = new Random(5);
+        var chars = new char[9_000];
+        for (var i = 0; i < chars.Length; i++)
+        {
+            chars[i] = i % 97 == 0 ? 'x' : (char)(0x4E00 + i);
+        }
+        var text = new string(chars);
+        var alphabet = new string([.. Enumerable.Range(0, 20_000).Select(i => (char)(0x4E00 + i))]);
+        var edited = Mutate(random, text, alphabet);
+        var scrambled = new string([.. chars.OrderBy(_ => random.Next())]);
+
+        Assert.Equal(Reference(text, edited), EditDistance.Levenshtein(text, edited));
+        Assert.Equal(Reference(edited, text), EditDistance.Levenshtein(edited, text));
+        Assert.Equal(Reference(text, scrambled), EditDistance.Levenshtein(text, scrambled));
+    }
+
+    [Fact]
+    public void Work_IsTheShorterLengthsBlocksTimesTheLonger()
+    {
+        Assert.Equal(1024L * 65_536, EditDistance.Work(65_536, 65_536));
+        Assert.Equal(2L * 1_000, EditDistance.Work(1_000, 65));
+        Assert.Equal(0, EditDistance.Work(0, 500));
+    }
+
     [Theory]
     [InlineData("", "", 0.0)]
     [InlineData("abc", "abc", 0.0)]

@@ -40,6 +40,16 @@ public sealed class TrainingExamplesTests
     }
 
     [Fact]
+    public void Verdict_LastEditWithoutText_IsAnEditWithNoFinalText()
+    {
+        // An earlier edit's text is not the user's last version: nothing is left to learn the answer from.
+        var generation = Generation("out", Edit("first try"), Edit(null, value: 0.5));
+
+        Assert.Equal((TrainingEvidence.Edited, (string?)null), TrainingExamples.Verdict(generation));
+        Assert.Empty(TrainingExamples.From(generation, TrainingFormat.Sft));
+    }
+
+    [Fact]
     public void Verdict_EditThatChangedNothing_IsNotAnEdit()
     {
         // The engine sets an unchanged edit's value to distance 0: it says the user kept the text.

@@ -71,6 +71,7 @@ internal sealed partial class IngestWriter
     private async ValueTask<IReadOnlyList<SignalInput>> MeasureEditsAsync(LoopRuntime runtime, IReadOnlyList<SignalInput> signals, CancellationToken cancellationToken)
     {
         SignalInput[]? measured = null;
+        long work = 0;
         for (var i = 0; i < signals.Count; i++)
         {
             var s = signals[i];
@@ -79,6 +80,10 @@ internal sealed partial class IngestWriter
                 continue;
             }
             var generation = Generation(runtime, $"signals[{i}].text");
+            if (s.Type != GenerationConfig.EditedSignal)
+            {
+                throw new FlywheelValidationException($"signals[{i}].text", $"is for '{GenerationConfig.EditedSignal}' signals, whose text is the user's final version of the output; '{s.Type}' carries none");
+            }
             CheckLength($"signals[{i}].text", text.Length, generation.MaxChars, "generation.maxChars");
             if (s.DecisionId is not { } decisionId)
             {
@@ -93,6 +98,15 @@ internal sealed partial class IngestWriter
                     var why = generation.StoreText ? $"decision '{decisionId}' has no stored output to measure the edit against: record its output first (PUT …/decisions/{decisionId}/output)"
                         : $"loop '{runtime.Id}' stores no outputs (generation.storeText is false)";
                     throw new FlywheelValidationException($"signals[{i}].value", $"is required: {why}, or give the edit's normalised distance as its value");
+                }
+                work += EditDistance.Work(output.Text.Length, text.Length);
+                if (work > options.Limits.MaxEditWorkPerBatch)
+                {
+                    throw new FlywheelValidationException("signals", $"measuring its edits would take over {options.Limits.MaxEditWorkPerBatch:N0} word operations "
+                        + $"(the edit distance costs about ⌈shorter/64⌉ × longer per edit; signals[{i}] reaches it): send fewer edits per batch, or give each its distance as its value")
+                    {
+                        Kind = ValidationKind.TooLarge,
+                    };
                 }
                 value = EditDistance.Normalized(output.Text, text);
             }

@@ -391,6 +391,12 @@ internal sealed partial class IngestWriter(FlywheelOptions options, TimeProvider
                         _tally.Accepted(s.Loop.Id, input.Type, config.Signals.TryGetValue(input.Type, out var declared) ? declared.Kind : SignalKind.Implicit,
                             isLate ? SignalOutcome.Late : isOrphan ? SignalOutcome.Orphaned : null);
                         var record = ToRecord(s.Loop, signalId, input, now) with { Late = isLate, Orphaned = isOrphan };
+                        if (isOrphan && record.Text is not null)
+                        {
+                            // A user's text about no known decision (an erased one, or one never made) could never be
+                            // erased with its user: keep the signal, not the text.
+                            record = record with { Text = null };
+                        }
                         batch.Signals.Add(record);
                         newSignals.Add((s.Loop, signalId), record);
                     }

@@ -83,7 +83,8 @@ internal static class Retries
         {
             return "at";
         }
-        if (!string.Equals(stored.Text, incoming.Text, StringComparison.Ordinal))
+        // A text the engine did not keep (a loop that stores none, an orphaned signal) cannot be compared.
+        if (stored.Text is not null && !string.Equals(stored.Text, incoming.Text, StringComparison.Ordinal))
         {
             return "text";
         }

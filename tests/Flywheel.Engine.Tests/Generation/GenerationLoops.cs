@@ -12,14 +12,14 @@ internal sealed class GenerationRig : IAsyncDisposable
 
     public FakeTimeProvider Time { get; } = new(TestEngine.Start);
 
-    public FlywheelEngine Engine { get; private set; } = null!;
+    public FlywheelEngine Engine { get; set; } = null!;
 
     public string Directory => _directory;
 
-    public static async Task<GenerationRig> StartAsync(LoopConfig? loop = null)
+    public static async Task<GenerationRig> StartAsync(LoopConfig? loop = null, Action<FlywheelOptions>? configure = null)
     {
         var rig = new GenerationRig();
-        rig.Engine = await TestEngine.OpenAsync(rig._directory, rig.Time);
+        rig.Engine = await TestEngine.OpenAsync(rig._directory, rig.Time, configure);
         await rig.Engine.PutLoopAsync(loop ?? SummarizeLoop());
         return rig;
     }
